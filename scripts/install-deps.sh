@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything tessera needs to build, run its demo and run its
+# tests on Debian 12. Idempotent; run as root (or through sudo).
+#
+#   scripts/install-deps.sh            build + run dependencies
+#   scripts/install-deps.sh --tests    also what the test suite needs
+set -euo pipefail
+
+want_tests=0
+for arg in "$@"; do
+	case "$arg" in
+	--tests) want_tests=1 ;;
+	*) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
+	esac
+done
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	SUDO=sudo
+fi
+
+build_pkgs=(
+	build-essential meson ninja-build pkg-config python3
+	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev
+	libpixman-1-dev libdrm-dev libinih-dev libpng-dev
+	libcairo2-dev libpango1.0-dev fonts-dejavu-core xkb-data
+
+
+	librust-wayland-protocols-dev
+)
+run_pkgs=(weston grim foot)
+test_pkgs=(wtype clang libclang-rt-14-dev)
+
+pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
+if [ "$want_tests" = 1 ]; then
+	pkgs+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "install-deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update
+	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+else
+	echo "install-deps.sh: all packages present"
+fi
