@@ -1,0 +1,450 @@
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/pixman.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_control_v1.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_export_dmabuf_v1.h>
+#include <wlr/types/wlr_foreign_toplevel_management_v1.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_screencopy_v1.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+
+#include "config.h"
+#include "server.h"
+#include "vm.h"
+
+#define MAX_COMMANDS 16
+#define MAX_OUTPUT_SIZE 16384
+
+enum backend_choice { BACKEND_AUTO, BACKEND_HEADLESS, BACKEND_WAYLAND, BACKEND_DRM };
+
+struct options {
+	enum backend_choice backend;
+	int width, height;
+	const char *socket;
+	const char *config;
+	const char *commands[MAX_COMMANDS];
+	int command_count;
+	enum wlr_log_importance verbosity;
+};
+
+static const char usage[] =
+	"Usage: tessera [options]\n"
+	"\n"
+	"A Wayland compositor that shows windows of virtual machines, each\n"
+	"labelled by the compositor with its VM's name and colour.\n"
+	"\n"
+	"  -b, --backend NAME  auto (default), headless, wayland (nested) or drm\n"
+	"  -S, --size WxH      size of the headless output (default 1280x800)\n"
+	"      --socket NAME   listening socket name in XDG_RUNTIME_DIR\n"
+	"                      (default: the first free wayland-N)\n"
+	"  -c, --config FILE   configuration file (default:\n"
+	"                      $XDG_CONFIG_HOME/tessera/tessera.ini if it exists)\n"
+	"  -s, --startup CMD   run CMD (with /bin/sh) once the compositor is up;\n"
+	"                      may be given several times\n"
+	"  -v, --verbose       more log output (twice: debug)\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       version\n"
+	"\n"
+	"The socket name is printed on stdout as WAYLAND_DISPLAY=NAME.\n"
+	"Alt+drag moves a window (right button: resizes), Alt+Tab cycles focus,\n"
+	"Ctrl+Alt+BackSpace quits.\n";
+
+static bool parse_size(const char *arg, int *width, int *height) {
+	char *end;
+	errno = 0;
+	long w = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != 'x') {
+		return false;
+	}
+	const char *h_str = end + 1;
+	long h = strtol(h_str, &end, 10);
+	if (errno != 0 || end == h_str || *end != '\0') {
+		return false;
+	}
+	if (w < 1 || h < 1 || w > MAX_OUTPUT_SIZE || h > MAX_OUTPUT_SIZE) {
+		return false;
+	}
+	*width = (int)w;
+	*height = (int)h;
+	return true;
+}
+
+static bool valid_socket_name(const char *name) {
+	size_t len = strlen(name);
+	if (len == 0 || len > 64 || strchr(name, '/') != NULL || name[0] == '.') {
+		return false;
+	}
+	return true;
+}
+
+/* Returns -1 to go on, otherwise the exit status. */
+static int parse_options(int argc, char *argv[], struct options *opts) {
+	static const struct option long_options[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "socket", required_argument, NULL, 'L' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "startup", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	*opts = (struct options){
+		.backend = BACKEND_AUTO,
+		.width = 1280,
+		.height = 800,
+		.verbosity = WLR_ERROR,
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "b:S:c:s:vhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (strcmp(optarg, "auto") == 0) {
+				opts->backend = BACKEND_AUTO;
+			} else if (strcmp(optarg, "headless") == 0) {
+				opts->backend = BACKEND_HEADLESS;
+			} else if (strcmp(optarg, "wayland") == 0) {
+				opts->backend = BACKEND_WAYLAND;
+			} else if (strcmp(optarg, "drm") == 0) {
+				opts->backend = BACKEND_DRM;
+			} else {
+				fprintf(stderr, "tessera: unknown backend '%s' "
+					"(expected auto, headless, wayland or drm)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			if (!parse_size(optarg, &opts->width, &opts->height)) {
+				fprintf(stderr, "tessera: invalid size '%s' (expected WxH, "
+					"each 1..%d)\n", optarg, MAX_OUTPUT_SIZE);
+				return 2;
+			}
+			break;
+		case 'L':
+			if (!valid_socket_name(optarg)) {
+				fprintf(stderr, "tessera: invalid socket name '%s' "
+					"(1-64 characters, no '/', not starting with '.')\n", optarg);
+				return 2;
+			}
+			opts->socket = optarg;
+			break;
+		case 'c':
+			opts->config = optarg;
+			break;
+		case 's':
+			if (opts->command_count == MAX_COMMANDS) {
+				fprintf(stderr, "tessera: at most %d -s commands\n", MAX_COMMANDS);
+				return 2;
+			}
+			opts->commands[opts->command_count++] = optarg;
+			break;
+		case 'v':
+			opts->verbosity = opts->verbosity == WLR_ERROR ? WLR_INFO : WLR_DEBUG;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("tessera %s\n", TESSERA_VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tessera: unexpected argument '%s'\n", argv[optind]);
+		fputs(usage, stderr);
+		return 2;
+	}
+	return -1;
+}
+
+static int handle_terminate_signal(int signal_number, void *data) {
+	struct wl_display *display = data;
+	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
+	wl_display_terminate(display);
+	return 0;
+}
+
+/* The default config file, when the user has one. */
+static char *default_config_path(void) {
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char path[4096];
+	if (xdg != NULL && xdg[0] == '/') {
+		snprintf(path, sizeof(path), "%s/tessera/tessera.ini", xdg);
+	} else if (home != NULL && home[0] == '/') {
+		snprintf(path, sizeof(path), "%s/.config/tessera/tessera.ini", home);
+	} else {
+		return NULL;
+	}
+	return access(path, F_OK) == 0 ? strdup(path) : NULL;
+}
+
+static bool check_runtime_dir(void) {
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	if (dir == NULL || dir[0] == '\0') {
+		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set: it names the directory "
+			"for the Wayland socket (e.g. export XDG_RUNTIME_DIR=/run/user/$(id -u))");
+		return false;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR '%s' is not a directory", dir);
+		return false;
+	}
+	return true;
+}
+
+static struct wlr_backend *create_backend(struct tessera_server *server,
+		const struct options *opts, bool *headless) {
+	struct wl_display *display = server->wl_display;
+	*headless = false;
+	switch (opts->backend) {
+	case BACKEND_HEADLESS:
+		break;
+	case BACKEND_WAYLAND:
+		setenv("WLR_BACKENDS", "wayland", 1);
+		return wlr_backend_autocreate(display);
+	case BACKEND_DRM:
+		setenv("WLR_BACKENDS", "drm,libinput", 1);
+		return wlr_backend_autocreate(display);
+	case BACKEND_AUTO:;
+		const char *wl = getenv("WAYLAND_DISPLAY");
+		const char *x11 = getenv("DISPLAY");
+		const char *forced = getenv("WLR_BACKENDS");
+		bool have_display = (wl != NULL && wl[0] != '\0') ||
+			(x11 != NULL && x11[0] != '\0');
+		if (have_display || (forced != NULL && forced[0] != '\0') ||
+				access("/dev/dri", F_OK) == 0) {
+			struct wlr_backend *backend = wlr_backend_autocreate(display);
+			if (backend != NULL || have_display || forced != NULL) {
+				return backend;
+			}
+		}
+		wlr_log(WLR_ERROR, "No display and no seat with a GPU: falling back to "
+			"the headless backend with the pixman renderer");
+		break;
+	}
+	*headless = true;
+	return wlr_headless_backend_create(display);
+}
+
+static bool server_init(struct tessera_server *server, const struct options *opts) {
+	server->wl_display = wl_display_create();
+	if (server->wl_display == NULL) {
+		return false;
+	}
+	server->event_loop = wl_display_get_event_loop(server->wl_display);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+	wl_list_init(&server->vms);
+	wl_list_init(&server->keyboards);
+
+	bool headless;
+	server->backend = create_backend(server, opts, &headless);
+	if (server->backend == NULL) {
+		wlr_log(WLR_ERROR, "Failed to create the backend");
+		return false;
+	}
+
+	const char *renderer_env = getenv("WLR_RENDERER");
+	if (headless && (renderer_env == NULL || renderer_env[0] == '\0')) {
+		server->renderer = wlr_pixman_renderer_create();
+	} else {
+		server->renderer = wlr_renderer_autocreate(server->backend);
+	}
+	if (server->renderer == NULL) {
+		wlr_log(WLR_ERROR, "Failed to create the renderer");
+		return false;
+	}
+	wlr_log(WLR_INFO, "backend: %s, renderer: %s", headless ? "headless" : "autocreated",
+		wlr_renderer_is_pixman(server->renderer) ? "pixman" : "GPU");
+	/* wl_shm, and linux-dmabuf when the renderer can import dmabufs. */
+	wlr_renderer_init_wl_display(server->renderer, server->wl_display);
+
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "Failed to create the allocator");
+		return false;
+	}
+
+	/* wl_compositor and wl_subcompositor */
+	if (wlr_compositor_create(server->wl_display, server->renderer) == NULL) {
+		return false;
+	}
+	wlr_data_device_manager_create(server->wl_display);
+	wlr_primary_selection_v1_device_manager_create(server->wl_display);
+	wlr_data_control_manager_v1_create(server->wl_display);
+	wlr_export_dmabuf_manager_v1_create(server->wl_display);
+	wlr_screencopy_manager_v1_create(server->wl_display);
+	wlr_viewporter_create(server->wl_display);
+
+	server->output_layout = wlr_output_layout_create();
+	wlr_xdg_output_manager_v1_create(server->wl_display, server->output_layout);
+	server->new_output.notify = tessera_output_handle_new;
+	wl_signal_add(&server->backend->events.new_output, &server->new_output);
+
+	server->scene = wlr_scene_create();
+	if (server->scene == NULL ||
+			!wlr_scene_attach_output_layout(server->scene, server->output_layout)) {
+		return false;
+	}
+	struct wlr_presentation *presentation =
+		wlr_presentation_create(server->wl_display, server->backend);
+	if (presentation != NULL) {
+		wlr_scene_set_presentation(server->scene, presentation);
+	}
+
+	server->xdg_shell = wlr_xdg_shell_create(server->wl_display);
+	server->new_xdg_surface.notify = tessera_view_handle_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	server->decoration_manager = wlr_xdg_decoration_manager_v1_create(server->wl_display);
+	server->new_decoration.notify = tessera_view_handle_new_decoration;
+	wl_signal_add(&server->decoration_manager->events.new_toplevel_decoration,
+		&server->new_decoration);
+	server->foreign_toplevel_manager =
+		wlr_foreign_toplevel_manager_v1_create(server->wl_display);
+
+	if (!tessera_input_init(server)) {
+		wlr_log(WLR_ERROR, "Failed to set up input");
+		return false;
+	}
+	if (headless) {
+		wlr_headless_add_output(server->backend, opts->width, opts->height);
+		/* A keyboard, so that the seat has a keymap to send. */
+		wlr_headless_add_input_device(server->backend, WLR_INPUT_DEVICE_KEYBOARD);
+	}
+	return true;
+}
+
+static void server_finish(struct tessera_server *server) {
+	if (server->wl_display == NULL) {
+		tessera_config_finish(&server->config);
+		return;
+	}
+	tessera_vms_finish(server);
+	wl_display_destroy_clients(server->wl_display);
+	if (server->seat != NULL) {
+		tessera_input_finish(server);
+	}
+	if (server->xdg_shell != NULL) {
+		wl_list_remove(&server->new_xdg_surface.link);
+		wl_list_remove(&server->new_decoration.link);
+	}
+	if (server->backend != NULL) {
+		wl_list_remove(&server->new_output.link);
+		wlr_backend_destroy(server->backend);
+	}
+	wlr_allocator_destroy(server->allocator);
+	wlr_renderer_destroy(server->renderer);
+	if (server->scene != NULL) {
+		wlr_scene_node_destroy(&server->scene->node);
+	}
+	wlr_output_layout_destroy(server->output_layout);
+	wl_display_destroy(server->wl_display);
+	tessera_config_finish(&server->config);
+}
+
+int main(int argc, char *argv[]) {
+	struct options opts;
+	int status = parse_options(argc, argv, &opts);
+	if (status >= 0) {
+		return status;
+	}
+	wlr_log_init(opts.verbosity, NULL);
+
+	if (!check_runtime_dir()) {
+		return 1;
+	}
+
+	struct tessera_server server = { 0 };
+	char *config_path = opts.config != NULL ? strdup(opts.config) : default_config_path();
+	if (config_path != NULL) {
+		char err[512];
+		if (!tessera_config_load(&server.config, config_path, err, sizeof(err))) {
+			wlr_log(WLR_ERROR, "%s", err);
+			free(config_path);
+			tessera_config_finish(&server.config);
+			return 1;
+		}
+		wlr_log(WLR_INFO, "config %s: %zu VM(s)", config_path, server.config.vm_count);
+		free(config_path);
+	}
+
+	status = 1;
+	if (!server_init(&server, &opts)) {
+		goto out;
+	}
+
+	const char *socket = opts.socket;
+	if (socket != NULL) {
+		if (wl_display_add_socket(server.wl_display, socket) != 0) {
+			wlr_log(WLR_ERROR, "Cannot listen on socket '%s' in XDG_RUNTIME_DIR "
+				"(in use, or the directory is not writable)", socket);
+			goto out;
+		}
+	} else {
+		socket = wl_display_add_socket_auto(server.wl_display);
+		if (socket == NULL) {
+			wlr_log(WLR_ERROR, "Cannot create a Wayland socket in XDG_RUNTIME_DIR");
+			goto out;
+		}
+	}
+
+	if (!wlr_backend_start(server.backend)) {
+		wlr_log(WLR_ERROR, "Failed to start the backend");
+		goto out;
+	}
+	setenv("WAYLAND_DISPLAY", socket, 1);
+	printf("WAYLAND_DISPLAY=%s\n", socket);
+	fflush(stdout);
+	wlr_log(WLR_INFO, "Running on WAYLAND_DISPLAY=%s", socket);
+
+	struct wl_event_source *sigint = wl_event_loop_add_signal(server.event_loop,
+		SIGINT, handle_terminate_signal, server.wl_display);
+	struct wl_event_source *sigterm = wl_event_loop_add_signal(server.event_loop,
+		SIGTERM, handle_terminate_signal, server.wl_display);
+	/* A client that vanishes must not take the compositor with it. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!tessera_vms_init(&server)) {
+		wlr_log(WLR_ERROR, "Failed to set up the VMs");
+		goto out_signals;
+	}
+	for (int i = 0; i < opts.command_count; i++) {
+		tessera_spawn_command(&server, opts.commands[i]);
+	}
+
+	wl_display_run(server.wl_display);
+	status = 0;
+
+out_signals:
+	wl_event_source_remove(sigint);
+	wl_event_source_remove(sigterm);
+out:
+	server_finish(&server);
+	return status;
+}

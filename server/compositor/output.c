@@ -1,0 +1,66 @@
+#include <stdlib.h>
+#include <time.h>
+#include <wlr/backend.h>
+#include <wlr/render/allocator.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+
+#include "server.h"
+
+static void output_handle_frame(struct wl_listener *listener, void *data) {
+	struct tessera_output *output = wl_container_of(listener, output, frame);
+	struct wlr_scene_output *scene_output =
+		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
+	if (scene_output == NULL) {
+		return;
+	}
+	wlr_scene_output_commit(scene_output);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	wlr_scene_output_send_frame_done(scene_output, &now);
+}
+
+static void output_handle_destroy(struct wl_listener *listener, void *data) {
+	struct tessera_output *output = wl_container_of(listener, output, destroy);
+	wl_list_remove(&output->frame.link);
+	wl_list_remove(&output->destroy.link);
+	wl_list_remove(&output->link);
+	free(output);
+}
+
+void tessera_output_handle_new(struct wl_listener *listener, void *data) {
+	struct tessera_server *server = wl_container_of(listener, server, new_output);
+	struct wlr_output *wlr_output = data;
+
+	if (!wlr_output_init_render(wlr_output, server->allocator, server->renderer)) {
+		wlr_log(WLR_ERROR, "Cannot render to output %s", wlr_output->name);
+		return;
+	}
+	if (!wl_list_empty(&wlr_output->modes)) {
+		struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
+		wlr_output_set_mode(wlr_output, mode);
+	}
+	wlr_output_enable(wlr_output, true);
+	if (!wlr_output_commit(wlr_output)) {
+		wlr_log(WLR_ERROR, "Cannot enable output %s", wlr_output->name);
+		return;
+	}
+
+	struct tessera_output *output = calloc(1, sizeof(*output));
+	if (output == NULL) {
+		return;
+	}
+	output->server = server;
+	output->wlr_output = wlr_output;
+	output->frame.notify = output_handle_frame;
+	wl_signal_add(&wlr_output->events.frame, &output->frame);
+	output->destroy.notify = output_handle_destroy;
+	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	wl_list_insert(&server->outputs, &output->link);
+
+	wlr_output_layout_add_auto(server->output_layout, wlr_output);
+	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name,
+		wlr_output->width, wlr_output->height);
+}

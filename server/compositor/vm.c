@@ -1,0 +1,406 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <wlr/util/log.h>
+
+#include "server.h"
+#include "vm.h"
+
+extern char **environ;
+
+/* Restart back-off of a VM daemon that exited. */
+#define VM_BACKOFF_MIN_MS 500
+#define VM_BACKOFF_MAX_MS 30000
+/* A daemon that ran this long is considered healthy: back-off resets. */
+#define VM_HEALTHY_MS 10000
+/* The fd number the tagged connection has in the daemon. */
+#define VM_SOCKET_FD 3
+
+/*
+ * Globals a VM connection may see. Anything not listed here (screencopy,
+ * data control, export-dmabuf, virtual keyboard and pointer, input method,
+ * foreign toplevel management, output management, the clipboard, ...) is
+ * hidden from VMs.
+ */
+static const char *const vm_allowed_globals[] = {
+	"wl_compositor",
+	"wl_subcompositor",
+	"wl_shm",
+	"wl_seat",
+	"wl_output",
+	"zxdg_output_manager_v1",
+	"xdg_wm_base",
+	"wp_presentation",
+	"wp_viewporter",
+	"zxdg_decoration_manager_v1",
+	"zwp_linux_dmabuf_v1",
+	"tessera_guest_memory_v1",
+};
+
+/* Globals only VM connections see (host clients have no use for them). */
+static const char *const vm_only_globals[] = {
+	"tessera_guest_memory_v1",
+};
+
+static bool name_in(const char *name, const char *const *list, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(name, list[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
+		const struct wl_client *client) {
+	struct tessera_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm->client != NULL && vm->client == client) {
+			return vm;
+		}
+	}
+	return NULL;
+}
+
+static bool global_filter(const struct wl_client *client,
+		const struct wl_global *global, void *data) {
+	struct tessera_server *server = data;
+	const char *name = wl_global_get_interface(global)->name;
+	if (tessera_vm_from_client(server, client) != NULL) {
+		return name_in(name, vm_allowed_globals,
+			sizeof(vm_allowed_globals) / sizeof(vm_allowed_globals[0]));
+	}
+	return !name_in(name, vm_only_globals,
+		sizeof(vm_only_globals) / sizeof(vm_only_globals[0]));
+}
+
+static int64_t ms_since(const struct timespec *then) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - then->tv_sec) * 1000 +
+		(now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* A copy of our environment without Wayland connection variables, plus extra. */
+static char **child_environment(const char *extra) {
+	size_t n = 0;
+	while (environ[n] != NULL) {
+		n++;
+	}
+	char **env = calloc(n + 2, sizeof(char *));
+	if (env == NULL) {
+		return NULL;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], "WAYLAND_SOCKET=", 15) == 0 ||
+				(extra != NULL && strncmp(environ[i], "WAYLAND_DISPLAY=", 16) == 0)) {
+			continue;
+		}
+		env[j++] = environ[i];
+	}
+	if (extra != NULL) {
+		env[j++] = (char *)extra;
+	}
+	env[j] = NULL;
+	return env;
+}
+
+/*
+ * posix_spawn with a clean signal state: the compositor blocks SIGCHLD
+ * (and others) for its event loop, and children must not inherit that.
+ */
+static int spawn(pid_t *pid, const char *path, bool search,
+		posix_spawn_file_actions_t *actions, char *const argv[], char *const envp[]) {
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	sigset_t mask, defaults;
+	sigemptyset(&mask);
+	sigemptyset(&defaults);
+	int sigs[] = { SIGCHLD, SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&defaults, sigs[i]);
+	}
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int ret = search ?
+		posix_spawnp(pid, path, actions, &attr, argv, envp) :
+		posix_spawn(pid, path, actions, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	return ret;
+}
+
+static void vm_schedule_restart(struct tessera_vm *vm);
+
+static void vm_handle_client_destroy(struct wl_listener *listener, void *data) {
+	struct tessera_vm *vm = wl_container_of(listener, vm, client_destroy);
+	wl_list_remove(&vm->client_destroy.link);
+	wl_list_init(&vm->client_destroy.link);
+	vm->client = NULL;
+	wlr_log(WLR_INFO, "vm '%s': Wayland connection closed", vm->config->name);
+	if (vm->pid > 0) {
+		/* A daemon without its connection is of no use: end it, it
+		 * is restarted when it has exited. */
+		kill(vm->pid, SIGTERM);
+	}
+}
+
+static bool vm_start(struct tessera_vm *vm) {
+	struct tessera_server *server = vm->server;
+	const struct tessera_vm_config *cfg = vm->config;
+	const char *program = cfg->vmd_path != NULL ? cfg->vmd_path : server->vmd_path;
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		wlr_log_errno(WLR_ERROR, "vm '%s': socketpair failed", cfg->name);
+		return false;
+	}
+	/* Keep the child's end away from VM_SOCKET_FD so that dup2 always
+	 * creates a fresh descriptor without FD_CLOEXEC. */
+	int child_fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+	close(sv[1]);
+	if (child_fd < 0) {
+		close(sv[0]);
+		return false;
+	}
+
+	char color[8];
+	snprintf(color, sizeof(color), "%06x", cfg->color & 0xffffff);
+	char *argv[] = {
+		(char *)program,
+		"--vhost-user", (char *)cfg->vhost_user_path,
+		"--name", (char *)cfg->name,
+		"--color", color,
+		NULL,
+	};
+	char socket_env[32];
+	snprintf(socket_env, sizeof(socket_env), "WAYLAND_SOCKET=%d", VM_SOCKET_FD);
+	char **envp = child_environment(socket_env);
+
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, child_fd, VM_SOCKET_FD);
+
+	pid_t pid = 0;
+	int ret = envp == NULL ? ENOMEM :
+		spawn(&pid, program, strchr(program, '/') == NULL, &actions, argv, envp);
+	posix_spawn_file_actions_destroy(&actions);
+	free(envp);
+	close(child_fd);
+	if (ret != 0) {
+		wlr_log(WLR_ERROR, "vm '%s': cannot start '%s': %s",
+			cfg->name, program, strerror(ret));
+		close(sv[0]);
+		return false;
+	}
+
+	vm->client = wl_client_create(server->wl_display, sv[0]);
+	if (vm->client == NULL) {
+		wlr_log(WLR_ERROR, "vm '%s': cannot create the Wayland client", cfg->name);
+		close(sv[0]);
+		kill(pid, SIGTERM);
+		vm->pid = pid;
+		return true; /* reaped and restarted through SIGCHLD */
+	}
+	vm->client_destroy.notify = vm_handle_client_destroy;
+	wl_client_add_destroy_listener(vm->client, &vm->client_destroy);
+
+	vm->pid = pid;
+	vm->starts++;
+	clock_gettime(CLOCK_MONOTONIC, &vm->started);
+	wlr_log(WLR_INFO, "vm '%s': started %s (pid %d, vhost-user socket %s)",
+		cfg->name, program, (int)pid, cfg->vhost_user_path);
+	return true;
+}
+
+static int vm_handle_restart_timer(void *data) {
+	struct tessera_vm *vm = data;
+	wlr_log(WLR_INFO, "vm '%s': restarting its daemon", vm->config->name);
+	if (!vm_start(vm)) {
+		vm_schedule_restart(vm);
+	}
+	return 0;
+}
+
+static void vm_schedule_restart(struct tessera_vm *vm) {
+	if (vm->backoff_ms < VM_BACKOFF_MIN_MS) {
+		vm->backoff_ms = VM_BACKOFF_MIN_MS;
+	}
+	wlr_log(WLR_INFO, "vm '%s': restart in %d ms", vm->config->name, vm->backoff_ms);
+	wl_event_source_timer_update(vm->restart_timer, vm->backoff_ms);
+	vm->backoff_ms *= 2;
+	if (vm->backoff_ms > VM_BACKOFF_MAX_MS) {
+		vm->backoff_ms = VM_BACKOFF_MAX_MS;
+	}
+}
+
+static void vm_handle_exit(struct tessera_vm *vm, int status) {
+	if (WIFEXITED(status)) {
+		wlr_log(WLR_ERROR, "vm '%s': daemon (pid %d) exited with status %d",
+			vm->config->name, (int)vm->pid, WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		wlr_log(WLR_ERROR, "vm '%s': daemon (pid %d) killed by signal %d",
+			vm->config->name, (int)vm->pid, WTERMSIG(status));
+	}
+	vm->pid = 0;
+	if (vm->client != NULL) {
+		/* Its windows disappear now, not when the socket drains. */
+		wl_client_destroy(vm->client);
+	}
+	if (ms_since(&vm->started) >= VM_HEALTHY_MS) {
+		vm->backoff_ms = VM_BACKOFF_MIN_MS;
+	}
+	vm_schedule_restart(vm);
+}
+
+static int handle_sigchld(int signal_number, void *data) {
+	struct tessera_server *server = data;
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		bool found = false;
+		struct tessera_vm *vm;
+		wl_list_for_each(vm, &server->vms, link) {
+			if (vm->pid == pid) {
+				vm_handle_exit(vm, status);
+				found = true;
+				break;
+			}
+		}
+		if (!found) {
+			wlr_log(WLR_DEBUG, "child %d exited (status 0x%x)", (int)pid, status);
+		}
+	}
+	return 0;
+}
+
+static char *default_vmd_path(void) {
+	const char *env = getenv("TESSERA_VMD");
+	if (env != NULL && env[0] != '\0') {
+		return strdup(env);
+	}
+	/* Next to our own binary (installed), or in the build tree. */
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			const char *candidates[] = { "/tessera-vmd", "/../vmd/tessera-vmd" };
+			for (size_t i = 0; i < 2; i++) {
+				char path[4200];
+				snprintf(path, sizeof(path), "%s%s", self, candidates[i]);
+				if (access(path, X_OK) == 0) {
+					return strdup(path);
+				}
+			}
+		}
+	}
+	return strdup("tessera-vmd"); /* from PATH */
+}
+
+static void color_to_float(uint32_t rgb, float out[4]) {
+	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
+	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
+	out[2] = (rgb & 0xff) / 255.0f;
+	out[3] = 1.0f;
+}
+
+bool tessera_vms_init(struct tessera_server *server) {
+	wl_list_init(&server->vms);
+	wl_display_set_global_filter(server->wl_display, global_filter, server);
+	server->sigchld_source = wl_event_loop_add_signal(server->event_loop,
+		SIGCHLD, handle_sigchld, server);
+	server->vmd_path = default_vmd_path();
+	if (server->sigchld_source == NULL || server->vmd_path == NULL) {
+		return false;
+	}
+
+	for (size_t i = 0; i < server->config.vm_count; i++) {
+		struct tessera_vm *vm = calloc(1, sizeof(*vm));
+		if (vm == NULL) {
+			return false;
+		}
+		vm->server = server;
+		vm->config = &server->config.vms[i];
+		color_to_float(vm->config->color, vm->color);
+		vm->backoff_ms = VM_BACKOFF_MIN_MS;
+		wl_list_init(&vm->client_destroy.link);
+		vm->restart_timer = wl_event_loop_add_timer(server->event_loop,
+			vm_handle_restart_timer, vm);
+		wl_list_insert(server->vms.prev, &vm->link);
+		if (vm->restart_timer == NULL) {
+			return false;
+		}
+		if (!vm_start(vm)) {
+			vm_schedule_restart(vm);
+		}
+	}
+	return true;
+}
+
+void tessera_vms_finish(struct tessera_server *server) {
+	struct tessera_vm *vm, *tmp;
+	wl_list_for_each_safe(vm, tmp, &server->vms, link) {
+		if (vm->client != NULL) {
+			wl_list_remove(&vm->client_destroy.link);
+			wl_list_init(&vm->client_destroy.link);
+			vm->client = NULL;
+		}
+		if (vm->pid > 0) {
+			kill(vm->pid, SIGTERM);
+			/* Give it a moment, then make sure it is gone. */
+			int status;
+			for (int i = 0; i < 50; i++) {
+				if (waitpid(vm->pid, &status, WNOHANG) != 0) {
+					vm->pid = 0;
+					break;
+				}
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+			}
+			if (vm->pid > 0) {
+				kill(vm->pid, SIGKILL);
+				waitpid(vm->pid, &status, 0);
+			}
+		}
+		if (vm->restart_timer != NULL) {
+			wl_event_source_remove(vm->restart_timer);
+		}
+		wl_list_remove(&vm->client_destroy.link);
+		wl_list_remove(&vm->link);
+		free(vm);
+	}
+	if (server->sigchld_source != NULL) {
+		wl_event_source_remove(server->sigchld_source);
+		server->sigchld_source = NULL;
+	}
+	free(server->vmd_path);
+	server->vmd_path = NULL;
+}
+
+bool tessera_spawn_command(struct tessera_server *server, const char *command) {
+	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
+	char **envp = child_environment(NULL);
+	if (envp == NULL) {
+		return false;
+	}
+	pid_t pid;
+	int ret = spawn(&pid, "/bin/sh", false, NULL, argv, envp);
+	free(envp);
+	if (ret != 0) {
+		wlr_log(WLR_ERROR, "cannot start '%s': %s", command, strerror(ret));
+		return false;
+	}
+	wlr_log(WLR_INFO, "started '%s' (pid %d)", command, (int)pid);
+	return true;
+}
