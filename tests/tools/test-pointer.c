@@ -1,0 +1,365 @@
+/*
+ * tessera-test-pointer ACTION...
+ *
+ * Injects pointer input through zwlr_virtual_pointer_manager_v1, for tests.
+ * Actions, executed in order, each pointer action followed by a frame:
+ *   move X Y          absolute motion to (X, Y) in pixels of the first
+ *                     wl_output (its current mode is the motion extent)
+ *   click BTN         press and release
+ *   press BTN         press
+ *   release BTN       release
+ *   sleep MS          wait for the compositor to process everything sent so
+ *                     far, then sleep MS milliseconds
+ * BTN is left, right, middle or a decimal Linux button code (272 = BTN_LEFT).
+ * Exit: 0 done, 1 connection/protocol failure, 2 bad usage, 3 the
+ * compositor does not offer a needed global.
+ */
+#include <errno.h>
+#include <linux/input-event-codes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wayland-client.h>
+#include <wlr/util/log.h>
+#include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
+
+#define MAX_COORDINATE 1000000
+#define MAX_SLEEP_MS 600000
+
+enum action_type {
+	ACTION_MOVE,
+	ACTION_CLICK,
+	ACTION_PRESS,
+	ACTION_RELEASE,
+	ACTION_SLEEP,
+};
+
+struct action {
+	enum action_type type;
+	uint32_t a, b; /* move: x, y; buttons: code; sleep: ms */
+};
+
+struct test_pointer {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct zwlr_virtual_pointer_manager_v1 *manager;
+	struct wl_output *output;
+	struct zwlr_virtual_pointer_v1 *pointer;
+	int32_t mode_width, mode_height;
+};
+
+static void usage(void) {
+	fprintf(stderr,
+		"usage: tessera-test-pointer ACTION...\n"
+		"  move X Y | click BTN | press BTN | release BTN | sleep MS\n"
+		"  BTN: left, right, middle or a Linux button code\n");
+}
+
+static bool parse_uint(const char *str, uint32_t max, uint32_t *out) {
+	if (str == NULL || *str == '\0') {
+		return false;
+	}
+	uint64_t value = 0;
+	for (const char *c = str; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9') {
+			return false;
+		}
+		value = value * 10 + (uint64_t)(*c - '0');
+		if (value > max) {
+			return false;
+		}
+	}
+	*out = (uint32_t)value;
+	return true;
+}
+
+static bool parse_button(const char *str, uint32_t *out) {
+	if (str == NULL) {
+		return false;
+	}
+	if (strcmp(str, "left") == 0) {
+		*out = BTN_LEFT;
+	} else if (strcmp(str, "right") == 0) {
+		*out = BTN_RIGHT;
+	} else if (strcmp(str, "middle") == 0) {
+		*out = BTN_MIDDLE;
+	} else {
+		return parse_uint(str, KEY_MAX, out);
+	}
+	return true;
+}
+
+/* Returns the number of actions, or -1 on a usage error. */
+static int parse_actions(int argc, char *argv[], struct action *actions) {
+	int count = 0;
+	for (int i = 1; i < argc;) {
+		const char *name = argv[i++];
+		const char *arg1 = i < argc ? argv[i] : NULL;
+		const char *arg2 = i + 1 < argc ? argv[i + 1] : NULL;
+		struct action *action = &actions[count];
+		if (strcmp(name, "move") == 0) {
+			action->type = ACTION_MOVE;
+			if (!parse_uint(arg1, MAX_COORDINATE, &action->a) ||
+					!parse_uint(arg2, MAX_COORDINATE, &action->b)) {
+				wlr_log(WLR_ERROR, "move: expected X Y (pixels, >= 0)");
+				return -1;
+			}
+			i += 2;
+		} else if (strcmp(name, "click") == 0 || strcmp(name, "press") == 0 ||
+				strcmp(name, "release") == 0) {
+			action->type = name[0] == 'c' ? ACTION_CLICK :
+				name[0] == 'p' ? ACTION_PRESS : ACTION_RELEASE;
+			if (!parse_button(arg1, &action->a)) {
+				wlr_log(WLR_ERROR, "%s: expected left, right, middle or a button code, "
+					"got '%s'", name, arg1 != NULL ? arg1 : "");
+				return -1;
+			}
+			i += 1;
+		} else if (strcmp(name, "sleep") == 0) {
+			action->type = ACTION_SLEEP;
+			if (!parse_uint(arg1, MAX_SLEEP_MS, &action->a)) {
+				wlr_log(WLR_ERROR, "sleep: expected milliseconds 0..%d", MAX_SLEEP_MS);
+				return -1;
+			}
+			i += 1;
+		} else {
+			wlr_log(WLR_ERROR, "unknown action '%s'", name);
+			return -1;
+		}
+		count++;
+	}
+	return count;
+}
+
+static uint32_t now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static void output_handle_geometry(void *data, struct wl_output *output, int32_t x,
+		int32_t y, int32_t physical_width, int32_t physical_height, int32_t subpixel,
+		const char *make, const char *model, int32_t transform) {
+	/* unused */
+}
+
+static void output_handle_mode(void *data, struct wl_output *output, uint32_t flags,
+		int32_t width, int32_t height, int32_t refresh) {
+	struct test_pointer *state = data;
+	if (flags & WL_OUTPUT_MODE_CURRENT) {
+		state->mode_width = width;
+		state->mode_height = height;
+	}
+}
+
+static void output_handle_done(void *data, struct wl_output *output) {
+	/* unused */
+}
+
+static void output_handle_scale(void *data, struct wl_output *output, int32_t factor) {
+	/* unused */
+}
+
+static void output_handle_name(void *data, struct wl_output *output, const char *name) {
+	/* unused */
+}
+
+static void output_handle_description(void *data, struct wl_output *output,
+		const char *description) {
+	/* unused */
+}
+
+static const struct wl_output_listener output_listener = {
+	.geometry = output_handle_geometry,
+	.mode = output_handle_mode,
+	.done = output_handle_done,
+	.scale = output_handle_scale,
+	.name = output_handle_name,
+	.description = output_handle_description,
+};
+
+static void registry_handle_global(void *data, struct wl_registry *registry,
+		uint32_t name, const char *interface, uint32_t version) {
+	struct test_pointer *state = data;
+	if (strcmp(interface, zwlr_virtual_pointer_manager_v1_interface.name) == 0 &&
+			state->manager == NULL) {
+		state->manager = wl_registry_bind(registry, name,
+			&zwlr_virtual_pointer_manager_v1_interface, version < 2 ? version : 2);
+	} else if (strcmp(interface, wl_output_interface.name) == 0 && state->output == NULL) {
+		state->output = wl_registry_bind(registry, name, &wl_output_interface,
+			version < 2 ? version : 2);
+		wl_output_add_listener(state->output, &output_listener, state);
+	}
+}
+
+static void registry_handle_global_remove(void *data, struct wl_registry *registry,
+		uint32_t name) {
+	/* unused */
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_handle_global,
+	.global_remove = registry_handle_global_remove,
+};
+
+static void test_pointer_finish(struct test_pointer *state) {
+	if (state->pointer != NULL) {
+		zwlr_virtual_pointer_v1_destroy(state->pointer);
+	}
+	if (state->manager != NULL) {
+		zwlr_virtual_pointer_manager_v1_destroy(state->manager);
+	}
+	if (state->output != NULL) {
+		if (wl_output_get_version(state->output) >= WL_OUTPUT_RELEASE_SINCE_VERSION) {
+			wl_output_release(state->output);
+		} else {
+			wl_output_destroy(state->output);
+		}
+	}
+	if (state->registry != NULL) {
+		wl_registry_destroy(state->registry);
+	}
+	if (state->display != NULL) {
+		wl_display_roundtrip(state->display);
+		wl_display_disconnect(state->display);
+	}
+}
+
+static bool roundtrip(struct test_pointer *state) {
+	if (wl_display_roundtrip(state->display) < 0) {
+		wlr_log(WLR_ERROR, "lost the connection to the compositor: %s",
+			strerror(wl_display_get_error(state->display)));
+		return false;
+	}
+	return true;
+}
+
+static void sleep_ms(uint32_t ms) {
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+		/* continue with the remaining time */
+	}
+}
+
+static void send_button(struct test_pointer *state, uint32_t button, bool pressed) {
+	zwlr_virtual_pointer_v1_button(state->pointer, now_ms(), button,
+		pressed ? WL_POINTER_BUTTON_STATE_PRESSED : WL_POINTER_BUTTON_STATE_RELEASED);
+	zwlr_virtual_pointer_v1_frame(state->pointer);
+}
+
+static int run_actions(struct test_pointer *state, const struct action *actions,
+		int count) {
+	for (int i = 0; i < count; i++) {
+		const struct action *action = &actions[i];
+		if (action->type == ACTION_MOVE && (action->a >= (uint32_t)state->mode_width ||
+				action->b >= (uint32_t)state->mode_height)) {
+			wlr_log(WLR_ERROR, "move %u %u: outside the output (%dx%d)",
+				action->a, action->b, state->mode_width, state->mode_height);
+			return 2;
+		}
+	}
+
+	for (int i = 0; i < count; i++) {
+		const struct action *action = &actions[i];
+		switch (action->type) {
+		case ACTION_MOVE:
+			zwlr_virtual_pointer_v1_motion_absolute(state->pointer, now_ms(),
+				action->a, action->b, (uint32_t)state->mode_width,
+				(uint32_t)state->mode_height);
+			zwlr_virtual_pointer_v1_frame(state->pointer);
+			break;
+		case ACTION_CLICK:
+			send_button(state, action->a, true);
+			send_button(state, action->a, false);
+			break;
+		case ACTION_PRESS:
+			send_button(state, action->a, true);
+			break;
+		case ACTION_RELEASE:
+			send_button(state, action->a, false);
+			break;
+		case ACTION_SLEEP:
+			if (!roundtrip(state)) {
+				return 1;
+			}
+			sleep_ms(action->a);
+			break;
+		}
+		if (wl_display_flush(state->display) < 0 && errno != EAGAIN) {
+			wlr_log_errno(WLR_ERROR, "lost the connection to the compositor");
+			return 1;
+		}
+	}
+	return roundtrip(state) ? 0 : 1;
+}
+
+int main(int argc, char *argv[]) {
+	wlr_log_init(WLR_ERROR, NULL);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage();
+		return argc < 2 ? 2 : 0;
+	}
+	/* every action takes at least one word */
+	struct action *actions = calloc((size_t)argc, sizeof(*actions));
+	if (actions == NULL) {
+		wlr_log(WLR_ERROR, "out of memory");
+		return 1;
+	}
+	int count = parse_actions(argc, argv, actions);
+	if (count < 0) {
+		usage();
+		free(actions);
+		return 2;
+	}
+
+	struct test_pointer state = {0};
+	int ret = 1;
+	state.display = wl_display_connect(NULL);
+	if (state.display == NULL) {
+		wlr_log_errno(WLR_ERROR, "cannot connect to the Wayland compositor");
+		goto out;
+	}
+	state.registry = wl_display_get_registry(state.display);
+	wl_registry_add_listener(state.registry, &registry_listener, &state);
+	if (!roundtrip(&state)) {
+		goto out;
+	}
+	if (state.manager == NULL) {
+		wlr_log(WLR_ERROR, "zwlr_virtual_pointer_manager_v1 not offered");
+		ret = 3;
+		goto out;
+	}
+	if (state.output == NULL) {
+		wlr_log(WLR_ERROR, "wl_output not offered");
+		ret = 3;
+		goto out;
+	}
+	if (!roundtrip(&state)) {
+		goto out;
+	}
+	if (state.mode_width <= 0 || state.mode_height <= 0) {
+		wlr_log(WLR_ERROR, "the first wl_output has no current mode");
+		goto out;
+	}
+
+	if (zwlr_virtual_pointer_manager_v1_get_version(state.manager) >=
+			ZWLR_VIRTUAL_POINTER_MANAGER_V1_CREATE_VIRTUAL_POINTER_WITH_OUTPUT_SINCE_VERSION) {
+		state.pointer = zwlr_virtual_pointer_manager_v1_create_virtual_pointer_with_output(
+			state.manager, NULL, state.output);
+	} else {
+		state.pointer = zwlr_virtual_pointer_manager_v1_create_virtual_pointer(
+			state.manager, NULL);
+	}
+	ret = run_actions(&state, actions, count);
+
+out:
+	test_pointer_finish(&state);
+	free(actions);
+	return ret;
+}
