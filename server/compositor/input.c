@@ -30,6 +30,9 @@ struct tessera_keyboard {
 
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data) {
 	struct tessera_keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
+	if (keyboard->device->keyboard->keymap == NULL) {
+		return;
+	}
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_modifiers(keyboard->server->seat,
 		&keyboard->device->keyboard->modifiers);
@@ -64,6 +67,9 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	struct tessera_server *server = keyboard->server;
 	struct wlr_event_keyboard_key *event = data;
 	struct wlr_seat *seat = server->seat;
+	if (keyboard->device->keyboard->keymap == NULL) {
+		return;
+	}
 
 	uint32_t keycode = event->keycode + 8;
 	const xkb_keysym_t *syms;
@@ -125,7 +131,11 @@ static void add_keyboard(struct tessera_server *server,
 	keyboard->destroy.notify = keyboard_handle_destroy;
 	wl_signal_add(&device->events.destroy, &keyboard->destroy);
 
-	wlr_seat_set_keyboard(server->seat, device);
+	/* A virtual keyboard has no keymap until its client sends one; it
+	 * becomes the seat's keyboard with its first key or modifier event. */
+	if (device->keyboard->keymap != NULL) {
+		wlr_seat_set_keyboard(server->seat, device);
+	}
 	wl_list_insert(&server->keyboards, &keyboard->link);
 }
 

@@ -360,10 +360,12 @@ static void server_finish(struct tessera_server *server) {
 	}
 	wlr_allocator_destroy(server->allocator);
 	wlr_renderer_destroy(server->renderer);
+	/* The layout first: in wlroots 0.15 the scene's layout attachment
+	 * does not notice the scene going away. */
+	wlr_output_layout_destroy(server->output_layout);
 	if (server->scene != NULL) {
 		wlr_scene_node_destroy(&server->scene->node);
 	}
-	wlr_output_layout_destroy(server->output_layout);
 	wl_display_destroy(server->wl_display);
 	tessera_config_finish(&server->config);
 }
