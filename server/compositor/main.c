@@ -345,8 +345,9 @@ static void server_finish(struct tessera_server *server) {
 		tessera_config_finish(&server->config);
 		return;
 	}
-	tessera_vms_finish(server);
+	/* Clients first: VM windows refer to their VM until they are gone. */
 	wl_display_destroy_clients(server->wl_display);
+	tessera_vms_finish(server);
 	if (server->seat != NULL) {
 		tessera_input_finish(server);
 	}

@@ -66,7 +66,7 @@ class Tessera:
     """A tessera compositor on the headless backend."""
 
     def __init__(self, args=(), size=(800, 600), config=None, env=None,
-                 backend="headless"):
+                 backend="headless", lsan_extra=()):
         self.tmp = tempfile.mkdtemp(prefix="tessera-test-")
         self.runtime_dir = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime_dir, 0o700)
@@ -78,6 +78,8 @@ class Tessera:
         self.env["TESSERA_TEST_DIR"] = self.tmp
         if env:
             self.env.update(env)
+        if lsan_extra:
+            self._extend_lsan_suppressions(lsan_extra)
         cmd = [program("TESSERA"), "-v"]
         if backend is not None:
             cmd += ["--backend", backend]
@@ -103,6 +105,22 @@ class Tessera:
         self.client_env["WAYLAND_DISPLAY"] = self.display
         self.clients = []
         self.shot_count = 0
+
+    def _extend_lsan_suppressions(self, lines):
+        """For a test that knowingly triggers a leak inside a system
+        library: the run's suppressions plus these lines."""
+        options = self.env.get("LSAN_OPTIONS", "")
+        parts = [p for p in options.split(":") if p]
+        base = ""
+        for p in parts:
+            if p.startswith("suppressions="):
+                with open(p.split("=", 1)[1]) as f:
+                    base = f.read()
+        path = os.path.join(self.tmp, "lsan.supp")
+        with open(path, "w") as f:
+            f.write(base + "\n".join(lines) + "\n")
+        parts = [p for p in parts if not p.startswith("suppressions=")]
+        self.env["LSAN_OPTIONS"] = ":".join(parts + [f"suppressions={path}"])
 
     def log(self):
         if not self.stderr.closed:
