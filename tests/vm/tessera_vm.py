@@ -22,6 +22,17 @@ Typical use from a test:
 
 Several guests at once: Guest(...).start() each, then .wait() each.
 
+A vhost-user GPU backend (tessera-vmd): start it listening on a UNIX
+socket first (QEMU connects as the client when it starts and waits for the
+vhost-user handshake), then pass
+
+    qemu_args=["-chardev", f"socket,id=gpu,path={sock}",
+               "-device", "vhost-user-gpu-pci,chardev=gpu"]
+
+with memfd=True (the default: vhost-user needs guest RAM in shared fds).
+Checked with QEMU's own vhost-user-gpu backend: the guest's virtio_gpu
+binds exactly as with the built-in virtio-gpu-pci.
+
 The command runs as root in the guest with /bin/sh (the host's), cwd and
 $TESSERA_VM_RESULTS = the results directory (the same path as on the host),
 $TESSERA_VM_KERNEL = the guest kernel release, XDG_RUNTIME_DIR=/run/user/0.
