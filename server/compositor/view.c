@@ -372,6 +372,8 @@ static void place_new_view(struct tessera_view *view) {
 				}
 			}
 			if (free_spot) {
+				wlr_log(WLR_DEBUG, "placing %s window at %d,%d (%dx%d)",
+					tessera_view_owner_name(view), x, y, size.width, size.height);
 				tessera_view_move(view, x + off_x, y + off_y);
 				return;
 			}
