@@ -15,6 +15,14 @@
 /* Longest client title shown (bytes, before the [NAME] prefix). */
 #define TESSERA_TITLE_MAX 256
 
+/* 0xRRGGBB to the float RGBA that scene rects take. */
+static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
+	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
+	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
+	out[2] = (rgb & 0xff) / 255.0f;
+	out[3] = 1.0f;
+}
+
 enum tessera_cursor_mode {
 	TESSERA_CURSOR_PASSTHROUGH,
 	TESSERA_CURSOR_MOVE,

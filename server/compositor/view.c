@@ -23,13 +23,6 @@ enum frame_side { FRAME_TOP, FRAME_BOTTOM, FRAME_LEFT, FRAME_RIGHT };
 /* Popups of VM windows get a frame this wide. */
 #define POPUP_BORDER_WIDTH 2
 
-static void color_from_rgb(uint32_t rgb, float out[4]) {
-	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
-	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
-	out[2] = (rgb & 0xff) / 255.0f;
-	out[3] = 1.0f;
-}
-
 /* Black or white, whichever reads better on the given background. */
 static uint32_t contrast_color(uint32_t rgb) {
 	uint32_t r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
@@ -222,7 +215,7 @@ static void view_set_decorated(struct tessera_view *view, bool decorated) {
 	view->decorated = decorated;
 	if (decorated) {
 		float color[4];
-		color_from_rgb(view_frame_rgb(view), color);
+		tessera_rgb_to_float(view_frame_rgb(view), color);
 		if (!frame_rects_create(view->frame_rects, view->tree, color)) {
 			wlr_log(WLR_ERROR, "Failed to create a window frame");
 		}

@@ -309,13 +309,6 @@ static char *default_vmd_path(void) {
 	return strdup("tessera-vmd"); /* from PATH */
 }
 
-static void color_to_float(uint32_t rgb, float out[4]) {
-	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
-	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
-	out[2] = (rgb & 0xff) / 255.0f;
-	out[3] = 1.0f;
-}
-
 bool tessera_vms_init(struct tessera_server *server) {
 	wl_list_init(&server->vms);
 	wl_display_set_global_filter(server->wl_display, global_filter, server);
@@ -333,7 +326,7 @@ bool tessera_vms_init(struct tessera_server *server) {
 		}
 		vm->server = server;
 		vm->config = &server->config.vms[i];
-		color_to_float(vm->config->color, vm->color);
+		tessera_rgb_to_float(vm->config->color, vm->color);
 		vm->backoff_ms = VM_BACKOFF_MIN_MS;
 		wl_list_init(&vm->client_destroy.link);
 		vm->restart_timer = wl_event_loop_add_timer(server->event_loop,
