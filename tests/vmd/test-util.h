@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int test_failures;
+static int test_failures __attribute__((unused));
 
 #define CHECK(cond) do { \
 	if (!(cond)) { \
