@@ -1,0 +1,90 @@
+#ifndef TESSERA_VMD_SESSION_H
+#define TESSERA_VMD_SESSION_H
+
+/*
+ * The tessera wire protocol side of tessera-vmd (protocol/PROTOCOL.md):
+ * one session per connected guest. It decodes the batches a guest submits
+ * with SUBMIT_3D, turns them into Wayland objects on vmd's connection to
+ * the compositor (surfaces, toplevels, popups, subsurfaces, cursors,
+ * buffers), and writes configure/input/frame/presentation/release events
+ * into the guest's event ring.
+ *
+ * The virtio-gpu device (gpu.c) owns resources and fences; the session
+ * sees resources only through struct vmd_session_device.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest-memory.h"
+
+struct vmd_wayland;
+struct vmd_session;
+
+/* A guest resource with its backing attached, as the device knows it. */
+struct vmd_resource {
+	uint32_t id;
+	/* RESOURCE_CREATE_2D/3D parameters (format: VIRTIO_GPU_FORMAT_*) */
+	uint32_t format, width, height;
+	/* Backing (ATTACH_BACKING), validated against the memory table:
+	 * n_extents guest-physical extents, each with its host mapping. */
+	const struct tessera_guest_extent *extents;
+	const struct tessera_guest_memory_mapping *mappings;
+	size_t n_extents;
+	uint64_t size; /* sum of the extent lengths */
+};
+
+/* What the session needs from the device. */
+struct vmd_session_device {
+	/* The resource with this id if it exists and has backing, else
+	 * NULL. The pointer is valid until control returns to the device. */
+	const struct vmd_resource *(*get_resource)(void *data, uint32_t id);
+	/* The guest memory table (regions, fds) of the current connection. */
+	struct tessera_guest_memory *(*memory)(void *data);
+	/* Events were written into the ring: complete the held WAIT
+	 * fence(s), the doorbell of DESIGN.md section 3. */
+	void (*doorbell)(void *data);
+};
+
+/* Per-VM limits; exceeding one is an ERROR event and a log line. */
+struct vmd_session_limits {
+	uint32_t max_surfaces;
+	uint32_t max_buffers;
+	uint64_t max_buffer_bytes; /* total bytes of live guest buffers */
+	uint32_t max_batch_size; /* bytes of one SUBMIT_3D payload */
+};
+
+void vmd_session_limits_default(struct vmd_session_limits *limits);
+
+enum vmd_submit_result {
+	VMD_SUBMIT_DONE, /* complete the command now */
+	VMD_SUBMIT_WAIT, /* the batch ended with WAIT and nothing is in the
+	                  * ring yet: hold the fenced command until doorbell */
+};
+
+struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
+	const char *vm_name, const struct vmd_session_limits *limits,
+	const struct vmd_session_device *device, void *device_data);
+/* Destroys every Wayland object of the guest (its windows disappear). */
+void vmd_session_destroy(struct vmd_session *session);
+
+/* One SUBMIT_3D payload from context ctx_id. */
+enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
+	uint32_t ctx_id, const void *payload, size_t len);
+/* The guest unref'd or detached the backing of a resource. */
+void vmd_session_resource_gone(struct vmd_session *session, uint32_t id);
+/* The memory table changed: host pointers from before are invalid. */
+void vmd_session_memory_changed(struct vmd_session *session);
+
+/* Counters, printed on SIGUSR1 and at exit. */
+struct vmd_session_stats {
+	uint64_t frames; /* commits with a buffer */
+	uint64_t bytes_copied; /* by the wl_shm fallback only */
+	uint64_t releases;
+	uint64_t events_dropped; /* ring overflow */
+};
+void vmd_session_get_stats(const struct vmd_session *session,
+	struct vmd_session_stats *stats);
+
+#endif
