@@ -29,6 +29,7 @@
 #include <wlr/util/log.h>
 
 #include "config.h"
+#include "guest_memory.h"
 #include "server.h"
 #include "vm.h"
 
@@ -301,6 +302,10 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	wlr_export_dmabuf_manager_v1_create(server->wl_display);
 	wlr_screencopy_manager_v1_create(server->wl_display);
 	wlr_viewporter_create(server->wl_display);
+	/* VM-only (vm.c's global filter); torn down with the display. */
+	if (tessera_guest_memory_create(server) == NULL) {
+		return false;
+	}
 
 	server->output_layout = wlr_output_layout_create();
 	wlr_xdg_output_manager_v1_create(server->wl_display, server->output_layout);
