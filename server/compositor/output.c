@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <time.h>
+#include <stdio.h>
 #include <wlr/backend.h>
+#include <wlr/backend/wayland.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
@@ -60,6 +62,12 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
 	wl_list_insert(&server->outputs, &output->link);
 
+	if (wlr_output_is_wl(wlr_output)) {
+		/* Nested: name our window in the parent compositor. */
+		char title[64];
+		snprintf(title, sizeof(title), "tessera - %s", wlr_output->name);
+		wlr_wl_output_set_title(wlr_output, title);
+	}
 	wlr_output_layout_add_auto(server->output_layout, wlr_output);
 	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name,
 		wlr_output->width, wlr_output->height);
