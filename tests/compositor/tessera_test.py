@@ -62,6 +62,22 @@ def wait_for(predicate, timeout=10.0, what="condition"):
         time.sleep(0.05)
 
 
+def extend_lsan_suppressions(env, lines, tmpdir):
+    """For a process that knowingly triggers a leak inside a system
+    library: the run's LeakSanitizer suppressions plus these lines."""
+    parts = [p for p in env.get("LSAN_OPTIONS", "").split(":") if p]
+    base = ""
+    for p in parts:
+        if p.startswith("suppressions="):
+            with open(p.split("=", 1)[1]) as f:
+                base = f.read()
+    path = os.path.join(tmpdir, f"lsan-{len(os.listdir(tmpdir))}.supp")
+    with open(path, "w") as f:
+        f.write(base + "\n".join(lines) + "\n")
+    parts = [p for p in parts if not p.startswith("suppressions=")]
+    env["LSAN_OPTIONS"] = ":".join(parts + [f"suppressions={path}"])
+
+
 class Tessera:
     """A tessera compositor on the headless backend."""
 
@@ -79,7 +95,7 @@ class Tessera:
         if env:
             self.env.update(env)
         if lsan_extra:
-            self._extend_lsan_suppressions(lsan_extra)
+            extend_lsan_suppressions(self.env, lsan_extra, self.tmp)
         cmd = [program("TESSERA"), "-v"]
         if backend is not None:
             cmd += ["--backend", backend]
@@ -105,22 +121,6 @@ class Tessera:
         self.client_env["WAYLAND_DISPLAY"] = self.display
         self.clients = []
         self.shot_count = 0
-
-    def _extend_lsan_suppressions(self, lines):
-        """For a test that knowingly triggers a leak inside a system
-        library: the run's suppressions plus these lines."""
-        options = self.env.get("LSAN_OPTIONS", "")
-        parts = [p for p in options.split(":") if p]
-        base = ""
-        for p in parts:
-            if p.startswith("suppressions="):
-                with open(p.split("=", 1)[1]) as f:
-                    base = f.read()
-        path = os.path.join(self.tmp, "lsan.supp")
-        with open(path, "w") as f:
-            f.write(base + "\n".join(lines) + "\n")
-        parts = [p for p in parts if not p.startswith("suppressions=")]
-        self.env["LSAN_OPTIONS"] = ":".join(parts + [f"suppressions={path}"])
 
     def log(self):
         if not self.stderr.closed:
