@@ -63,7 +63,7 @@ vhost-user = $work/personal.sock
 vmd = $work/vm-window.sh
 EOS
 
-"$build/server/compositor/tessera" ${TESSERA_DEMO_VERBOSE:+-v -v} --backend headless --size 1280x720 \
+"$build/server/compositor/tessera" ${TESSERA_DEMO_VERBOSE:+-v} --backend headless --size 1280x720 \
 	--config "$work/tessera.ini" > "$work/stdout" 2> "$work/tessera.log" &
 tessera_pid=$!
 cleanup() {

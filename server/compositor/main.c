@@ -62,7 +62,8 @@ static const char usage[] =
 	"                      $XDG_CONFIG_HOME/tessera/tessera.ini if it exists)\n"
 	"  -s, --startup CMD   run CMD (with /bin/sh) once the compositor is up;\n"
 	"                      may be given several times\n"
-	"  -v, --verbose       more log output (twice: debug)\n"
+	"  -v, --verbose       debug log output\n"
+	"  -q, --quiet         log errors only\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       version\n"
 	"\n"
@@ -107,6 +108,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		{ "config", required_argument, NULL, 'c' },
 		{ "startup", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -115,10 +117,10 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		.backend = BACKEND_AUTO,
 		.width = 1280,
 		.height = 800,
-		.verbosity = WLR_ERROR,
+		.verbosity = WLR_INFO,
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "b:S:c:s:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:S:c:s:vqhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (strcmp(optarg, "auto") == 0) {
@@ -161,7 +163,10 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->commands[opts->command_count++] = optarg;
 			break;
 		case 'v':
-			opts->verbosity = opts->verbosity == WLR_ERROR ? WLR_INFO : WLR_DEBUG;
+			opts->verbosity = WLR_DEBUG;
+			break;
+		case 'q':
+			opts->verbosity = WLR_ERROR;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -245,7 +250,7 @@ static struct wlr_backend *create_backend(struct tessera_server *server,
 				return backend;
 			}
 		}
-		wlr_log(WLR_ERROR, "No display and no seat with a GPU: falling back to "
+		wlr_log(WLR_INFO, "No display and no seat with a GPU: falling back to "
 			"the headless backend with the pixman renderer");
 		break;
 	}
