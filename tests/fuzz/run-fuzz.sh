@@ -1,24 +1,72 @@
 #!/bin/sh
-# Builds the wire fuzz target with clang's libFuzzer (plus ASan and UBSan)
-# and runs it for a bounded time on the committed seed corpus.
+# Builds a fuzz target with clang's libFuzzer (plus ASan and UBSan) and runs
+# it for a bounded time on its committed seed corpus.
 #
-#   run-fuzz.sh SOURCE_ROOT WORK_DIR [SECONDS]
+#   run-fuzz.sh SOURCE_ROOT WORK_DIR [SECONDS [TARGET]]
+#
+# TARGET (default wire):
+#   wire        fuzz-wire.c, the wire codec (protocol/wire)
+#   virtqueue   fuzz-virtqueue.c, the device side split virtqueue
+#               (common/virtqueue.c) against malicious rings
+#   vhost-user  fuzz-vhost-user.c, the vhost-user backend
+#               (server/vmd/vhost-user.c) fed a malicious message stream
 #
 # The project compiles with gcc, which has no libFuzzer, so the target is
 # built here with clang (CLANG overrides the compiler). New inputs go to
-# WORK_DIR/corpus (the committed seeds in tests/fuzz/corpus/wire are only
+# WORK_DIR/corpus (the committed seeds in tests/fuzz/corpus/TARGET are only
 # read), crash reproducers to WORK_DIR/crash-*. Exit 77 (skip) if clang or
 # its libFuzzer runtime (Debian: libclang-rt-14-dev) is missing.
 set -eu
 
 if [ $# -lt 2 ]; then
-	echo "usage: $0 SOURCE_ROOT WORK_DIR [SECONDS]" >&2
+	echo "usage: $0 SOURCE_ROOT WORK_DIR [SECONDS [TARGET]]" >&2
 	exit 2
 fi
 src=$1
 work=$2
 seconds=${3:-60}
+target=${4:-wire}
 clang=${CLANG:-clang}
+
+# per target: include directories and sources (as "$@"), the largest input
+case "$target" in
+wire)
+	set -- "-I$src/protocol/wire" \
+		"$src/protocol/wire/tessera-wire.c" \
+		"$src/protocol/wire/tessera-wire-ring.c" \
+		"$src/protocol/wire/tessera-wire-string.c" \
+		"$src/tests/fuzz/fuzz-wire.c"
+	max_len=20000
+	;;
+virtqueue)
+	set -- "-I$src/common" \
+		"$src/common/guest-memory.c" \
+		"$src/common/virtqueue.c" \
+		"$src/tests/fuzz/fuzz-virtqueue.c"
+	max_len=8192
+	;;
+vhost-user)
+	set -- "-I$src/common" "-I$src/server/vmd" \
+		"$src/common/guest-memory.c" \
+		"$src/common/virtqueue.c" \
+		"$src/common/vhost-user-proto.c" \
+		"$src/server/vmd/vhost-user.c" \
+		"$src/tests/fuzz/fuzz-vhost-user.c"
+	pkgs="wayland-server wlroots"
+	# shellcheck disable=SC2086 # pkgs is a list
+	if ! pkg_flags=$(pkg-config --cflags --libs $pkgs); then
+		echo "pkg-config cannot find $pkgs" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC2086 # pkg-config output is a list of flags
+	set -- "$@" -DWLR_USE_UNSTABLE $pkg_flags
+	max_len=8192
+	;;
+*)
+	echo "unknown fuzz target '$target'" >&2
+	exit 2
+	;;
+esac
 
 if ! command -v "$clang" >/dev/null 2>&1; then
 	echo "SKIP: $clang not found (install clang and libclang-rt-14-dev to fuzz)"
@@ -43,19 +91,15 @@ if ! "$clang" -fsanitize=fuzzer,address,undefined "$work/probe.c" \
 	exit 77
 fi
 
-echo "building $work/fuzz-wire with $("$clang" --version | head -n 1)"
+echo "building $work/fuzz-$target with $("$clang" --version | head -n 1)"
 "$clang" -std=c11 -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_POSIX_C_SOURCE=200809L \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-	-I"$src/protocol/wire" \
-	"$src/protocol/wire/tessera-wire.c" \
-	"$src/protocol/wire/tessera-wire-ring.c" \
-	"$src/protocol/wire/tessera-wire-string.c" \
-	"$src/tests/fuzz/fuzz-wire.c" \
-	-o "$work/fuzz-wire"
+	"$@" \
+	-o "$work/fuzz-$target"
 
-seeds="$src/tests/fuzz/corpus/wire"
+seeds="$src/tests/fuzz/corpus/$target"
 if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
 	echo "no seed corpus in $seeds" >&2
 	exit 1
@@ -66,11 +110,11 @@ mkdir -p "$work/corpus"
 echo "fuzzing for ${seconds}s from $seeds"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:print_stacktrace=1:halt_on_error=1"
-exec "$work/fuzz-wire" \
+exec "$work/fuzz-$target" \
 	-max_total_time="$seconds" \
 	-timeout=10 \
 	-rss_limit_mb=2048 \
-	-max_len=20000 \
+	-max_len="$max_len" \
 	-print_final_stats=1 \
 	-artifact_prefix="$work/" \
 	"$work/corpus" "$seeds"
