@@ -1,0 +1,1286 @@
+/*
+ * The virtio-gpu device of tessera-vmd, see gpu.h.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wayland-server-core.h>
+#include <wlr/util/log.h>
+
+#include "console.h"
+#include "gpu.h"
+#include "resource.h"
+#include "session.h"
+#include "vhost-user.h"
+#include "wayland.h"
+
+#define BIT(n) (UINT64_C(1) << (n))
+#define CONTROL_QUEUE 0
+#define CURSOR_QUEUE 1
+#define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
+/* writable segments remembered for a held response (each ≥ 1 byte) */
+#define HELD_MAX_SEGMENTS HDR_SIZE
+
+/* A SUBMIT_3D held until the doorbell: where its response goes, as guest
+ * addresses (host pointers die with a memory table change). */
+struct held {
+	struct wl_list link; /* vmd_gpu.held */
+	uint16_t head;
+	struct virtio_gpu_ctrl_hdr resp;
+	uint32_t nseg;
+	struct {
+		uint64_t gpa;
+		uint32_t len;
+	} seg[HELD_MAX_SEGMENTS];
+};
+
+struct context {
+	uint32_t id;
+	char name[65];
+};
+
+struct vmd_gpu {
+	struct wl_event_loop *loop;
+	struct vmd_wayland *wayland;
+	char *vm_name;
+	struct vmd_gpu_limits limits;
+	struct vmd_session_limits session_limits;
+	uint32_t display_width, display_height; /* options; 0: from output */
+
+	struct tessera_vhost_user_backend *backend;
+	struct wl_listener connect;
+	struct wl_listener disconnect;
+
+	struct virtio_gpu_config config;
+	struct vmd_resource_table resources;
+	struct context *contexts;
+	uint32_t ncontexts;
+	struct vmd_console *console;
+	struct vmd_session *session;
+	struct vmd_session_device session_device;
+	struct wl_list held; /* struct held.link, oldest first */
+	bool resetting;
+
+	struct {
+		uint32_t resource_id, x, y, hot_x, hot_y;
+	} cursor;
+
+	/* queues left with work after a full batch, continued by a timer
+	 * (after the other event sources had their turn) */
+	bool more[2];
+	struct wl_event_source *resume;
+
+	struct tessera_virtqueue_element *elem;
+	uint8_t *payload; /* SUBMIT_3D copy, session_limits.max_batch_size */
+	union {
+		struct virtio_gpu_ctrl_hdr hdr;
+		struct virtio_gpu_resp_display_info display_info;
+		struct virtio_gpu_resp_edid edid;
+	} resp;
+
+	struct vmd_gpu_stats stats;
+	struct vmd_session_stats ended_sessions;
+};
+
+static const char *command_name(uint32_t type) {
+	switch (type) {
+	case VIRTIO_GPU_CMD_GET_DISPLAY_INFO: return "GET_DISPLAY_INFO";
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: return "RESOURCE_CREATE_2D";
+	case VIRTIO_GPU_CMD_RESOURCE_UNREF: return "RESOURCE_UNREF";
+	case VIRTIO_GPU_CMD_SET_SCANOUT: return "SET_SCANOUT";
+	case VIRTIO_GPU_CMD_RESOURCE_FLUSH: return "RESOURCE_FLUSH";
+	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: return "TRANSFER_TO_HOST_2D";
+	case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: return "RESOURCE_ATTACH_BACKING";
+	case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return "RESOURCE_DETACH_BACKING";
+	case VIRTIO_GPU_CMD_GET_CAPSET_INFO: return "GET_CAPSET_INFO";
+	case VIRTIO_GPU_CMD_GET_CAPSET: return "GET_CAPSET";
+	case VIRTIO_GPU_CMD_GET_EDID: return "GET_EDID";
+	case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID: return "RESOURCE_ASSIGN_UUID";
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: return "RESOURCE_CREATE_BLOB";
+	case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: return "SET_SCANOUT_BLOB";
+	case VIRTIO_GPU_CMD_CTX_CREATE: return "CTX_CREATE";
+	case VIRTIO_GPU_CMD_CTX_DESTROY: return "CTX_DESTROY";
+	case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE: return "CTX_ATTACH_RESOURCE";
+	case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE: return "CTX_DETACH_RESOURCE";
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D: return "RESOURCE_CREATE_3D";
+	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D: return "TRANSFER_TO_HOST_3D";
+	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D: return "TRANSFER_FROM_HOST_3D";
+	case VIRTIO_GPU_CMD_SUBMIT_3D: return "SUBMIT_3D";
+	case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: return "RESOURCE_MAP_BLOB";
+	case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB: return "RESOURCE_UNMAP_BLOB";
+	case VIRTIO_GPU_CMD_UPDATE_CURSOR: return "UPDATE_CURSOR";
+	case VIRTIO_GPU_CMD_MOVE_CURSOR: return "MOVE_CURSOR";
+	default: return "unknown command";
+	}
+}
+
+/* ---- EDID ---- */
+
+static void put_le16(uint8_t *p, uint32_t v) {
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+/*
+ * EDID 1.4 base block (VESA E-EDID, release A rev. 2), written by hand: no
+ * Debian-packaged library generates EDID (libdisplay-info and edid-decode
+ * only parse it). One detailed timing descriptor with CVT reduced-blanking
+ * timings for width x height at 60 Hz (30 Hz when the pixel clock would
+ * not fit the field; longer horizontal blanking for modes so small that
+ * the pixel clock would be under 10 MHz), display range limits, a monitor
+ * name and a dummy
+ * descriptor; sRGB chromaticity; checksum in the last byte.
+ */
+void vmd_gpu_make_edid(uint8_t e[128], uint32_t width, uint32_t height) {
+	memset(e, 0, 128);
+	static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+	memcpy(e, header, sizeof(header));
+	/* manufacturer "TSR" (three 5-bit letters, big-endian), product 1 */
+	uint32_t mfg = ((uint32_t)('T' - '@') << 10) | (('S' - '@') << 5) |
+		('R' - '@');
+	e[8] = (mfg >> 8) & 0xff;
+	e[9] = mfg & 0xff;
+	put_le16(&e[10], 1);
+	/* serial 0; week 1 of 2024 */
+	e[16] = 1;
+	e[17] = 2024 - 1990;
+	e[18] = 1; /* version 1.4 */
+	e[19] = 4;
+	e[20] = 0x80 | 0x20; /* digital input, 8 bits per colour */
+	/* physical size at 96 dpi, in cm and (below) mm */
+	uint32_t w_mm = (width * 254 + 480) / 960, h_mm = (height * 254 + 480) / 960;
+	/* at least 10 cm, as a real monitor */
+	w_mm = w_mm < 100 ? 100 : w_mm;
+	h_mm = h_mm < 100 ? 100 : h_mm;
+	e[21] = (uint8_t)((w_mm + 5) / 10 > 255 ? 255 : (w_mm + 5) / 10);
+	e[22] = (uint8_t)((h_mm + 5) / 10 > 255 ? 255 : (h_mm + 5) / 10);
+	e[23] = 120; /* gamma 2.2 */
+	e[24] = 0x06; /* RGB 4:4:4, sRGB default, preferred timing is native */
+	/* sRGB chromaticity, 10-bit fractions of 1024 */
+	const uint32_t rx = 655, ry = 338, gx = 307, gy = 614, bx = 154, by = 61,
+		wx = 320, wy = 337;
+	e[25] = (uint8_t)(((rx & 3) << 6) | ((ry & 3) << 4) | ((gx & 3) << 2) |
+		(gy & 3));
+	e[26] = (uint8_t)(((bx & 3) << 6) | ((by & 3) << 4) | ((wx & 3) << 2) |
+		(wy & 3));
+	e[27] = rx >> 2;
+	e[28] = ry >> 2;
+	e[29] = gx >> 2;
+	e[30] = gy >> 2;
+	e[31] = bx >> 2;
+	e[32] = by >> 2;
+	e[33] = wx >> 2;
+	e[34] = wy >> 2;
+	/* no established timings; standard timings unused */
+	for (int i = 38; i < 54; i++) {
+		e[i] = 1;
+	}
+
+	/* CVT reduced blanking (VESA CVT 1.2, section 3.4) */
+	uint32_t refresh = 60;
+	const uint32_t h_front = 48, h_sync = 32;
+	uint32_t h_blank = 160;
+	const uint32_t v_front = 3, min_v_back = 6;
+	uint32_t v_sync = 10; /* other aspect ratios */
+	if (width * 3 == height * 4) {
+		v_sync = 4;
+	} else if (width * 9 == height * 16) {
+		v_sync = 5;
+	} else if (width * 10 == height * 16) {
+		v_sync = 6;
+	} else if (width * 4 == height * 5 || width * 9 == height * 15) {
+		v_sync = 7;
+	}
+	uint32_t h_total = width + h_blank, v_total, v_blank;
+	uint64_t clock_khz;
+	for (;;) {
+		double h_period_us = (1e6 / refresh - 460.0) / height;
+		v_blank = (uint32_t)(460.0 / h_period_us) + 1;
+		if (v_blank < v_front + v_sync + min_v_back) {
+			v_blank = v_front + v_sync + min_v_back;
+		}
+		v_total = height + v_blank;
+		/* rounded down to 250 kHz steps */
+		clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
+		if (clock_khz < 10000) {
+			/* small modes: longer blanking up to the 10 MHz an EDID
+			 * pixel clock needs at least */
+			h_total = (uint32_t)((10000000 + (uint64_t)v_total * refresh - 1) /
+				((uint64_t)v_total * refresh));
+			h_blank = h_total - width;
+			clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
+		}
+		clock_khz -= clock_khz % 250;
+		if (clock_khz <= 655350 || refresh <= 30) {
+			break;
+		}
+		refresh = 30;
+	}
+	if (clock_khz > 655350) {
+		clock_khz = 655350;
+	}
+
+	uint8_t *d = &e[54];
+	put_le16(&d[0], (uint32_t)(clock_khz / 10));
+	d[2] = width & 0xff;
+	d[3] = h_blank & 0xff;
+	d[4] = (uint8_t)(((width >> 8) & 0xf) << 4 | ((h_blank >> 8) & 0xf));
+	d[5] = height & 0xff;
+	d[6] = v_blank & 0xff;
+	d[7] = (uint8_t)(((height >> 8) & 0xf) << 4 | ((v_blank >> 8) & 0xf));
+	d[8] = h_front & 0xff;
+	d[9] = h_sync & 0xff;
+	d[10] = (uint8_t)((v_front & 0xf) << 4 | (v_sync & 0xf));
+	d[11] = (uint8_t)(((h_front >> 8) & 3) << 6 | ((h_sync >> 8) & 3) << 4 |
+		((v_front >> 4) & 3) << 2 | ((v_sync >> 4) & 3));
+	d[12] = w_mm & 0xff;
+	d[13] = h_mm & 0xff;
+	d[14] = (uint8_t)(((w_mm >> 8) & 0xf) << 4 | ((h_mm >> 8) & 0xf));
+	d[17] = 0x18 | 0x02; /* digital separate sync, hsync +, vsync - */
+
+	/* display range limits around that one timing */
+	uint32_t h_khz = (uint32_t)(clock_khz / h_total);
+	d = &e[72];
+	d[3] = 0xfd;
+	d[5] = (uint8_t)(refresh - 1);
+	d[6] = (uint8_t)(refresh + 1);
+	d[7] = (uint8_t)(h_khz > 1 ? h_khz - 1 : 1);
+	d[8] = (uint8_t)(h_khz + 1 > 255 ? 255 : h_khz + 1);
+	d[9] = (uint8_t)((clock_khz + 9999) / 10000);
+	d[10] = 0x01; /* range limits only */
+	d[11] = 0x0a;
+	memset(&d[12], 0x20, 6);
+
+	/* monitor name */
+	d = &e[90];
+	d[3] = 0xfc;
+	static const char name[13] = "tessera\n     ";
+	memcpy(&d[5], name, sizeof(name));
+
+	/* dummy descriptor */
+	e[108 + 3] = 0x10;
+
+	e[126] = 0; /* no extension blocks */
+	uint8_t sum = 0;
+	for (int i = 0; i < 127; i++) {
+		sum += e[i];
+	}
+	e[127] = (uint8_t)(0x100 - sum);
+}
+
+void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
+		uint32_t *height) {
+	uint32_t w = gpu->display_width, h = gpu->display_height;
+	if (w == 0 || h == 0) {
+		w = VMD_GPU_DEFAULT_DISPLAY_WIDTH;
+		h = VMD_GPU_DEFAULT_DISPLAY_HEIGHT;
+		struct vmd_wayland_output *out;
+		wl_list_for_each(out, &gpu->wayland->outputs, link) {
+			if (out->width <= 0 || out->height <= 0) {
+				continue;
+			}
+			/* the output's logical size less room for the
+			 * host's frame and a margin around the window */
+			int32_t scale = out->scale > 0 ? out->scale : 1;
+			int32_t ow = out->width / scale - 64, oh = out->height / scale - 64;
+			if (ow >= 320 && oh >= 200) {
+				w = (uint32_t)ow & ~7u;
+				h = (uint32_t)oh;
+			}
+			break;
+		}
+	}
+	*width = w > VMD_GPU_MAX_DISPLAY_SIZE ? VMD_GPU_MAX_DISPLAY_SIZE : w;
+	*height = h > VMD_GPU_MAX_DISPLAY_SIZE ? VMD_GPU_MAX_DISPLAY_SIZE : h;
+}
+
+/* ---- responses ---- */
+
+static void push(struct vmd_gpu *gpu, uint32_t queue, uint16_t head,
+		uint32_t len) {
+	struct tessera_virtqueue *vq =
+		tessera_vhost_user_backend_queue(gpu->backend, queue);
+	if (vq != NULL) {
+		tessera_virtqueue_push(vq, head, len);
+	}
+}
+
+/* Writes the response (type already set) and completes the element. */
+static void respond(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *cmd, size_t len) {
+	struct virtio_gpu_ctrl_hdr *resp = &gpu->resp.hdr;
+	resp->flags = 0;
+	resp->fence_id = 0;
+	resp->ctx_id = 0;
+	resp->ring_idx = 0;
+	memset(resp->padding, 0, sizeof(resp->padding));
+	if (cmd != NULL && (cmd->flags & VIRTIO_GPU_FLAG_FENCE)) {
+		resp->flags = VIRTIO_GPU_FLAG_FENCE;
+		resp->fence_id = cmd->fence_id;
+		resp->ctx_id = cmd->ctx_id;
+		if (cmd->flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) {
+			resp->flags |= VIRTIO_GPU_FLAG_INFO_RING_IDX;
+			resp->ring_idx = cmd->ring_idx;
+		}
+	}
+	if (resp->type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+		gpu->stats.errors++;
+	}
+	if (elem->in_len < len) {
+		wlr_log(WLR_ERROR, "%s: response buffer of %llu bytes, %zu needed",
+			cmd != NULL ? command_name(cmd->type) : "command",
+			(unsigned long long)elem->in_len, len);
+		if (len > HDR_SIZE && elem->in_len >= HDR_SIZE) {
+			resp->type = VIRTIO_GPU_RESP_ERR_UNSPEC;
+			gpu->stats.errors++;
+			len = HDR_SIZE;
+		}
+	}
+	size_t written = tessera_virtqueue_element_write(elem, 0, resp, len);
+	push(gpu, CONTROL_QUEUE, elem->head, (uint32_t)written);
+}
+
+static void respond_type(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *cmd, uint32_t type) {
+	memset(&gpu->resp.hdr, 0, HDR_SIZE);
+	gpu->resp.hdr.type = type;
+	respond(gpu, elem, cmd, HDR_SIZE);
+}
+
+/* Reads the fixed part of a command: false (and logs) if it is short. */
+static bool read_command(const struct tessera_virtqueue_element *elem,
+		void *cmd, size_t size) {
+	if (elem->out_len < size ||
+			tessera_virtqueue_element_read(elem, 0, cmd, size) != size) {
+		const struct virtio_gpu_ctrl_hdr *hdr = cmd;
+		wlr_log(WLR_ERROR, "%s: %llu bytes, %zu expected",
+			command_name(hdr->type), (unsigned long long)elem->out_len, size);
+		return false;
+	}
+	return true;
+}
+
+/* ---- held SUBMIT_3D ---- */
+
+static bool host_to_gpa(const struct tessera_guest_memory *mem, const void *p,
+		uint64_t len, uint64_t *gpa) {
+	const uint8_t *host = p;
+	for (size_t i = 0; i < mem->nregions; i++) {
+		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		if (host >= r->host && (uint64_t)(host - r->host) < r->size &&
+				len <= r->size - (uint64_t)(host - r->host)) {
+			*gpa = r->gpa + (uint64_t)(host - r->host);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void hold(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *cmd) {
+	struct held *h = calloc(1, sizeof(*h));
+	struct tessera_guest_memory *mem =
+		tessera_vhost_user_backend_memory(gpu->backend);
+	if (h == NULL) {
+		wlr_log(WLR_ERROR, "SUBMIT_3D: out of memory holding a WAIT; "
+			"completing it");
+		respond_type(gpu, elem, cmd, VIRTIO_GPU_RESP_OK_NODATA);
+		return;
+	}
+	h->head = elem->head;
+	h->resp.type = VIRTIO_GPU_RESP_OK_NODATA;
+	h->resp.flags = VIRTIO_GPU_FLAG_FENCE;
+	h->resp.fence_id = cmd->fence_id;
+	h->resp.ctx_id = cmd->ctx_id;
+	/* the response's place, as guest addresses */
+	uint64_t need = HDR_SIZE;
+	for (uint32_t i = elem->out_num; i < elem->out_num + elem->in_num &&
+			need > 0 && h->nseg < HELD_MAX_SEGMENTS; i++) {
+		uint64_t len = elem->iov[i].iov_len < need ? elem->iov[i].iov_len : need;
+		uint64_t gpa;
+		if (!host_to_gpa(mem, elem->iov[i].iov_base, len, &gpa)) {
+			break;
+		}
+		h->seg[h->nseg].gpa = gpa;
+		h->seg[h->nseg].len = (uint32_t)len;
+		h->nseg++;
+		need -= len;
+	}
+	wl_list_insert(gpu->held.prev, &h->link);
+	gpu->stats.held++;
+	gpu->stats.held_now++;
+	wlr_log(WLR_DEBUG, "SUBMIT_3D: holding fence %llu (ctx %u)",
+		(unsigned long long)cmd->fence_id, cmd->ctx_id);
+}
+
+static void held_free(struct vmd_gpu *gpu, struct held *h) {
+	wl_list_remove(&h->link);
+	gpu->stats.held_now--;
+	free(h);
+}
+
+static void held_complete(struct vmd_gpu *gpu, struct held *h) {
+	struct tessera_guest_memory *mem =
+		tessera_vhost_user_backend_memory(gpu->backend);
+	const uint8_t *src = (const uint8_t *)&h->resp;
+	uint32_t written = 0;
+	for (uint32_t i = 0; i < h->nseg; i++) {
+		void *dst = tessera_guest_memory_translate(mem, h->seg[i].gpa,
+			h->seg[i].len);
+		if (dst == NULL) {
+			break;
+		}
+		memcpy(dst, src + written, h->seg[i].len);
+		written += h->seg[i].len;
+	}
+	wlr_log(WLR_DEBUG, "SUBMIT_3D: completing fence %llu",
+		(unsigned long long)h->resp.fence_id);
+	if (tessera_vhost_user_backend_queue_complete(gpu->backend, CONTROL_QUEUE,
+			h->head, written) != 0) {
+		wlr_log(WLR_ERROR, "SUBMIT_3D: cannot complete held fence %llu (the "
+			"queue stopped)", (unsigned long long)h->resp.fence_id);
+	}
+	held_free(gpu, h);
+}
+
+static void complete_held(struct vmd_gpu *gpu) {
+	while (!wl_list_empty(&gpu->held) && !gpu->resetting) {
+		struct held *h = wl_container_of(gpu->held.next, h, link);
+		held_complete(gpu, h);
+	}
+}
+
+static void forget_held(struct vmd_gpu *gpu) {
+	while (!wl_list_empty(&gpu->held)) {
+		struct held *h = wl_container_of(gpu->held.next, h, link);
+		held_free(gpu, h);
+	}
+}
+
+/* ---- session ---- */
+
+static const struct vmd_resource *session_get_resource(void *data, uint32_t id) {
+	struct vmd_gpu *gpu = data;
+	struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
+	return res != NULL && res->base.n_extents > 0 ? &res->base : NULL;
+}
+
+static struct tessera_guest_memory *session_memory(void *data) {
+	struct vmd_gpu *gpu = data;
+	return tessera_vhost_user_backend_memory(gpu->backend);
+}
+
+static void session_doorbell(void *data) {
+	complete_held(data);
+}
+
+static void add_session_stats(struct vmd_session_stats *sum,
+		const struct vmd_session_stats *s) {
+	sum->frames += s->frames;
+	sum->bytes_copied += s->bytes_copied;
+	sum->releases += s->releases;
+	sum->events_dropped += s->events_dropped;
+}
+
+static struct vmd_session *get_session(struct vmd_gpu *gpu) {
+	if (gpu->session == NULL) {
+		gpu->session = vmd_session_create(gpu->wayland, gpu->vm_name,
+			&gpu->session_limits, &gpu->session_device, gpu);
+		if (gpu->session == NULL) {
+			wlr_log(WLR_ERROR, "SUBMIT_3D: cannot create a session");
+		}
+	}
+	return gpu->session;
+}
+
+static void destroy_session(struct vmd_gpu *gpu) {
+	if (gpu->session == NULL) {
+		return;
+	}
+	struct vmd_session_stats s;
+	vmd_session_get_stats(gpu->session, &s);
+	add_session_stats(&gpu->ended_sessions, &s);
+	struct vmd_session *session = gpu->session;
+	gpu->session = NULL;
+	vmd_session_destroy(session);
+}
+
+static void resource_gone(struct vmd_gpu *gpu, struct vmd_gpu_resource *res) {
+	if (gpu->session != NULL) {
+		vmd_session_resource_gone(gpu->session, res->base.id);
+	}
+}
+
+/* ---- control commands ---- */
+
+static struct context *find_context(struct vmd_gpu *gpu, uint32_t id) {
+	for (uint32_t i = 0; i < gpu->ncontexts; i++) {
+		if (gpu->contexts[i].id == id) {
+			return &gpu->contexts[i];
+		}
+	}
+	return NULL;
+}
+
+static struct vmd_gpu_resource *lookup(struct vmd_gpu *gpu, const char *what,
+		uint32_t id) {
+	struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
+	if (res == NULL) {
+		wlr_log(WLR_ERROR, "%s: no resource %u", what, id);
+	}
+	return res;
+}
+
+/* rect inside a width x height resource (64-bit sums: no wrap) */
+static bool rect_inside(const struct virtio_gpu_rect *r, uint32_t width,
+		uint32_t height) {
+	return (uint64_t)r->x + r->width <= width &&
+		(uint64_t)r->y + r->height <= height;
+}
+
+static uint32_t cmd_get_display_info(struct vmd_gpu *gpu, size_t *len) {
+	struct virtio_gpu_resp_display_info *info = &gpu->resp.display_info;
+	memset(info, 0, sizeof(*info));
+	uint32_t w, h;
+	vmd_gpu_display_size(gpu, &w, &h);
+	info->pmodes[0].r.width = w;
+	info->pmodes[0].r.height = h;
+	info->pmodes[0].enabled = 1;
+	*len = sizeof(*info);
+	return VIRTIO_GPU_RESP_OK_DISPLAY_INFO;
+}
+
+static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem, size_t *len) {
+	struct virtio_gpu_cmd_get_edid cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	if (cmd.scanout != 0) {
+		wlr_log(WLR_ERROR, "GET_EDID: scanout %u (the device has 1)",
+			cmd.scanout);
+		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+	}
+	struct virtio_gpu_resp_edid *resp = &gpu->resp.edid;
+	memset(resp, 0, sizeof(*resp));
+	uint32_t w, h;
+	vmd_gpu_display_size(gpu, &w, &h);
+	vmd_gpu_make_edid(resp->edid, w, h);
+	resp->size = 128;
+	*len = sizeof(*resp);
+	return VIRTIO_GPU_RESP_OK_EDID;
+}
+
+static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_resource_unref cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "RESOURCE_UNREF",
+		cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (vmd_console_resource(gpu->console) == res) {
+		vmd_console_set_scanout(gpu->console, NULL, 0, 0, 0, 0);
+	}
+	if (gpu->cursor.resource_id == res->base.id) {
+		gpu->cursor.resource_id = 0;
+	}
+	resource_gone(gpu, res);
+	vmd_resource_destroy(&gpu->resources, res);
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_set_scanout cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	if (cmd.scanout_id != 0) {
+		wlr_log(WLR_ERROR, "SET_SCANOUT: scanout %u (the device has 1)",
+			cmd.scanout_id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+	}
+	if (cmd.resource_id == 0) {
+		vmd_console_set_scanout(gpu->console, NULL, 0, 0, 0, 0);
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "SET_SCANOUT", cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (res->bpp == 0) {
+		wlr_log(WLR_ERROR, "SET_SCANOUT: resource %u (format %u) cannot be "
+			"displayed", res->base.id, res->base.format);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	const struct virtio_gpu_rect *r = &cmd.r;
+	if (r->width == 0 || r->height == 0 ||
+			!rect_inside(r, res->base.width, res->base.height) ||
+			r->width > VMD_CONSOLE_MAX_SIZE || r->height > VMD_CONSOLE_MAX_SIZE) {
+		wlr_log(WLR_ERROR, "SET_SCANOUT: rectangle %ux%u+%u+%u of resource "
+			"%u (%ux%u; at most %ux%u shown)", r->width, r->height, r->x,
+			r->y, res->base.id, res->base.width, res->base.height,
+			VMD_CONSOLE_MAX_SIZE, VMD_CONSOLE_MAX_SIZE);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	vmd_console_set_scanout(gpu->console, res, r->x, r->y, r->width,
+		r->height);
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_resource_flush cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "RESOURCE_FLUSH",
+		cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (!rect_inside(&cmd.r, res->base.width, res->base.height)) {
+		wlr_log(WLR_ERROR, "RESOURCE_FLUSH: rectangle %ux%u+%u+%u outside "
+			"resource %u (%ux%u)", cmd.r.width, cmd.r.height, cmd.r.x,
+			cmd.r.y, res->base.id, res->base.width, res->base.height);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	gpu->stats.flushes++;
+	if (vmd_console_resource(gpu->console) == res) {
+		vmd_console_flush(gpu->console, cmd.r.x, cmd.r.y, cmd.r.width,
+			cmd.r.height);
+	}
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_transfer_to_host_2d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "TRANSFER_TO_HOST_2D",
+		cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (res->base.n_extents == 0) {
+		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: resource %u has no backing",
+			res->base.id);
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	const struct virtio_gpu_rect *r = &cmd.r;
+	if (res->bpp == 0 || !rect_inside(r, res->base.width, res->base.height)) {
+		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: rectangle %ux%u+%u+%u of "
+			"resource %u (%ux%u, format %u)", r->width, r->height, r->x, r->y,
+			res->base.id, res->base.width, res->base.height, res->base.format);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	if (r->width == 0 || r->height == 0) {
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	/* the rows the guest describes must lie in the backing (all terms
+	 * < 2^48: no overflow) */
+	uint64_t stride = (uint64_t)res->base.width * res->bpp;
+	uint64_t end = (uint64_t)(r->height - 1) * stride +
+		(uint64_t)r->width * res->bpp;
+	if (cmd.offset > res->base.size || end > res->base.size - cmd.offset) {
+		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: offset %llu + %llu bytes "
+			"beyond the %llu bytes of resource %u's backing",
+			(unsigned long long)cmd.offset, (unsigned long long)end,
+			(unsigned long long)res->base.size, res->base.id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	/* the copy happens at RESOURCE_FLUSH, from the linear layout (the
+	 * offset Linux sends is exactly y * stride + x * bpp) */
+	if (cmd.offset != (uint64_t)r->y * stride + (uint64_t)r->x * res->bpp) {
+		wlr_log(WLR_DEBUG, "TRANSFER_TO_HOST_2D: resource %u: offset %llu is "
+			"not the rectangle's linear position", res->base.id,
+			(unsigned long long)cmd.offset);
+	}
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_resource_attach_backing cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "RESOURCE_ATTACH_BACKING",
+		cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (cmd.nr_entries == 0 || cmd.nr_entries > gpu->limits.max_backing_entries) {
+		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
+			"(1..%u)", res->base.id, cmd.nr_entries,
+			gpu->limits.max_backing_entries);
+		return cmd.nr_entries == 0 ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER :
+			VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	size_t bytes = (size_t)cmd.nr_entries * sizeof(struct virtio_gpu_mem_entry);
+	if (elem->out_len - sizeof(cmd) < bytes) {
+		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
+			"announced, %llu bytes sent", res->base.id, cmd.nr_entries,
+			(unsigned long long)(elem->out_len - sizeof(cmd)));
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	struct virtio_gpu_mem_entry *entries = malloc(bytes);
+	if (entries == NULL) {
+		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: out of memory");
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	/* copied out of guest memory once; checked on the copy */
+	tessera_virtqueue_element_read(elem, sizeof(cmd), entries, bytes);
+	uint32_t ret = vmd_resource_attach_backing(&gpu->resources, &gpu->limits,
+		tessera_vhost_user_backend_memory(gpu->backend), res, entries,
+		cmd.nr_entries);
+	free(entries);
+	if (ret == VIRTIO_GPU_RESP_OK_NODATA && vmd_console_resource(gpu->console) == res) {
+		/* new pixels under the scanout */
+		vmd_console_flush(gpu->console, 0, 0, res->base.width,
+			res->base.height);
+	}
+	return ret;
+}
+
+static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_resource_detach_backing cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	struct vmd_gpu_resource *res = lookup(gpu, "RESOURCE_DETACH_BACKING",
+		cmd.resource_id);
+	if (res == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (res->base.n_extents == 0) {
+		wlr_log(WLR_ERROR, "RESOURCE_DETACH_BACKING: resource %u has no "
+			"backing", res->base.id);
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	resource_gone(gpu, res);
+	vmd_resource_detach_backing(&gpu->resources, res);
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_ctx_create cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	uint32_t id = cmd.hdr.ctx_id;
+	if (id == 0 || find_context(gpu, id) != NULL) {
+		wlr_log(WLR_ERROR, "CTX_CREATE: context id %u %s", id,
+			id == 0 ? "is invalid" : "exists");
+		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	}
+	if (cmd.nlen > sizeof(cmd.debug_name) || cmd.context_init != 0) {
+		wlr_log(WLR_ERROR, "CTX_CREATE: context %u: name length %u, "
+			"context_init 0x%x (CONTEXT_INIT is not offered)", id, cmd.nlen,
+			cmd.context_init);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	if (gpu->ncontexts >= gpu->limits.max_contexts) {
+		wlr_log(WLR_ERROR, "CTX_CREATE: context %u refused: limit of %u "
+			"contexts reached", id, gpu->limits.max_contexts);
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	struct context *contexts = realloc(gpu->contexts,
+		(gpu->ncontexts + 1) * sizeof(*contexts));
+	if (contexts == NULL) {
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	gpu->contexts = contexts;
+	struct context *ctx = &contexts[gpu->ncontexts++];
+	ctx->id = id;
+	/* a debug name for log lines: printable ASCII only */
+	size_t n = 0;
+	for (uint32_t i = 0; i < cmd.nlen; i++) {
+		char c = cmd.debug_name[i];
+		ctx->name[n++] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	ctx->name[n] = '\0';
+	wlr_log(WLR_DEBUG, "CTX_CREATE: context %u (%s)", id, ctx->name);
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
+		const struct virtio_gpu_ctrl_hdr *hdr) {
+	struct context *ctx = find_context(gpu, hdr->ctx_id);
+	if (ctx == NULL) {
+		wlr_log(WLR_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	}
+	*ctx = gpu->contexts[--gpu->ncontexts];
+	if (gpu->session != NULL) {
+		vmd_session_ctx_destroy(gpu->session, hdr->ctx_id);
+	}
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem, const char *what) {
+	struct virtio_gpu_ctx_resource cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
+		wlr_log(WLR_ERROR, "%s: no context %u", what, cmd.hdr.ctx_id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	}
+	if (lookup(gpu, what, cmd.resource_id) == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	/* every context sees every resource of the VM: nothing to record */
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem, const char *what) {
+	struct virtio_gpu_transfer_host_3d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	if (lookup(gpu, what, cmd.resource_id) == NULL) {
+		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	/* guest-backed resources: the host reads and writes the guest pages
+	 * directly, there is no host copy to transfer from or to. The guest
+	 * driver only waits for the (fenced) completion. */
+	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/* SUBMIT_3D: 0 when the element was held (no response now). */
+static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_cmd_submit cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	gpu->stats.submits++;
+	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
+		wlr_log(WLR_ERROR, "SUBMIT_3D: no context %u", cmd.hdr.ctx_id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	}
+	uint64_t avail = elem->out_len - sizeof(cmd);
+	if (cmd.size > avail || cmd.size > gpu->session_limits.max_batch_size) {
+		wlr_log(WLR_ERROR, "SUBMIT_3D: context %u: payload of %u bytes (%llu "
+			"sent, limit %u)", cmd.hdr.ctx_id, cmd.size,
+			(unsigned long long)avail, gpu->session_limits.max_batch_size);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	struct vmd_session *session = get_session(gpu);
+	if (session == NULL) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	/* copied into private memory before anything looks at it */
+	tessera_virtqueue_element_read(elem, sizeof(cmd), gpu->payload, cmd.size);
+	enum vmd_submit_result result = vmd_session_submit(session,
+		cmd.hdr.ctx_id, gpu->payload, cmd.size);
+	switch (result) {
+	case VMD_SUBMIT_DONE:
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	case VMD_SUBMIT_WAIT:
+		if (!(cmd.hdr.flags & VIRTIO_GPU_FLAG_FENCE)) {
+			/* nothing would signal the guest: done */
+			return VIRTIO_GPU_RESP_OK_NODATA;
+		}
+		/* one WAIT at a time: a new one completes the older ones */
+		complete_held(gpu);
+		hold(gpu, elem, &cmd.hdr);
+		return 0;
+	default: /* VMD_SUBMIT_ERROR: the batch was rejected */
+		break;
+	}
+	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+}
+
+static void process_control(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_ctrl_hdr hdr;
+	gpu->stats.commands++;
+	if (elem->out_len < sizeof(hdr) ||
+			tessera_virtqueue_element_read(elem, 0, &hdr, sizeof(hdr)) !=
+				sizeof(hdr)) {
+		wlr_log(WLR_ERROR, "control queue: command of %llu bytes, shorter "
+			"than its header", (unsigned long long)elem->out_len);
+		respond_type(gpu, elem, NULL, VIRTIO_GPU_RESP_ERR_UNSPEC);
+		return;
+	}
+	size_t len = HDR_SIZE;
+	uint32_t type;
+	union {
+		struct virtio_gpu_resource_create_2d create_2d;
+		struct virtio_gpu_resource_create_3d create_3d;
+	} cmd;
+	switch (hdr.type) {
+	case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+		type = cmd_get_display_info(gpu, &len);
+		break;
+	case VIRTIO_GPU_CMD_GET_EDID:
+		type = cmd_get_edid(gpu, elem, &len);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
+		type = !read_command(elem, &cmd.create_2d, sizeof(cmd.create_2d)) ?
+			VIRTIO_GPU_RESP_ERR_UNSPEC :
+			vmd_resource_create_2d(&gpu->resources, &gpu->limits,
+				&cmd.create_2d);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+		type = !read_command(elem, &cmd.create_3d, sizeof(cmd.create_3d)) ?
+			VIRTIO_GPU_RESP_ERR_UNSPEC :
+			vmd_resource_create_3d(&gpu->resources, &gpu->limits,
+				&cmd.create_3d);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_UNREF:
+		type = cmd_resource_unref(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_SET_SCANOUT:
+		type = cmd_set_scanout(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
+		type = cmd_resource_flush(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
+		type = cmd_transfer_to_host_2d(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
+		type = cmd_attach_backing(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+		type = cmd_detach_backing(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+	case VIRTIO_GPU_CMD_GET_CAPSET:
+		wlr_log(WLR_ERROR, "%s: the device has no capsets",
+			command_name(hdr.type));
+		type = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+		break;
+	case VIRTIO_GPU_CMD_CTX_CREATE:
+		type = cmd_ctx_create(gpu, elem);
+		break;
+	case VIRTIO_GPU_CMD_CTX_DESTROY:
+		type = cmd_ctx_destroy(gpu, &hdr);
+		break;
+	case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+		type = cmd_ctx_resource(gpu, elem, "CTX_ATTACH_RESOURCE");
+		break;
+	case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+		type = cmd_ctx_resource(gpu, elem, "CTX_DETACH_RESOURCE");
+		break;
+	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+		type = cmd_transfer_3d(gpu, elem, "TRANSFER_TO_HOST_3D");
+		break;
+	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+		type = cmd_transfer_3d(gpu, elem, "TRANSFER_FROM_HOST_3D");
+		break;
+	case VIRTIO_GPU_CMD_SUBMIT_3D:
+		type = cmd_submit_3d(gpu, elem);
+		if (type == 0) {
+			return; /* held */
+		}
+		break;
+	default:
+		wlr_log(WLR_ERROR, "control queue: unsupported command 0x%x (%s)",
+			hdr.type, command_name(hdr.type));
+		type = VIRTIO_GPU_RESP_ERR_UNSPEC;
+		break;
+	}
+	if (len == HDR_SIZE) {
+		memset(&gpu->resp.hdr, 0, HDR_SIZE);
+	}
+	gpu->resp.hdr.type = type;
+	if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+		len = HDR_SIZE;
+	}
+	respond(gpu, elem, &hdr, len);
+}
+
+/* ---- cursor queue ---- */
+
+static void process_cursor(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem) {
+	struct virtio_gpu_update_cursor cmd;
+	gpu->stats.commands++;
+	/* no response: the driver gives no writable buffer here */
+	push(gpu, CURSOR_QUEUE, elem->head, 0);
+	if (elem->out_len < sizeof(cmd) ||
+			tessera_virtqueue_element_read(elem, 0, &cmd, sizeof(cmd)) !=
+				sizeof(cmd)) {
+		wlr_log(WLR_ERROR, "cursor queue: command of %llu bytes, %zu "
+			"expected", (unsigned long long)elem->out_len, sizeof(cmd));
+		gpu->stats.errors++;
+		return;
+	}
+	if (cmd.hdr.type != VIRTIO_GPU_CMD_UPDATE_CURSOR &&
+			cmd.hdr.type != VIRTIO_GPU_CMD_MOVE_CURSOR) {
+		wlr_log(WLR_ERROR, "cursor queue: unsupported command 0x%x (%s)",
+			cmd.hdr.type, command_name(cmd.hdr.type));
+		gpu->stats.errors++;
+		return;
+	}
+	if (cmd.pos.scanout_id != 0) {
+		wlr_log(WLR_ERROR, "%s: scanout %u (the device has 1)",
+			command_name(cmd.hdr.type), cmd.pos.scanout_id);
+		gpu->stats.errors++;
+		return;
+	}
+	if (cmd.hdr.type == VIRTIO_GPU_CMD_UPDATE_CURSOR) {
+		if (cmd.resource_id != 0 &&
+				lookup(gpu, "UPDATE_CURSOR", cmd.resource_id) == NULL) {
+			gpu->stats.errors++;
+			return;
+		}
+		gpu->cursor.resource_id = cmd.resource_id;
+		gpu->cursor.hot_x = cmd.hot_x;
+		gpu->cursor.hot_y = cmd.hot_y;
+	}
+	/* the console window shows the host's pointer; the guest's cursor
+	 * position is recorded only */
+	gpu->cursor.x = cmd.pos.x;
+	gpu->cursor.y = cmd.pos.y;
+}
+
+/* ---- vhost-user device ---- */
+
+static uint64_t device_get_features(void *data) {
+	return BIT(VIRTIO_GPU_F_VIRGL) | BIT(VIRTIO_GPU_F_EDID);
+}
+
+static int device_get_config(void *data, uint32_t offset, void *buf,
+		uint32_t size) {
+	struct vmd_gpu *gpu = data;
+	memcpy(buf, (const uint8_t *)&gpu->config + offset, size);
+	return 0;
+}
+
+static int device_set_config(void *data, uint32_t offset, const void *buf,
+		uint32_t size, uint32_t flags) {
+	struct vmd_gpu *gpu = data;
+	/* only events_clear is writable; QEMU writes the whole structure */
+	const uint32_t field = offsetof(struct virtio_gpu_config, events_clear);
+	if (offset <= field && offset + size >= field + 4) {
+		uint32_t clear;
+		memcpy(&clear, (const uint8_t *)buf + (field - offset), 4);
+		gpu->config.events_read &= ~clear;
+	}
+	return 0;
+}
+
+static void process_queue(struct vmd_gpu *gpu, uint32_t index);
+
+static int handle_resume(void *data) {
+	struct vmd_gpu *gpu = data;
+	for (uint32_t i = 0; i < 2; i++) {
+		if (gpu->more[i]) {
+			gpu->more[i] = false;
+			process_queue(gpu, i);
+		}
+	}
+	return 0;
+}
+
+/* Handles at most one queue's worth of chains, so that a guest that keeps
+ * the queue full cannot starve the compositor connection; the rest is
+ * done a millisecond later (no new kick may come for it). */
+static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
+	struct tessera_virtqueue *vq =
+		tessera_vhost_user_backend_queue(gpu->backend, index);
+	if (vq == NULL) {
+		return;
+	}
+	for (uint32_t n = 0; n < vq->size; n++) {
+		if (tessera_virtqueue_pop(vq, gpu->elem) <= 0) {
+			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			return;
+		}
+		if (index == CONTROL_QUEUE) {
+			process_control(gpu, gpu->elem);
+		} else {
+			process_cursor(gpu, gpu->elem);
+		}
+	}
+	tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+	gpu->more[index] = true;
+	wl_event_source_timer_update(gpu->resume, 1);
+}
+
+static void device_queue_kick(void *data, uint32_t index,
+		struct tessera_virtqueue *vq) {
+	struct vmd_gpu *gpu = data;
+	if (index == CONTROL_QUEUE || index == CURSOR_QUEUE) {
+		gpu->more[index] = false;
+		process_queue(gpu, index);
+	}
+}
+
+static void device_queue_stop(void *data, uint32_t index) {
+	struct vmd_gpu *gpu = data;
+	if (index < 2) {
+		gpu->more[index] = false;
+	}
+	if (index == CONTROL_QUEUE && !wl_list_empty(&gpu->held)) {
+		wlr_log(WLR_INFO, "control queue stopped: %u held WAIT(s) forgotten",
+			gpu->stats.held_now);
+		forget_held(gpu);
+	}
+}
+
+static void remap_gone(void *data, struct vmd_gpu_resource *res) {
+	resource_gone(data, res);
+}
+
+static void device_memory_changed(void *data) {
+	struct vmd_gpu *gpu = data;
+	/* held responses are kept as guest addresses: nothing to do */
+	vmd_resource_table_remap(&gpu->resources,
+		tessera_vhost_user_backend_memory(gpu->backend), remap_gone, gpu);
+	if (gpu->session != NULL) {
+		vmd_session_memory_changed(gpu->session);
+	}
+}
+
+static void device_reset(void *data) {
+	struct vmd_gpu *gpu = data;
+	gpu->resetting = true;
+	gpu->more[CONTROL_QUEUE] = gpu->more[CURSOR_QUEUE] = false;
+	forget_held(gpu);
+	vmd_console_set_scanout(gpu->console, NULL, 0, 0, 0, 0);
+	destroy_session(gpu);
+	vmd_resource_table_finish(&gpu->resources);
+	free(gpu->contexts);
+	gpu->contexts = NULL;
+	gpu->ncontexts = 0;
+	memset(&gpu->cursor, 0, sizeof(gpu->cursor));
+	gpu->config.events_read = 0;
+	gpu->resetting = false;
+	wlr_log(WLR_INFO, "device reset: every resource, context and window of "
+		"the guest is gone");
+}
+
+static const struct tessera_vhost_user_device_impl device_impl = {
+	.num_queues = 2,
+	.config_size = sizeof(struct virtio_gpu_config),
+	.get_features = device_get_features,
+	.get_config = device_get_config,
+	.set_config = device_set_config,
+	.queue_kick = device_queue_kick,
+	.queue_stop = device_queue_stop,
+	.memory_changed = device_memory_changed,
+	.reset = device_reset,
+};
+
+static void handle_connect(struct wl_listener *listener, void *data) {
+	struct vmd_gpu *gpu = wl_container_of(listener, gpu, connect);
+	gpu->stats.connections++;
+	wlr_log(WLR_INFO, "VMM connected (connection %llu)",
+		(unsigned long long)gpu->stats.connections);
+}
+
+static void handle_disconnect(struct wl_listener *listener, void *data) {
+	wlr_log(WLR_INFO, "VMM disconnected; waiting for the next connection");
+}
+
+/* ---- public ---- */
+
+struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
+		struct vmd_wayland *wayland, const struct vmd_gpu_options *options) {
+	struct vmd_gpu *gpu = calloc(1, sizeof(*gpu));
+	if (gpu == NULL) {
+		return NULL;
+	}
+	gpu->loop = loop;
+	gpu->wayland = wayland;
+	gpu->limits = options->limits;
+	gpu->session_limits = options->session_limits;
+	gpu->display_width = options->display_width;
+	gpu->display_height = options->display_height;
+	gpu->vm_name = strdup(options->vm_name);
+	gpu->elem = malloc(sizeof(*gpu->elem));
+	gpu->payload = malloc(gpu->session_limits.max_batch_size > 0 ?
+		gpu->session_limits.max_batch_size : 1);
+	gpu->console = vmd_console_create(wayland, options->vm_name);
+	gpu->resume = wl_event_loop_add_timer(loop, handle_resume, gpu);
+	wl_list_init(&gpu->held);
+	vmd_resource_table_init(&gpu->resources);
+	gpu->config.num_scanouts = 1;
+	gpu->config.num_capsets = 0;
+	gpu->session_device = (struct vmd_session_device){
+		.get_resource = session_get_resource,
+		.memory = session_memory,
+		.doorbell = session_doorbell,
+	};
+	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
+			gpu->console == NULL || gpu->resume == NULL) {
+		wlr_log(WLR_ERROR, "out of memory");
+		vmd_gpu_destroy(gpu);
+		return NULL;
+	}
+	gpu->backend = tessera_vhost_user_backend_create(loop, &device_impl, gpu);
+	if (gpu->backend == NULL) {
+		vmd_gpu_destroy(gpu);
+		return NULL;
+	}
+	gpu->connect.notify = handle_connect;
+	wl_signal_add(&gpu->backend->events.connect, &gpu->connect);
+	gpu->disconnect.notify = handle_disconnect;
+	wl_signal_add(&gpu->backend->events.disconnect, &gpu->disconnect);
+	return gpu;
+}
+
+void vmd_gpu_destroy(struct vmd_gpu *gpu) {
+	if (gpu == NULL) {
+		return;
+	}
+	if (gpu->backend != NULL) {
+		/* disconnects: reset() frees the guest's state */
+		wl_list_remove(&gpu->connect.link);
+		wl_list_remove(&gpu->disconnect.link);
+		tessera_vhost_user_backend_destroy(gpu->backend);
+	}
+	if (gpu->resume != NULL) {
+		wl_event_source_remove(gpu->resume);
+	}
+	forget_held(gpu);
+	destroy_session(gpu);
+	vmd_resource_table_finish(&gpu->resources);
+	vmd_console_destroy(gpu->console);
+	free(gpu->contexts);
+	free(gpu->payload);
+	free(gpu->elem);
+	free(gpu->vm_name);
+	free(gpu);
+}
+
+int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path) {
+	return tessera_vhost_user_backend_listen(gpu->backend, path);
+}
+
+void vmd_gpu_get_stats(const struct vmd_gpu *gpu, struct vmd_gpu_stats *stats) {
+	*stats = gpu->stats;
+	stats->resources = gpu->resources.count;
+	stats->contexts = gpu->ncontexts;
+	stats->backing_bytes = gpu->resources.backing_bytes;
+	stats->backing_entries = gpu->resources.backing_entries;
+	struct tessera_guest_memory_stats mem;
+	tessera_guest_memory_get_stats(&mem);
+	stats->mapped_bytes = mem.bytes;
+	stats->mapped_regions = mem.regions;
+	vmd_console_get_stats(gpu->console, &stats->console);
+	stats->session = gpu->ended_sessions;
+	if (gpu->session != NULL) {
+		struct vmd_session_stats s;
+		vmd_session_get_stats(gpu->session, &s);
+		add_session_stats(&stats->session, &s);
+	}
+}

@@ -1,0 +1,83 @@
+/*
+ * The virtio-gpu device of tessera-vmd (virtio 1.2, section 5.7), on the
+ * vhost-user backend (vhost-user.h).
+ *
+ * Features: VIRTIO_GPU_F_VIRGL and VIRTIO_GPU_F_EDID (what QEMU's
+ * vhost-user-gpu-pci forwards, DESIGN.md section 3); one scanout, no
+ * capsets. Control queue: the 2D command set (the guest's framebuffer
+ * console, shown by console.c), the 3D context and resource commands for
+ * guest-backed resources, and SUBMIT_3D, whose payload is a tessera wire
+ * protocol batch handed to the session (session.h). Cursor queue:
+ * UPDATE_CURSOR / MOVE_CURSOR.
+ *
+ * Everything in a command is untrusted: sizes, ids, rectangles, entry
+ * counts and guest addresses are checked; a bad command gets the matching
+ * VIRTIO_GPU_RESP_ERR_* response and a log line, and the device goes on.
+ *
+ * Fences: a response echoes the flags, fence_id and ctx_id of a fenced
+ * command (VIRTIO_GPU_FLAG_FENCE). Commands complete in order, at once,
+ * except a SUBMIT_3D the session answers with VMD_SUBMIT_WAIT: it is held
+ * (later commands go on) and completed when the session rings the
+ * doorbell, when a newer WAIT arrives, or when the session ends. All guest
+ * fences share one timeline, so a later fence signals a held one early in
+ * the guest; that is a harmless spurious wake-up (PROTOCOL.md section 9).
+ */
+#ifndef TESSERA_VMD_GPU_H
+#define TESSERA_VMD_GPU_H
+
+#include <stdint.h>
+
+#include "console.h"
+#include "resource.h"
+#include "session.h"
+
+struct wl_event_loop;
+struct vmd_wayland;
+struct vmd_gpu;
+
+struct vmd_gpu_options {
+	const char *vm_name;
+	struct vmd_gpu_limits limits;
+	struct vmd_session_limits session_limits;
+	/* the scanout's mode; 0: derived from the compositor's output */
+	uint32_t display_width, display_height;
+};
+
+/* Largest mode reported (an EDID detailed timing has 12-bit sizes). */
+#define VMD_GPU_MAX_DISPLAY_SIZE 4088
+#define VMD_GPU_DEFAULT_DISPLAY_WIDTH 1024
+#define VMD_GPU_DEFAULT_DISPLAY_HEIGHT 768
+
+struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
+	struct vmd_wayland *wayland, const struct vmd_gpu_options *options);
+void vmd_gpu_destroy(struct vmd_gpu *gpu);
+/* Listens for the VMM on the vhost-user socket at path. */
+int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path);
+
+/* The mode of scanout 0 as GET_DISPLAY_INFO reports it now. */
+void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
+	uint32_t *height);
+/* Fills a 128-byte EDID 1.4 base block for a width x height mode. */
+void vmd_gpu_make_edid(uint8_t edid[128], uint32_t width, uint32_t height);
+
+struct vmd_gpu_stats {
+	uint64_t connections; /* VMM connections so far */
+	uint64_t commands; /* control and cursor commands */
+	uint64_t errors; /* commands answered with an error */
+	uint64_t flushes;
+	uint64_t submits; /* SUBMIT_3D */
+	uint64_t held; /* WAITs held so far */
+	uint32_t held_now;
+	uint32_t resources;
+	uint32_t contexts;
+	uint64_t backing_bytes; /* attached backing */
+	uint64_t backing_entries;
+	uint64_t mapped_bytes; /* guest memory mapped by the process */
+	uint64_t mapped_regions;
+	struct vmd_console_stats console;
+	/* the wire protocol sessions, current and ended, added up */
+	struct vmd_session_stats session;
+};
+void vmd_gpu_get_stats(const struct vmd_gpu *gpu, struct vmd_gpu_stats *stats);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * Guest resources of the virtio-gpu device: RESOURCE_CREATE_2D/3D
+ * parameters, the backing attached with RESOURCE_ATTACH_BACKING (guest
+ * physical extents, each resolved to a host mapping through the guest
+ * memory table) and per-VM limits on all of it.
+ *
+ * Every value comes from the guest and is checked here against explicit
+ * limits; a refusal is returned as the virtio-gpu response code to send
+ * (VIRTIO_GPU_RESP_ERR_*) and logged.
+ */
+#ifndef TESSERA_VMD_RESOURCE_H
+#define TESSERA_VMD_RESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/virtio_gpu.h>
+
+#include "guest-memory.h"
+#include "session.h"
+
+/* Per-VM limits of the device (tessera-vmd options --max-*). */
+struct vmd_gpu_limits {
+	uint32_t max_resources; /* live resources */
+	uint64_t max_resource_size; /* bytes of one resource */
+	uint64_t max_backing_bytes; /* attached backing, all resources */
+	uint32_t max_backing_entries; /* entries of one ATTACH_BACKING */
+	uint64_t max_total_entries; /* attached entries, all resources */
+	uint32_t max_contexts;
+};
+
+/* Hard caps of the limits above (options are clamped to them). */
+#define VMD_GPU_MAX_DIMENSION 16384
+#define VMD_GPU_HARD_MAX_RESOURCES (1u << 20)
+#define VMD_GPU_HARD_MAX_RESOURCE_SIZE (UINT64_C(4) << 30)
+#define VMD_GPU_HARD_MAX_BACKING_ENTRIES TESSERA_GUEST_MEMORY_MAX_EXTENTS
+#define VMD_GPU_HARD_MAX_CONTEXTS 4096
+
+void vmd_gpu_limits_default(struct vmd_gpu_limits *limits);
+
+struct vmd_gpu_resource {
+	struct vmd_resource base; /* what the session sees */
+	struct vmd_gpu_resource *next; /* hash chain */
+
+	bool is_3d;
+	/* RESOURCE_CREATE_3D parameters (2D: target 2, depth 1, ...) */
+	uint32_t target, bind, depth, array_size, last_level, nr_samples, flags;
+	/* bytes per pixel for the 2D/console paths, 0 if not a 32-bit
+	 * format the device can read */
+	uint32_t bpp;
+	/* bytes the backing must cover at least */
+	uint64_t min_size;
+
+	/* backing: owned arrays behind base.extents / base.mappings, and
+	 * the offset of each extent inside the resource (n_extents + 1) */
+	struct tessera_guest_extent *extents;
+	struct tessera_guest_memory_mapping *mappings;
+	uint64_t *offsets;
+};
+
+#define VMD_RESOURCE_BUCKETS 1024
+
+struct vmd_resource_table {
+	struct vmd_gpu_resource *buckets[VMD_RESOURCE_BUCKETS];
+	uint32_t count;
+	uint64_t backing_bytes;
+	uint64_t backing_entries;
+	uint32_t with_backing;
+};
+
+void vmd_resource_table_init(struct vmd_resource_table *table);
+/* Frees every resource. */
+void vmd_resource_table_finish(struct vmd_resource_table *table);
+
+struct vmd_gpu_resource *vmd_resource_find(struct vmd_resource_table *table,
+	uint32_t id);
+
+/* The commands: each returns VIRTIO_GPU_RESP_OK_NODATA or the error to
+ * answer (after logging why). */
+uint32_t vmd_resource_create_2d(struct vmd_resource_table *table,
+	const struct vmd_gpu_limits *limits,
+	const struct virtio_gpu_resource_create_2d *cmd);
+uint32_t vmd_resource_create_3d(struct vmd_resource_table *table,
+	const struct vmd_gpu_limits *limits,
+	const struct virtio_gpu_resource_create_3d *cmd);
+/* entries: nr_entries virtio_gpu_mem_entry copied out of the guest. */
+uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
+	const struct vmd_gpu_limits *limits,
+	const struct tessera_guest_memory *mem, struct vmd_gpu_resource *res,
+	const struct virtio_gpu_mem_entry *entries, uint32_t nr_entries);
+void vmd_resource_detach_backing(struct vmd_resource_table *table,
+	struct vmd_gpu_resource *res);
+void vmd_resource_destroy(struct vmd_resource_table *table,
+	struct vmd_gpu_resource *res);
+
+/* After the memory table changed: maps every backing again. Resources
+ * whose extents no longer lie in guest memory lose their backing; gone()
+ * is called for each of them. */
+void vmd_resource_table_remap(struct vmd_resource_table *table,
+	const struct tessera_guest_memory *mem,
+	void (*gone)(void *data, struct vmd_gpu_resource *res), void *data);
+
+/* Copies [offset, offset + len) of the backing into dst; false (nothing
+ * copied) if the range is not inside the backing. */
+bool vmd_resource_read(const struct vmd_gpu_resource *res, uint64_t offset,
+	void *dst, size_t len);
+
+/* Bytes per pixel of a VIRTIO_GPU_FORMAT_* the 2D paths read, or 0. */
+uint32_t vmd_format_bpp(uint32_t format);
+
+#endif
