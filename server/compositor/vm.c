@@ -21,6 +21,9 @@ extern char **environ;
 #define VM_BACKOFF_MAX_MS 30000
 /* A daemon that ran this long is considered healthy: back-off resets. */
 #define VM_HEALTHY_MS 10000
+/* A daemon exiting with this status rejected its command line (a bad
+ * setting in the config): restarting it would not help. */
+#define VM_EXIT_USAGE 2
 /* The fd number the tagged connection has in the daemon. */
 #define VM_SOCKET_FD 3
 
@@ -175,13 +178,23 @@ static bool vm_start(struct tessera_vm *vm) {
 
 	char color[8];
 	snprintf(color, sizeof(color), "%06x", cfg->color & 0xffffff);
-	char *argv[] = {
+	char option_names[TESSERA_VM_OPTION_COUNT][40];
+	char *argv[8 + 2 * TESSERA_VM_OPTION_COUNT] = {
 		(char *)program,
 		"--vhost-user", (char *)cfg->vhost_user_path,
 		"--name", (char *)cfg->name,
 		"--color", color,
-		NULL,
 	};
+	size_t argc = 7;
+	for (int i = 0; i < TESSERA_VM_OPTION_COUNT; i++) {
+		if (cfg->options[i][0] != '\0') {
+			snprintf(option_names[i], sizeof(option_names[i]), "--%s",
+				tessera_vm_option_key(i));
+			argv[argc++] = option_names[i];
+			argv[argc++] = (char *)cfg->options[i];
+		}
+	}
+	argv[argc] = NULL;
 	char socket_env[32];
 	snprintf(socket_env, sizeof(socket_env), "WAYLAND_SOCKET=%d", VM_SOCKET_FD);
 	char **envp = child_environment(socket_env);
@@ -255,6 +268,12 @@ static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	if (vm->client != NULL) {
 		/* Its windows disappear now, not when the socket drains. */
 		wl_client_destroy(vm->client);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_USAGE) {
+		wlr_log(WLR_ERROR, "vm '%s': the daemon rejected its settings "
+			"(check [vm %s] in %s); not restarting it", vm->config->name,
+			vm->config->name, vm->server->config.path ? vm->server->config.path : "the config");
+		return;
 	}
 	if (ms_since(&vm->started) >= VM_HEALTHY_MS) {
 		vm->backoff_ms = VM_BACKOFF_MIN_MS;

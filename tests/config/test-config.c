@@ -571,6 +571,54 @@ static void remove_files(void) {
 	rmdir(tmpdir);
 }
 
+static void test_vm_options(void) {
+	struct tessera_config config;
+	if (load_ok(&config, "options",
+			"[vm a]\n"
+			"color = #ff0000\n"
+			"vhost-user = /a\n"
+			"max-surfaces = 64\n"
+			"max-buffer-bytes = 512M\n"
+			"display-size = 1920x1080\n"
+			"max-batch-size=65536\n")) {
+		const struct tessera_vm_config *vm = &config.vms[0];
+		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_SURFACES], "64") == 0);
+		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_BUFFER_BYTES], "512M") == 0);
+		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_DISPLAY_SIZE], "1920x1080") == 0);
+		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_BATCH_SIZE], "65536") == 0);
+		CHECK(vm->options[TESSERA_VM_OPTION_MAX_RESOURCES][0] == '\0');
+		CHECK(strcmp(tessera_vm_option_key(TESSERA_VM_OPTION_MAX_SURFACES),
+			"max-surfaces") == 0);
+		CHECK(tessera_vm_option_key(TESSERA_VM_OPTION_COUNT) == NULL);
+		tessera_config_finish(&config);
+	}
+	struct { const char *line, *expected; } bad[] = {
+		{ "max-surfaces = 0", "invalid max-surfaces '0' for vm 'a' (expected a positive number)" },
+		{ "max-surfaces = 12K", "invalid max-surfaces '12K' for vm 'a' (expected a positive number)" },
+		{ "max-surfaces = -1", "invalid max-surfaces '-1' for vm 'a' (expected a positive number)" },
+		{ "max-surfaces = 0012", "invalid max-surfaces '0012' for vm 'a' (expected a positive number)" },
+		{ "max-resources = 9999999999999", "invalid max-resources '9999999999999' for vm 'a' (expected a positive number)" },
+		{ "max-buffer-bytes = 5T", "invalid max-buffer-bytes '5T' for vm 'a' (expected a positive number of bytes, optionally with K, M or G)" },
+		{ "max-buffer-bytes = 5 M", "invalid max-buffer-bytes '5 M' for vm 'a' (expected a positive number of bytes, optionally with K, M or G)" },
+		{ "display-size = 1920", "invalid display-size '1920' for vm 'a' (expected WxH)" },
+		{ "display-size = 1920x", "invalid display-size '1920x' for vm 'a' (expected WxH)" },
+		{ "display-size = x1080", "invalid display-size 'x1080' for vm 'a' (expected WxH)" },
+		{ "display-size = 800x600x2", "invalid display-size '800x600x2' for vm 'a' (expected WxH)" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "bad-option-%zu", i);
+		char *data = format("[vm a]\ncolor = #ff0000\nvhost-user = /a\n%s\n", bad[i].line);
+		char *expected = format(":4: %s", bad[i].expected);
+		expect_error(label, data, expected);
+		free(data);
+		free(expected);
+	}
+	expect_error("dup-option",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nmax-buffers = 4\nmax-buffers = 5\n",
+		":5: duplicate key 'max-buffers' in [vm a]");
+}
+
 int main(void) {
 	const char *base = getenv("TMPDIR");
 	if (base == NULL || base[0] == '\0') {
@@ -591,6 +639,7 @@ int main(void) {
 	test_key_errors();
 	test_first_error();
 	test_err_buffer();
+	test_vm_options();
 
 	remove_files();
 	printf("%d checks, %d failed\n", checks, failures);
