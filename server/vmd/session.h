@@ -61,6 +61,9 @@ enum vmd_submit_result {
 	VMD_SUBMIT_DONE, /* complete the command now */
 	VMD_SUBMIT_WAIT, /* the batch ended with WAIT and nothing is in the
 	                  * ring yet: hold the fenced command until doorbell */
+	VMD_SUBMIT_ERROR, /* the batch was rejected (or the context is dead):
+	                   * answer VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, and
+	                   * complete the command (and its fence) now */
 };
 
 struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
@@ -69,12 +72,21 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 /* Destroys every Wayland object of the guest (its windows disappear). */
 void vmd_session_destroy(struct vmd_session *session);
 
-/* One SUBMIT_3D payload from context ctx_id. */
+/*
+ * One SUBMIT_3D payload from context ctx_id. payload must be private
+ * memory (copied out of the guest's descriptors by the device), at most
+ * limits.max_batch_size bytes. The session may call device->doorbell from
+ * inside this call (a new WAIT completes the held one first, §9).
+ */
 enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 	uint32_t ctx_id, const void *payload, size_t len);
+/* The guest destroyed context ctx_id (CTX_DESTROY): its wire session ends
+ * and its windows disappear. Unknown ids are ignored. */
+void vmd_session_ctx_destroy(struct vmd_session *session, uint32_t ctx_id);
 /* The guest unref'd or detached the backing of a resource. */
 void vmd_session_resource_gone(struct vmd_session *session, uint32_t id);
-/* The memory table changed: host pointers from before are invalid. */
+/* The memory table changed: host pointers from before are invalid. Call
+ * after the device re-resolved its resources against the new table. */
 void vmd_session_memory_changed(struct vmd_session *session);
 
 /* Counters, printed on SIGUSR1 and at exit. */
@@ -83,8 +95,16 @@ struct vmd_session_stats {
 	uint64_t bytes_copied; /* by the wl_shm fallback only */
 	uint64_t releases;
 	uint64_t events_dropped; /* ring overflow */
+	/* added by the session implementation */
+	uint64_t events_written; /* records written into event rings */
+	uint64_t errors; /* ERRORs reported to guests (fatal and notices) */
+	uint64_t buffers_guest_memory; /* imported zero-copy (created) */
+	uint64_t buffers_shm; /* imported as wl_shm copies (created) */
+	uint64_t buffers_failed; /* BUFFER_FAILED */
 };
 void vmd_session_get_stats(const struct vmd_session *session,
 	struct vmd_session_stats *stats);
+/* Logs the counters in one line (SIGUSR1, exit). */
+void vmd_session_log_stats(const struct vmd_session *session);
 
 #endif

@@ -5,21 +5,95 @@
  * tessera-vmd's connection to the compositor: WAYLAND_SOCKET (tagged, when
  * started by tessera) or WAYLAND_DISPLAY (standalone), the globals it
  * binds, and the integration of the display fd into vmd's wl_event_loop.
+ *
+ * Event loop integration: the display fd is a source of the loop; events
+ * are read and dispatched when it is readable. Requests are buffered by
+ * libwayland: call vmd_wayland_flush() before every blocking
+ * wl_event_loop_dispatch() (if the socket is full, the rest is sent when it
+ * becomes writable). A broken connection (hang-up, protocol error, failed
+ * read or write) calls lost() once; nothing is dispatched afterwards.
+ *
+ * The seat is handled here: pointer and keyboard events are forwarded to
+ * one input handler (the session, vmd_wayland_set_input_handler), the
+ * keymap and repeat info are kept. Outputs are tracked with their current
+ * mode and announced through events.output / events.output_remove.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wayland-client.h>
+#include <wayland-server-core.h>
 
 struct wl_event_loop;
 struct wl_event_source;
+
+struct vmd_wayland;
 
 struct vmd_wayland_output {
 	struct wl_list link; /* vmd_wayland.outputs */
 	struct wl_output *wl_output;
 	uint32_t global_name;
 	int32_t width, height, refresh_mhz, scale;
+
+	struct vmd_wayland *wayland;
+	/* vmd's own id for this output (wire OUTPUT.output), never reused */
+	uint32_t id;
+	/* layout position (wl_output.geometry), transform, size in mm */
+	int32_t x, y;
+	int32_t transform;
+	int32_t physical_width_mm, physical_height_mm;
+	/* true once the first wl_output.done arrived: the state is complete */
+	bool done;
 };
+
+/* One wl_pointer.axis with what its frame said about it. */
+struct vmd_wayland_axis {
+	uint32_t time;
+	uint32_t axis; /* WL_POINTER_AXIS_* */
+	wl_fixed_t value;
+	bool stop; /* wl_pointer.axis_stop (value is 0) */
+	bool has_source;
+	uint32_t source; /* WL_POINTER_AXIS_SOURCE_* */
+	bool has_value120;
+	int32_t value120; /* axis_value120, or axis_discrete * 120 */
+};
+
+/*
+ * Receives the seat's input. Surfaces are the wl_surface proxies the
+ * compositor named (NULL if the client already destroyed the surface);
+ * they can belong to anyone on this connection: check before use.
+ * Every callback is optional.
+ */
+struct vmd_wayland_input_handler {
+	void (*pointer_enter)(void *data, struct wl_surface *surface,
+		uint32_t serial, wl_fixed_t x, wl_fixed_t y);
+	void (*pointer_leave)(void *data, struct wl_surface *surface,
+		uint32_t serial);
+	void (*pointer_motion)(void *data, uint32_t time, wl_fixed_t x,
+		wl_fixed_t y);
+	void (*pointer_button)(void *data, uint32_t serial, uint32_t time,
+		uint32_t button, uint32_t state);
+	void (*pointer_axis)(void *data, const struct vmd_wayland_axis *axis);
+	void (*pointer_frame)(void *data);
+	/* vmd_wayland.keymap changed */
+	void (*keymap)(void *data);
+	void (*keyboard_enter)(void *data, struct wl_surface *surface,
+		uint32_t serial, const uint32_t *keys, size_t n_keys);
+	void (*keyboard_leave)(void *data, struct wl_surface *surface,
+		uint32_t serial);
+	void (*keyboard_key)(void *data, uint32_t serial, uint32_t time,
+		uint32_t key, uint32_t state);
+	void (*keyboard_modifiers)(void *data, uint32_t serial,
+		uint32_t depressed, uint32_t latched, uint32_t locked,
+		uint32_t group);
+	/* vmd_wayland.repeat_rate / repeat_delay changed */
+	void (*repeat_info)(void *data);
+};
+
+/* Largest keymap kept (the wire protocol's MAX_KEYMAP_SIZE). */
+#define VMD_WAYLAND_MAX_KEYMAP_SIZE (1 << 20)
+#define VMD_WAYLAND_MAX_SHM_FORMATS 64
 
 struct vmd_wayland {
 	struct wl_display *display;
@@ -41,6 +115,39 @@ struct vmd_wayland {
 	/* Called when the connection to the compositor fails; vmd exits. */
 	void (*lost)(void *data);
 	void *lost_data;
+
+	struct wl_event_loop *loop;
+	bool broken; /* the connection failed (lost() was called) */
+
+	/* wl_shm formats the compositor announced */
+	uint32_t shm_formats[VMD_WAYLAND_MAX_SHM_FORMATS];
+	size_t n_shm_formats;
+
+	/* the seat */
+	struct wl_pointer *pointer;
+	struct wl_keyboard *keyboard;
+	/* the current XKB v1 keymap, NUL-terminated (size includes the NUL),
+	 * NULL until the compositor sent one; keymap_serial counts changes */
+	char *keymap;
+	uint32_t keymap_size;
+	uint64_t keymap_serial;
+	int32_t repeat_rate, repeat_delay;
+
+	const struct vmd_wayland_input_handler *input;
+	void *input_data;
+
+	/* next vmd_wayland_output.id */
+	uint32_t next_output_id;
+	/* axis state of the current pointer frame */
+	struct vmd_wayland_axis frame_axis[2];
+
+	struct {
+		/* a vmd_wayland_output got its (first or updated) complete
+		 * state: data is the output */
+		struct wl_signal output;
+		/* an output is going away: data is the output */
+		struct wl_signal output_remove;
+	} events;
 };
 
 /* Connects (wl_display_connect(NULL)), binds globals, roundtrips, and
@@ -49,5 +156,22 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop);
 void vmd_wayland_destroy(struct vmd_wayland *wayland);
 /* Flushes pending requests; call before blocking in the loop. */
 void vmd_wayland_flush(struct vmd_wayland *wayland);
+
+/* Sets the receiver of seat input (NULL to stop). */
+void vmd_wayland_set_input_handler(struct vmd_wayland *wayland,
+	const struct vmd_wayland_input_handler *handler, void *data);
+/* Stops using tessera_guest_memory_v1 (buffers then go through wl_shm
+ * with copies): for tests and the --no-guest-memory option. Call before
+ * any buffer is created. */
+void vmd_wayland_disable_guest_memory(struct vmd_wayland *wayland);
+/* true if the compositor announced this wl_shm format. */
+bool vmd_wayland_has_shm_format(const struct vmd_wayland *wayland,
+	uint32_t format);
+/* The output with this vmd id, or NULL. */
+struct vmd_wayland_output *vmd_wayland_output_from_id(
+	struct vmd_wayland *wayland, uint32_t id);
+/* The output of a wl_output proxy bound here, or NULL. */
+struct vmd_wayland_output *vmd_wayland_output_from_wl_output(
+	struct vmd_wayland *wayland, struct wl_output *wl_output);
 
 #endif
