@@ -1,0 +1,126 @@
+"""Shared pieces of the vmd-session tests.
+
+tessera (tests/compositor/tessera_test.py) starts vmd-session-test as the
+daemon of a VM through its config (`vmd = PATH`). The test talks to it
+through a FIFO and reads its log (see vmd-session-test.c for the commands).
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "compositor"))
+
+import tessera_test as t  # noqa: E402
+
+VM_FRAME = "cc3333"
+
+
+def config(name="work", color=VM_FRAME, program=None):
+    program = program or t.program("VMD_SESSION_TEST")
+    return f"""
+[vm {name}]
+color = #{color}
+vhost-user = /nonexistent/{name}.sock
+vmd = {program}
+"""
+
+
+class Vm:
+    """The vmd-session-test daemon of one VM."""
+
+    def __init__(self, tessera, name="work", timeout=20):
+        self.tessera = tessera
+        self.name = name
+        self.log_path = os.path.join(tessera.tmp, f"{name}.log")
+        self.ctl_path = os.path.join(tessera.tmp, f"{name}.ctl")
+        t.wait_for(lambda: any(line.startswith("ready") for line in self.lines()),
+                   timeout, f"{name}: vmd-session-test ready")
+        self.check_no_failures()
+        self.ctl = open(self.ctl_path, "w")
+
+    def lines(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return [line.rstrip("\n") for line in f]
+        except FileNotFoundError:
+            return []
+
+    def check_no_failures(self):
+        bad = [line for line in self.lines()
+               if line.startswith("fail ") or line.startswith("lost")]
+        if bad:
+            t.fail(f"{self.name}: {bad}\n" + self.tessera.log()[-4000:])
+
+    def cmd(self, line, timeout=20):
+        """Runs one command; it must succeed."""
+        ok, fail = f"ok {line}", f"fail {line}:"
+        before = sum(1 for l in self.lines() if l == ok)
+
+        def done():
+            lines = self.lines()
+            for l in lines:
+                if l.startswith(fail):
+                    t.fail(f"{self.name}: {l}")
+            return sum(1 for l in lines if l == ok) > before
+        self.ctl.write(line + "\n")
+        self.ctl.flush()
+        t.wait_for(done, timeout, f"'{line}' done")
+
+    def matching(self, pattern):
+        rx = re.compile(pattern)
+        return [line for line in self.lines() if rx.search(line)]
+
+    def wait(self, pattern, timeout=20, count=1):
+        return t.wait_for(lambda: (lambda m: m if len(m) >= count else None)(
+            self.matching(pattern)), timeout, f"{self.name}: /{pattern}/ x{count}")
+
+    def events(self, ctx, kind):
+        """The fields of every logged event of that type, in order."""
+        out = []
+        prefix = f"event ctx={ctx} {kind} "
+        for line in self.lines():
+            if line.startswith(prefix) or line == prefix.rstrip():
+                fields = {}
+                for word in line[len(prefix):].split():
+                    if "=" in word:
+                        k, v = word.split("=", 1)
+                        fields[k] = v
+                out.append(fields)
+        return out
+
+    def stats(self):
+        before = len(self.matching(r"^stats "))
+        self.cmd("stats")
+        line = self.wait(r"^stats ", count=before + 1)[-1]
+        return {k: int(v) for k, v in (w.split("=") for w in line.split()[1:])}
+
+    def quit(self):
+        """Ends the daemon; it must exit with status 0 (no leaks under
+        LeakSanitizer, whose exit status is not 0)."""
+        self.ctl.write("quit\n")
+        self.ctl.flush()
+        t.wait_for(lambda: self.matching(r"^exit "), 20, f"{self.name} exit")
+        status = t.wait_for(
+            lambda: re.findall(rf"vm '{self.name}': daemon \(pid \d+\) (exited with "
+                               rf"status \d+|killed by signal \d+)", self.tessera.log()),
+            20, "the daemon's exit in tessera's log")
+        t.check(status[0] == "exited with status 0",
+                f"{self.name}: daemon {status[0]}\n" + self.tessera.log()[-6000:])
+        self.ctl.close()
+
+
+def shot_with(tessera, *colors, absent=(), timeout=10):
+    """A screenshot showing every colour and none of `absent`."""
+    def take():
+        png = tessera.screenshot()
+        if all(png.bbox(c) for c in colors) and not any(png.bbox(c) for c in absent):
+            return png
+        return None
+    return t.wait_for(take, timeout, f"screenshot with {colors} without {list(absent)}")
+
+
+def titles(tessera):
+    res = tessera.run([t.program("TESSERA_TEST_TOPLEVELS")])
+    return [line.split("\t")[0] for line in res.stdout.splitlines()]
