@@ -240,6 +240,11 @@ def test():
         t.check("stats (exit)" in log, "vmd printed no counters at exit")
         t.check("AddressSanitizer" not in log and "runtime error" not in log,
                 "sanitizer report in the log")
+    except AssertionError:
+        if tessera is not None:
+            print("--- tessera/vmd log (tail)\n" + tessera.log()[-8000:])
+            print(f"tessera {'running' if tessera.alive() else 'exited'}")
+        raise
     finally:
         if tessera is not None:
             tessera.cleanup()
