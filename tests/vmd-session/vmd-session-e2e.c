@@ -1,0 +1,371 @@
+/*
+ * vmd-session-e2e SOCKET CASE: plays VMM and guest (driver + agent) against
+ * a real tessera-vmd through common/virtio-gpu-frontend, the same chains
+ * and wire batches a guest's kernel and tessera-agent produce.
+ *
+ * Cases (driven by test_e2e.py; "READY <phase> ..." on stdout, then a line
+ * on stdin before going on):
+ *   window   a toplevel with pixels (READY mapped COLOR), a second buffer
+ *            that releases the first (READY released P1 P2), a 1920x1080
+ *            window committed FRAMES times with full damage, each frame
+ *            waited for (READY fullhd-start, READY fullhd-done FRAMES),
+ *            then a clean shutdown.
+ *   abandon  a mapped window, then a commit of a new buffer and a held
+ *            WAIT (mid-frame, READY abandon), then exit without any
+ *            cleanup, as a VMM that dies.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tessera-wire.h"
+#include "virtio-gpu-frontend.h"
+
+#define REQUIRE(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: requirement failed: %s: ", __FILE__, \
+			__LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+		exit(1); \
+	} \
+} while (0)
+
+#define PIPE_BUFFER 0
+#define VIRGL_FORMAT_R8_UNORM 64
+#define CTX 1
+#define RING_RESOURCE 100
+#define KEYMAP_RESOURCE 101
+#define RING_SIZE (64 + 65536)
+#define KEYMAP_SIZE (256 * 1024)
+#define FULLHD_FRAMES 30
+#define MAX_SURFACES 8
+
+static struct tessera_virtio_gpu_frontend *gpu;
+static struct tessera_wire_ring_reader reader;
+static uint64_t wait_fence;
+static bool wait_outstanding;
+
+/* what the events said */
+static uint32_t configure_serial[MAX_SURFACES];
+static uint32_t frame_done_serial[MAX_SURFACES];
+static uint32_t released[64];
+static uint64_t release_point[64];
+static size_t n_released;
+static uint64_t last_point;
+
+static const char *err(void) {
+	return tessera_virtio_gpu_frontend_error(gpu);
+}
+
+static void go(void) {
+	fflush(stdout);
+	char line[64];
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		exit(0);
+	}
+}
+
+/* ---- wire ---- */
+
+static uint8_t batch_buf[TESSERA_WIRE_MAX_BATCH_SIZE];
+static struct tessera_wire_writer writer;
+
+static void batch_begin(void) {
+	tessera_wire_writer_init(&writer, batch_buf, sizeof(batch_buf));
+}
+
+static void batch_add(const struct tessera_wire_msg *msg) {
+	struct tessera_wire_error e = {0};
+	REQUIRE(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
+		"encode %s: %s: %s", tessera_wire_type_name(msg->type), e.field, e.reason);
+}
+
+static void batch_submit(void) {
+	REQUIRE(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
+		false, NULL) == 0, "SUBMIT_3D: %s (response 0x%x)", err(),
+		tessera_virtio_gpu_frontend_last_response(gpu));
+}
+
+static void handle_event(const struct tessera_wire_msg *ev) {
+	switch (ev->type) {
+	case TESSERA_WIRE_CONFIGURE:
+		if (ev->configure.surface < MAX_SURFACES) {
+			configure_serial[ev->configure.surface] = ev->configure.serial;
+		}
+		break;
+	case TESSERA_WIRE_FRAME_DONE:
+		if (ev->frame_done.surface < MAX_SURFACES) {
+			frame_done_serial[ev->frame_done.surface] = ev->frame_done.serial;
+		}
+		break;
+	case TESSERA_WIRE_BUFFER_RELEASE:
+		REQUIRE(ev->buffer_release.release_point > last_point,
+			"release point %" PRIu64 " after %" PRIu64,
+			ev->buffer_release.release_point, last_point);
+		last_point = ev->buffer_release.release_point;
+		if (n_released < 64) {
+			released[n_released] = ev->buffer_release.buffer;
+			release_point[n_released++] = ev->buffer_release.release_point;
+		}
+		break;
+	case TESSERA_WIRE_ERROR:
+		REQUIRE(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE,
+			"ERROR %s: %s", tessera_wire_error_code_name(ev->error.code),
+			ev->error.message);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The agent's loop: keep one fenced WAIT outstanding, read the ring when
+ * it completes. Returns after timeout_ms or once events were read. */
+static void pump(int timeout_ms) {
+	if (!wait_outstanding) {
+		uint8_t buf[16];
+		struct tessera_wire_writer w;
+		tessera_wire_writer_init(&w, buf, sizeof(buf));
+		struct tessera_wire_msg wait = { .type = TESSERA_WIRE_WAIT };
+		REQUIRE(tessera_wire_encode(&w, &wait, NULL) == TESSERA_WIRE_ERROR_NONE,
+			"WAIT");
+		REQUIRE(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, buf, w.len,
+			&wait_fence) == 0, "WAIT: %s", err());
+		wait_outstanding = true;
+	}
+	REQUIRE(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
+	uint32_t resp = 0;
+	int st = tessera_virtio_gpu_frontend_fence_status(gpu, wait_fence, &resp);
+	REQUIRE(st >= 0, "fence status: %s", err());
+	if (st == 0) {
+		return;
+	}
+	wait_outstanding = false;
+	REQUIRE(resp == VIRTIO_GPU_RESP_OK_NODATA, "WAIT answered 0x%x", resp);
+	struct tessera_wire_msg *ev = calloc(1, sizeof(*ev));
+	REQUIRE(ev != NULL, "oom");
+	while (tessera_wire_ring_reader_next(&reader, ev)) {
+		handle_event(ev);
+	}
+	free(ev);
+	REQUIRE(reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring: %s: %s",
+		reader.error.field, reader.error.reason);
+	uint32_t status = tessera_wire_ring_reader_status(&reader);
+	REQUIRE(status == 0, "session ended: %s", tessera_wire_error_code_name(status));
+}
+
+#define WAIT_UNTIL(cond, what) do { \
+	for (int i_ = 0; !(cond); i_++) { \
+		REQUIRE(i_ < 400, "timed out waiting for %s", what); \
+		pump(50); \
+	} \
+} while (0)
+
+static bool was_released(uint32_t buffer, uint64_t *point) {
+	for (size_t i = 0; i < n_released; i++) {
+		if (released[i] == buffer) {
+			*point = release_point[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- resources ---- */
+
+static void *resource_3d_buffer(uint32_t id, uint32_t size) {
+	struct tessera_virtio_gpu_resource_3d p = {
+		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
+		.width = size, .height = 1, .depth = 1, .array_size = 1,
+	};
+	REQUIRE(tessera_virtio_gpu_frontend_resource_create_3d(gpu, id, &p) == 0,
+		"%s", err());
+	uint64_t gpa;
+	void *host;
+	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, id, size, true, &gpa,
+		&host) == 0, "%s", err());
+	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
+		"%s", err());
+	return host;
+}
+
+static uint32_t *resource_pixels(uint32_t id, uint32_t w, uint32_t h, uint32_t color) {
+	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, id,
+		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h) == 0, "%s", err());
+	uint64_t gpa;
+	void *host;
+	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, id, (uint64_t)w * h * 4,
+		true, &gpa, &host) == 0, "%s", err());
+	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
+		"%s", err());
+	uint32_t *px = host;
+	for (size_t i = 0; i < (size_t)w * h; i++) {
+		px[i] = 0xff000000u | color;
+	}
+	return px;
+}
+
+static void start_session(void) {
+	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
+		"%s", err());
+	void *ring = resource_3d_buffer(RING_RESOURCE, RING_SIZE);
+	resource_3d_buffer(KEYMAP_RESOURCE, KEYMAP_SIZE);
+	REQUIRE(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
+	REQUIRE(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
+	batch_begin();
+	struct tessera_wire_msg m = { .type = TESSERA_WIRE_HELLO,
+		.hello = { .max_version = 1, .min_version = 1 } };
+	batch_add(&m);
+	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_EVENT_RING,
+		.area = { .resource = RING_RESOURCE, .size = RING_SIZE } };
+	batch_add(&m);
+	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_KEYMAP_AREA,
+		.area = { .resource = KEYMAP_RESOURCE, .size = KEYMAP_SIZE } };
+	batch_add(&m);
+	batch_submit();
+}
+
+static void buffer_create(uint32_t buffer, uint32_t resource, uint32_t w, uint32_t h) {
+	batch_begin();
+	struct tessera_wire_msg m = { .type = TESSERA_WIRE_BUFFER_CREATE,
+		.buffer_create = { .buffer = buffer, .resource = resource,
+			.format = TESSERA_WIRE_FORMAT_XRGB8888, .width = w, .height = h,
+			.stride = w * 4 } };
+	batch_add(&m);
+	batch_submit();
+}
+
+static void commit(uint32_t surface, uint32_t buffer, uint32_t serial) {
+	batch_begin();
+	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
+	REQUIRE(m != NULL, "oom");
+	m->type = TESSERA_WIRE_COMMIT;
+	m->commit = (struct tessera_wire_commit){ .surface = surface, .buffer = buffer,
+		.serial = serial, .scale = 1,
+		.flags = TESSERA_WIRE_COMMIT_FRAME | TESSERA_WIRE_COMMIT_DAMAGE_ALL };
+	batch_add(m);
+	free(m);
+	batch_submit();
+}
+
+/* A toplevel showing buffer, mapped the xdg-shell way. */
+static void window(uint32_t surface, uint32_t buffer, const char *title) {
+	batch_begin();
+	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
+	REQUIRE(m != NULL, "oom");
+	m->type = TESSERA_WIRE_SURFACE_CREATE;
+	m->surface.surface = surface;
+	batch_add(m);
+	m->type = TESSERA_WIRE_TOPLEVEL_CREATE;
+	batch_add(m);
+	memset(m, 0, sizeof(*m));
+	m->type = TESSERA_WIRE_SET_TITLE;
+	m->string.surface = surface;
+	m->string.length = (uint32_t)tessera_wire_sanitize_string(m->string.text,
+		TESSERA_WIRE_MAX_TITLE_LENGTH, title);
+	batch_add(m);
+	memset(m, 0, sizeof(*m));
+	m->type = TESSERA_WIRE_COMMIT;
+	m->commit = (struct tessera_wire_commit){ .surface = surface, .scale = 1 };
+	batch_add(m);
+	batch_submit();
+	WAIT_UNTIL(configure_serial[surface] != 0, "the first CONFIGURE");
+	batch_begin();
+	memset(m, 0, sizeof(*m));
+	m->type = TESSERA_WIRE_ACK_CONFIGURE;
+	m->surface_serial = (struct tessera_wire_surface_serial){ surface,
+		configure_serial[surface] };
+	batch_add(m);
+	free(m);
+	batch_submit();
+	commit(surface, buffer, 1);
+	WAIT_UNTIL(frame_done_serial[surface] == 1, "the first FRAME_DONE");
+}
+
+/* ---- cases ---- */
+
+static void case_window(void) {
+	start_session();
+	resource_pixels(1, 200, 120, 0x33cc33);
+	resource_pixels(2, 200, 120, 0x3355aa);
+	buffer_create(1, 1, 200, 120);
+	buffer_create(2, 2, 200, 120);
+	window(1, 1, "e2e window");
+	printf("READY mapped 33cc33\n");
+	go();
+
+	commit(1, 2, 2);
+	uint64_t p1 = 0, p2 = 0;
+	WAIT_UNTIL(was_released(1, &p1), "the release of buffer 1");
+	commit(1, 1, 3);
+	WAIT_UNTIL(was_released(2, &p2), "the release of buffer 2");
+	REQUIRE(p2 > p1, "release points %" PRIu64 " then %" PRIu64, p1, p2);
+	printf("READY released %" PRIu64 " %" PRIu64 "\n", p1, p2);
+	go();
+
+	resource_pixels(10, 1920, 1080, 0x204060);
+	buffer_create(10, 10, 1920, 1080);
+	window(2, 10, "e2e full hd");
+	printf("READY fullhd-start\n");
+	go();
+	for (uint32_t serial = 2; serial < 2 + FULLHD_FRAMES; serial++) {
+		commit(2, 10, serial);
+		WAIT_UNTIL(frame_done_serial[2] == serial, "a FRAME_DONE");
+	}
+	printf("READY fullhd-done %d\n", FULLHD_FRAMES);
+	go();
+
+	/* the agent exits: its context goes, the windows with it */
+	REQUIRE(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
+	uint32_t ids[] = { 1, 2, 10, RING_RESOURCE, KEYMAP_RESOURCE };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		REQUIRE(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
+			"%s", err());
+	}
+	tessera_virtio_gpu_frontend_destroy(gpu);
+	printf("READY done\n");
+	fflush(stdout);
+}
+
+static void case_abandon(void) {
+	start_session();
+	resource_pixels(1, 200, 120, 0xcc9900);
+	resource_pixels(2, 200, 120, 0x9900cc);
+	buffer_create(1, 1, 200, 120);
+	buffer_create(2, 2, 200, 120);
+	window(1, 1, "e2e abandoned");
+	/* mid-frame: a new buffer committed, its release pending, a WAIT
+	 * held by vmd */
+	commit(1, 2, 2);
+	if (!wait_outstanding) {
+		pump(0);
+	}
+	printf("READY abandon cc9900\n");
+	go();
+	_exit(0); /* no cleanup, as a VMM that crashed */
+}
+
+int main(int argc, char *argv[]) {
+	if (argc != 3) {
+		fprintf(stderr, "usage: vmd-session-e2e SOCKET window|abandon\n");
+		return 2;
+	}
+	char e[256];
+	struct tessera_virtio_gpu_frontend_options opts = {
+		.ram_size = UINT64_C(128) << 20,
+		.split_regions = true,
+	};
+	gpu = tessera_virtio_gpu_frontend_connect(argv[1], &opts, e, sizeof(e));
+	REQUIRE(gpu != NULL, "connect %s: %s", argv[1], e);
+	if (strcmp(argv[2], "window") == 0) {
+		case_window();
+	} else if (strcmp(argv[2], "abandon") == 0) {
+		case_abandon();
+	} else {
+		fprintf(stderr, "unknown case %s\n", argv[2]);
+		return 2;
+	}
+	return 0;
+}
