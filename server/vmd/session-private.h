@@ -277,6 +277,8 @@ struct vmd_session {
 	struct wl_listener output_remove;
 	struct wl_event_source *idle;
 	bool destroying;
+	/* a title being cleaned (SET_TITLE / SET_APP_ID) */
+	char title[TESSERA_WIRE_MAX_TITLE_LENGTH + 1];
 	/* the message being decoded (big: not on the stack) */
 	struct tessera_wire_msg msg;
 };

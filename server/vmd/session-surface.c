@@ -1094,6 +1094,28 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 
 /* --- dispatch --- */
 
+/*
+ * The title is shown after the VM's trusted label: bidirectional embedding,
+ * override and isolate controls (U+202A..U+202E, U+2066..U+2069) could make
+ * it run into the label, so they become U+FFFD (same UTF-8 length). The
+ * codec already checked the string (valid UTF-8, no C0/C1 controls).
+ */
+static void neutralize_bidi(char *dst, const char *src, size_t len) {
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	for (size_t i = 0; i + 2 < len; i++) {
+		unsigned char a = (unsigned char)dst[i], b = (unsigned char)dst[i + 1],
+			c = (unsigned char)dst[i + 2];
+		if (a == 0xe2 && ((b == 0x80 && c >= 0xaa && c <= 0xae) ||
+				(b == 0x81 && c >= 0xa6 && c <= 0xa9))) {
+			dst[i] = (char)0xef;
+			dst[i + 1] = (char)0xbf;
+			dst[i + 2] = (char)0xbd;
+			i += 2;
+		}
+	}
+}
+
 bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
 	struct vmd_surface *surface;
 	switch (msg->type) {
@@ -1122,10 +1144,12 @@ bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg)
 		if (surface == NULL) {
 			return false;
 		}
+		neutralize_bidi(ctx->session->title, msg->string.text,
+			msg->string.length);
 		if (msg->type == TESSERA_WIRE_SET_TITLE) {
-			xdg_toplevel_set_title(surface->xdg_toplevel, msg->string.text);
+			xdg_toplevel_set_title(surface->xdg_toplevel, ctx->session->title);
 		} else {
-			xdg_toplevel_set_app_id(surface->xdg_toplevel, msg->string.text);
+			xdg_toplevel_set_app_id(surface->xdg_toplevel, ctx->session->title);
 		}
 		return true;
 	case TESSERA_WIRE_TOPLEVEL_SET_PARENT:

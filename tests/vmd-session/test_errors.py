@@ -72,6 +72,12 @@ def test():
         vm.cmd("window 1 1 newcomer")
         vm.wait(r"^mapped ctx=40 surface=1")
         t.check("[work] newcomer" in v.titles(tessera), f"titles: {v.titles(tessera)}")
+        # A right-to-left override cannot run into the trusted label.
+        vm.cmd("window 2 1 evil\u202egnp.exe")
+        vm.wait(r"^mapped ctx=40 surface=2")
+        t.check("[work] evil\ufffdgnp.exe" in v.titles(tessera),
+                f"bidi override not neutralised: {v.titles(tessera)}")
+        vm.cmd("destroy-surface 2")
 
         # CTX_DESTROY of the first session: its window goes, the other stays.
         vm.cmd("ctx-destroy 1")
