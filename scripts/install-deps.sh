@@ -29,7 +29,7 @@ build_pkgs=(
 	librust-wayland-protocols-dev
 )
 run_pkgs=(weston grim foot)
-test_pkgs=(wtype clang libclang-rt-14-dev)
+test_pkgs=(wtype clang libclang-rt-14-dev edid-decode)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then
