@@ -24,10 +24,10 @@ build_pkgs=(
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev
 	libpixman-1-dev libdrm-dev libinih-dev libpng-dev
 	libcairo2-dev libpango1.0-dev fonts-dejavu-core xkb-data
-
-
-	librust-wayland-protocols-dev
 )
+# The wlr-protocols XML (screencopy, virtual pointer, foreign toplevel) for
+# the test tools: Debian 12 ships it only inside this source package.
+build_pkgs+=(librust-wayland-protocols-dev)
 run_pkgs=(weston grim foot)
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode)
 
