@@ -23,6 +23,8 @@ CASES = [
     ("role", "ROLE"),
     ("no-object", "NO_OBJECT"),
     ("unacked", "STATE"),
+    ("ack", "VALUE"),
+    ("cycle", "VALUE"),
     ("surfaces", "LIMIT"),
 ]
 

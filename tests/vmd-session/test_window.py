@@ -83,6 +83,37 @@ def test():
         vm.cmd("destroy-surface 3")
         v.shot_with(tessera, GREEN, MAGENTA, absent=[CYAN])
 
+        # Nested popups on another toplevel; destroying the toplevel
+        # dismisses both (innermost first, as xdg-shell requires).
+        for res, (w, h, color) in {5: (60, 50, "ff8800"), 6: (30, 20, "8800ff"),
+                                   7: (20, 10, "00ff88")}.items():
+            vm.cmd(f"resource {res} {w} {h} {color}")
+            vm.cmd(f"buffer {res} {res}")
+        vm.cmd("window 7 5 popup parent")
+        vm.wait(r"^mapped ctx=1 surface=7")
+        vm.cmd("popup 8 7 6")
+        vm.wait(r"^mapped ctx=1 surface=8")
+        vm.cmd("popup 9 8 7")
+        vm.wait(r"^mapped ctx=1 surface=9")
+        v.shot_with(tessera, "ff8800", "8800ff", "00ff88")
+        vm.cmd("destroy-surface 7")
+        vm.wait(r"event ctx=1 POPUP_DONE surface=9")
+        vm.wait(r"event ctx=1 POPUP_DONE surface=8")
+        v.shot_with(tessera, GREEN, absent=["ff8800", "8800ff", "00ff88"])
+        vm.cmd("destroy-surface 9")
+        vm.cmd("destroy-surface 8")
+
+        # A subsurface whose size is no multiple of its scale (allowed for
+        # subsurfaces): the compositor connection survives it.
+        vm.cmd("resource 11 41 31 ffffff")
+        vm.cmd("buffer 9 11")
+        vm.cmd("subsurface 10 1 0 0 9")
+        vm.cmd("commit 10 9 scale 2 all")
+        vm.cmd("commit 1 2")
+        vm.cmd("destroy-surface 10")
+        vm.cmd("commit 1 2")
+        vm.check_no_failures()
+
         # The VMM sends the memory table again: buffers are imported anew.
         before = vm.stats()
         vm.cmd("memory-change")
@@ -101,18 +132,18 @@ def test():
         # A full HD buffer: bytes copied per frame on the host.
         vm.cmd("resource 10 1920 1080 204060 contig")
         vm.cmd("buffer 10 10")
-        vm.cmd("window 5 10 full hd")
-        vm.wait(r"^mapped ctx=1 surface=5")
+        vm.cmd("window 20 10 full hd")
+        vm.wait(r"^mapped ctx=1 surface=20")
         before = vm.stats()
         for _ in range(10):
-            vm.cmd("commit 5 10 all")
+            vm.cmd("commit 20 10 all")
         after = vm.stats()
         frames = after["frames"] - before["frames"]
         copied = after["bytes_copied"] - before["bytes_copied"]
         print(f"bytes copied on the host per 1920x1080 frame (tessera_guest_memory_v1): "
               f"{copied // frames} ({frames} frames)")
         t.check(copied == 0, f"{copied} bytes copied for {frames} frames")
-        vm.cmd("destroy-surface 5")
+        vm.cmd("destroy-surface 20")
 
         # Destroying the session takes its windows away; a new one works.
         vm.cmd("destroy-session")

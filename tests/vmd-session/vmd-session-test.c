@@ -28,13 +28,13 @@
  *   buffer BUF RES [STRIDE]     BUFFER_CREATE (W, H of the resource)
  *   window SURF BUF TITLE...    toplevel; BUF committed after the first
  *                               configure is acked ("mapped" logged)
- *   commit SURF BUF [frame] [presentation] [all] [damage X Y W H]...
+ *   commit SURF BUF [frame] [presentation] [all] [scale N] [damage X Y W H]...
  *   destroy-surface SURF / destroy-buffer BUF
  *   subsurface SURF PARENT X Y BUF   a mapped subsurface
  *   popup SURF PARENT BUF       a popup at (10, 10) of its parent
  *   malformed KIND              a bad batch: zero-id, id-reuse, resource,
  *                               stride, range, surfaces, state, truncated,
- *                               role, no-object, ring-resource
+ *                               role, no-object, unacked, ack, cycle
  *   flood SURF BUF N            N commits asking for presentation feedback
  *   reading on|off              consume the ring or not
  *   corrupt-tail                the guest breaks its ring's tail index
@@ -843,6 +843,12 @@ static const char *cmd_commit(char *args) {
 			m->commit.flags |= TESSERA_WIRE_COMMIT_PRESENTATION;
 		} else if (strcmp(w, "all") == 0) {
 			m->commit.flags |= TESSERA_WIRE_COMMIT_DAMAGE_ALL;
+		} else if (strcmp(w, "scale") == 0) {
+			uint32_t scale;
+			if (!word_u32(&args, &scale)) {
+				return "scale N";
+			}
+			m->commit.scale = (int32_t)scale;
 		} else if (strcmp(w, "damage") == 0) {
 			uint32_t v[4];
 			for (size_t i = 0; i < 4; i++) {
@@ -1037,6 +1043,31 @@ static const char *cmd_malformed(char *args) {
 		m = msg_new(TESSERA_WIRE_SUBSURFACE_CREATE);
 		m->subsurface_create = (struct tessera_wire_subsurface_create){ 700, 1 };
 		batch_add(m);
+		len = batch_writer.len;
+	} else if (strcmp(kind, "ack") == 0) {
+		struct tessera_wire_msg *m = msg_new(TESSERA_WIRE_SURFACE_CREATE);
+		m->surface.surface = 900;
+		batch_add(m);
+		m = msg_new(TESSERA_WIRE_TOPLEVEL_CREATE);
+		m->toplevel_create.surface = 900;
+		batch_add(m);
+		m = msg_new(TESSERA_WIRE_ACK_CONFIGURE);
+		m->surface_serial = (struct tessera_wire_surface_serial){ 900, 12345 };
+		batch_add(m);
+		len = batch_writer.len;
+	} else if (strcmp(kind, "cycle") == 0) {
+		for (uint32_t id = 901; id <= 903; id++) {
+			struct tessera_wire_msg *m = msg_new(TESSERA_WIRE_SURFACE_CREATE);
+			m->surface.surface = id;
+			batch_add(m);
+		}
+		uint32_t links[][2] = { { 902, 901 }, { 903, 902 }, { 901, 903 } };
+		for (size_t i = 0; i < 3; i++) {
+			struct tessera_wire_msg *m = msg_new(TESSERA_WIRE_SUBSURFACE_CREATE);
+			m->subsurface_create = (struct tessera_wire_subsurface_create){
+				links[i][0], links[i][1] };
+			batch_add(m);
+		}
 		len = batch_writer.len;
 	} else if (strcmp(kind, "no-object") == 0) {
 		struct tessera_wire_msg *m = msg_new(TESSERA_WIRE_COMMIT);
