@@ -368,7 +368,11 @@ static enum result handle_set_features(struct backend *b) {
 		return RESULT_FATAL;
 	}
 	uint64_t features = b->msg.payload.u64;
+	uint64_t generation = b->generation;
 	uint64_t offered = offered_features(b);
+	if (generation != b->generation) {
+		return RESULT_OK; /* dropped from get_features() */
+	}
 	if (features & ~offered) {
 		/* VMMs ack some transport bits whatever the backend offered:
 		 * ignore what is not implemented rather than fail the device */
