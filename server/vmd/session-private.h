@@ -177,6 +177,12 @@ struct vmd_surface {
 	uint32_t decoration_mode;
 	int32_t popup_x, popup_y, popup_width, popup_height;
 	struct vmd_surface *toplevel_parent; /* TOPLEVEL_SET_PARENT */
+	/* as last set, sent again after an unmap recreated the xdg objects */
+	char *title, *app_id;
+	int32_t min_width, min_height, max_width, max_height;
+	/* serials of configures from before the last unmap */
+	uint32_t stale_configures[VMD_MAX_CONFIGURES];
+	size_t n_stale_configures;
 
 	/* tree: subsurface and popup parent */
 	struct vmd_surface *parent;

@@ -341,13 +341,9 @@ static bool require_no_role(struct vmd_ctx *ctx, struct vmd_surface *surface,
 	return true;
 }
 
-static bool toplevel_create(struct vmd_ctx *ctx, uint32_t id) {
-	struct vmd_wayland *wayland = ctx->session->wayland;
-	struct vmd_surface *surface = get_surface(ctx, id, "TOPLEVEL_CREATE.surface");
-	if (surface == NULL || !require_no_role(ctx, surface, "TOPLEVEL_CREATE", true)) {
-		return false;
-	}
-	surface->role = VMD_ROLE_TOPLEVEL;
+/* The xdg objects of a toplevel, with a server-side decoration. */
+static void toplevel_objects_create(struct vmd_surface *surface) {
+	struct vmd_wayland *wayland = surface->ctx->session->wayland;
 	surface->xdg_surface = xdg_wm_base_get_xdg_surface(wayland->wm_base,
 		surface->wl_surface);
 	xdg_surface_add_listener(surface->xdg_surface, &xdg_surface_listener, surface);
@@ -362,7 +358,73 @@ static bool toplevel_create(struct vmd_ctx *ctx, uint32_t id) {
 		zxdg_toplevel_decoration_v1_set_mode(surface->decoration,
 			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
 	}
+}
+
+static void toplevel_objects_destroy(struct vmd_surface *surface) {
+	if (surface->decoration != NULL) {
+		zxdg_toplevel_decoration_v1_destroy(surface->decoration);
+		surface->decoration = NULL;
+	}
+	if (surface->xdg_toplevel != NULL) {
+		xdg_toplevel_destroy(surface->xdg_toplevel);
+		surface->xdg_toplevel = NULL;
+	}
+	if (surface->xdg_surface != NULL) {
+		xdg_surface_destroy(surface->xdg_surface);
+		surface->xdg_surface = NULL;
+	}
+}
+
+static bool toplevel_create(struct vmd_ctx *ctx, uint32_t id) {
+	struct vmd_surface *surface = get_surface(ctx, id, "TOPLEVEL_CREATE.surface");
+	if (surface == NULL || !require_no_role(ctx, surface, "TOPLEVEL_CREATE", true)) {
+		return false;
+	}
+	surface->role = VMD_ROLE_TOPLEVEL;
+	toplevel_objects_create(surface);
 	return true;
+}
+
+static void popup_dismiss(struct vmd_surface *surface);
+
+/*
+ * A mapped toplevel committed no buffer: an unmap. wlroots 0.15 then
+ * forgets the configure sequence for good (unmap_xdg_surface clears
+ * `configured`, and no new configure is scheduled since the toplevel was
+ * "added" already) as well as title, app id and parent. As xdg-shell
+ * describes it, the toplevel starts over: new xdg objects on the same
+ * wl_surface, the state the guest set, and an initial commit, so that the
+ * guest gets a new CONFIGURE to acknowledge before its next buffer.
+ */
+static void toplevel_remap(struct vmd_surface *surface) {
+	struct vmd_surface *child;
+	wl_list_for_each(child, &surface->children, child_link) {
+		if (child->role == VMD_ROLE_POPUP) {
+			popup_dismiss(child);
+		}
+	}
+	toplevel_objects_destroy(surface);
+	/* acks of the old configures may still be on their way: ignored */
+	memcpy(surface->stale_configures, surface->configures,
+		surface->n_configures * sizeof(uint32_t));
+	surface->n_stale_configures = surface->n_configures;
+	surface->n_configures = 0;
+	surface->acked = false;
+	toplevel_objects_create(surface);
+	struct xdg_toplevel *toplevel = surface->xdg_toplevel;
+	if (surface->title != NULL) {
+		xdg_toplevel_set_title(toplevel, surface->title);
+	}
+	if (surface->app_id != NULL) {
+		xdg_toplevel_set_app_id(toplevel, surface->app_id);
+	}
+	if (surface->toplevel_parent != NULL &&
+			surface->toplevel_parent->xdg_toplevel != NULL) {
+		xdg_toplevel_set_parent(toplevel, surface->toplevel_parent->xdg_toplevel);
+	}
+	xdg_toplevel_set_min_size(toplevel, surface->min_width, surface->min_height);
+	xdg_toplevel_set_max_size(toplevel, surface->max_width, surface->max_height);
+	wl_surface_commit(surface->wl_surface);
 }
 
 static struct vmd_surface *get_toplevel(struct vmd_ctx *ctx, uint32_t id,
@@ -461,6 +523,11 @@ static bool ack_configure(struct vmd_ctx *ctx,
 			return true;
 		}
 	}
+	for (size_t i = 0; i < surface->n_stale_configures; i++) {
+		if (surface->stale_configures[i] == ack->serial) {
+			return true; /* of the xdg objects before an unmap */
+		}
+	}
 	vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_VALUE, ack->surface,
 		"ACK_CONFIGURE.serial", "serial %u was not sent for surface %u",
 		ack->serial, ack->surface);
@@ -468,8 +535,6 @@ static bool ack_configure(struct vmd_ctx *ctx,
 }
 
 /* --- popups --- */
-
-static void popup_dismiss(struct vmd_surface *surface);
 
 static void popup_handle_configure(void *data, struct xdg_popup *popup,
 		int32_t x, int32_t y, int32_t width, int32_t height) {
@@ -969,7 +1034,12 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_commit
 			}
 		}
 	}
-	wl_surface_attach(wl_surface, wl_buffer, commit->dx, commit->dy);
+	/* a buffer that could not be imported is not attached: the surface
+	 * keeps what it showed (attaching nothing would unmap it) */
+	bool attach = buffer == NULL || wl_buffer != NULL;
+	if (attach) {
+		wl_surface_attach(wl_surface, wl_buffer, commit->dx, commit->dy);
+	}
 	if (wl_buffer != NULL) {
 		if (wl_surface_get_version(wl_surface) < WL_SURFACE_DAMAGE_BUFFER_SINCE_VERSION) {
 			wl_surface_damage(wl_surface, 0, 0, INT32_MAX, INT32_MAX);
@@ -1014,17 +1084,26 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_commit
 	}
 	wl_surface_commit(wl_surface);
 
+	bool unmapped = xdg && attach && buffer == NULL && surface->has_buffer;
 	if (xdg) {
 		surface->initial_commit = true;
 	}
 	surface->scale = commit->scale;
-	surface->buffer = buffer;
-	surface->has_buffer = wl_buffer != NULL;
+	if (attach) {
+		surface->buffer = buffer;
+		surface->has_buffer = wl_buffer != NULL;
+	}
+	if (unmapped && surface->role == VMD_ROLE_TOPLEVEL) {
+		toplevel_remap(surface);
+	} else if (unmapped) {
+		/* an unmapped popup cannot come back: it is dismissed */
+		popup_dismiss(surface);
+	}
 	if (buffer != NULL) {
 		bool was_busy = buffer->busy;
 		vmd_buffer_mark_busy(buffer);
 		if (wl_buffer == NULL && !was_busy) {
-			/* not importable: shown as nothing, released at once */
+			/* not importable: not shown, released at once */
 			vmd_buffer_release(buffer);
 		}
 	}
@@ -1055,18 +1134,11 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 		tree_unlink(surface);
 	}
 
-	if (surface->decoration != NULL) {
-		zxdg_toplevel_decoration_v1_destroy(surface->decoration);
-	}
-	if (surface->xdg_toplevel != NULL) {
-		xdg_toplevel_destroy(surface->xdg_toplevel);
-	}
 	if (surface->xdg_popup != NULL) {
 		xdg_popup_destroy(surface->xdg_popup);
+		surface->xdg_popup = NULL;
 	}
-	if (surface->xdg_surface != NULL) {
-		xdg_surface_destroy(surface->xdg_surface);
-	}
+	toplevel_objects_destroy(surface);
 	if (surface->wl_subsurface != NULL) {
 		wl_subsurface_destroy(surface->wl_subsurface);
 	}
@@ -1089,6 +1161,8 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 	vmd_id_map_remove(&ctx->surfaces, surface->id);
 	wl_list_remove(&surface->link);
 	session->n_surfaces--;
+	free(surface->title);
+	free(surface->app_id);
 	free(surface);
 }
 
@@ -1146,6 +1220,10 @@ bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg)
 		}
 		neutralize_bidi(ctx->session->title, msg->string.text,
 			msg->string.length);
+		char **keep = msg->type == TESSERA_WIRE_SET_TITLE ?
+			&surface->title : &surface->app_id;
+		free(*keep);
+		*keep = strdup(ctx->session->title);
 		if (msg->type == TESSERA_WIRE_SET_TITLE) {
 			xdg_toplevel_set_title(surface->xdg_toplevel, ctx->session->title);
 		} else {
@@ -1160,10 +1238,14 @@ bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg)
 		if (surface == NULL) {
 			return false;
 		}
+		surface->min_width = msg->size_limits.min_width;
+		surface->min_height = msg->size_limits.min_height;
+		surface->max_width = msg->size_limits.max_width;
+		surface->max_height = msg->size_limits.max_height;
 		xdg_toplevel_set_min_size(surface->xdg_toplevel,
-			msg->size_limits.min_width, msg->size_limits.min_height);
+			surface->min_width, surface->min_height);
 		xdg_toplevel_set_max_size(surface->xdg_toplevel,
-			msg->size_limits.max_width, msg->size_limits.max_height);
+			surface->max_width, surface->max_height);
 		return true;
 	case TESSERA_WIRE_TOPLEVEL_REQUEST:
 		return toplevel_request(ctx, &msg->toplevel_request);

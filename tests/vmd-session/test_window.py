@@ -114,11 +114,22 @@ def test():
         vm.cmd("commit 1 2")
         vm.check_no_failures()
 
+        # Unmapped (no buffer) and mapped again: a new configure to
+        # acknowledge first, and the title is still there.
+        configures = len(vm.matching(r"event ctx=1 CONFIGURE surface=1 "))
+        vm.cmd("commit 1 0")
+        v.shot_with(tessera, absent=[GREEN, MAGENTA])
+        vm.wait(r"event ctx=1 CONFIGURE surface=1 ", count=configures + 1)
+        vm.cmd("commit 1 2 all")
+        v.shot_with(tessera, GREEN, MAGENTA)
+        t.check("[work] hello world" in v.titles(tessera),
+                f"title after a remap: {v.titles(tessera)}")
+
         # The VMM sends the memory table again: buffers are imported anew.
         before = vm.stats()
         vm.cmd("memory-change")
         vm.cmd("commit 1 1 all")
-        vm.wait(r"event ctx=1 BUFFER_RELEASE buffer=2 ", count=2)
+        vm.wait(r"event ctx=1 BUFFER_RELEASE buffer=2 ", count=3)
         v.shot_with(tessera, GREEN, absent=[MAGENTA])
         after = vm.stats()
         t.check(after["gmem"] > before["gmem"], f"not imported again: {after}")
