@@ -29,6 +29,10 @@ def test():
         vm.cmd("buffer 1 1")
         vm.cmd("window 1 1 input")
         vm.wait(r"^mapped ctx=1 surface=1")
+        # the guest's cursor: a 16x16 surface set at every pointer enter
+        vm.cmd("resource 2 16 16 ff00ff")
+        vm.cmd("buffer 2 2")
+        vm.cmd("cursor-surface 2 2")
         # Alone on screen: the VM window has the focus.
         vm.wait(r"event ctx=1 KEYBOARD_ENTER surface=1")
 
@@ -60,6 +64,7 @@ def test():
         vm.wait(r"event ctx=1 POINTER_BUTTON button=272 state=1")
         vm.wait(r"event ctx=1 POINTER_BUTTON button=272 state=0")
         vm.wait(r"event ctx=1 KEYBOARD_ENTER surface=1", count=2)
+        vm.wait(r"^cursor ctx=1 surface=2 serial=")
         enter = vm.events(1, "POINTER_ENTER")[-1]
         t.check(0 <= int(enter["x"]) < 200 and 0 <= int(enter["y"]) < 120,
                 f"pointer enter outside the surface: {enter}")
@@ -82,6 +87,7 @@ def test():
         host.wait_key("w")
         t.check(len(keys(vm)) == 1, f"VM got a key after losing focus: {keys(vm)}")
 
+        t.check(not vm.events(1, "ERROR"), f"errors: {vm.events(1, 'ERROR')}")
         vm.check_no_failures()
         vm.quit()
         tessera.stop()

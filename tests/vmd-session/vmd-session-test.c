@@ -37,6 +37,8 @@
  *                               role, no-object, unacked, ack, cycle
  *   flood SURF BUF N            N commits asking for presentation feedback
  *   reading on|off              consume the ring or not
+ *   cursor-surface SURF BUF     a surface showing BUF, set as the cursor
+ *                               (SET_CURSOR) at every POINTER_ENTER
  *   corrupt-tail                the guest breaks its ring's tail index
  *   status                      "ring-status ctx=N running|CODE"
  *   stats                       "stats frames=... bytes_copied=..."
@@ -107,6 +109,7 @@ struct guest_ctx {
 	bool wait_held;
 	struct guest_surface surfaces[MAX_SURFACES];
 	uint64_t last_release_point;
+	uint32_t cursor_surface; /* set as the cursor at every pointer enter */
 	/* requests collected while reading events */
 	uint8_t pending[64 * 1024];
 	struct tessera_wire_writer pending_writer;
@@ -491,6 +494,19 @@ static void handle_event(struct guest_ctx *c, const struct tessera_wire_msg *ev)
 	} else if (ev->type == TESSERA_WIRE_POPUP_CONFIGURE) {
 		surface_id = ev->popup_configure.surface;
 		serial = ev->popup_configure.serial;
+	} else if (ev->type == TESSERA_WIRE_POINTER_ENTER) {
+		if (c->cursor_surface == 0) {
+			return;
+		}
+		struct tessera_wire_msg *msg = &t.msg;
+		memset(msg, 0, sizeof(*msg));
+		msg->type = TESSERA_WIRE_SET_CURSOR;
+		msg->set_cursor = (struct tessera_wire_set_cursor){ c->cursor_surface,
+			ev->pointer_enter.serial, 2, 2 };
+		pending_add(c, msg);
+		logf_("cursor ctx=%u surface=%u serial=%u", c->id, c->cursor_surface,
+			ev->pointer_enter.serial);
+		return;
 	} else if (ev->type == TESSERA_WIRE_KEYMAP) {
 		/* copied out (checked by the "keymap" command): arm again */
 		struct tessera_wire_msg *msg = &t.msg;
@@ -1222,6 +1238,22 @@ static const char *command(char *line) {
 		if (t.cur->reading) {
 			schedule_read();
 		}
+		return NULL;
+	} else if (strcmp(cmd, "cursor-surface") == 0) {
+		uint32_t surface, buffer;
+		if (t.cur == NULL || !word_u32(&args, &surface) || !word_u32(&args, &buffer)) {
+			return "usage: cursor-surface SURF BUF";
+		}
+		batch_begin();
+		struct tessera_wire_msg *m = msg_new(TESSERA_WIRE_SURFACE_CREATE);
+		m->surface.surface = surface;
+		batch_add(m);
+		m = msg_new(TESSERA_WIRE_COMMIT);
+		m->commit = (struct tessera_wire_commit){ .surface = surface,
+			.buffer = buffer, .scale = 1, .flags = TESSERA_WIRE_COMMIT_DAMAGE_ALL };
+		batch_add(m);
+		batch_submit(t.cur);
+		t.cur->cursor_surface = surface;
 		return NULL;
 	} else if (strcmp(cmd, "corrupt-tail") == 0) {
 		struct fake_resource *r = t.cur != NULL ?
