@@ -110,7 +110,10 @@ mkdir -p "$work/corpus"
 echo "fuzzing for ${seconds}s from $seeds"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:print_stacktrace=1:halt_on_error=1"
+# libFuzzer reports a crash with exit status 77 by default, which meson
+# would take for a skip: make it a failure
 exec "$work/fuzz-$target" \
+	-error_exitcode=1 \
 	-max_total_time="$seconds" \
 	-timeout=10 \
 	-rss_limit_mb=2048 \
