@@ -114,6 +114,7 @@ struct gmem_client {
 	size_t live_buffers;
 	uint64_t bytes_mapped;
 	uint64_t mappings;
+	uint64_t max_mappings; /* this client's share, see client_max_mappings */
 };
 
 struct gmem_region {
@@ -194,6 +195,17 @@ static void gmem_client_handle_destroy(struct wl_listener *listener, void *data)
 	gmem_client_unref(gc);
 }
 
+/*
+ * A client's share of the mappings: the process-wide limit split between
+ * the configured VMs (at most the per-client limit), so that the shares
+ * add up to no more than the whole and one VM cannot exhaust another's.
+ */
+static uint64_t client_max_mappings(const struct tessera_guest_memory *gm) {
+	size_t vms = gm->server->config.vm_count;
+	uint64_t share = TESSERA_GMEM_MAX_MAPPINGS / (vms > 0 ? vms : 1);
+	return share < TESSERA_GMEM_MAX_CLIENT_MAPPINGS ? share : TESSERA_GMEM_MAX_CLIENT_MAPPINGS;
+}
+
 static struct gmem_client *gmem_client_get(struct tessera_guest_memory *gm,
 		struct wl_client *client) {
 	struct wl_listener *listener =
@@ -209,6 +221,7 @@ static struct gmem_client *gmem_client_get(struct tessera_guest_memory *gm,
 	gc->gm = gm;
 	gm->refs++;
 	gc->client = client;
+	gc->max_mappings = client_max_mappings(gm);
 	gc->refs = 1;
 	wl_list_init(&gc->regions);
 	struct tessera_vm *vm = tessera_vm_from_client(gm->server, client);
@@ -727,16 +740,16 @@ static struct gmem_run *params_plan_runs(struct gmem_params *params,
 
 	if (gc->live_buffers >= TESSERA_GMEM_MAX_BUFFERS ||
 			total > TESSERA_GMEM_MAX_CLIENT_BYTES - gc->bytes_mapped ||
-			count > TESSERA_GMEM_MAX_CLIENT_MAPPINGS - gc->mappings ||
+			count > gc->max_mappings - gc->mappings ||
 			count > TESSERA_GMEM_MAX_MAPPINGS - gm->stats.mappings) {
 		free(runs);
 		post_error(resource, gc, TESSERA_GUEST_BUFFER_PARAMS_V1_ERROR_TOO_LARGE,
 			"budget exceeded by a buffer of %" PRIu64 " bytes in %zu mappings: client "
 			"has %zu of %d buffers, %" PRIu64 " of %" PRIu64 " bytes, %" PRIu64
-			" of %d mappings; all clients %" PRIu64 " of %d mappings",
+			" of %" PRIu64 " mappings; all clients %" PRIu64 " of %d mappings",
 			total, count, gc->live_buffers, TESSERA_GMEM_MAX_BUFFERS,
 			gc->bytes_mapped, TESSERA_GMEM_MAX_CLIENT_BYTES, gc->mappings,
-			TESSERA_GMEM_MAX_CLIENT_MAPPINGS, gm->stats.mappings,
+			gc->max_mappings, gm->stats.mappings,
 			TESSERA_GMEM_MAX_MAPPINGS);
 		return NULL;
 	}
@@ -928,6 +941,9 @@ static void manager_bind(struct wl_client *client, void *data, uint32_t version,
 	}
 	gc->refs++;
 	wl_resource_set_implementation(resource, &manager_impl, gc, manager_resource_destroy);
+	tessera_guest_memory_v1_send_budget(resource, TESSERA_GMEM_MAX_BUFFERS,
+		(uint32_t)gc->max_mappings, (uint32_t)(TESSERA_GMEM_MAX_CLIENT_BYTES >> 32),
+		(uint32_t)TESSERA_GMEM_MAX_CLIENT_BYTES);
 	wlr_log(WLR_DEBUG, "guest memory: %s bound the global", gc->name);
 }
 

@@ -414,10 +414,20 @@ static bool gmem_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	for (size_t i = 0; i < n; i++) {
 		bytes += (ext[i].len + page - 1) / page * page;
 	}
+	/* Keep to three quarters of what the compositor allows (its budget
+	 * event): it frees destroyed buffers a little after we do. */
+	const struct vmd_wayland *w = session->wayland;
+	uint64_t max_buffers = VMD_GMEM_MAX_BUFFERS, max_mappings = VMD_GMEM_MAX_MAPPINGS,
+		max_bytes = VMD_GMEM_MAX_BYTES;
+	if (w->guest_memory_budget.max_buffers > 0) {
+		max_buffers = w->guest_memory_budget.max_buffers / 4 * 3;
+		max_mappings = w->guest_memory_budget.max_mappings / 4 * 3;
+		max_bytes = w->guest_memory_budget.max_bytes / 4 * 3;
+	}
 	if (bytes > VMD_GMEM_MAX_BUFFER_BYTES ||
-			session->gmem.buffers + 1 > VMD_GMEM_MAX_BUFFERS ||
-			session->gmem.bytes + bytes > VMD_GMEM_MAX_BYTES ||
-			session->gmem.mappings + n > VMD_GMEM_MAX_MAPPINGS) {
+			session->gmem.buffers + 1 > max_buffers ||
+			session->gmem.bytes + bytes > max_bytes ||
+			session->gmem.mappings + n > max_mappings) {
 		free(ext);
 		return false;
 	}

@@ -46,7 +46,8 @@
  * per buffer, stride 32768): exceeding them is a protocol error that would
  * end the connection, so stay well below. Buffers destroyed while the
  * compositor still shows them count until it releases them, which we cannot
- * see: hence the margin. */
+ * see: hence the margin. These apply until the compositor announces its
+ * budget (tessera_guest_memory_v1.budget); then three quarters of it. */
 #define VMD_GMEM_MAX_BUFFERS 768
 #define VMD_GMEM_MAX_BYTES (UINT64_C(3) << 30)
 #define VMD_GMEM_MAX_MAPPINGS 12288

@@ -2,6 +2,7 @@
  * tessera-vmd's Wayland client side: connection, globals, outputs, seat.
  * See wayland.h.
  */
+#include <inttypes.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,6 +456,23 @@ bool vmd_wayland_has_shm_format(const struct vmd_wayland *wayland,
 	return false;
 }
 
+static void guest_memory_handle_budget(void *data,
+		struct tessera_guest_memory_v1 *guest_memory, uint32_t max_buffers,
+		uint32_t max_mappings, uint32_t max_bytes_hi, uint32_t max_bytes_lo) {
+	struct vmd_wayland *wayland = data;
+	wayland->guest_memory_budget.max_buffers = max_buffers;
+	wayland->guest_memory_budget.max_mappings = max_mappings;
+	wayland->guest_memory_budget.max_bytes =
+		(uint64_t)max_bytes_hi << 32 | max_bytes_lo;
+	wlr_log(WLR_DEBUG, "Wayland: guest memory budget: %u buffers, %u mappings, "
+		"%" PRIu64 " bytes", max_buffers, max_mappings,
+		wayland->guest_memory_budget.max_bytes);
+}
+
+static const struct tessera_guest_memory_v1_listener guest_memory_listener = {
+	.budget = guest_memory_handle_budget,
+};
+
 static void registry_handle_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct vmd_wayland *wayland = data;
@@ -499,6 +517,8 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 		wayland->guest_memory = wl_registry_bind(registry, name,
 			&tessera_guest_memory_v1_interface,
 			min_u32(version, GUEST_MEMORY_VERSION));
+		tessera_guest_memory_v1_add_listener(wayland->guest_memory,
+			&guest_memory_listener, wayland);
 	} else if (strcmp(interface, wl_output_interface.name) == 0) {
 		output_add(wayland, name, version);
 	}

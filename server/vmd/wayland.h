@@ -110,6 +110,11 @@ struct vmd_wayland {
 	struct wp_viewporter *viewporter;
 	/* tessera_guest_memory_v1, only on a tagged VM connection */
 	struct tessera_guest_memory_v1 *guest_memory;
+	/* Its budget event: what vmd may have mapped at once (0 = unknown). */
+	struct {
+		uint32_t max_buffers, max_mappings;
+		uint64_t max_bytes;
+	} guest_memory_budget;
 	struct wl_list outputs; /* vmd_wayland_output.link */
 
 	/* Called when the connection to the compositor fails; vmd exits. */

@@ -872,6 +872,17 @@ static const struct {
 
 /* Setup */
 
+static void gmem_handle_budget(void *data, struct tessera_guest_memory_v1 *gmem,
+		uint32_t max_buffers, uint32_t max_mappings, uint32_t max_bytes_hi,
+		uint32_t max_bytes_lo) {
+	log_line(data, "budget %" PRIu32 " %" PRIu32 " %" PRIu64, max_buffers, max_mappings,
+		(uint64_t)max_bytes_hi << 32 | max_bytes_lo);
+}
+
+static const struct tessera_guest_memory_v1_listener gmem_listener = {
+	.budget = gmem_handle_budget,
+};
+
 static void registry_handle_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct gm_client *c = data;
@@ -885,6 +896,7 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 	} else if (strcmp(interface, tessera_guest_memory_v1_interface.name) == 0 &&
 			c->gmem == NULL) {
 		c->gmem = wl_registry_bind(registry, name, &tessera_guest_memory_v1_interface, 1);
+		tessera_guest_memory_v1_add_listener(c->gmem, &gmem_listener, c);
 	}
 }
 

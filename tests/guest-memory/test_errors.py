@@ -73,6 +73,12 @@ vmd = {vmd}
         good.wait("1 connected", timeout=30)
         open(f"{tessera.tmp}/{px.VM}.1.start", "w").close()
         good.wait("1 mapped", timeout=30)
+        # The process-wide mapping limit (32768) is split between the
+        # configured VMs: no VM can exhaust another's share.
+        vms = 1 + len(BAD)
+        budget = good.matching("1 budget ")
+        t.check(budget == [f"1 budget 1024 {min(16384, 32768 // vms)} 4294967296"],
+                f"budget with {vms} VMs: {budget}")
 
         failures = []
         for name, (interface, code, text) in BAD.items():

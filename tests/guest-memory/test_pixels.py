@@ -112,6 +112,9 @@ vmd = {vmd}
         log.wait("1 connected")
         t.check(log.has("1 global tessera_guest_memory_v1 ok"),
                 "the VM does not see tessera_guest_memory_v1")
+        # One VM configured: the whole per-client budget.
+        budget = log.wait("1 budget ")
+        t.check(budget[0] == "1 budget 1024 16384 4294967296", f"budget: {budget}")
         base_fds, base_memfds = fds(pid)
         t.check(base_memfds == 0 and not memfd_maps(pid), "memfd in use before start")
 
