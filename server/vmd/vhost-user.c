@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* accept4, MSG_CMSG_CLOEXEC */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
@@ -660,12 +661,27 @@ static enum result handle_set_vring_kick(struct backend *b) {
 	return RESULT_OK;
 }
 
+/*
+ * Notification fds are written to, never read: make them non-blocking so
+ * that a VMM handing over a pipe or socket it never drains cannot stall
+ * vmd (an eventfd never blocks short of counter overflow anyway).
+ */
+static void set_nonblocking(int fd) {
+	if (fd >= 0) {
+		int flags = fcntl(fd, F_GETFL);
+		if (flags >= 0) {
+			fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+		}
+	}
+}
+
 static enum result handle_set_vring_call(struct backend *b) {
 	int fd;
 	struct queue *q = vring_fd_message(b, &fd);
 	if (q == NULL) {
 		return RESULT_FATAL;
 	}
+	set_nonblocking(fd);
 	close_fd(&q->call_fd);
 	q->call_fd = fd;
 	return RESULT_OK;
@@ -677,6 +693,7 @@ static enum result handle_set_vring_err(struct backend *b) {
 	if (q == NULL) {
 		return RESULT_FATAL;
 	}
+	set_nonblocking(fd);
 	close_fd(&q->err_fd);
 	q->err_fd = fd;
 	return RESULT_OK;
