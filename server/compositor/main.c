@@ -11,6 +11,7 @@
 #include <wlr/backend/headless.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/pixman.h>
+#include <wlr/render/drm_format_set.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_control_v1.h>
@@ -30,6 +31,7 @@
 
 #include "config.h"
 #include "guest_memory.h"
+#include "linux_dmabuf.h"
 #include "server.h"
 #include "vm.h"
 
@@ -309,6 +311,14 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	wlr_viewporter_create(server->wl_display);
 	/* VM-only (vm.c's global filter); torn down with the display. */
 	if (tessera_guest_memory_create(server) == NULL) {
+		return false;
+	}
+	/* linux-dmabuf as a CPU import when the renderer imports no dmabufs
+	 * (pixman); otherwise wlr_renderer_init_wl_display made wlroots' own. */
+	const struct wlr_drm_format_set *dmabuf_formats =
+		wlr_renderer_get_dmabuf_texture_formats(server->renderer);
+	if ((dmabuf_formats == NULL || dmabuf_formats->len == 0) &&
+			tessera_linux_dmabuf_create(server) == NULL) {
 		return false;
 	}
 
