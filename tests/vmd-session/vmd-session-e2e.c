@@ -13,8 +13,22 @@
  *   abandon  a mapped window, then a commit of a new buffer and a held
  *            WAIT (mid-frame, READY abandon), then exit without any
  *            cleanup, as a VMM that dies.
+ *   input LOG  a 200x120 toplevel (READY input COLOR), then the agent's
+ *            loop: keeps a fenced WAIT armed and appends every event read
+ *            from the ring to LOG as one line ("KEYBOARD_KEY key=30
+ *            state=1 serial=..."), checks each KEYMAP in the keymap area
+ *            (logged with text=ok|bad and a hash of the text) and arms the
+ *            area again, sets a cursor surface at every POINTER_ENTER
+ *            ("cursor serial=N"), and logs "fail ..." for input without
+ *            the matching focus. Commands on stdin:
+ *              sync   commits a frame and waits for its FRAME_DONE, then
+ *                     logs "sync N": every event the host sent vmd before
+ *                     is in the log by then
+ *              quit   (or end of input) clean shutdown, READY done
  */
 #include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +56,22 @@
 #define KEYMAP_SIZE (256 * 1024)
 #define FULLHD_FRAMES 30
 #define MAX_SURFACES 8
+#define INPUT_SURFACE 1
+#define CURSOR_SURFACE 2
 
 static struct tessera_virtio_gpu_frontend *gpu;
 static struct tessera_wire_ring_reader reader;
 static uint64_t wait_fence;
 static bool wait_outstanding;
+static const uint8_t *keymap_area;
+
+/* the input case's event log and agent state */
+static FILE *event_log;
+static uint32_t keyboard_focus, pointer_focus;
+static bool keymap_armed;
+static bool rearm_keymap;
+static uint32_t cursor_serial; /* of a POINTER_ENTER to answer, 0: none */
+static uint32_t acked_serial; /* of the input surface's last CONFIGURE acked */
 
 /* what the events said */
 static uint32_t configure_serial[MAX_SURFACES];
@@ -89,7 +114,156 @@ static void batch_submit(void) {
 		tessera_virtio_gpu_frontend_last_response(gpu));
 }
 
+static void logf_(const char *fmt, ...) {
+	if (event_log == NULL) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(event_log, fmt, ap);
+	va_end(ap);
+	fputc('\n', event_log);
+	fflush(event_log);
+}
+
+/* FNV-1a, to tell keymaps apart in the log */
+static uint32_t text_hash(const uint8_t *p, size_t n) {
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ p[i]) * 16777619u;
+	}
+	return h;
+}
+
+/* The agent copies the keymap out of the area (here: checks it) and arms
+ * the area again. */
+static void handle_keymap(const struct tessera_wire_keymap *k) {
+	bool ok = k->resource == KEYMAP_RESOURCE && k->size >= 1 &&
+		k->size <= KEYMAP_SIZE && k->format == TESSERA_WIRE_KEYMAP_FORMAT_XKB_V1 &&
+		keymap_area[k->size - 1] == '\0' &&
+		strlen((const char *)keymap_area) == k->size - 1 &&
+		strncmp((const char *)keymap_area, "xkb_keymap", 10) == 0;
+	if (!keymap_armed) {
+		logf_("fail KEYMAP while the keymap area was not armed");
+	}
+	logf_("KEYMAP resource=%u size=%u format=%u text=%s hash=%08" PRIx32,
+		k->resource, k->size, k->format, ok ? "ok" : "bad",
+		ok ? text_hash(keymap_area, k->size) : 0);
+	keymap_armed = false;
+	rearm_keymap = true;
+}
+
+/* Logs the input events of the ring and checks that they come only with
+ * the matching focus. */
+static void log_input(const struct tessera_wire_msg *ev) {
+	switch (ev->type) {
+	case TESSERA_WIRE_KEYMAP:
+		handle_keymap(&ev->keymap);
+		break;
+	case TESSERA_WIRE_KEYBOARD_ENTER:
+		logf_("KEYBOARD_ENTER surface=%u serial=%u keys=%u",
+			ev->keyboard_enter.surface, ev->keyboard_enter.serial,
+			ev->keyboard_enter.key_count);
+		if (keyboard_focus != 0 || ev->keyboard_enter.surface != INPUT_SURFACE) {
+			logf_("fail KEYBOARD_ENTER surface=%u with the focus on %u",
+				ev->keyboard_enter.surface, keyboard_focus);
+		}
+		keyboard_focus = ev->keyboard_enter.surface;
+		break;
+	case TESSERA_WIRE_KEYBOARD_LEAVE:
+		logf_("KEYBOARD_LEAVE surface=%u serial=%u", ev->keyboard_leave.surface,
+			ev->keyboard_leave.serial);
+		if (ev->keyboard_leave.surface != keyboard_focus) {
+			logf_("fail KEYBOARD_LEAVE surface=%u with the focus on %u",
+				ev->keyboard_leave.surface, keyboard_focus);
+		}
+		keyboard_focus = 0;
+		break;
+	case TESSERA_WIRE_KEYBOARD_KEY:
+		logf_("KEYBOARD_KEY key=%u state=%u serial=%u", ev->key.code,
+			ev->key.state, ev->key.serial);
+		if (keyboard_focus == 0) {
+			logf_("fail KEYBOARD_KEY without the keyboard focus");
+		}
+		break;
+	case TESSERA_WIRE_KEYBOARD_MODIFIERS:
+		logf_("KEYBOARD_MODIFIERS depressed=0x%x latched=0x%x locked=0x%x group=%u",
+			ev->keyboard_modifiers.depressed, ev->keyboard_modifiers.latched,
+			ev->keyboard_modifiers.locked, ev->keyboard_modifiers.group);
+		break;
+	case TESSERA_WIRE_KEYBOARD_REPEAT_INFO:
+		logf_("KEYBOARD_REPEAT_INFO rate=%d delay=%d", ev->repeat_info.rate,
+			ev->repeat_info.delay);
+		break;
+	case TESSERA_WIRE_POINTER_ENTER:
+		logf_("POINTER_ENTER surface=%u serial=%u x=%d y=%d",
+			ev->pointer_enter.surface, ev->pointer_enter.serial,
+			ev->pointer_enter.x / 256, ev->pointer_enter.y / 256);
+		if (pointer_focus != 0 || ev->pointer_enter.surface != INPUT_SURFACE) {
+			logf_("fail POINTER_ENTER surface=%u with the pointer on %u",
+				ev->pointer_enter.surface, pointer_focus);
+		}
+		pointer_focus = ev->pointer_enter.surface;
+		cursor_serial = ev->pointer_enter.serial;
+		break;
+	case TESSERA_WIRE_POINTER_LEAVE:
+		logf_("POINTER_LEAVE surface=%u serial=%u", ev->pointer_leave.surface,
+			ev->pointer_leave.serial);
+		if (ev->pointer_leave.surface != pointer_focus) {
+			logf_("fail POINTER_LEAVE surface=%u with the pointer on %u",
+				ev->pointer_leave.surface, pointer_focus);
+		}
+		pointer_focus = 0;
+		break;
+	case TESSERA_WIRE_POINTER_MOTION:
+		logf_("POINTER_MOTION x=%d y=%d", ev->pointer_motion.x / 256,
+			ev->pointer_motion.y / 256);
+		if (pointer_focus == 0) {
+			logf_("fail POINTER_MOTION without the pointer focus");
+		}
+		break;
+	case TESSERA_WIRE_POINTER_BUTTON:
+		logf_("POINTER_BUTTON button=%u state=%u serial=%u", ev->button.code,
+			ev->button.state, ev->button.serial);
+		if (pointer_focus == 0) {
+			logf_("fail POINTER_BUTTON without the pointer focus");
+		}
+		break;
+	case TESSERA_WIRE_POINTER_AXIS:
+		logf_("POINTER_AXIS axis=%u", ev->pointer_axis.axis);
+		if (pointer_focus == 0) {
+			logf_("fail POINTER_AXIS without the pointer focus");
+		}
+		break;
+	case TESSERA_WIRE_POINTER_FRAME:
+		logf_("POINTER_FRAME");
+		break;
+	case TESSERA_WIRE_CONFIGURE:
+		logf_("CONFIGURE surface=%u serial=%u states=0x%x", ev->configure.surface,
+			ev->configure.serial, ev->configure.states);
+		break;
+	case TESSERA_WIRE_SURFACE_ENTER:
+	case TESSERA_WIRE_SURFACE_LEAVE:
+		logf_("%s surface=%u output=%u", tessera_wire_type_name(ev->type),
+			ev->surface_output.surface, ev->surface_output.output);
+		break;
+	case TESSERA_WIRE_ERROR:
+		logf_("ERROR code=%s object=%u count=%" PRIu64 " message=%s",
+			tessera_wire_error_code_name(ev->error.code), ev->error.object,
+			ev->error.count, ev->error.message);
+		break;
+	default: {
+		const char *name = tessera_wire_type_name(ev->type);
+		logf_("%s", name != NULL ? name : "?");
+		break;
+	}
+	}
+}
+
 static void handle_event(const struct tessera_wire_msg *ev) {
+	if (event_log != NULL) {
+		log_input(ev);
+	}
 	switch (ev->type) {
 	case TESSERA_WIRE_CONFIGURE:
 		if (ev->configure.surface < MAX_SURFACES) {
@@ -211,7 +385,7 @@ static void start_session(void) {
 	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
 		"%s", err());
 	void *ring = resource_3d_buffer(RING_RESOURCE, RING_SIZE);
-	resource_3d_buffer(KEYMAP_RESOURCE, KEYMAP_SIZE);
+	keymap_area = resource_3d_buffer(KEYMAP_RESOURCE, KEYMAP_SIZE);
 	REQUIRE(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
 	REQUIRE(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
 	batch_begin();
@@ -225,6 +399,7 @@ static void start_session(void) {
 		.area = { .resource = KEYMAP_RESOURCE, .size = KEYMAP_SIZE } };
 	batch_add(&m);
 	batch_submit();
+	keymap_armed = true;
 }
 
 static void buffer_create(uint32_t buffer, uint32_t resource, uint32_t w, uint32_t h) {
@@ -329,6 +504,100 @@ static void case_window(void) {
 	fflush(stdout);
 }
 
+/* The requests the agent's event handling left to send. */
+static void agent_requests(void) {
+	bool ack = configure_serial[INPUT_SURFACE] != acked_serial;
+	if (!rearm_keymap && cursor_serial == 0 && !ack) {
+		return;
+	}
+	batch_begin();
+	struct tessera_wire_msg m;
+	if (ack) {
+		acked_serial = configure_serial[INPUT_SURFACE];
+		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_ACK_CONFIGURE,
+			.surface_serial = { INPUT_SURFACE, acked_serial } };
+		batch_add(&m);
+	}
+	if (rearm_keymap) {
+		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_KEYMAP_AREA,
+			.area = { .resource = KEYMAP_RESOURCE, .size = KEYMAP_SIZE } };
+		batch_add(&m);
+	}
+	if (cursor_serial != 0) {
+		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_CURSOR,
+			.set_cursor = { CURSOR_SURFACE, cursor_serial, 2, 2 } };
+		batch_add(&m);
+	}
+	batch_submit();
+	if (rearm_keymap) {
+		keymap_armed = true;
+		rearm_keymap = false;
+	}
+	if (cursor_serial != 0) {
+		logf_("cursor serial=%u", cursor_serial);
+		cursor_serial = 0;
+	}
+}
+
+static void case_input(const char *log_path) {
+	event_log = fopen(log_path, "w");
+	REQUIRE(event_log != NULL, "cannot open %s", log_path);
+	start_session();
+	resource_pixels(1, 200, 120, 0x6633cc);
+	resource_pixels(2, 16, 16, 0xff00ff);
+	buffer_create(1, 1, 200, 120);
+	buffer_create(2, 2, 16, 16);
+	window(INPUT_SURFACE, 1, "e2e input");
+	acked_serial = configure_serial[INPUT_SURFACE];
+	/* the cursor: a surface with a buffer, given the role at each enter */
+	batch_begin();
+	struct tessera_wire_msg m = { .type = TESSERA_WIRE_SURFACE_CREATE,
+		.surface = { CURSOR_SURFACE } };
+	batch_add(&m);
+	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_COMMIT,
+		.commit = { .surface = CURSOR_SURFACE, .buffer = 2, .scale = 1,
+			.flags = TESSERA_WIRE_COMMIT_DAMAGE_ALL } };
+	batch_add(&m);
+	batch_submit();
+	logf_("mapped");
+	printf("READY input 6633cc\n");
+	fflush(stdout);
+
+	uint32_t serial = 1, syncs = 0;
+	char line[64];
+	for (;;) {
+		pump(50);
+		agent_requests();
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		int n = poll(&p, 1, 0);
+		REQUIRE(n >= 0, "poll stdin");
+		if (n == 0) {
+			continue;
+		}
+		if (fgets(line, sizeof(line), stdin) == NULL ||
+				strcmp(line, "quit\n") == 0) {
+			break;
+		}
+		REQUIRE(strcmp(line, "sync\n") == 0, "unknown command %s", line);
+		commit(INPUT_SURFACE, 1, ++serial);
+		WAIT_UNTIL(frame_done_serial[INPUT_SURFACE] == serial, "a FRAME_DONE");
+		agent_requests();
+		logf_("sync %u", ++syncs);
+	}
+
+	REQUIRE(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
+	uint32_t ids[] = { 1, 2, RING_RESOURCE, KEYMAP_RESOURCE };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		REQUIRE(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
+			"%s", err());
+	}
+	tessera_virtio_gpu_frontend_destroy(gpu);
+	fclose(event_log);
+	event_log = NULL;
+	printf("READY done\n");
+	fflush(stdout);
+}
+
 static void case_abandon(void) {
 	start_session();
 	resource_pixels(1, 200, 120, 0xcc9900);
@@ -348,8 +617,8 @@ static void case_abandon(void) {
 }
 
 int main(int argc, char *argv[]) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: vmd-session-e2e SOCKET window|abandon\n");
+	if (argc < 3 || (strcmp(argv[2], "input") == 0) != (argc == 4)) {
+		fprintf(stderr, "usage: vmd-session-e2e SOCKET window|abandon|input LOG\n");
 		return 2;
 	}
 	char e[256];
@@ -363,6 +632,8 @@ int main(int argc, char *argv[]) {
 		case_window();
 	} else if (strcmp(argv[2], "abandon") == 0) {
 		case_abandon();
+	} else if (strcmp(argv[2], "input") == 0) {
+		case_input(argv[3]);
 	} else {
 		fprintf(stderr, "unknown case %s\n", argv[2]);
 		return 2;
