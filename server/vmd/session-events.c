@@ -482,9 +482,18 @@ static void handle_output_remove(struct wl_listener *listener, void *data) {
 	}
 }
 
+/*
+ * The keymap goes to a guest only while it has the keyboard focus (and
+ * right before KEYBOARD_ENTER): the compositor sends every new keymap to
+ * every client, and a virtual keyboard's keymap (wtype, a password
+ * manager) lists exactly the characters being typed on the host.
+ */
 static void ctx_write_keymap(struct vmd_ctx *ctx) {
 	struct vmd_session *session = ctx->session;
 	struct vmd_wayland *wayland = session->wayland;
+	if (session->keyboard_focus == NULL || session->keyboard_focus->ctx != ctx) {
+		return;
+	}
 	if (!ctx->keymap_armed || wayland->keymap == NULL ||
 			ctx->keymap_sent_serial == wayland->keymap_serial ||
 			ctx->state != VMD_CTX_RUNNING || ctx->fatal) {
@@ -590,6 +599,7 @@ static void emit_pointer_enter(struct vmd_surface *surface, uint32_t serial) {
 
 static void emit_keyboard_enter(struct vmd_surface *surface, uint32_t serial) {
 	struct vmd_session *session = surface->ctx->session;
+	ctx_write_keymap(surface->ctx);
 	struct tessera_wire_msg event = {
 		.type = TESSERA_WIRE_KEYBOARD_ENTER,
 		.keyboard_enter = {

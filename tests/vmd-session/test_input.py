@@ -47,7 +47,9 @@ def test():
         vm_center = (vx + vw // 2, vy + vh // 2)
         host_center = (hx + hw // 2, hy + hh // 2)
 
-        # The host window has the focus: nothing for the VM.
+        # The host window has the focus: nothing for the VM, not even the
+        # keymap of wtype's virtual keyboard (it lists the typed characters).
+        unfocused_keymaps = len(vm.events(1, "KEYMAP"))
         tessera.run([wtype, "q"])
         host.wait_key("q")
         tessera.run([pointer, "move", *vm_center, "sleep", "100",
@@ -55,6 +57,8 @@ def test():
         tessera.run([pointer, "move", *host_center, "click", "left", "sleep", "100"])
         host.wait("pointer button 272 pressed")
         t.check(keys(vm) == [], f"VM got keys while unfocused: {keys(vm)}")
+        t.check(len(vm.events(1, "KEYMAP")) == unfocused_keymaps,
+                "VM got the host's virtual keyboard keymap while unfocused")
         t.check(not vm.events(1, "POINTER_BUTTON") and not vm.events(1, "POINTER_MOTION"),
                 "VM got pointer events while unfocused")
 

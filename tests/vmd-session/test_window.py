@@ -27,9 +27,6 @@ def test():
         vm.cmd("hello 1")
         vm.wait(r"event ctx=1 HELLO_REPLY version=1")
         vm.wait(r"event ctx=1 OUTPUT output=\d+ size=800x600")
-        vm.wait(r"event ctx=1 KEYMAP")
-        vm.cmd("keymap")
-        vm.wait(r"^keymap ctx=1 ok")
 
         vm.cmd(f"resource 1 200 120 {GREEN}")
         vm.cmd(f"resource 2 200 120 {BLUE} contig")
@@ -37,6 +34,11 @@ def test():
         vm.cmd("buffer 2 2")
         vm.cmd("window 1 1 hello world")
         vm.wait(r"^mapped ctx=1 surface=1")
+        # The keymap comes with the keyboard focus, which the only window
+        # gets.
+        vm.wait(r"event ctx=1 KEYMAP")
+        vm.cmd("keymap")
+        vm.wait(r"^keymap ctx=1 ok")
         configure = vm.events(1, "CONFIGURE")[0]
         t.check(configure["decoration"] == "2", f"decoration not server side: {configure}")
 
