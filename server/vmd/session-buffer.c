@@ -1,6 +1,8 @@
 /*
  * Guest buffers (PROTOCOL.md §6.3, §10) on the compositor:
  *
+ *   0. udmabuf + linux-dmabuf (zero copy, session-udmabuf.c) when
+ *      /dev/udmabuf exists and the compositor offers the format;
  *   1. tessera_guest_memory_v1 (zero copy): the guest RAM regions of the
  *      memory table are handed over once per table generation, then each
  *      buffer is a list of guest-physical extents the compositor maps;
@@ -10,9 +12,7 @@
  *      brought up to date);
  *   3. neither possible: BUFFER_FAILED, commits show nothing.
  *
- * (linux-dmabuf with udmabuf from the guest RAM memfds, DESIGN.md §2, is
- * not implemented: no /dev/udmabuf on the development machines, and
- * wlroots' pixman renderer imports no dmabufs.)
+ * Each path that fails for a buffer falls back to the next one.
  *
  * Also here: access to guest memory through a resource's extents (scatter
  * read/write, contiguous mapping of an area such as the event ring).
@@ -254,6 +254,10 @@ static void buffer_handle_release(void *data, struct wl_buffer *wl_buffer) {
 static const struct wl_buffer_listener buffer_listener = {
 	.release = buffer_handle_release,
 };
+
+void vmd_buffer_listen(struct vmd_buffer *buffer) {
+	wl_buffer_add_listener(buffer->wl_buffer, &buffer_listener, buffer);
+}
 
 /* --- tessera_guest_memory_v1 --- */
 
@@ -614,6 +618,9 @@ static void shm_update(struct vmd_buffer *buffer, struct vmd_surface *surface,
 
 static void import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
 	struct vmd_session *session = buffer->ctx->session;
+	if (res != NULL && vmd_udmabuf_import(buffer, res)) {
+		return;
+	}
 	if (res != NULL && gmem_import(buffer, res)) {
 		session->stats.buffers_guest_memory++;
 		return;
@@ -714,7 +721,28 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 			import(buffer, res);
 		}
 	}
+	if (buffer->kind == VMD_BUFFER_UDMABUF) {
+		struct tessera_guest_memory *mem = vmd_session_memory(session);
+		const struct vmd_resource *res = buffer->resource_gone ? NULL :
+			vmd_session_get_resource(session, buffer->resource);
+		struct tessera_wire_buffer_create bc = {
+			.buffer = buffer->id, .resource = buffer->resource,
+			.format = buffer->format, .width = buffer->width,
+			.height = buffer->height, .stride = buffer->stride,
+			.offset = buffer->offset,
+		};
+		/* the udmabuf pins the old pages; follow a new memory table */
+		if (mem != NULL && mem->generation != buffer->udmabuf_generation &&
+				res != NULL && tessera_wire_check_buffer(&bc, res->size, NULL) ==
+					TESSERA_WIRE_ERROR_NONE) {
+			wl_buffer_destroy(buffer->wl_buffer);
+			buffer->wl_buffer = NULL;
+			vmd_udmabuf_release_budget(buffer);
+			import(buffer, res);
+		}
+	}
 	switch (buffer->kind) {
+	case VMD_BUFFER_UDMABUF:
 	case VMD_BUFFER_GMEM:
 		return buffer->wl_buffer;
 	case VMD_BUFFER_SHM:
@@ -741,6 +769,7 @@ void vmd_buffer_destroy(struct vmd_buffer *buffer) {
 		wl_buffer_destroy(buffer->wl_buffer);
 	}
 	gmem_release_budget(buffer);
+	vmd_udmabuf_release_budget(buffer);
 	shm_finish(buffer);
 	pixman_region32_fini(&buffer->stale);
 	vmd_id_map_remove(&ctx->buffers, buffer->id);

@@ -13,6 +13,8 @@
  *   session-surface.c  surfaces and their roles (xdg, subsurface, cursor)
  *   session-buffer.c   buffers: tessera_guest_memory_v1, wl_shm copies,
  *                      releases; guest memory access helpers
+ *   session-udmabuf.c  buffers as udmabufs over the guest RAM memfds,
+ *                      through linux-dmabuf (preferred when possible)
  */
 #ifndef TESSERA_VMD_SESSION_PRIVATE_H
 #define TESSERA_VMD_SESSION_PRIVATE_H
@@ -214,6 +216,7 @@ enum vmd_buffer_kind {
 	VMD_BUFFER_GMEM, /* tessera_guest_memory_v1: no copy */
 	VMD_BUFFER_SHM, /* wl_shm mirror: damage copied */
 	VMD_BUFFER_FAILED, /* could not import: commits show nothing */
+	VMD_BUFFER_UDMABUF, /* udmabuf + linux-dmabuf: no copy */
 };
 
 struct vmd_buffer {
@@ -228,6 +231,10 @@ struct vmd_buffer {
 	struct wl_buffer *wl_buffer;
 	bool busy; /* committed, not released yet (§10) */
 	bool resource_gone; /* the guest dropped the resource: no more reads */
+
+	/* udmabuf: memory table generation it was made from */
+	uint64_t udmabuf_generation;
+	uint64_t udmabuf_bytes;
 
 	/* tessera_guest_memory_v1 */
 	uint64_t gmem_generation;
@@ -269,6 +276,14 @@ struct vmd_session {
 		uint32_t buffers;
 		uint64_t bytes, mappings;
 	} gmem;
+
+	/* udmabuf + linux-dmabuf (session-udmabuf.c) */
+	struct {
+		bool logged; /* the first use was logged */
+		uint32_t buffers; /* live */
+		uint64_t bytes;
+		uint64_t created, failed; /* counters */
+	} udmabuf;
 
 	/* input */
 	struct vmd_surface *pointer_focus;
@@ -359,6 +374,18 @@ void vmd_buffer_release(struct vmd_buffer *buffer);
 /* The surface forgets a buffer as a mirror (surface or buffer gone). */
 void vmd_surface_forget_mirror(struct vmd_surface *surface, struct vmd_buffer *buffer);
 void vmd_session_gmem_reset(struct vmd_session *session);
+/* --- session-udmabuf.c --- */
+
+/* Makes buffer a udmabuf over the guest RAM memfds and a linux-dmabuf
+ * wl_buffer (create_immed); false (nothing changed) if that is not
+ * possible: no /dev/udmabuf, no linux-dmabuf with the format, extents not
+ * page-aligned, limits, or the kernel refused. */
+bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res);
+/* The buffer's wl_buffer is gone: its budget is free again. */
+void vmd_udmabuf_release_budget(struct vmd_buffer *buffer);
+/* Sets the wl_buffer listener (session-buffer.c). */
+void vmd_buffer_listen(struct vmd_buffer *buffer);
+
 /* Writes len bytes at offset of a resource's backing (scatter). */
 bool vmd_resource_write(const struct vmd_resource *res, uint64_t offset,
 	const void *src, size_t len);

@@ -12,6 +12,7 @@
 #include <wayland-server-core.h>
 #include <wlr/util/log.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
@@ -473,6 +474,38 @@ static const struct tessera_guest_memory_v1_listener guest_memory_listener = {
 	.budget = guest_memory_handle_budget,
 };
 
+static void linux_dmabuf_handle_format(void *data,
+		struct zwp_linux_dmabuf_v1 *linux_dmabuf, uint32_t format) {
+	/* version 3+: the modifier events say which are linear */
+}
+
+static void linux_dmabuf_handle_modifier(void *data,
+		struct zwp_linux_dmabuf_v1 *linux_dmabuf, uint32_t format,
+		uint32_t modifier_hi, uint32_t modifier_lo) {
+	struct vmd_wayland *wayland = data;
+	if (modifier_hi != 0 || modifier_lo != 0 || /* DRM_FORMAT_MOD_LINEAR */
+			vmd_wayland_has_dmabuf_format(wayland, format) ||
+			wayland->n_dmabuf_linear_formats >= VMD_WAYLAND_MAX_SHM_FORMATS) {
+		return;
+	}
+	wayland->dmabuf_linear_formats[wayland->n_dmabuf_linear_formats++] = format;
+}
+
+static const struct zwp_linux_dmabuf_v1_listener linux_dmabuf_listener = {
+	.format = linux_dmabuf_handle_format,
+	.modifier = linux_dmabuf_handle_modifier,
+};
+
+bool vmd_wayland_has_dmabuf_format(const struct vmd_wayland *wayland,
+		uint32_t format) {
+	for (size_t i = 0; i < wayland->n_dmabuf_linear_formats; i++) {
+		if (wayland->dmabuf_linear_formats[i] == format) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void registry_handle_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct vmd_wayland *wayland = data;
@@ -519,6 +552,12 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 			min_u32(version, GUEST_MEMORY_VERSION));
 		tessera_guest_memory_v1_add_listener(wayland->guest_memory,
 			&guest_memory_listener, wayland);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
+			version >= 3 && wayland->linux_dmabuf == NULL) {
+		wayland->linux_dmabuf = wl_registry_bind(registry, name,
+			&zwp_linux_dmabuf_v1_interface, 3);
+		zwp_linux_dmabuf_v1_add_listener(wayland->linux_dmabuf,
+			&linux_dmabuf_listener, wayland);
 	} else if (strcmp(interface, wl_output_interface.name) == 0) {
 		output_add(wayland, name, version);
 	}
@@ -647,9 +686,10 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 		vmd_wayland_destroy(wayland);
 		return NULL;
 	}
-	wlr_log(WLR_INFO, "Wayland: connected (%s); guest memory %s, "
+	wlr_log(WLR_INFO, "Wayland: connected (%s); linux-dmabuf %s, guest memory %s, "
 		"presentation %s, decorations %s, seat %s",
 		socket != NULL ? "tagged WAYLAND_SOCKET" : "WAYLAND_DISPLAY",
+		wayland->linux_dmabuf != NULL ? "yes" : "no",
 		wayland->guest_memory != NULL ? "yes" : "no",
 		wayland->presentation != NULL ? "yes" : "no",
 		wayland->decoration_manager != NULL ? "yes" : "no",
@@ -705,6 +745,9 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	}
 	if (wayland->guest_memory != NULL) {
 		tessera_guest_memory_v1_destroy(wayland->guest_memory);
+	}
+	if (wayland->linux_dmabuf != NULL) {
+		zwp_linux_dmabuf_v1_destroy(wayland->linux_dmabuf);
 	}
 	if (wayland->viewporter != NULL) {
 		wp_viewporter_destroy(wayland->viewporter);

@@ -115,6 +115,11 @@ struct vmd_wayland {
 		uint32_t max_buffers, max_mappings;
 		uint64_t max_bytes;
 	} guest_memory_budget;
+	/* zwp_linux_dmabuf_v1 (version 3+), used with udmabufs */
+	struct zwp_linux_dmabuf_v1 *linux_dmabuf;
+	/* formats it announced with DRM_FORMAT_MOD_LINEAR */
+	uint32_t dmabuf_linear_formats[VMD_WAYLAND_MAX_SHM_FORMATS];
+	size_t n_dmabuf_linear_formats;
 	struct wl_list outputs; /* vmd_wayland_output.link */
 
 	/* Called when the connection to the compositor fails; vmd exits. */
@@ -171,6 +176,9 @@ void vmd_wayland_set_input_handler(struct vmd_wayland *wayland,
 void vmd_wayland_disable_guest_memory(struct vmd_wayland *wayland);
 /* true if the compositor announced this wl_shm format. */
 bool vmd_wayland_has_shm_format(const struct vmd_wayland *wayland,
+	uint32_t format);
+/* true if linux-dmabuf announced this DRM format with the LINEAR modifier. */
+bool vmd_wayland_has_dmabuf_format(const struct vmd_wayland *wayland,
 	uint32_t format);
 /* The output with this vmd id, or NULL. */
 struct vmd_wayland_output *vmd_wayland_output_from_id(

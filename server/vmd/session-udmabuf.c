@@ -1,0 +1,232 @@
+/*
+ * Guest buffers as udmabufs (DESIGN.md §2, step 3, first choice): when
+ * /dev/udmabuf can be opened and the compositor offers zwp_linux_dmabuf_v1
+ * (version 3) with the buffer's format and DRM_FORMAT_MOD_LINEAR, the pages
+ * holding the buffer are turned into one dmabuf with UDMABUF_CREATE_LIST
+ * over the guest RAM memfds (a list item per run of pages contiguous in one
+ * memfd), and a wl_buffer is made from it with create_immed. No copy: the
+ * compositor (or its GPU) reads guest RAM.
+ *
+ * The kernel wants memfds sealed with F_SEAL_SHRINK (QEMU's
+ * memory-backend-memfd seals by default) and page-aligned offsets and
+ * sizes; it limits the list (udmabuf.list_limit, 1024 by default) and the
+ * size (udmabuf.size_limit_mb, 64 MiB by default). Anything that does not
+ * fit fails here and the buffer takes the next path
+ * (tessera_guest_memory_v1, then wl_shm).
+ *
+ * create_immed failing on the compositor side is a protocol error that
+ * ends vmd's connection, so everything the compositor checks is checked
+ * here first, against limits no larger than tessera's own
+ * (server/compositor/linux_dmabuf.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/udmabuf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "session-private.h"
+
+/* Items of one UDMABUF_CREATE_LIST (the kernel's default list_limit). */
+#define VMD_UDMABUF_MAX_ITEMS 1024
+/* The kernel's default size_limit_mb. */
+#define VMD_UDMABUF_MAX_BYTES (UINT64_C(64) << 20)
+/* Live udmabuf buffers and bytes per VM (three quarters of tessera's
+ * per-client linux-dmabuf budget: 1024 buffers, 4 GiB). */
+#define VMD_UDMABUF_MAX_BUFFERS 768
+#define VMD_UDMABUF_MAX_TOTAL_BYTES (UINT64_C(3) << 30)
+#define VMD_UDMABUF_MAX_DIMENSION 8192
+#define VMD_UDMABUF_MAX_STRIDE 32768
+
+/* /dev/udmabuf, opened once per process: -1 unknown, -2 unavailable. */
+static int udmabuf_dev = -1;
+
+static int udmabuf_device(void) {
+	if (udmabuf_dev == -1) {
+		udmabuf_dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+		if (udmabuf_dev < 0) {
+			wlr_log(WLR_INFO, "udmabuf: /dev/udmabuf cannot be opened (%s): "
+				"guest buffers go through tessera_guest_memory_v1 or wl_shm",
+				strerror(errno));
+			udmabuf_dev = -2;
+		}
+	}
+	return udmabuf_dev;
+}
+
+static uint64_t page_size(void) {
+	long v = sysconf(_SC_PAGESIZE);
+	return v > 0 ? (uint64_t)v : 4096;
+}
+
+void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
+	struct vmd_session *session = buffer->ctx->session;
+	if (buffer->udmabuf_bytes == 0) {
+		return;
+	}
+	session->udmabuf.buffers--;
+	session->udmabuf.bytes -= buffer->udmabuf_bytes;
+	buffer->udmabuf_bytes = 0;
+}
+
+/* The udmabuf list covering the buffer's bytes; *lead: the offset of the
+ * buffer's first byte in the udmabuf. false with *why if impossible. */
+static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resource *res,
+		struct udmabuf_create_list *list, uint64_t *lead, uint64_t *total,
+		const char **why) {
+	const uint64_t page = page_size();
+	uint64_t offset = buffer->offset, end = buffer->offset + buffer->bytes;
+	uint64_t start = 0;
+	uint32_t n = 0;
+	*lead = 0;
+	*total = 0;
+	for (size_t i = 0; i < res->n_extents && start < end; i++) {
+		const struct tessera_guest_memory_mapping *m = &res->mappings[i];
+		uint64_t ext_end = start + m->len;
+		if (ext_end > offset) {
+			uint64_t from = offset > start ? offset - start : 0;
+			uint64_t to = end < ext_end ? end - start : m->len;
+			uint64_t fd_offset = m->fd_offset + from;
+			uint64_t len = to - from;
+			if (n == 0) {
+				*lead = fd_offset % page;
+				fd_offset -= *lead;
+				len += *lead;
+			}
+			if (n > 0 && list->list[n - 1].memfd == (uint32_t)m->fd &&
+					list->list[n - 1].offset + list->list[n - 1].size == fd_offset) {
+				list->list[n - 1].size += len; /* contiguous in the memfd */
+			} else {
+				if (n > 0 && (list->list[n - 1].size % page != 0 ||
+						fd_offset % page != 0)) {
+					*why = "its pages are not page-aligned in guest memory";
+					return false;
+				}
+				if (n == VMD_UDMABUF_MAX_ITEMS) {
+					*why = "too many discontiguous pieces for one udmabuf";
+					return false;
+				}
+				if (m->fd < 0) {
+					*why = "guest memory has no fd";
+					return false;
+				}
+				list->list[n++] = (struct udmabuf_create_item){
+					.memfd = (uint32_t)m->fd, .offset = fd_offset, .size = len,
+				};
+			}
+		}
+		start = ext_end;
+	}
+	if (n == 0) {
+		*why = "the buffer is outside its resource";
+		return false;
+	}
+	/* the last piece ends on a page boundary (still inside the region's
+	 * pages: regions are page-aligned) */
+	struct udmabuf_create_item *last = &list->list[n - 1];
+	last->size = (last->size + page - 1) / page * page;
+	for (uint32_t i = 0; i < n; i++) {
+		*total += list->list[i].size;
+	}
+	list->count = n;
+	list->flags = UDMABUF_FLAGS_CLOEXEC;
+	return true;
+}
+
+bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
+	struct vmd_session *session = buffer->ctx->session;
+	struct vmd_wayland *wayland = session->wayland;
+	struct tessera_guest_memory *mem = vmd_session_memory(session);
+	if (wayland->linux_dmabuf == NULL || mem == NULL ||
+			!vmd_wayland_has_dmabuf_format(wayland, buffer->format)) {
+		return false;
+	}
+	if ((buffer->format != TESSERA_WIRE_FORMAT_ARGB8888 &&
+			buffer->format != TESSERA_WIRE_FORMAT_XRGB8888) ||
+			buffer->width == 0 || buffer->height == 0 ||
+			buffer->width > VMD_UDMABUF_MAX_DIMENSION ||
+			buffer->height > VMD_UDMABUF_MAX_DIMENSION ||
+			buffer->stride > VMD_UDMABUF_MAX_STRIDE ||
+			buffer->stride < buffer->width * 4 || buffer->stride % 4 != 0) {
+		return false;
+	}
+	int dev = udmabuf_device();
+	if (dev < 0) {
+		return false;
+	}
+	/* every region the buffer touches must be a memfd sealed against
+	 * shrinking (the kernel checks too; this gives a clearer log) */
+	for (size_t i = 0; i < res->n_extents; i++) {
+		uint32_t r = res->mappings[i].region;
+		if (r >= mem->nregions || mem->regions[r].seals < 0 ||
+				!(mem->regions[r].seals & F_SEAL_SHRINK)) {
+			if (!session->udmabuf.logged) {
+				vmd_session_log(session, WLR_INFO, "udmabuf: guest memory region "
+					"%u is not a memfd sealed against shrinking", r);
+			}
+			session->udmabuf.failed++;
+			return false;
+		}
+	}
+	struct udmabuf_create_list *list = malloc(sizeof(*list) +
+		VMD_UDMABUF_MAX_ITEMS * sizeof(list->list[0]));
+	if (list == NULL) {
+		return false;
+	}
+	const char *why = NULL;
+	uint64_t lead, total;
+	if (!build_list(buffer, res, list, &lead, &total, &why) ||
+			(total > VMD_UDMABUF_MAX_BYTES && (why = "larger than the kernel's "
+				"default udmabuf size limit (64 MiB)")) ||
+			(session->udmabuf.buffers + 1 > VMD_UDMABUF_MAX_BUFFERS &&
+				(why = "the VM's udmabuf buffer budget is exhausted")) ||
+			(session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES &&
+				(why = "the VM's udmabuf byte budget is exhausted")) ||
+			(lead > UINT32_MAX && (why = "offset too large"))) {
+		vmd_session_log(session, WLR_DEBUG, "udmabuf: buffer %u: %s; next path",
+			buffer->id, why);
+		session->udmabuf.failed++;
+		free(list);
+		return false;
+	}
+	uint32_t items = list->count;
+	int fd = ioctl(dev, UDMABUF_CREATE_LIST, list);
+	free(list);
+	if (fd < 0) {
+		vmd_session_log(session, WLR_INFO, "udmabuf: buffer %u: UDMABUF_CREATE_LIST "
+			"(%u items, %llu bytes) failed: %s; next path", buffer->id, items,
+			(unsigned long long)total, strerror(errno));
+		session->udmabuf.failed++;
+		return false;
+	}
+	struct zwp_linux_buffer_params_v1 *params =
+		zwp_linux_dmabuf_v1_create_params(wayland->linux_dmabuf);
+	zwp_linux_buffer_params_v1_add(params, fd, 0, (uint32_t)lead, buffer->stride,
+		0, 0 /* DRM_FORMAT_MOD_LINEAR */);
+	buffer->wl_buffer = zwp_linux_buffer_params_v1_create_immed(params,
+		(int32_t)buffer->width, (int32_t)buffer->height, buffer->format, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	close(fd); /* libwayland sends its own duplicate */
+	vmd_buffer_listen(buffer);
+	buffer->kind = VMD_BUFFER_UDMABUF;
+	buffer->udmabuf_generation = mem->generation;
+	buffer->udmabuf_bytes = total;
+	session->udmabuf.buffers++;
+	session->udmabuf.bytes += total;
+	session->udmabuf.created++;
+	if (!session->udmabuf.logged) {
+		session->udmabuf.logged = true;
+		vmd_session_log(session, WLR_INFO, "buffers go to the compositor as udmabufs "
+			"through linux-dmabuf (zero copy)");
+	}
+	vmd_session_log(session, WLR_DEBUG, "udmabuf: buffer %u %ux%u: %u items, %llu "
+		"bytes, 0 bytes copied (%llu udmabuf buffers created)", buffer->id,
+		buffer->width, buffer->height, items, (unsigned long long)total,
+		(unsigned long long)session->udmabuf.created);
+	return true;
+}
