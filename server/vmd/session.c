@@ -546,6 +546,8 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 		session->limits.max_surfaces, session->limits.max_buffers,
 		(unsigned long long)session->limits.max_buffer_bytes,
 		session->limits.max_batch_size,
+		wayland->linux_dmabuf != NULL ? "zero-copy as udmabufs where /dev/udmabuf "
+			"allows, else through tessera_guest_memory_v1 or wl_shm" :
 		wayland->guest_memory != NULL ? "zero-copy through tessera_guest_memory_v1" :
 		"copied through wl_shm");
 	return session;
@@ -570,17 +572,19 @@ void vmd_session_destroy(struct vmd_session *session) {
 void vmd_session_get_stats(const struct vmd_session *session,
 		struct vmd_session_stats *stats) {
 	*stats = session->stats;
+	stats->buffers_udmabuf = session->udmabuf.created;
 }
 
 void vmd_session_log_stats(const struct vmd_session *session) {
 	const struct vmd_session_stats *s = &session->stats;
 	wlr_log(WLR_INFO, "vm '%s': frames %llu, bytes copied %llu, releases %llu, "
 		"events written %llu, dropped %llu, errors %llu, buffers: %llu "
-		"zero-copy, %llu wl_shm, %llu failed",
+		"udmabuf, %llu guest memory, %llu wl_shm, %llu failed",
 		session->vm_name, (unsigned long long)s->frames,
 		(unsigned long long)s->bytes_copied, (unsigned long long)s->releases,
 		(unsigned long long)s->events_written,
 		(unsigned long long)s->events_dropped, (unsigned long long)s->errors,
+		(unsigned long long)session->udmabuf.created,
 		(unsigned long long)s->buffers_guest_memory,
 		(unsigned long long)s->buffers_shm,
 		(unsigned long long)s->buffers_failed);
