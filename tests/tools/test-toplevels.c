@@ -7,6 +7,10 @@
  * as spaces; a missing one as an empty string). Exit: 0 done, 1
  * connection/protocol failure, 2 bad usage, 3 the compositor does not offer
  * the global.
+ *
+ * tessera-test-toplevels --close TITLE
+ *   asks the compositor to close every toplevel with exactly that title,
+ *   as a taskbar would; exit 4 when none has it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -202,8 +206,11 @@ static void test_toplevels_finish(struct test_toplevels *state) {
 
 int main(int argc, char *argv[]) {
 	wlr_log_init(WLR_ERROR, NULL);
-	if (argc > 1) {
-		fprintf(stderr, "usage: tessera-test-toplevels\n");
+	const char *close_title = NULL;
+	if (argc == 3 && strcmp(argv[1], "--close") == 0) {
+		close_title = argv[2];
+	} else if (argc > 1) {
+		fprintf(stderr, "usage: tessera-test-toplevels [--close TITLE]\n");
 		return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
 	}
 
@@ -238,6 +245,25 @@ int main(int argc, char *argv[]) {
 	} while (!all_done(&state));
 
 	struct toplevel *toplevel;
+	if (close_title != NULL) {
+		int matched = 0;
+		wl_list_for_each(toplevel, &state.toplevels, link) {
+			if (toplevel->closed || toplevel->title == NULL ||
+					strcmp(toplevel->title, close_title) != 0) {
+				continue;
+			}
+			zwlr_foreign_toplevel_handle_v1_close(toplevel->handle);
+			matched++;
+		}
+		if (!roundtrip(&state)) {
+			goto out;
+		}
+		ret = matched > 0 ? 0 : 4;
+		if (matched == 0) {
+			wlr_log(WLR_ERROR, "no toplevel titled '%s'", close_title);
+		}
+		goto out;
+	}
 	wl_list_for_each(toplevel, &state.toplevels, link) {
 		if (toplevel->closed) {
 			continue;

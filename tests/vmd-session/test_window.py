@@ -156,7 +156,18 @@ def test():
         print(f"bytes copied on the host per 1920x1080 frame (tessera_guest_memory_v1): "
               f"{copied // frames} ({frames} frames)")
         t.check(copied == 0, f"{copied} bytes copied for {frames} frames")
+        # The user closes the window from the host (a taskbar's close
+        # through foreign-toplevel): the guest gets CLOSE for it, and only
+        # for it; the window stays until the guest destroys it.
+        res = tessera.run([t.program("TESSERA_TEST_TOPLEVELS"), "--close",
+                           "[work] full hd"])
+        vm.wait(r"event ctx=1 CLOSE surface=20")
+        t.check(not vm.matching(r"event ctx=1 CLOSE surface=1\b"),
+                "CLOSE for the wrong window")
+        t.check("[work] full hd" in v.titles(tessera), "closed without the guest")
         vm.cmd("destroy-surface 20")
+        t.wait_for(lambda: "[work] full hd" not in v.titles(tessera), 10,
+                   "the window to go after the guest destroyed it")
 
         # Destroying the session takes its windows away; a new one works.
         vm.cmd("destroy-session")
