@@ -9,6 +9,10 @@
 #   tessera.modules=a,b    more modules to modprobe (e.g. vgem)
 #   tessera.shell=1        start a shell on the console instead of powering
 #                          off when there is no command (interactive use)
+#   tessera.keep=a,b       host directories under /tmp or /run (the project
+#                          tree, its build directory) that stay visible,
+#                          read-only, at their paths inside the chroot
+#                          although the guest mounts its own /tmp and /run
 #
 # The host root comes read-only over 9p (tag "hostroot") at /host. cmd.sh
 # runs chrooted into it with the guest's own /proc, /sys, /dev, /tmp and
@@ -41,11 +45,13 @@ mount -t tmpfs tmpfs /tmp
 results=
 extra_mods=
 shell=0
+keep=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	tessera.results=*) results="${arg#tessera.results=}" ;;
 	tessera.modules=*) extra_mods="$(echo "${arg#tessera.modules=}" | tr , ' ')" ;;
 	tessera.shell=1) shell=1 ;;
+	tessera.keep=*) keep="$(echo "${arg#tessera.keep=}" | tr , ' ')" ;;
 	esac
 done
 
@@ -78,10 +84,25 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
+# Directories to keep from the host's /tmp and /run: held aside before the
+# guest's tmpfs covers them, bound back at the same path afterwards.
+for dir in $keep; do
+	case "$dir" in /tmp/*|/run/*) ;; *) continue ;; esac
+	if [ -d "/host$dir" ]; then
+		mkdir -p "/keep$dir"
+		mount -o bind "/host$dir" "/keep$dir" || mark "cannot keep $dir"
+	fi
+done
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
 mkdir -p /host/run/user/0
 chmod 700 /host/run/user/0
+for dir in $keep; do
+	if [ -d "/keep$dir" ]; then
+		mkdir -p "/host$dir"
+		mount -o bind "/keep$dir" "/host$dir" || mark "cannot bind $dir back"
+	fi
+done
 if [ -n "$results" ]; then
 	# Same path as on the host: under /tmp or /run it is on our tmpfs,
 	# elsewhere the directory exists on the (read-only) host root.

@@ -222,12 +222,32 @@ class Guest:
 
     # -- setup ------------------------------------------------------------
 
+    def kept_dirs(self):
+        """The project tree and the build directory, when they live under
+        /tmp or /run (which the guest covers with its own tmpfs): the guest
+        must still see them to run what was built."""
+        dirs = []
+        source = os.path.realpath(os.path.join(os.path.dirname(
+            os.path.abspath(__file__)), "..", ".."))
+        candidates = [source]
+        if self.build_dir:
+            candidates.append(os.path.realpath(self.build_dir))
+        for path in candidates:
+            if (path.startswith("/tmp/") or path.startswith("/run/")) and \
+                    not re.search(r"[\s,]", path) and \
+                    not any(path == d or path.startswith(d + "/") for d in dirs):
+                dirs.append(path)
+        return dirs
+
     def qemu_command(self, qemu, vmlinuz, initrd):
         append = ["console=ttyS0", "panic=-1",
                   f"tessera.results={self.results_dir}"]
         append += ["loglevel=7"] if self.verbose_kernel else ["quiet"]
         if self.modules:
             append.append("tessera.modules=" + ",".join(self.modules))
+        keep = self.kept_dirs()
+        if keep:
+            append.append("tessera.keep=" + ",".join(keep))
         if self.append:
             append.append(self.append)
         machine = self.machine
