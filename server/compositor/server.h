@@ -108,6 +108,10 @@ struct tessera_view {
 	struct wlr_scene_rect *frame_rects[4]; /* top, bottom, left, right */
 	struct tessera_label *label;
 	struct wlr_box frame_box; /* content extents in surface-local coords */
+	/* A title change is rendered once the client's requests of this
+	 * dispatch are handled: a client sending many set_title requests at
+	 * once gets one label rendering, not one each. */
+	struct wl_event_source *title_idle;
 	int x, y; /* layout position of the tree */
 	bool mapped;
 

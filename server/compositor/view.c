@@ -461,6 +461,9 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&view->set_title.link);
 	wl_list_remove(&view->set_app_id.link);
 	wl_list_remove(&view->link);
+	if (view->title_idle != NULL) {
+		wl_event_source_remove(view->title_idle);
+	}
 	tessera_label_destroy(view->label);
 	wlr_scene_node_destroy(view->tree);
 	free(view);
@@ -501,9 +504,18 @@ static void view_handle_request_fullscreen(struct wl_listener *listener, void *d
 	wlr_xdg_surface_schedule_configure(view->xdg_surface);
 }
 
+static void view_title_idle(void *data) {
+	struct tessera_view *view = data;
+	view->title_idle = NULL;
+	view_update_title(view);
+}
+
 static void view_handle_set_title(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, set_title);
-	view_update_title(view);
+	if (view->title_idle == NULL) {
+		view->title_idle = wl_event_loop_add_idle(view->server->event_loop,
+			view_title_idle, view);
+	}
 }
 
 static void view_handle_set_app_id(struct wl_listener *listener, void *data) {
