@@ -85,6 +85,7 @@
 
 #include "config.h"
 #include "guest_memory.h"
+#include "client_buffer.h"
 #include "server.h"
 #include "tessera-guest-memory-v1-protocol.h"
 #include "vm.h"
@@ -139,8 +140,7 @@ struct gmem_params {
 };
 
 struct gmem_buffer {
-	struct wlr_buffer base;
-	struct wl_resource *resource; /* NULL once the client destroyed it */
+	struct tessera_client_buffer client; /* first: wlr_buffer + wl_buffer */
 	struct gmem_client *owner;
 	uint8_t *map;
 	size_t map_len;
@@ -148,13 +148,11 @@ struct gmem_buffer {
 	uint32_t format;
 	size_t stride, offset;
 	uint64_t accesses; /* data pointer requests from the renderer */
-	struct wl_listener release;
 };
 
 static const struct tessera_guest_memory_v1_interface manager_impl;
 static const struct tessera_guest_region_v1_interface region_impl;
 static const struct tessera_guest_buffer_params_v1_interface params_impl;
-static const struct wl_buffer_interface buffer_resource_impl;
 static const struct wlr_buffer_impl buffer_impl;
 
 static void gm_unref(struct tessera_guest_memory *gm) {
@@ -423,7 +421,7 @@ error_fd:
 
 static struct gmem_buffer *buffer_from_wlr(struct wlr_buffer *wlr_buffer) {
 	assert(wlr_buffer->impl == &buffer_impl);
-	struct gmem_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	struct gmem_buffer *buffer = wl_container_of(wlr_buffer, buffer, client.base);
 	return buffer;
 }
 
@@ -431,7 +429,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	struct gmem_buffer *buffer = buffer_from_wlr(wlr_buffer);
 	struct gmem_client *gc = buffer->owner;
 	struct tessera_guest_memory *gm = gc->gm;
-	wl_list_remove(&buffer->release.link);
+	tessera_client_buffer_finish(&buffer->client);
 	if (munmap(buffer->map, buffer->map_len) != 0) {
 		wlr_log_errno(WLR_ERROR, "guest memory: %s: munmap failed", gc->name);
 	}
@@ -442,8 +440,8 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	gm->stats.bytes_mapped -= buffer->map_len;
 	gm->stats.mappings -= buffer->mappings;
 	wlr_log(WLR_DEBUG, "guest memory: %s: buffer %dx%d unmapped (%zu bytes, read "
-		"in place %" PRIu64 " times)", gc->name, buffer->base.width,
-		buffer->base.height, buffer->map_len, buffer->accesses);
+		"in place %" PRIu64 " times)", gc->name, buffer->client.base.width,
+		buffer->client.base.height, buffer->map_len, buffer->accesses);
 	free(buffer);
 	log_stats(gm, "buffer destroyed");
 	gmem_client_unref(gc);
@@ -472,43 +470,6 @@ static const struct wlr_buffer_impl buffer_impl = {
 	.end_data_ptr_access = buffer_end_data_ptr_access,
 };
 
-static void buffer_handle_release(struct wl_listener *listener, void *data) {
-	struct gmem_buffer *buffer = wl_container_of(listener, buffer, release);
-	if (buffer->resource != NULL) {
-		wl_buffer_send_release(buffer->resource);
-	}
-}
-
-static void buffer_resource_handle_destroy(struct wl_client *client,
-		struct wl_resource *resource) {
-	wl_resource_destroy(resource);
-}
-
-static const struct wl_buffer_interface buffer_resource_impl = {
-	.destroy = buffer_resource_handle_destroy,
-};
-
-static void buffer_resource_destroy(struct wl_resource *resource) {
-	struct gmem_buffer *buffer = wl_resource_get_user_data(resource);
-	buffer->resource = NULL;
-	/* Unmapped now, or when wlroots releases its last lock. */
-	wlr_buffer_drop(&buffer->base);
-}
-
-static bool buffer_resource_is_instance(struct wl_resource *resource) {
-	return wl_resource_instance_of(resource, &wl_buffer_interface, &buffer_resource_impl);
-}
-
-static struct wlr_buffer *buffer_resource_to_wlr(struct wl_resource *resource) {
-	struct gmem_buffer *buffer = wl_resource_get_user_data(resource);
-	return &buffer->base;
-}
-
-static const struct wlr_buffer_resource_interface buffer_resource_interface = {
-	.name = "tessera_guest_memory_v1",
-	.is_instance = buffer_resource_is_instance,
-	.from_resource = buffer_resource_to_wlr,
-};
 
 /* Params */
 
@@ -828,14 +789,7 @@ static void params_handle_create(struct wl_client *client, struct wl_resource *r
 		wl_client_post_no_memory(client);
 		return;
 	}
-	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1, buffer_id);
-	if (buffer->resource == NULL) {
-		munmap(map, map_len);
-		free(buffer);
-		wl_client_post_no_memory(client);
-		return;
-	}
-	wlr_buffer_init(&buffer->base, &buffer_impl, width, height);
+	tessera_client_buffer_init(&buffer->client, &buffer_impl, width, height);
 	buffer->owner = gc;
 	gc->refs++;
 	buffer->map = map;
@@ -844,10 +798,6 @@ static void params_handle_create(struct wl_client *client, struct wl_resource *r
 	buffer->format = format;
 	buffer->stride = (size_t)stride;
 	buffer->offset = offset;
-	buffer->release.notify = buffer_handle_release;
-	wl_signal_add(&buffer->base.events.release, &buffer->release);
-	wl_resource_set_implementation(buffer->resource, &buffer_resource_impl, buffer,
-		buffer_resource_destroy);
 
 	gc->live_buffers++;
 	gc->bytes_mapped += map_len;
@@ -856,6 +806,11 @@ static void params_handle_create(struct wl_client *client, struct wl_resource *r
 	gm->stats.bytes_mapped += map_len;
 	gm->stats.mappings += run_count;
 	gm->stats.buffers_created++;
+	if (!tessera_client_buffer_add_resource(&buffer->client, client, buffer_id)) {
+		/* buffer_destroy takes back what was counted above */
+		wlr_buffer_drop(&buffer->client.base);
+		return;
+	}
 	wlr_log(WLR_DEBUG, "guest memory: %s: buffer %" PRId32 "x%" PRId32 " %s stride %"
 		PRId32 " offset %" PRIu32 ": %zu extents in %zu mappings, %" PRIu64
 		" bytes mapped", gc->name, width, height, format_name(format), stride, offset,
@@ -977,7 +932,7 @@ struct tessera_guest_memory *tessera_guest_memory_create(struct tessera_server *
 	}
 	gm->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(server->wl_display, &gm->display_destroy);
-	wlr_buffer_register_resource_interface(&buffer_resource_interface);
+	tessera_client_buffer_register();
 	if (server->renderer != NULL && wlr_renderer_is_pixman(server->renderer)) {
 		wlr_log(WLR_INFO, "guest memory: pixman renderer reads guest buffers in place "
 			"(zero copy)");

@@ -34,6 +34,7 @@
 
 #include "linux-dmabuf-unstable-v1-protocol.h"
 #include "linux_dmabuf.h"
+#include "client_buffer.h"
 #include "server.h"
 
 #define DMABUF_VERSION 3
@@ -71,8 +72,7 @@ struct dmabuf_params {
 };
 
 struct dmabuf_buffer {
-	struct wlr_buffer base;
-	struct wl_resource *resource; /* NULL once the client destroyed it */
+	struct tessera_client_buffer client; /* first: wlr_buffer + wl_buffer */
 	struct dmabuf_client *owner;
 	int fd;
 	bool sync; /* a real dmabuf: DMA_BUF_IOCTL_SYNC around reads */
@@ -80,12 +80,10 @@ struct dmabuf_buffer {
 	size_t map_len;
 	uint32_t format, offset, stride;
 	uint64_t accesses;
-	struct wl_listener release;
 };
 
 static const struct zwp_linux_dmabuf_v1_interface manager_impl;
 static const struct zwp_linux_buffer_params_v1_interface params_impl;
-static const struct wl_buffer_interface buffer_resource_impl;
 static const struct wlr_buffer_impl buffer_impl;
 
 static const uint32_t supported_formats[] = {
@@ -150,7 +148,7 @@ static struct dmabuf_client *client_get(struct tessera_linux_dmabuf *ld,
 
 static struct dmabuf_buffer *buffer_from_wlr(struct wlr_buffer *wlr_buffer) {
 	assert(wlr_buffer->impl == &buffer_impl);
-	struct dmabuf_buffer *buffer = wl_container_of(wlr_buffer, buffer, base);
+	struct dmabuf_buffer *buffer = wl_container_of(wlr_buffer, buffer, client.base);
 	return buffer;
 }
 
@@ -158,7 +156,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	struct dmabuf_buffer *buffer = buffer_from_wlr(wlr_buffer);
 	struct dmabuf_client *dc = buffer->owner;
 	struct tessera_linux_dmabuf *ld = dc->ld;
-	wl_list_remove(&buffer->release.link);
+	tessera_client_buffer_finish(&buffer->client);
 	if (munmap(buffer->map, buffer->map_len) != 0) {
 		wlr_log_errno(WLR_ERROR, "linux-dmabuf: munmap failed");
 	}
@@ -168,7 +166,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	ld->stats.live_buffers--;
 	ld->stats.bytes_mapped -= buffer->map_len;
 	wlr_log(WLR_DEBUG, "linux-dmabuf: buffer %dx%d unmapped (%zu bytes, read in "
-		"place %" PRIu64 " times)", buffer->base.width, buffer->base.height,
+		"place %" PRIu64 " times)", buffer->client.base.width, buffer->client.base.height,
 		buffer->map_len, buffer->accesses);
 	free(buffer);
 	log_stats(ld, "buffer destroyed");
@@ -212,42 +210,6 @@ static const struct wlr_buffer_impl buffer_impl = {
 	.end_data_ptr_access = buffer_end_data_ptr_access,
 };
 
-static void buffer_handle_release(struct wl_listener *listener, void *data) {
-	struct dmabuf_buffer *buffer = wl_container_of(listener, buffer, release);
-	if (buffer->resource != NULL) {
-		wl_buffer_send_release(buffer->resource);
-	}
-}
-
-static void buffer_resource_handle_destroy(struct wl_client *client,
-		struct wl_resource *resource) {
-	wl_resource_destroy(resource);
-}
-
-static const struct wl_buffer_interface buffer_resource_impl = {
-	.destroy = buffer_resource_handle_destroy,
-};
-
-static void buffer_resource_destroy(struct wl_resource *resource) {
-	struct dmabuf_buffer *buffer = wl_resource_get_user_data(resource);
-	buffer->resource = NULL;
-	wlr_buffer_drop(&buffer->base);
-}
-
-static bool buffer_resource_is_instance(struct wl_resource *resource) {
-	return wl_resource_instance_of(resource, &wl_buffer_interface, &buffer_resource_impl);
-}
-
-static struct wlr_buffer *buffer_resource_to_wlr(struct wl_resource *resource) {
-	struct dmabuf_buffer *buffer = wl_resource_get_user_data(resource);
-	return &buffer->base;
-}
-
-static const struct wlr_buffer_resource_interface buffer_resource_interface = {
-	.name = "tessera_linux_dmabuf_cpu",
-	.is_instance = buffer_resource_is_instance,
-	.from_resource = buffer_resource_to_wlr,
-};
 
 /* Params */
 
@@ -421,7 +383,7 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 		*why = "out of memory";
 		return NULL;
 	}
-	wlr_buffer_init(&buffer->base, &buffer_impl, width, height);
+	tessera_client_buffer_init(&buffer->client, &buffer_impl, width, height);
 	buffer->owner = dc;
 	dc->refs++;
 	buffer->fd = params->fd;
@@ -433,8 +395,6 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 	buffer->format = format;
 	buffer->offset = params->offset;
 	buffer->stride = params->stride;
-	buffer->release.notify = buffer_handle_release;
-	wl_signal_add(&buffer->base.events.release, &buffer->release);
 	dc->buffers++;
 	dc->bytes_mapped += map_len;
 	ld->stats.live_buffers++;
@@ -449,14 +409,10 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 
 static bool buffer_add_resource(struct dmabuf_buffer *buffer, struct wl_client *client,
 		uint32_t version, uint32_t id) {
-	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
-	if (buffer->resource == NULL) {
-		wl_client_post_no_memory(client);
-		wlr_buffer_drop(&buffer->base);
+	if (!tessera_client_buffer_add_resource(&buffer->client, client, id)) {
+		wlr_buffer_drop(&buffer->client.base);
 		return false;
 	}
-	wl_resource_set_implementation(buffer->resource, &buffer_resource_impl, buffer,
-		buffer_resource_destroy);
 	return true;
 }
 
@@ -488,7 +444,7 @@ static void params_create_common(struct wl_resource *resource, uint32_t buffer_i
 		return;
 	}
 	if (buffer_id == 0) {
-		zwp_linux_buffer_params_v1_send_created(resource, buffer->resource);
+		zwp_linux_buffer_params_v1_send_created(resource, buffer->client.resource);
 	}
 }
 
@@ -616,7 +572,7 @@ struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct tessera_server *
 	}
 	ld->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(server->wl_display, &ld->display_destroy);
-	wlr_buffer_register_resource_interface(&buffer_resource_interface);
+	tessera_client_buffer_register();
 	wlr_log(WLR_INFO, "linux-dmabuf: the renderer imports no dmabufs: CPU import "
 		"(mapped, read in place, zero copy) of linear ARGB8888/XRGB8888");
 	return ld;
