@@ -91,34 +91,29 @@ static void emit_surface_event(struct vmd_surface *surface, uint16_t type) {
 
 /* --- wl_surface --- */
 
-static void surface_handle_enter(void *data, struct wl_surface *wl_surface,
-		struct wl_output *wl_output) {
-	struct vmd_surface *surface = data;
+/* SURFACE_ENTER or SURFACE_LEAVE for an output the guest knows. */
+static void emit_surface_output(struct vmd_surface *surface,
+		struct wl_output *wl_output, uint16_t type) {
 	struct vmd_wayland_output *output = vmd_wayland_output_from_wl_output(
 		surface->ctx->session->wayland, wl_output);
 	if (output == NULL) {
 		return;
 	}
 	struct tessera_wire_msg event = {
-		.type = TESSERA_WIRE_SURFACE_ENTER,
+		.type = type,
 		.surface_output = { .surface = surface->id, .output = output->id },
 	};
 	vmd_ctx_emit(surface->ctx, &event);
 }
 
+static void surface_handle_enter(void *data, struct wl_surface *wl_surface,
+		struct wl_output *wl_output) {
+	emit_surface_output(data, wl_output, TESSERA_WIRE_SURFACE_ENTER);
+}
+
 static void surface_handle_leave(void *data, struct wl_surface *wl_surface,
 		struct wl_output *wl_output) {
-	struct vmd_surface *surface = data;
-	struct vmd_wayland_output *output = vmd_wayland_output_from_wl_output(
-		surface->ctx->session->wayland, wl_output);
-	if (output == NULL) {
-		return;
-	}
-	struct tessera_wire_msg event = {
-		.type = TESSERA_WIRE_SURFACE_LEAVE,
-		.surface_output = { .surface = surface->id, .output = output->id },
-	};
-	vmd_ctx_emit(surface->ctx, &event);
+	emit_surface_output(data, wl_output, TESSERA_WIRE_SURFACE_LEAVE);
 }
 
 static const struct wl_surface_listener surface_listener = {
