@@ -85,7 +85,7 @@
 
 #include "config.h"
 #include "guest_memory.h"
-#include "client_buffer.h"
+#include "client-buffer.h"
 #include "server.h"
 #include "tessera-guest-memory-v1-protocol.h"
 #include "vm.h"

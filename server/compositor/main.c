@@ -31,7 +31,7 @@
 
 #include "config.h"
 #include "guest_memory.h"
-#include "linux_dmabuf.h"
+#include "linux-dmabuf.h"
 #include "server.h"
 #include "vm.h"
 
@@ -318,7 +318,7 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	const struct wlr_drm_format_set *dmabuf_formats =
 		wlr_renderer_get_dmabuf_texture_formats(server->renderer);
 	if ((dmabuf_formats == NULL || dmabuf_formats->len == 0) &&
-			tessera_linux_dmabuf_create(server) == NULL) {
+			tessera_linux_dmabuf_create(server->wl_display) == NULL) {
 		return false;
 	}
 

@@ -33,9 +33,8 @@
 #include <wlr/util/log.h>
 
 #include "linux-dmabuf-unstable-v1-protocol.h"
-#include "linux_dmabuf.h"
-#include "client_buffer.h"
-#include "server.h"
+#include "linux-dmabuf.h"
+#include "client-buffer.h"
 
 #define DMABUF_VERSION 3
 
@@ -553,7 +552,7 @@ static void handle_display_destroy(struct wl_listener *listener, void *data) {
 	ld_unref(ld);
 }
 
-struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct tessera_server *server) {
+struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct wl_display *display) {
 	long page = sysconf(_SC_PAGESIZE);
 	if (page <= 0) {
 		return NULL;
@@ -564,14 +563,14 @@ struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct tessera_server *
 	}
 	ld->page_size = (uint64_t)page;
 	ld->refs = 1;
-	ld->global = wl_global_create(server->wl_display, &zwp_linux_dmabuf_v1_interface,
+	ld->global = wl_global_create(display, &zwp_linux_dmabuf_v1_interface,
 		DMABUF_VERSION, ld, manager_bind);
 	if (ld->global == NULL) {
 		free(ld);
 		return NULL;
 	}
 	ld->display_destroy.notify = handle_display_destroy;
-	wl_display_add_destroy_listener(server->wl_display, &ld->display_destroy);
+	wl_display_add_destroy_listener(display, &ld->display_destroy);
 	tessera_client_buffer_register();
 	wlr_log(WLR_INFO, "linux-dmabuf: the renderer imports no dmabufs: CPU import "
 		"(mapped, read in place, zero copy) of linear ARGB8888/XRGB8888");
@@ -581,4 +580,23 @@ struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct tessera_server *
 void tessera_linux_dmabuf_get_stats(const struct tessera_linux_dmabuf *ld,
 		struct tessera_linux_dmabuf_stats *stats) {
 	*stats = ld->stats;
+}
+
+bool tessera_linux_dmabuf_buffer_get(struct wlr_buffer *wlr_buffer,
+		struct tessera_linux_dmabuf_buffer_info *info) {
+	if (wlr_buffer == NULL || wlr_buffer->impl != &buffer_impl) {
+		return false;
+	}
+	struct dmabuf_buffer *buffer = buffer_from_wlr(wlr_buffer);
+	*info = (struct tessera_linux_dmabuf_buffer_info){
+		.fd = buffer->fd,
+		.is_dmabuf = buffer->sync,
+		.format = buffer->format,
+		.width = wlr_buffer->width,
+		.height = wlr_buffer->height,
+		.offset = buffer->offset,
+		.stride = buffer->stride,
+		.size = buffer->map_len,
+	};
+	return true;
 }

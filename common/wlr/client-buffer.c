@@ -2,7 +2,7 @@
 #include <wayland-server-protocol.h>
 #include <wlr/types/wlr_buffer.h>
 
-#include "client_buffer.h"
+#include "client-buffer.h"
 
 static void handle_release(struct wl_listener *listener, void *data) {
 	struct tessera_client_buffer *buffer = wl_container_of(listener, buffer, release);

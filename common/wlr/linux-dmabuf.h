@@ -1,6 +1,7 @@
 #ifndef TESSERA_LINUX_DMABUF_H
 #define TESSERA_LINUX_DMABUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,8 @@
 #define TESSERA_DMABUF_MAX_CLIENT_BYTES (UINT64_C(4) << 30) /* mapped per client */
 #define TESSERA_DMABUF_MAX_PARAMS 64 /* live params objects per client */
 
-struct tessera_server;
+struct wl_display;
+struct wlr_buffer;
 struct tessera_linux_dmabuf;
 
 struct tessera_linux_dmabuf_stats {
@@ -38,8 +40,22 @@ struct tessera_linux_dmabuf_stats {
 };
 
 /* Creates the global; torn down with the server's wl_display. */
-struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct tessera_server *server);
+struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct wl_display *display);
 void tessera_linux_dmabuf_get_stats(const struct tessera_linux_dmabuf *dmabuf,
 	struct tessera_linux_dmabuf_stats *stats);
+
+/* What a buffer of this implementation is made of (the agent forwards
+ * dmabufs of its virtio-gpu device by their fd). */
+struct tessera_linux_dmabuf_buffer_info {
+	int fd; /* owned by the buffer */
+	bool is_dmabuf; /* a real dmabuf (else a sealed memfd) */
+	uint32_t format; /* DRM fourcc */
+	int width, height;
+	uint32_t offset, stride;
+	uint64_t size; /* bytes mapped, from offset 0 of the fd */
+};
+/* false if wlr_buffer is not one of ours (or NULL). */
+bool tessera_linux_dmabuf_buffer_get(struct wlr_buffer *wlr_buffer,
+	struct tessera_linux_dmabuf_buffer_info *info);
 
 #endif
