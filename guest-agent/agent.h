@@ -1,0 +1,294 @@
+/*
+ * tessera-agent: a wlroots compositor inside the guest that forwards every
+ * client surface tree to the host (tessera-vmd) over the wire protocol
+ * (protocol/PROTOCOL.md) and turns the host's events back into Wayland
+ * events for the right guest client. It renders nothing.
+ *
+ * Modules:
+ *   main.c     command line, wlroots objects, the -s command
+ *   host.c     the session with the host: connect/reconnect, batches,
+ *              the event ring, the WAIT doorbell, event dispatch
+ *   surface.c  guest surfaces and their roles (xdg toplevel/popup,
+ *              subsurface, cursor), commits, frames, presentation
+ *   buffer.c   what a commit shows on the host: zero-copy virtio-gpu
+ *              dmabufs, or a per-surface pool of agent resources that shm
+ *              and foreign dmabufs are copied into (damage only)
+ *   seat.c     host keyboard/pointer events into the guest seat, cursor,
+ *              selection within the VM
+ *   output.c   host outputs as headless wlr_outputs
+ */
+#ifndef TESSERA_AGENT_H
+#define TESSERA_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pixman.h>
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/util/box.h>
+
+#include "tessera-wire.h"
+#include "transport.h"
+
+struct wlr_surface;
+struct wlr_xdg_surface;
+struct wlr_subsurface;
+struct wlr_output;
+struct wlr_presentation_feedback;
+
+/* Agent-side limits (the host enforces its own). */
+#define AGENT_MAX_SURFACES 1000 /* below TESSERA_WIRE_MAX_SURFACES */
+#define AGENT_POOL_SIZE 4 /* copy buffers per surface */
+#define AGENT_RING_DATA_SIZE (64 * 1024)
+#define AGENT_KEYMAP_AREA_SIZE (1024 * 1024)
+#define AGENT_SERIAL_MAP 16 /* guest configure serial -> host serial */
+#define AGENT_RECONNECT_MS 500
+
+enum agent_role {
+	AGENT_ROLE_NONE,
+	AGENT_ROLE_TOPLEVEL,
+	AGENT_ROLE_POPUP,
+	AGENT_ROLE_SUBSURFACE,
+	AGENT_ROLE_CURSOR,
+};
+
+/* A buffer as the host knows it (BUFFER_CREATE): either a pool buffer the
+ * agent copies into, or a client dmabuf forwarded as is. */
+struct agent_wire_buffer {
+	uint32_t id; /* host buffer id, 0 when not created in this session */
+	struct tessera_agent_resource res;
+	uint32_t format, width, height, stride;
+	bool busy; /* committed; waiting for BUFFER_RELEASE */
+	bool flattened; /* the copy has scale/transform/viewport applied */
+	/* the client buffer whose content this shows (locked until release) */
+	struct wlr_buffer *locked;
+};
+
+struct agent_pool_buffer {
+	struct agent_wire_buffer wire;
+	pixman_region32_t stale; /* what differs from the surface's content */
+	uint64_t last_used;
+};
+
+/* A client dmabuf from the virtio-gpu device, forwarded with zero copies:
+ * attached to the client's wlr_buffer as an addon. */
+struct agent_direct_buffer {
+	struct agent_wire_buffer wire;
+	struct wlr_buffer *source;
+	struct wl_listener source_destroy;
+	struct agent_server *server;
+	struct wl_list link; /* agent_server.direct_buffers */
+};
+
+struct agent_frame_batch {
+	struct wl_list link; /* agent_surface.frames */
+	uint32_t serial;
+	struct wl_list callbacks; /* wl_resource links */
+};
+
+struct agent_feedback {
+	struct wl_list link; /* agent_surface.feedbacks */
+	uint32_t serial;
+	struct wlr_presentation_feedback *feedback;
+};
+
+struct agent_surface {
+	struct agent_server *server;
+	struct wlr_surface *surface;
+	struct wl_list link; /* agent_server.surfaces */
+	uint32_t id; /* host surface id in this session, 0 if not created */
+	enum agent_role role;
+	bool role_sent; /* role message sent in this session */
+	struct wlr_xdg_surface *xdg;
+	struct wlr_subsurface *subsurface;
+
+	struct wl_listener commit;
+	struct wl_listener destroy;
+	struct wl_listener new_subsurface;
+	struct wl_listener xdg_destroy;
+	struct wl_listener ack_configure;
+	struct wl_listener set_title;
+	struct wl_listener set_app_id;
+	struct wl_listener set_parent;
+	struct wl_listener request_move;
+	struct wl_listener request_resize;
+	struct wl_listener request_maximize;
+	struct wl_listener request_fullscreen;
+	struct wl_listener request_minimize;
+	struct wl_listener subsurface_destroy;
+
+	/* configure handshake (toplevels and popups) */
+	bool host_configure_pending; /* received, not acked yet */
+	uint32_t host_configure_serial;
+	bool host_acked; /* a configure was acked in this session */
+	struct {
+		uint32_t guest, host;
+	} serial_map[AGENT_SERIAL_MAP];
+	unsigned serial_map_next;
+
+	/* what was sent in this session (to send changes only) */
+	struct wlr_box geometry_sent;
+	int32_t min_w, min_h, max_w, max_h;
+	int32_t sub_x, sub_y;
+	bool sub_sent;
+	bool mapped_on_host; /* a buffer commit was sent */
+	bool commit_held; /* a buffer commit waits for the first configure */
+
+	/* buffers */
+	struct agent_pool_buffer pool[AGENT_POOL_SIZE];
+	struct agent_wire_buffer *shown; /* on the host now */
+	struct wlr_buffer *current; /* the client's buffer now (not locked) */
+	uint32_t commit_serial;
+
+	struct wl_list frames; /* agent_frame_batch */
+	struct wl_list feedbacks; /* agent_feedback */
+	bool sample_pending; /* presentation feedback to take at flush */
+};
+
+struct agent_output {
+	struct wl_list link; /* agent_server.outputs */
+	uint32_t host_id;
+	struct wlr_output *output;
+	struct wire_output_state {
+		int32_t width, height, scale;
+		uint32_t refresh_mhz, transform;
+	} state;
+};
+
+struct agent_host {
+	struct agent_server *server;
+	struct tessera_agent_transport *transport;
+	bool connected; /* transport up and HELLO sent */
+	bool running; /* HELLO_REPLY seen */
+	struct tessera_agent_resource ring_res, keymap_res;
+	struct tessera_wire_ring_reader ring;
+	uint8_t *batch;
+	struct tessera_wire_writer writer;
+	struct wl_event_source *flush_idle;
+	struct wl_event_source *reconnect_timer;
+	uint64_t last_release_point;
+	uint32_t next_surface_id, next_buffer_id;
+	uint32_t pointer_enter_serial; /* host serial of the latest enter */
+	uint32_t last_input_serial; /* host serial of the latest button/key */
+	uint32_t sessions; /* how many times connected */
+	bool logged_waiting;
+};
+
+struct agent_stats {
+	uint64_t commits, bytes_copied, direct_commits, releases;
+	uint64_t frames_done, presented;
+};
+
+struct agent_server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct wlr_backend *backend;
+	struct wlr_renderer *renderer;
+	struct wlr_compositor *compositor;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_seat *seat;
+	struct wlr_presentation *presentation;
+	struct wlr_output_layout *layout;
+	struct wlr_input_device *keyboard;
+	struct xkb_context *xkb;
+	uint32_t keymap_serial; /* changes when a new keymap was loaded */
+
+	struct wl_listener new_surface;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener request_set_cursor;
+	struct wl_listener request_set_selection;
+	struct wl_listener request_set_primary_selection;
+
+	struct wl_list surfaces; /* agent_surface.link */
+	size_t surface_count;
+	struct wl_list outputs; /* agent_output.link */
+	struct wl_list direct_buffers; /* agent_direct_buffer.link */
+	struct agent_surface *cursor; /* surface the client gave as cursor */
+	int32_t cursor_hotspot_x, cursor_hotspot_y;
+	uint64_t tick; /* for pool LRU */
+
+	struct agent_host host;
+	struct agent_stats stats;
+};
+
+/* host.c */
+bool agent_host_init(struct agent_host *host, struct agent_server *server,
+	const char *transport_spec);
+void agent_host_finish(struct agent_host *host);
+/* Tries to connect now (and keeps retrying on a timer when it fails). */
+void agent_host_start(struct agent_host *host);
+/* Queues one request for the next batch (flushed at the end of the
+ * dispatch). Returns false when there is no session (the message is
+ * dropped: everything is re-sent at reconnect). */
+bool agent_host_send(struct agent_host *host, const struct tessera_wire_msg *msg);
+/* Submits the queued batch now (before unref'ing a resource). */
+void agent_host_flush(struct agent_host *host);
+bool agent_host_ready(const struct agent_host *host);
+uint32_t agent_host_new_surface_id(struct agent_host *host);
+uint32_t agent_host_new_buffer_id(struct agent_host *host);
+
+/* surface.c */
+void agent_surface_create(struct agent_server *server, struct wlr_surface *surface);
+struct agent_surface *agent_surface_from_wlr(struct wlr_surface *surface);
+struct agent_surface *agent_surface_by_id(struct agent_server *server, uint32_t id);
+void agent_surface_handle_new_xdg(struct agent_server *server,
+	struct wlr_xdg_surface *xdg);
+/* Gives the surface a host id and role in this session if it has none. */
+bool agent_surface_ensure_host(struct agent_surface *surface);
+/* Session lifecycle: forget everything host-side / re-create it all. */
+void agent_surfaces_session_lost(struct agent_server *server);
+void agent_surfaces_session_start(struct agent_server *server);
+/* Called at flush: presentation feedback of this dispatch's commits. */
+void agent_surfaces_sample(struct agent_server *server);
+void agent_surface_set_cursor(struct agent_server *server,
+	struct agent_surface *surface, int32_t hotspot_x, int32_t hotspot_y);
+/* host events */
+void agent_surface_handle_configure(struct agent_server *server,
+	const struct tessera_wire_configure *ev);
+void agent_surface_handle_popup_configure(struct agent_server *server,
+	const struct tessera_wire_popup_configure *ev);
+void agent_surface_handle_close(struct agent_server *server, uint32_t id);
+void agent_surface_handle_popup_done(struct agent_server *server, uint32_t id);
+void agent_surface_handle_frame_done(struct agent_server *server,
+	const struct tessera_wire_frame_done *ev);
+void agent_surface_handle_presented(struct agent_server *server,
+	const struct tessera_wire_presented *ev);
+void agent_surface_handle_output(struct agent_server *server,
+	const struct tessera_wire_surface_output *ev, bool enter);
+
+/* buffer.c */
+/* Puts the client's current buffer on the host for this commit: returns
+ * the wire buffer to name in COMMIT (NULL: keep what is shown; *ok false
+ * on failure). damage is in buffer coordinates. */
+struct agent_wire_buffer *agent_buffer_prepare(struct agent_surface *surface,
+	struct wlr_buffer *source, const pixman_region32_t *damage,
+	bool *full_damage);
+/* The surface shows wire now; the previously shown one may be released. */
+void agent_buffer_mark_busy(struct agent_surface *surface,
+	struct agent_wire_buffer *wire, struct wlr_buffer *source);
+void agent_buffer_handle_release(struct agent_server *server, uint32_t id);
+/* Frees the pool of a destroyed surface. */
+void agent_buffer_surface_finish(struct agent_surface *surface);
+/* Session lost: every wire buffer becomes unknown to the host (and
+ * released: client buffers are unlocked). */
+void agent_buffers_session_lost(struct agent_server *server);
+void agent_buffers_finish(struct agent_server *server);
+
+/* seat.c */
+bool agent_seat_init(struct agent_server *server);
+void agent_seat_finish(struct agent_server *server);
+void agent_seat_handle_event(struct agent_server *server,
+	const struct tessera_wire_msg *msg);
+void agent_seat_keymap(struct agent_server *server, const char *text, size_t len);
+void agent_seat_session_lost(struct agent_server *server);
+/* A guest serial of an input event -> the host serial it came from. */
+uint32_t agent_seat_host_serial(struct agent_server *server, uint32_t guest_serial);
+
+/* output.c */
+void agent_output_handle(struct agent_server *server,
+	const struct tessera_wire_output *ev);
+void agent_output_remove(struct agent_server *server, uint32_t id);
+struct agent_output *agent_output_by_id(struct agent_server *server, uint32_t id);
+void agent_outputs_finish(struct agent_server *server);
+
+#endif
