@@ -121,6 +121,7 @@ struct agent_surface {
 	bool host_configure_pending; /* received, not acked yet */
 	uint32_t host_configure_serial;
 	bool host_acked; /* a configure was acked in this session */
+	uint32_t host_acked_serial; /* the latest host serial acked */
 	struct {
 		uint32_t guest, host;
 	} serial_map[AGENT_SERIAL_MAP];

@@ -329,12 +329,16 @@ static bool is_xdg(const struct agent_surface *as) {
 }
 
 static void send_ack(struct agent_surface *as, uint32_t host_serial) {
+	if (as->host_acked && !serial_after(host_serial, as->host_acked_serial)) {
+		return; /* acked already (acking a serial acks the older ones) */
+	}
 	struct tessera_wire_msg msg = {
 		.type = TESSERA_WIRE_ACK_CONFIGURE,
 		.surface_serial = { .surface = as->id, .serial = host_serial },
 	};
 	if (agent_host_send(&as->server->host, &msg)) {
 		as->host_acked = true;
+		as->host_acked_serial = host_serial;
 		if (as->host_configure_pending && host_serial == as->host_configure_serial) {
 			as->host_configure_pending = false;
 		}
@@ -464,6 +468,13 @@ static void handle_commit(struct wl_listener *listener, void *data) {
 		}
 	}
 	as->sample_pending = true;
+	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_xdg_surface(s)) {
+		/* the xdg role, if new_surface came before the role existed */
+		struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(s);
+		if (xdg != NULL && xdg->role != WLR_XDG_SURFACE_ROLE_NONE) {
+			agent_surface_handle_new_xdg(as->server, xdg);
+		}
+	}
 	if (as->role == AGENT_ROLE_NONE) {
 		return;
 	}
@@ -801,8 +812,7 @@ void agent_surface_handle_new_xdg(struct agent_server *server, struct wlr_xdg_su
 	} else if (xdg->role == WLR_XDG_SURFACE_ROLE_POPUP) {
 		as->role = AGENT_ROLE_POPUP;
 	} else {
-		wlr_log(WLR_ERROR, "xdg surface without a role: not forwarded");
-		return;
+		return; /* no role yet: taken up at its first commit */
 	}
 	as->xdg = xdg;
 	as->xdg_destroy.notify = handle_xdg_destroy;

@@ -1,0 +1,185 @@
+"""Host loopback tier for tessera-agent (DESIGN.md section 5, tier 2).
+
+tessera (headless, pixman) runs a VM whose tessera-vmd listens on a
+vhost-user socket; tessera-agent connects to it with --transport
+vhost-user:SOCK, playing VMM and guest driver (same vmd code path as a real
+guest); guest clients connect to the agent in their own XDG_RUNTIME_DIR.
+Programs come from the environment meson sets (TESSERA, TESSERA_VMD,
+TESSERA_AGENT, TESSERA_SIMPLE_SHM, TESSERA_PNG_PROBE, ...).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "compositor"))
+import tessera_test as t  # noqa: E402,F401
+
+VM = "guest"
+VM_COLOR = "cc3333"
+
+
+def proc_counts(pid):
+    """(open fds, mappings) of a process."""
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/maps") as f:
+        maps = sum(1 for _ in f)
+    return fds, maps
+
+
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+class Loopback:
+    """tessera + tessera-vmd (spawned by tessera) + tessera-agent."""
+
+    def __init__(self, size=(1024, 768), agent_args=(), lsan_extra=()):
+        self.sock = None
+        self.tessera = None
+        self.agent = None
+        config_sock = "@SOCK@"
+        config = f"""
+[vm {VM}]
+color = #{VM_COLOR}
+vhost-user = {config_sock}
+"""
+        # The socket lives in tessera's private test directory, which is
+        # only known once it exists: write the config afterwards.
+        env = {"TESSERA_VMD": t.program("TESSERA_VMD")}
+        self.tessera = t.Tessera(size=size, config=None, env=env,
+                                 args=self._config_args(config),
+                                 lsan_extra=lsan_extra)
+        t.wait_for(lambda: os.path.exists(self.sock), 15, "vmd's vhost-user socket")
+        self.guest_runtime = os.path.join(self.tessera.tmp, "guest-runtime")
+        os.mkdir(self.guest_runtime, 0o700)
+        self.agent_env = dict(self.tessera.env)
+        self.agent_env["XDG_RUNTIME_DIR"] = self.guest_runtime
+        self.agent_env.pop("WAYLAND_DISPLAY", None)
+        self.agent_args = list(agent_args)
+        self.start_agent()
+
+    def _config_args(self, config):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tessera-agent-test-")
+        self._cfgdir = d
+        self.sock = os.path.join(d, "vm.sock")
+        path = os.path.join(d, "tessera.ini")
+        with open(path, "w") as f:
+            f.write(config.replace("@SOCK@", self.sock))
+        return ["--config", path]
+
+    def start_agent(self):
+        agent = t.program("TESSERA_AGENT")
+        self.agent_log_path = os.path.join(self.tessera.tmp,
+                                           f"agent-{len(os.listdir(self.tessera.tmp))}.log")
+        self.agent_log = open(self.agent_log_path, "w")
+        self.agent = subprocess.Popen(
+            [agent, "-v", "--transport", f"vhost-user:{self.sock}",
+             "--socket", "guest-0", *self.agent_args],
+            env=self.agent_env, stdout=subprocess.PIPE, stderr=self.agent_log, text=True)
+        line = self.agent.stdout.readline()
+        if not line.startswith("WAYLAND_DISPLAY="):
+            self.agent.kill()
+            self.agent.wait()
+            t.fail(f"tessera-agent did not print WAYLAND_DISPLAY (got {line!r}):\n"
+                   + self.log())
+        self.guest_env = dict(self.agent_env)
+        self.guest_env["WAYLAND_DISPLAY"] = line.strip().split("=", 1)[1]
+        t.wait_for(lambda: "host session" in self.log() and "running" in self.log(),
+                   15, "the agent's session with the host")
+
+    def log(self):
+        if not self.agent_log.closed:
+            self.agent_log.flush()
+        with open(self.agent_log_path, errors="replace") as f:
+            return f.read()
+
+    def guest_client(self, argv, **kwargs):
+        """A client of the agent (a guest application)."""
+        proc = subprocess.Popen([str(a) for a in argv], env=self.guest_env, **kwargs)
+        self.tessera.clients.append(proc)
+        return proc
+
+    def vmd_pid(self):
+        for pid in child_pids(self.tessera.proc.pid):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip().startswith("tessera-vmd"):
+                        return pid
+            except FileNotFoundError:
+                pass
+        return None
+
+    def titles(self):
+        tool = t.program("TESSERA_TEST_TOPLEVELS")
+        out = self.tessera.run([tool]).stdout
+        return [line.split("\t")[0] for line in out.splitlines()]
+
+    def wait_title(self, title, present=True, timeout=15):
+        return t.wait_for(lambda: (title in self.titles()) == present, timeout,
+                          f"window '{title}' {'on' if present else 'gone from'} the host")
+
+    def agent_counters(self):
+        """The agent's counters (SIGUSR1)."""
+        before = self.log().count("counters (SIGUSR1)")
+        self.agent.send_signal(signal.SIGUSR1)
+        t.wait_for(lambda: self.log().count("counters (SIGUSR1)") > before, 10,
+                   "the agent's counters")
+        line = [ln for ln in self.log().splitlines() if "counters (SIGUSR1)" in ln][-1]
+        return {k.strip(): int(v) for v, k in
+                ((m.group(2), m.group(1)) for m in
+                 re.finditer(r"([a-z -]+) (\d+)", line.split(":", 2)[-1]))}
+
+    def stop_agent(self):
+        if self.agent is not None and self.agent.poll() is None:
+            self.agent.send_signal(signal.SIGTERM)
+            try:
+                self.agent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.agent.kill()
+                self.agent.wait()
+                t.fail("tessera-agent did not exit on SIGTERM")
+            rc = self.agent.returncode
+            self.agent.stdout.close()
+            self.agent_log.close()
+            if rc != 0:
+                print(self.log())
+                t.fail(f"tessera-agent exited with status {rc}")
+
+    def stop(self):
+        for proc in self.tessera.clients:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.tessera.clients:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.stop_agent()
+        self.tessera.stop()
+
+    def cleanup(self):
+        if self.agent is not None and self.agent.poll() is None:
+            self.agent.kill()
+            self.agent.wait()
+        if self.tessera is not None:
+            if os.environ.get("TESSERA_KEEP_TEST_DIR") is None:
+                pass
+            self.tessera.cleanup()
+        import shutil
+        shutil.rmtree(self._cfgdir, ignore_errors=True)
+
+
+def screenshot_with(loop, colors, timeout=15, what="windows"):
+    """A screenshot holding pixels of every colour."""
+    return t.wait_for(lambda: (lambda p: p if all(p.bbox(c) for c in colors) else None)(
+        loop.tessera.screenshot()), timeout, what)
