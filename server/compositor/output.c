@@ -2,7 +2,9 @@
 #include <time.h>
 #include <stdio.h>
 #include <wlr/backend.h>
+#include <wlr/backend/headless.h>
 #include <wlr/backend/wayland.h>
+#include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
@@ -18,9 +20,26 @@ static void output_handle_frame(struct wl_listener *listener, void *data) {
 	if (scene_output == NULL) {
 		return;
 	}
-	wlr_scene_output_commit(scene_output);
+	uint32_t seq = output->wlr_output->commit_seq;
+	bool committed = wlr_scene_output_commit(scene_output) &&
+		output->wlr_output->commit_seq != seq;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (committed && wlr_output_is_headless(output->wlr_output)) {
+		/* wlroots 0.15's headless backend never reports a frame as
+		 * presented, so presentation feedback (wp_presentation, and a
+		 * VM's PRESENTED) would never complete: a headless frame is
+		 * shown once its commit succeeded. */
+		int refresh = output->wlr_output->refresh;
+		struct wlr_output_event_present present = {
+			.output = output->wlr_output,
+			.commit_seq = output->wlr_output->commit_seq,
+			.presented = true,
+			.when = &now,
+			.refresh = refresh > 0 ? (int)(1000000000000LL / refresh) : 0,
+		};
+		wlr_output_send_present(output->wlr_output, &present);
+	}
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
 
