@@ -35,6 +35,7 @@ struct wlr_xdg_surface;
 struct wlr_subsurface;
 struct wlr_output;
 struct wlr_presentation_feedback;
+struct wlr_xdg_toplevel_decoration_v1;
 
 /* Agent-side limits (the host enforces its own). */
 #define AGENT_MAX_SURFACES 1000 /* below TESSERA_WIRE_MAX_SURFACES */
@@ -116,6 +117,11 @@ struct agent_surface {
 	struct wl_listener request_fullscreen;
 	struct wl_listener request_minimize;
 	struct wl_listener subsurface_destroy;
+	struct wl_listener decoration_destroy;
+	struct wl_listener decoration_request_mode;
+
+	struct wlr_xdg_toplevel_decoration_v1 *decoration;
+	uint32_t decoration_requested; /* wire mode, 0 if none */
 
 	/* configure handshake (toplevels and popups) */
 	bool host_configure_pending; /* received, not acked yet */
@@ -196,6 +202,7 @@ struct agent_server {
 
 	struct wl_listener new_surface;
 	struct wl_listener new_xdg_surface;
+	struct wl_listener new_decoration;
 	struct wl_listener request_set_cursor;
 	struct wl_listener request_set_selection;
 	struct wl_listener request_set_primary_selection;
@@ -241,6 +248,8 @@ void agent_surfaces_session_lost(struct agent_server *server);
 void agent_surfaces_session_start(struct agent_server *server);
 /* Called at flush: presentation feedback of this dispatch's commits. */
 void agent_surfaces_sample(struct agent_server *server);
+void agent_surface_handle_new_decoration(struct agent_server *server,
+	struct wlr_xdg_toplevel_decoration_v1 *decoration);
 void agent_surface_set_cursor(struct agent_server *server,
 	struct agent_surface *surface, int32_t hotspot_x, int32_t hotspot_y);
 /* host events */

@@ -6,7 +6,7 @@
  * wl_shm and texture bookkeeping (nothing is ever rendered), our own
  * zwp_linux_dmabuf_v1 (common/wlr/linux-dmabuf.c: wlroots 0.15 has none
  * without a GPU renderer), xdg-shell, seat, presentation-time, viewporter,
- * xdg-output and a data device manager for copy and paste inside the VM.
+ * xdg-output, xdg-decoration (forwarded to the host) and a data device manager for copy and paste inside the VM.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -29,6 +29,7 @@
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
@@ -164,6 +165,11 @@ static void handle_new_xdg_surface(struct wl_listener *listener, void *data) {
 	agent_surface_handle_new_xdg(server, data);
 }
 
+static void handle_new_decoration(struct wl_listener *listener, void *data) {
+	struct agent_server *server = wl_container_of(listener, server, new_decoration);
+	agent_surface_handle_new_decoration(server, data);
+}
+
 static bool check_runtime_dir(void) {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -213,6 +219,13 @@ static bool server_init(struct agent_server *server) {
 	}
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	struct wlr_xdg_decoration_manager_v1 *decorations =
+		wlr_xdg_decoration_manager_v1_create(server->display);
+	if (decorations == NULL) {
+		return false;
+	}
+	server->new_decoration.notify = handle_new_decoration;
+	wl_signal_add(&decorations->events.new_toplevel_decoration, &server->new_decoration);
 	return agent_seat_init(server);
 }
 

@@ -29,6 +29,7 @@
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_surface.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/edges.h>
 #include <wlr/util/log.h>
@@ -91,6 +92,17 @@ static void send_parent(struct agent_surface *as) {
 	agent_host_send(&as->server->host, &msg);
 }
 
+static void send_decoration(struct agent_surface *as) {
+	if (as->role != AGENT_ROLE_TOPLEVEL || !as->role_sent || as->decoration_requested == 0) {
+		return;
+	}
+	struct tessera_wire_msg msg = {
+		.type = TESSERA_WIRE_TOPLEVEL_SET_DECORATION,
+		.decoration = { .surface = as->id, .mode = as->decoration_requested },
+	};
+	agent_host_send(&as->server->host, &msg);
+}
+
 static bool send_role(struct agent_surface *as) {
 	struct agent_host *host = &as->server->host;
 	struct tessera_wire_msg msg = {0};
@@ -110,6 +122,7 @@ static bool send_role(struct agent_surface *as) {
 		if (as->xdg->toplevel->parent != NULL) {
 			send_parent(as);
 		}
+		send_decoration(as);
 		return true;
 	case AGENT_ROLE_POPUP: {
 		struct wlr_xdg_popup *popup = as->xdg->popup;
@@ -628,6 +641,12 @@ void agent_surface_handle_configure(struct agent_server *server,
 	if (st & TESSERA_WIRE_CONFIGURE_TILED_BOTTOM) {
 		edges |= WLR_EDGE_BOTTOM;
 	}
+	if (as->decoration != NULL && ev->decoration != 0) {
+		wlr_xdg_toplevel_decoration_v1_set_mode(as->decoration,
+			ev->decoration == TESSERA_WIRE_DECORATION_SERVER_SIDE ?
+			WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
+			WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
+	}
 	uint32_t guest = wlr_xdg_toplevel_set_tiled(xdg, edges);
 	host_configured(as, guest, ev->serial);
 }
@@ -841,6 +860,43 @@ void agent_surface_handle_new_xdg(struct agent_server *server, struct wlr_xdg_su
 	agent_surface_ensure_host(as);
 }
 
+static void handle_decoration_request_mode(struct wl_listener *listener, void *data) {
+	struct agent_surface *as = wl_container_of(listener, as, decoration_request_mode);
+	enum wlr_xdg_toplevel_decoration_v1_mode mode = as->decoration->requested_mode;
+	/* no preference: the host's trusted frame is there anyway, so ask
+	 * for server side (the client then draws no second title bar) */
+	as->decoration_requested = mode == WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE ?
+		TESSERA_WIRE_DECORATION_CLIENT_SIDE : TESSERA_WIRE_DECORATION_SERVER_SIDE;
+	send_decoration(as);
+}
+
+static void decoration_detach(struct agent_surface *as) {
+	if (as->decoration != NULL) {
+		wl_list_remove(&as->decoration_destroy.link);
+		wl_list_remove(&as->decoration_request_mode.link);
+		as->decoration = NULL;
+	}
+}
+
+static void handle_decoration_destroy(struct wl_listener *listener, void *data) {
+	struct agent_surface *as = wl_container_of(listener, as, decoration_destroy);
+	decoration_detach(as);
+}
+
+void agent_surface_handle_new_decoration(struct agent_server *server,
+		struct wlr_xdg_toplevel_decoration_v1 *decoration) {
+	struct agent_surface *as = agent_surface_from_wlr(decoration->surface->surface);
+	if (as == NULL || as->decoration != NULL) {
+		return;
+	}
+	as->decoration = decoration;
+	as->decoration_destroy.notify = handle_decoration_destroy;
+	wl_signal_add(&decoration->events.destroy, &as->decoration_destroy);
+	as->decoration_request_mode.notify = handle_decoration_request_mode;
+	wl_signal_add(&decoration->events.request_mode, &as->decoration_request_mode);
+	handle_decoration_request_mode(&as->decoration_request_mode, decoration);
+}
+
 void agent_surface_set_cursor(struct agent_server *server, struct agent_surface *as,
 		int32_t hotspot_x, int32_t hotspot_y) {
 	if (as != NULL && as->role != AGENT_ROLE_NONE && as->role != AGENT_ROLE_CURSOR) {
@@ -876,6 +932,7 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	struct agent_surface *as = wl_container_of(listener, as, destroy);
 	struct agent_server *server = as->server;
 	role_ended(as);
+	decoration_detach(as);
 	agent_buffer_surface_finish(as);
 	struct agent_frame_batch *batch, *btmp;
 	wl_list_for_each_safe(batch, btmp, &as->frames, link) {
