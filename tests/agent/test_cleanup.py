@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cleanup: a guest client that exits, a client killed while it animates,
-and the agent killed mid-frame all take their windows off the host, and
+a client that destroys each buffer while it is in use, and the agent killed mid-frame all take their windows off the host, and
 nothing leaks: tessera-vmd's and the agent's open fds and mappings come
 back to the same numbers cycle after cycle."""
 
@@ -45,6 +45,19 @@ def test():
             k.kill()
             k.wait()
             loop.wait_title("[guest] simple-shm", present=False)
+            # a client destroying each buffer right after committing it
+            churn = loop.guest_client([t.program("AGENT_BUFFER_CHURN"), "--frames", "40",
+                                       "--color", "3355ee", "--title", f"churn {cycle}"],
+                                      stdout=subprocess.PIPE, text=True)
+            t.check(churn.stdout.readline().strip() == "mapped", "buffer-churn not mapped")
+            t.check(churn.stdout.readline().strip() == "done 40",
+                    "buffer-churn did not get its 40 frames")
+            png = a.screenshot_with(loop, ["3355ee"], what="buffer-churn's last frame")
+            t.frame_check(png, "3355ee", a.VM_COLOR, "buffer-churn window")
+            churn.terminate()
+            churn.wait()
+            churn.stdout.close()
+            loop.wait_title(f"[guest] churn {cycle}", present=False)
             samples.append((settle(vmd), settle(loop.agent.pid, 0)))
         print(f"(vmd fds, maps), (agent fds, maps) per cycle: {samples}")
         # the first cycle may warm caches up; after it, no growth at all
