@@ -138,6 +138,7 @@ struct agent_surface {
 	int32_t min_w, min_h, max_w, max_h;
 	int32_t sub_x, sub_y;
 	bool sub_sent;
+	bool grab_sent; /* POPUP_GRAB */
 	bool mapped_on_host; /* a buffer commit was sent */
 	bool commit_held; /* a buffer commit waits for the first configure */
 

@@ -217,6 +217,7 @@ static void surface_drop_host(struct agent_surface *as) {
 	as->commit_held = false;
 	as->mapped_on_host = false;
 	as->sub_sent = false;
+	as->grab_sent = false;
 	as->geometry_sent = (struct wlr_box){0};
 	as->min_w = as->min_h = as->max_w = as->max_h = -1;
 }
@@ -375,6 +376,18 @@ static void forward_commit(struct agent_surface *as) {
 			send_ack(as, as->host_configure_serial);
 		}
 		send_xdg_state(as);
+		if (as->role == AGENT_ROLE_POPUP && !as->grab_sent &&
+				as->xdg->popup->seat != NULL) {
+			/* xdg_popup.grab (wlroots 0.15 has no event for it: the
+			 * popup's seat is set): the host dismisses the popup when
+			 * the user clicks elsewhere */
+			struct tessera_wire_msg grab = {
+				.type = TESSERA_WIRE_POPUP_GRAB,
+				.surface_serial = { .surface = as->id,
+					.serial = as->server->host.last_input_serial },
+			};
+			as->grab_sent = agent_host_send(host, &grab);
+		}
 	}
 	as->commit_held = false;
 	if (s->current.committed & WLR_SURFACE_STATE_INPUT_REGION) {
@@ -993,6 +1006,7 @@ void agent_surfaces_session_lost(struct agent_server *server) {
 		as->host_configure_pending = false;
 		as->mapped_on_host = false;
 		as->sub_sent = false;
+		as->grab_sent = false;
 		as->geometry_sent = (struct wlr_box){0};
 		as->min_w = as->min_h = as->max_w = as->max_h = -1;
 		as->shown = NULL;
