@@ -806,6 +806,11 @@ int tessera_vhost_user_frontend_call_fd(
 	return fe->queues[queue].call_fd;
 }
 
+int tessera_vhost_user_frontend_socket_fd(
+		const struct tessera_vhost_user_frontend *fe) {
+	return fe->sock;
+}
+
 int tessera_vhost_user_frontend_replace_call(
 		struct tessera_vhost_user_frontend *fe, uint32_t queue) {
 	struct fe_queue *q = get_queue(fe, queue);

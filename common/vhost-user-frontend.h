@@ -96,6 +96,11 @@ int tessera_vhost_user_frontend_call_fd(
 struct tessera_virtqueue_driver *tessera_vhost_user_frontend_driver(
 	struct tessera_vhost_user_frontend *fe, uint32_t queue);
 
+/* The vhost-user socket, to notice a backend that went away (POLLHUP)
+ * from an event loop (owned by fe). */
+int tessera_vhost_user_frontend_socket_fd(
+	const struct tessera_vhost_user_frontend *fe);
+
 /* Gives queue `queue` a new call eventfd (SET_VRING_CALL), closing the old
  * one, as VMMs do when interrupts are masked/unmasked. */
 int tessera_vhost_user_frontend_replace_call(

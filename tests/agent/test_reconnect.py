@@ -43,8 +43,11 @@ def test():
         loop.wait_title("[guest] solid", timeout=20)
         loop.wait_title("[guest] simple-shm", timeout=20)
         png = a.screenshot_with(loop, ["33cc33"], what="the solid window again")
-        x, y, w, h = t.frame_check(png, "33cc33", a.VM_COLOR, "solid window after reconnect")
+        x, y, w, h, _ = png.bbox("33cc33")
         t.check((w, h) == (160, 100), f"content is {w}x{h}")
+        for px, py in ((x - 1, y + h // 2), (x + w, y + h // 2), (x + w // 2, y + h)):
+            t.check(png.pixel(px, py) == a.VM_COLOR,
+                    f"no VM frame at {(px, py)} after the reconnection")
         n = commits(wlog)
         t.wait_for(lambda: commits(wlog) >= n + 60, 60,
                    "weston-simple-shm animating after the reconnection")
