@@ -5,8 +5,9 @@
 #
 #   scripts/demo.sh [--no-install] [--keep-running]
 #
-# The VM windows arrive through tagged connections that tessera creates
-# for each [vm NAME] of the config, exactly as tessera-vmd's will.
+# The VM windows come from guest applications through tessera-agent (on
+# the vhost-user loopback transport, standing in for a QEMU guest) and
+# tessera-vmd, which tessera starts for each [vm NAME] of the config.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,30 +38,19 @@ export XDG_RUNTIME_DIR="$work/runtime"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
 
-# A stand-in "VM": shows one window through the tagged connection.
-cat > "$work/vm-window.sh" <<EOS
-#!/bin/sh
-name=
-while [ \$# -gt 0 ]; do
-	case "\$1" in --name) name=\$2; shift 2 ;; *) shift 2 ;; esac
-done
-case "\$name" in
-work) exec "$build/clients/tessera-simple-shm" --animate --color ffb300 --size 360x220 --title "mail" ;;
-*) exec "$build/clients/tessera-simple-shm" --animate --color 2e7d32 --size 320x200 --title "[host] not really the host" ;;
-esac
-EOS
-chmod +x "$work/vm-window.sh"
+# Two VMs. Each gets its tessera-vmd (started by tessera) listening on a
+# vhost-user socket; a tessera-agent plays the VM on the loopback transport
+# (VMM + guest driver + guest compositor in one process, the same bytes on
+# the virtqueues as a QEMU guest) and runs the "guest" applications.
 cat > "$work/tessera.ini" <<EOS
-# Two VMs, each with its colour and the socket its VMM would connect to.
+# Two VMs, each with its colour and the socket its VMM connects to.
 [vm work]
 color = #c62828
 vhost-user = $work/work.sock
-vmd = $work/vm-window.sh
 
 [vm personal]
 color = #1565c0
 vhost-user = $work/personal.sock
-vmd = $work/vm-window.sh
 EOS
 
 "$build/server/compositor/tessera" ${TESSERA_DEMO_VERBOSE:+-v} --backend headless --size 1280x720 \
@@ -81,9 +71,21 @@ export WAYLAND_DISPLAY=$(sed -n 's/^WAYLAND_DISPLAY=//p' "$work/stdout")
 [ -n "$WAYLAND_DISPLAY" ] || { cat "$work/tessera.log" >&2; exit 1; }
 echo "tessera is running: WAYLAND_DISPLAY=$WAYLAND_DISPLAY (XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR)"
 
+# guest NAME COMMAND: a tessera-agent for VM NAME running COMMAND inside
+guest() {
+	local name=$1 cmd=$2 i
+	for i in $(seq 100); do [ -S "$work/$name.sock" ] && break; sleep 0.1; done
+	mkdir -m 700 "$work/guest-$name"
+	XDG_RUNTIME_DIR="$work/guest-$name" WAYLAND_DISPLAY= "$build/guest-agent/tessera-agent" -q \
+		--transport "vhost-user:$work/$name.sock" --socket wayland-guest -s "$cmd" \
+		> "$work/agent-$name.out" 2> "$work/agent-$name.log" &
+}
+guest work "foot --window-size-chars=48x6 --title mail sh -c 'echo \"Inside VM work: foot through tessera-agent.\"; exec sleep 1000000'"
+guest personal "$build/clients/tessera-simple-shm --animate --color 2e7d32 --size 320x200 --title '[host] not really the host'"
+
 weston-simple-shm >/dev/null 2>&1 &
 foot --window-size-chars=52x8 --title "host terminal" sh -c 'echo "A host terminal (grey: host windows are neutral)."; echo "VM windows are framed and titled by tessera,"; echo "in the colour of their VM; the title prefix"; echo "is the VM name, whatever the client says."; exec sleep 1000000' >/dev/null 2>&1 &
-sleep 3
+sleep 4
 
 shot="$out/demo.png"
 grim "$shot"
