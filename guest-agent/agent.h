@@ -139,6 +139,7 @@ struct agent_surface {
 	int32_t sub_x, sub_y;
 	bool sub_sent;
 	bool grab_sent; /* POPUP_GRAB */
+	uint64_t order_sent; /* hash of the subsurface stacking sent */
 	bool mapped_on_host; /* a buffer commit was sent */
 	bool commit_held; /* a buffer commit waits for the first configure */
 

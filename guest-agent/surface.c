@@ -37,6 +37,7 @@
 #include "agent.h"
 
 static void forward_commit(struct agent_surface *as);
+static void subsurface_attach(struct agent_surface *child, struct wlr_subsurface *sub);
 
 static bool serial_after(uint32_t a, uint32_t b) {
 	return (int32_t)(a - b) > 0;
@@ -218,6 +219,7 @@ static void surface_drop_host(struct agent_surface *as) {
 	as->mapped_on_host = false;
 	as->sub_sent = false;
 	as->grab_sent = false;
+	as->order_sent = 0;
 	as->geometry_sent = (struct wlr_box){0};
 	as->min_w = as->min_h = as->max_w = as->max_h = -1;
 }
@@ -299,6 +301,52 @@ static void send_xdg_state(struct agent_surface *as) {
 			as->min_h = min_h;
 			as->max_w = max_w;
 			as->max_h = max_h;
+		}
+	}
+}
+
+static void send_place(struct agent_surface *as, struct agent_surface *child,
+		uint32_t sibling, bool above) {
+	struct tessera_wire_msg msg = {
+		.type = TESSERA_WIRE_SUBSURFACE_PLACE,
+		.subsurface_place = { .surface = child->id, .sibling = sibling, .above = above },
+	};
+	agent_host_send(&as->server->host, &msg);
+}
+
+/* Subsurface stacking (bottom to top in both wlroots lists), sent again
+ * whenever it changed: each child above the previous one, the lower ones
+ * below the next. */
+static void send_child_order(struct agent_surface *as) {
+	uint64_t hash = 1469598103934665603ull;
+	struct wlr_subsurface *sub;
+	struct wl_list *below = &as->surface->current.subsurfaces_below;
+	struct wl_list *above = &as->surface->current.subsurfaces_above;
+	wl_list_for_each(sub, below, current.link) {
+		hash = (hash ^ (uintptr_t)sub) * 1099511628211ull;
+	}
+	hash = (hash ^ 0xff) * 1099511628211ull;
+	wl_list_for_each(sub, above, current.link) {
+		hash = (hash ^ (uintptr_t)sub) * 1099511628211ull;
+	}
+	if (hash == as->order_sent) {
+		return;
+	}
+	as->order_sent = hash;
+	uint32_t prev = as->id;
+	wl_list_for_each(sub, above, current.link) {
+		struct agent_surface *child = agent_surface_from_wlr(sub->surface);
+		if (child != NULL && child->id != 0 && child->role_sent) {
+			send_place(as, child, prev, true);
+			prev = child->id;
+		}
+	}
+	uint32_t next = as->id;
+	wl_list_for_each_reverse(sub, below, current.link) {
+		struct agent_surface *child = agent_surface_from_wlr(sub->surface);
+		if (child != NULL && child->id != 0 && child->role_sent) {
+			send_place(as, child, next, false);
+			next = child->id;
 		}
 	}
 }
@@ -397,6 +445,7 @@ static void forward_commit(struct agent_surface *as) {
 		send_region(as, TESSERA_WIRE_SET_OPAQUE_REGION, &s->current.opaque);
 	}
 	send_child_positions(as);
+	send_child_order(as);
 
 	struct tessera_wire_msg *msg = calloc(1, sizeof(*msg));
 	if (msg == NULL) {
@@ -494,6 +543,12 @@ static void handle_commit(struct wl_listener *listener, void *data) {
 		}
 	}
 	as->sample_pending = true;
+	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_subsurface(s)) {
+		struct wlr_subsurface *sub = wlr_subsurface_from_wlr_surface(s);
+		if (sub != NULL) {
+			subsurface_attach(as, sub);
+		}
+	}
 	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_xdg_surface(s)) {
 		/* the xdg role, if new_surface came before the role existed */
 		struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(s);
@@ -821,17 +876,29 @@ static void handle_subsurface_destroy(struct wl_listener *listener, void *data) 
 	role_ended(as);
 }
 
-static void handle_new_subsurface(struct wl_listener *listener, void *data) {
-	struct wlr_subsurface *sub = data;
-	struct agent_surface *child = agent_surface_from_wlr(sub->surface);
-	if (child == NULL || child->role != AGENT_ROLE_NONE) {
+static void subsurface_attach(struct agent_surface *child, struct wlr_subsurface *sub) {
+	if (child->role != AGENT_ROLE_NONE) {
 		return;
 	}
 	child->role = AGENT_ROLE_SUBSURFACE;
 	child->subsurface = sub;
 	child->subsurface_destroy.notify = handle_subsurface_destroy;
 	wl_signal_add(&sub->events.destroy, &child->subsurface_destroy);
-	agent_surface_ensure_host(child);
+}
+
+/* wlroots 0.15 announces a subsurface at its parent's next commit, when
+ * the child may have committed a buffer already: show it now. */
+static void handle_new_subsurface(struct wl_listener *listener, void *data) {
+	struct wlr_subsurface *sub = data;
+	struct agent_surface *child = agent_surface_from_wlr(sub->surface);
+	if (child == NULL) {
+		return;
+	}
+	subsurface_attach(child, sub);
+	if (child->role == AGENT_ROLE_SUBSURFACE && agent_surface_ensure_host(child) &&
+			child->surface->buffer != NULL && !child->mapped_on_host) {
+		forward_commit(child);
+	}
 }
 
 void agent_surface_handle_new_xdg(struct agent_server *server, struct wlr_xdg_surface *xdg) {
@@ -1007,6 +1074,7 @@ void agent_surfaces_session_lost(struct agent_server *server) {
 		as->mapped_on_host = false;
 		as->sub_sent = false;
 		as->grab_sent = false;
+		as->order_sent = 0;
 		as->geometry_sent = (struct wlr_box){0};
 		as->min_w = as->min_h = as->max_w = as->max_h = -1;
 		as->shown = NULL;

@@ -46,14 +46,14 @@ def test():
             k.wait()
             loop.wait_title("[guest] simple-shm", present=False)
             # a client destroying each buffer right after committing it
-            churn = loop.guest_client([t.program("AGENT_BUFFER_CHURN"), "--frames", "40",
+            churn = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--frames", "40",
                                        "--color", "3355ee", "--title", f"churn {cycle}"],
                                       stdout=subprocess.PIPE, text=True)
-            t.check(churn.stdout.readline().strip() == "mapped", "buffer-churn not mapped")
+            t.check(churn.stdout.readline().strip() == "mapped", "guest-client not mapped")
             t.check(churn.stdout.readline().strip() == "done 40",
-                    "buffer-churn did not get its 40 frames")
-            png = a.screenshot_with(loop, ["3355ee"], what="buffer-churn's last frame")
-            t.frame_check(png, "3355ee", a.VM_COLOR, "buffer-churn window")
+                    "guest-client did not get its 40 frames")
+            png = a.screenshot_with(loop, ["3355ee"], what="guest-client's last frame")
+            t.frame_check(png, "3355ee", a.VM_COLOR, "guest-client window")
             churn.terminate()
             churn.wait()
             churn.stdout.close()

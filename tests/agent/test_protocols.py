@@ -4,7 +4,8 @@ expects are there; wl_output matches the host's output (size, scale,
 refresh), as weston-info sees it on both sides; presentation feedback
 flows from the host's frames (weston-presentation-shm gets presented
 events); wp_viewporter works (weston-scaler's window has the viewport's
-destination size on the host)."""
+destination size on the host); a subsurface appears at its position
+above its parent."""
 
 import os
 import re
@@ -73,6 +74,22 @@ def test():
             proc.terminate()
             proc.wait()
             loop.wait_title("[guest] Scaler Test Box", present=False)
+        # subsurfaces: a solid child at (30, 20) above a 160x100 window
+        client = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--frames", "3",
+                                    "--color", "102030", "--title", "with child",
+                                    "--subsurface", "30,20,50,40,20c040"],
+                                   stdout=subprocess.PIPE, text=True)
+        t.check(client.stdout.readline().strip() == "mapped", "guest-client not mapped")
+        loop.wait_title("[guest] with child", timeout=20)
+        png = a.screenshot_with(loop, ["20c040", "102030"], what="window and subsurface")
+        sx, sy, sw, sh, _ = png.bbox("20c040")
+        cx, cy, cw, ch, _ = png.bbox("102030")
+        t.check((cw, ch) == (160, 100) and (sw, sh) == (50, 40) and
+                (sx - cx, sy - cy) == (30, 20),
+                f"subsurface {(sx, sy, sw, sh)} not at (30, 20) of the window {(cx, cy, cw, ch)}")
+        client.terminate()
+        client.wait()
+        client.stdout.close()
         print(f"presented events: {presented}; outputs: {g}")
         loop.stop()
     finally:

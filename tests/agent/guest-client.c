@@ -1,11 +1,16 @@
 /*
- * buffer-churn: a guest client that destroys every wl_buffer right after
- * committing it (while the compositor still uses it), then exits after
- * --frames frames. The agent must keep the picture (its copy) until the
- * next frame, release nothing early and leak nothing.
+ * guest-client: a test client for the agent's loopback tests.
  *
- * Usage: buffer-churn [--frames N] [--color RRGGBB] [--title T]
- * Prints "mapped" after the first frame callback and "done N" at the end.
+ * It destroys every wl_buffer right after committing it (while the
+ * compositor still uses it), for --frames frames: the agent must keep the
+ * picture (its copy) until the next frame, release nothing early and leak
+ * nothing. With --subsurface X,Y,W,H,RRGGBB it also shows a solid
+ * subsurface at (X, Y) above its window (desynchronized, committed once).
+ *
+ * Usage: guest-client [--frames N] [--color RRGGBB] [--title T]
+ *                     [--subsurface X,Y,W,H,RRGGBB]
+ * Prints "mapped" after the first frame callback and "done N" at the end,
+ * then stays until it is terminated.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +26,8 @@
 
 #include "xdg-shell-client-protocol.h"
 
+#define MAX_SUB 4096
+
 #define WIDTH 160
 #define HEIGHT 100
 
@@ -28,6 +35,7 @@ struct churn {
 	struct wl_display *display;
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
+	struct wl_subcompositor *subcompositor;
 	struct xdg_wm_base *wm_base;
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
@@ -45,6 +53,8 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		c->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
 	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
 		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
+		c->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
 	}
@@ -102,10 +112,10 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time) 
 
 static const struct wl_callback_listener frame_listener = { .done = frame_done };
 
-/* A fresh buffer every frame, destroyed right after the commit. */
-static void draw_frame(struct churn *c) {
-	int stride = WIDTH * 4, size = stride * HEIGHT;
-	int fd = memfd_create("buffer-churn", MFD_CLOEXEC);
+static struct wl_buffer *solid_buffer(struct churn *c, int width, int height,
+		uint32_t color) {
+	int stride = width * 4, size = stride * height;
+	int fd = memfd_create("guest-client", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, size) != 0) {
 		perror("memfd");
 		exit(1);
@@ -115,17 +125,23 @@ static void draw_frame(struct churn *c) {
 		perror("mmap");
 		exit(1);
 	}
-	/* the last frame has the requested colour, the others a darker one */
-	uint32_t color = c->done + 1 == c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
-	for (int i = 0; i < WIDTH * HEIGHT; i++) {
+	for (int i = 0; i < width * height; i++) {
 		pixels[i] = 0xff000000u | color;
 	}
 	munmap(pixels, size);
 	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, WIDTH, HEIGHT, stride,
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width, height, stride,
 		WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
 	close(fd);
+	return buffer;
+}
+
+/* A fresh buffer every frame, destroyed right after the commit. */
+static void draw_frame(struct churn *c) {
+	/* the last frame has the requested colour, the others a darker one */
+	uint32_t color = c->done + 1 == c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
+	struct wl_buffer *buffer = solid_buffer(c, WIDTH, HEIGHT, color);
 	wl_surface_attach(c->surface, buffer, 0, 0);
 	wl_surface_damage(c->surface, 0, 0, WIDTH, HEIGHT);
 	struct wl_callback *cb = wl_surface_frame(c->surface);
@@ -138,11 +154,14 @@ static void draw_frame(struct churn *c) {
 
 int main(int argc, char *argv[]) {
 	struct churn c = { .frames = 60, .color = 0x33cc33 };
-	const char *title = "buffer-churn";
+	const char *title = "guest-client";
+	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0;
+	unsigned sub_color = 0;
 	static const struct option opts[] = {
 		{ "frames", required_argument, NULL, 'f' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "title", required_argument, NULL, 't' },
+		{ "subsurface", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	int opt;
@@ -157,26 +176,34 @@ int main(int argc, char *argv[]) {
 		case 't':
 			title = optarg;
 			break;
+		case 's':
+			if (sscanf(optarg, "%d,%d,%d,%d,%x", &sub_x, &sub_y, &sub_w, &sub_h,
+					&sub_color) != 5 || sub_w < 1 || sub_h < 1 || sub_w > MAX_SUB ||
+					sub_h > MAX_SUB || abs(sub_x) > MAX_SUB || abs(sub_y) > MAX_SUB) {
+				fprintf(stderr, "guest-client: --subsurface X,Y,W,H,RRGGBB\n");
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: buffer-churn [--frames N] [--color RRGGBB] "
-				"[--title T]\n");
+			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
+				"[--title T] [--subsurface X,Y,W,H,RRGGBB]\n");
 			return 2;
 		}
 	}
 	if (c.frames < 1 || c.frames > 100000) {
-		fprintf(stderr, "buffer-churn: --frames out of range\n");
+		fprintf(stderr, "guest-client: --frames out of range\n");
 		return 2;
 	}
 	c.display = wl_display_connect(NULL);
 	if (c.display == NULL) {
-		fprintf(stderr, "buffer-churn: cannot connect\n");
+		fprintf(stderr, "guest-client: cannot connect\n");
 		return 1;
 	}
 	struct wl_registry *registry = wl_display_get_registry(c.display);
 	wl_registry_add_listener(registry, &registry_listener, &c);
 	wl_display_roundtrip(c.display);
 	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL) {
-		fprintf(stderr, "buffer-churn: missing globals\n");
+		fprintf(stderr, "guest-client: missing globals\n");
 		return 1;
 	}
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
@@ -189,12 +216,28 @@ int main(int argc, char *argv[]) {
 	wl_surface_commit(c.surface);
 	while (!c.configured && wl_display_dispatch(c.display) != -1) {
 	}
+	if (sub_w > 0) {
+		if (c.subcompositor == NULL) {
+			fprintf(stderr, "guest-client: no wl_subcompositor\n");
+			return 1;
+		}
+		struct wl_surface *child = wl_compositor_create_surface(c.compositor);
+		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c.subcompositor,
+			child, c.surface);
+		wl_subsurface_set_position(sub, sub_x, sub_y);
+		wl_subsurface_set_desync(sub);
+		struct wl_buffer *buffer = solid_buffer(&c, sub_w, sub_h, sub_color & 0xffffff);
+		wl_surface_attach(child, buffer, 0, 0);
+		wl_surface_damage(child, 0, 0, sub_w, sub_h);
+		wl_surface_commit(child);
+		/* position and stacking apply with the parent's commit (below) */
+	}
 	while (c.done < c.frames) {
 		draw_frame(&c);
 		while (c.waiting && wl_display_dispatch(c.display) != -1) {
 		}
 		if (c.waiting) {
-			fprintf(stderr, "buffer-churn: lost the connection\n");
+			fprintf(stderr, "guest-client: lost the connection\n");
 			return 1;
 		}
 	}
