@@ -179,6 +179,23 @@ vhost-user = {config_sock}
         shutil.rmtree(self._cfgdir, ignore_errors=True)
 
 
+def read_until(proc, want, timeout=30.0):
+    """Lines a client printed, up to the one equal to want."""
+    import select
+    import time
+    lines = []
+    deadline = time.monotonic() + timeout
+    while want not in lines:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+            t.fail(f"no '{want}' from the client within {timeout:.0f} s: {lines[-5:]}")
+        line = proc.stdout.readline()
+        if line == "":
+            t.fail(f"the client exited before '{want}': {lines[-5:]}")
+        lines.append(line.strip())
+    return lines
+
+
 def screenshot_with(loop, colors, timeout=15, what="windows"):
     """A screenshot holding pixels of every colour."""
     return t.wait_for(lambda: (lambda p: p if all(p.bbox(c) for c in colors) else None)(

@@ -1,42 +1,65 @@
 /*
- * guest-client: a test client for the agent's loopback tests.
+ * guest-client: a test client for tessera-agent (loopback and real guest).
  *
- * It destroys every wl_buffer right after committing it (while the
- * compositor still uses it), for --frames frames: the agent must keep the
- * picture (its copy) until the next frame, release nothing early and leak
- * nothing. With --subsurface X,Y,W,H,RRGGBB it also shows a solid
- * subsurface at (X, Y) above its window (desynchronized, committed once).
+ * A 160x100 toplevel showing --color, for --frames frames (each waits for
+ * the previous frame callback). Buffers, chosen by --buffers:
+ *   churn   a new wl_shm buffer every frame, destroyed right after the
+ *           commit (while the compositor still uses it): the agent keeps
+ *           its copy, releases nothing early and leaks nothing (default);
+ *   dumb    two zwp_linux_dmabuf_v1 buffers made from virtio-gpu dumb
+ *           buffers of the DRM card node, exported with PRIME: the agent
+ *           forwards them with zero copies (a guest only);
+ *   memfd   two linux-dmabuf buffers whose fds are sealed memfds: a
+ *           "foreign" dmabuf that the agent copies.
+ * Double-buffered modes reuse a buffer only after wl_buffer.release.
  *
- * Usage: guest-client [--frames N] [--color RRGGBB] [--title T]
- *                     [--subsurface X,Y,W,H,RRGGBB]
- * Prints "mapped" after the first frame callback and "done N" at the end,
- * then stays until it is terminated.
+ * --subsurface X,Y,W,H,RRGGBB adds a solid desynchronized subsurface at
+ * (X, Y). --popup X,Y,W,H,RRGGBB opens a solid W x H xdg_popup anchored at
+ * the point (X, Y) of the window, gravity bottom-right, once mapped.
+ *
+ * Prints "mapped", "popup configure X Y W H", "popup mapped", "release
+ * N" lines and "done N" at the end, then stays until terminated.
  */
 #define _GNU_SOURCE
+#include <drm_fourcc.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
+#include <xf86drm.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
-
-#define MAX_SUB 4096
 
 #define WIDTH 160
 #define HEIGHT 100
+#define MAX_SIZE 4096
 
-struct churn {
+enum mode { MODE_CHURN, MODE_DUMB, MODE_MEMFD };
+
+struct buffer {
+	struct wl_buffer *wl_buffer;
+	uint32_t *pixels;
+	size_t size;
+	bool busy;
+	int index;
+};
+
+struct client {
 	struct wl_display *display;
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct wl_subcompositor *subcompositor;
 	struct xdg_wm_base *wm_base;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
@@ -44,11 +67,26 @@ struct churn {
 	int frames, done;
 	uint32_t color;
 	bool waiting;
+	enum mode mode;
+	int drm_fd;
+	struct buffer buffers[2];
+	int releases;
+	/* popup */
+	struct wl_surface *popup_surface;
+	struct xdg_surface *popup_xdg;
+	bool popup_configured;
+	int popup_w, popup_h;
+	uint32_t popup_color;
 };
+
+static void die(const char *what) {
+	fprintf(stderr, "guest-client: %s\n", what);
+	exit(1);
+}
 
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 		const char *interface, uint32_t version) {
-	struct churn *c = data;
+	struct client *c = data;
 	if (strcmp(interface, wl_compositor_interface.name) == 0) {
 		c->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
 	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
@@ -57,6 +95,8 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		c->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
+		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
 	}
 }
 
@@ -77,7 +117,7 @@ static const struct xdg_wm_base_listener wm_base_listener = { .ping = wm_base_pi
 
 static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
 		uint32_t serial) {
-	struct churn *c = data;
+	struct client *c = data;
 	xdg_surface_ack_configure(xdg_surface, serial);
 	c->configured = true;
 }
@@ -98,10 +138,8 @@ static const struct xdg_toplevel_listener toplevel_listener = {
 	.close = toplevel_close,
 };
 
-static void draw_frame(struct churn *c);
-
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time) {
-	struct churn *c = data;
+	struct client *c = data;
 	wl_callback_destroy(callback);
 	c->waiting = false;
 	if (c->done == 1) {
@@ -112,22 +150,33 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time) 
 
 static const struct wl_callback_listener frame_listener = { .done = frame_done };
 
-static struct wl_buffer *solid_buffer(struct churn *c, int width, int height,
+static void buffer_release(void *data, struct wl_buffer *wl_buffer) {
+	struct buffer *b = data;
+	b->busy = false;
+	printf("release %d\n", b->index);
+	fflush(stdout);
+}
+
+static const struct wl_buffer_listener buffer_listener = { .release = buffer_release };
+
+static void fill(uint32_t *pixels, size_t count, uint32_t color) {
+	for (size_t i = 0; i < count; i++) {
+		pixels[i] = 0xff000000u | color;
+	}
+}
+
+static struct wl_buffer *shm_buffer(struct client *c, int width, int height,
 		uint32_t color) {
 	int stride = width * 4, size = stride * height;
 	int fd = memfd_create("guest-client", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, size) != 0) {
-		perror("memfd");
-		exit(1);
+		die("memfd failed");
 	}
 	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (pixels == MAP_FAILED) {
-		perror("mmap");
-		exit(1);
+		die("mmap failed");
 	}
-	for (int i = 0; i < width * height; i++) {
-		pixels[i] = 0xff000000u | color;
-	}
+	fill(pixels, (size_t)width * height, color);
 	munmap(pixels, size);
 	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
 	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width, height, stride,
@@ -137,31 +186,169 @@ static struct wl_buffer *solid_buffer(struct churn *c, int width, int height,
 	return buffer;
 }
 
-/* A fresh buffer every frame, destroyed right after the commit. */
-static void draw_frame(struct churn *c) {
+/* The DRM card node of the virtio_gpu driver (dumb buffers live there). */
+static int open_card(void) {
+	for (int i = 0; i < 16; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			continue;
+		}
+		drmVersionPtr v = drmGetVersion(fd);
+		bool ok = v != NULL && strcmp(v->name, "virtio_gpu") == 0;
+		drmFreeVersion(v);
+		if (ok) {
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+static void dmabuf_buffer(struct client *c, struct buffer *b, int index) {
+	int fd = -1;
+	uint32_t stride = WIDTH * 4;
+	size_t size = (size_t)stride * HEIGHT;
+	if (c->mode == MODE_DUMB) {
+		struct drm_mode_create_dumb create = { .width = WIDTH, .height = HEIGHT, .bpp = 32 };
+		if (drmIoctl(c->drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
+			die("DRM_IOCTL_MODE_CREATE_DUMB failed");
+		}
+		struct drm_mode_map_dumb map = { .handle = create.handle };
+		if (drmIoctl(c->drm_fd, DRM_IOCTL_MODE_MAP_DUMB, &map) != 0) {
+			die("DRM_IOCTL_MODE_MAP_DUMB failed");
+		}
+		stride = create.pitch;
+		size = create.size;
+		b->pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c->drm_fd,
+			(off_t)map.offset);
+		if (drmPrimeHandleToFD(c->drm_fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &fd) != 0) {
+			die("PRIME export of the dumb buffer failed");
+		}
+	} else {
+		fd = memfd_create("guest-client-dmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0 || ftruncate(fd, (off_t)size) != 0 ||
+				fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+			die("sealed memfd failed");
+		}
+		b->pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	}
+	if (b->pixels == MAP_FAILED) {
+		die("mapping the buffer failed");
+	}
+	b->size = size;
+	b->index = index;
+	struct zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c->dmabuf);
+	zwp_linux_buffer_params_v1_add(params, fd, 0, 0, stride,
+		(uint32_t)(DRM_FORMAT_MOD_LINEAR >> 32), (uint32_t)DRM_FORMAT_MOD_LINEAR);
+	b->wl_buffer = zwp_linux_buffer_params_v1_create_immed(params, WIDTH, HEIGHT,
+		DRM_FORMAT_XRGB8888, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	close(fd);
+	wl_buffer_add_listener(b->wl_buffer, &buffer_listener, b);
+}
+
+static void draw_frame(struct client *c) {
 	/* the last frame has the requested colour, the others a darker one */
 	uint32_t color = c->done + 1 == c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
-	struct wl_buffer *buffer = solid_buffer(c, WIDTH, HEIGHT, color);
-	wl_surface_attach(c->surface, buffer, 0, 0);
+	struct wl_buffer *wl_buffer;
+	if (c->mode == MODE_CHURN) {
+		wl_buffer = shm_buffer(c, WIDTH, HEIGHT, color);
+	} else {
+		struct buffer *b = &c->buffers[c->done % 2];
+		while (b->busy && wl_display_dispatch(c->display) != -1) {
+		}
+		fill(b->pixels, (size_t)WIDTH * HEIGHT, color);
+		b->busy = true;
+		wl_buffer = b->wl_buffer;
+	}
+	wl_surface_attach(c->surface, wl_buffer, 0, 0);
 	wl_surface_damage(c->surface, 0, 0, WIDTH, HEIGHT);
 	struct wl_callback *cb = wl_surface_frame(c->surface);
 	wl_callback_add_listener(cb, &frame_listener, c);
 	wl_surface_commit(c->surface);
-	wl_buffer_destroy(buffer); /* while the compositor uses it */
+	if (c->mode == MODE_CHURN) {
+		wl_buffer_destroy(wl_buffer); /* while the compositor uses it */
+	}
 	c->waiting = true;
 	c->done++;
 }
 
+static void popup_configure(void *data, struct xdg_popup *popup, int32_t x, int32_t y,
+		int32_t width, int32_t height) {
+	printf("popup configure %d %d %d %d\n", x, y, width, height);
+	fflush(stdout);
+}
+
+static void popup_done(void *data, struct xdg_popup *popup) {
+	printf("popup done\n");
+	fflush(stdout);
+}
+
+static const struct xdg_popup_listener popup_listener = {
+	.configure = popup_configure,
+	.popup_done = popup_done,
+};
+
+static void popup_xdg_configure(void *data, struct xdg_surface *xdg_surface,
+		uint32_t serial) {
+	struct client *c = data;
+	xdg_surface_ack_configure(xdg_surface, serial);
+	if (!c->popup_configured) {
+		c->popup_configured = true;
+		struct wl_buffer *buffer = shm_buffer(c, c->popup_w, c->popup_h, c->popup_color);
+		wl_surface_attach(c->popup_surface, buffer, 0, 0);
+		wl_surface_damage(c->popup_surface, 0, 0, c->popup_w, c->popup_h);
+		wl_surface_commit(c->popup_surface);
+		wl_buffer_destroy(buffer);
+		printf("popup mapped\n");
+		fflush(stdout);
+	}
+}
+
+static const struct xdg_surface_listener popup_xdg_listener = {
+	.configure = popup_xdg_configure,
+};
+
+static void open_popup(struct client *c, int x, int y) {
+	struct xdg_positioner *positioner = xdg_wm_base_create_positioner(c->wm_base);
+	xdg_positioner_set_size(positioner, c->popup_w, c->popup_h);
+	xdg_positioner_set_anchor_rect(positioner, x, y, 1, 1);
+	xdg_positioner_set_anchor(positioner, XDG_POSITIONER_ANCHOR_TOP_LEFT);
+	xdg_positioner_set_gravity(positioner, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	c->popup_surface = wl_compositor_create_surface(c->compositor);
+	c->popup_xdg = xdg_wm_base_get_xdg_surface(c->wm_base, c->popup_surface);
+	xdg_surface_add_listener(c->popup_xdg, &popup_xdg_listener, c);
+	struct xdg_popup *popup = xdg_surface_get_popup(c->popup_xdg, c->xdg_surface, positioner);
+	xdg_popup_add_listener(popup, &popup_listener, c);
+	xdg_positioner_destroy(positioner);
+	wl_surface_commit(c->popup_surface);
+}
+
+static bool parse_box(const char *arg, int *x, int *y, int *w, int *h, uint32_t *color) {
+	unsigned rgb;
+	if (sscanf(arg, "%d,%d,%d,%d,%x", x, y, w, h, &rgb) != 5) {
+		return false;
+	}
+	*color = rgb & 0xffffff;
+	return *w >= 1 && *h >= 1 && *w <= MAX_SIZE && *h <= MAX_SIZE &&
+		abs(*x) <= MAX_SIZE && abs(*y) <= MAX_SIZE;
+}
+
 int main(int argc, char *argv[]) {
-	struct churn c = { .frames = 60, .color = 0x33cc33 };
+	struct client c = { .frames = 60, .color = 0x33cc33, .drm_fd = -1 };
 	const char *title = "guest-client";
-	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0;
-	unsigned sub_color = 0;
+	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0, pop_x = 0, pop_y = 0;
+	uint32_t sub_color = 0;
+	bool popup = false;
 	static const struct option opts[] = {
 		{ "frames", required_argument, NULL, 'f' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "title", required_argument, NULL, 't' },
+		{ "buffers", required_argument, NULL, 'b' },
 		{ "subsurface", required_argument, NULL, 's' },
+		{ "popup", required_argument, NULL, 'p' },
 		{ 0 },
 	};
 	int opt;
@@ -176,35 +363,52 @@ int main(int argc, char *argv[]) {
 		case 't':
 			title = optarg;
 			break;
-		case 's':
-			if (sscanf(optarg, "%d,%d,%d,%d,%x", &sub_x, &sub_y, &sub_w, &sub_h,
-					&sub_color) != 5 || sub_w < 1 || sub_h < 1 || sub_w > MAX_SUB ||
-					sub_h > MAX_SUB || abs(sub_x) > MAX_SUB || abs(sub_y) > MAX_SUB) {
-				fprintf(stderr, "guest-client: --subsurface X,Y,W,H,RRGGBB\n");
-				return 2;
+		case 'b':
+			if (strcmp(optarg, "churn") == 0) {
+				c.mode = MODE_CHURN;
+			} else if (strcmp(optarg, "dumb") == 0) {
+				c.mode = MODE_DUMB;
+			} else if (strcmp(optarg, "memfd") == 0) {
+				c.mode = MODE_MEMFD;
+			} else {
+				die("--buffers churn|dumb|memfd");
 			}
+			break;
+		case 's':
+			if (!parse_box(optarg, &sub_x, &sub_y, &sub_w, &sub_h, &sub_color)) {
+				die("--subsurface X,Y,W,H,RRGGBB");
+			}
+			break;
+		case 'p':
+			if (!parse_box(optarg, &pop_x, &pop_y, &c.popup_w, &c.popup_h,
+					&c.popup_color)) {
+				die("--popup X,Y,W,H,RRGGBB");
+			}
+			popup = true;
 			break;
 		default:
 			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
-				"[--title T] [--subsurface X,Y,W,H,RRGGBB]\n");
+				"[--title T] [--buffers churn|dumb|memfd] "
+				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB]\n");
 			return 2;
 		}
 	}
 	if (c.frames < 1 || c.frames > 100000) {
-		fprintf(stderr, "guest-client: --frames out of range\n");
-		return 2;
+		die("--frames out of range");
+	}
+	if (c.mode == MODE_DUMB && (c.drm_fd = open_card()) < 0) {
+		die("no DRM card node of the virtio_gpu driver");
 	}
 	c.display = wl_display_connect(NULL);
 	if (c.display == NULL) {
-		fprintf(stderr, "guest-client: cannot connect\n");
-		return 1;
+		die("cannot connect to the compositor");
 	}
 	struct wl_registry *registry = wl_display_get_registry(c.display);
 	wl_registry_add_listener(registry, &registry_listener, &c);
 	wl_display_roundtrip(c.display);
-	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL) {
-		fprintf(stderr, "guest-client: missing globals\n");
-		return 1;
+	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL ||
+			(c.mode != MODE_CHURN && c.dmabuf == NULL)) {
+		die("missing globals");
 	}
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
 	c.surface = wl_compositor_create_surface(c.compositor);
@@ -216,20 +420,24 @@ int main(int argc, char *argv[]) {
 	wl_surface_commit(c.surface);
 	while (!c.configured && wl_display_dispatch(c.display) != -1) {
 	}
+	if (c.mode != MODE_CHURN) {
+		dmabuf_buffer(&c, &c.buffers[0], 0);
+		dmabuf_buffer(&c, &c.buffers[1], 1);
+	}
 	if (sub_w > 0) {
 		if (c.subcompositor == NULL) {
-			fprintf(stderr, "guest-client: no wl_subcompositor\n");
-			return 1;
+			die("no wl_subcompositor");
 		}
 		struct wl_surface *child = wl_compositor_create_surface(c.compositor);
 		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c.subcompositor,
 			child, c.surface);
 		wl_subsurface_set_position(sub, sub_x, sub_y);
 		wl_subsurface_set_desync(sub);
-		struct wl_buffer *buffer = solid_buffer(&c, sub_w, sub_h, sub_color & 0xffffff);
+		struct wl_buffer *buffer = shm_buffer(&c, sub_w, sub_h, sub_color);
 		wl_surface_attach(child, buffer, 0, 0);
 		wl_surface_damage(child, 0, 0, sub_w, sub_h);
 		wl_surface_commit(child);
+		wl_buffer_destroy(buffer);
 		/* position and stacking apply with the parent's commit (below) */
 	}
 	while (c.done < c.frames) {
@@ -237,8 +445,10 @@ int main(int argc, char *argv[]) {
 		while (c.waiting && wl_display_dispatch(c.display) != -1) {
 		}
 		if (c.waiting) {
-			fprintf(stderr, "guest-client: lost the connection\n");
-			return 1;
+			die("lost the connection");
+		}
+		if (c.done == 1 && popup) {
+			open_popup(&c, pop_x, pop_y);
 		}
 	}
 	printf("done %d\n", c.done);

@@ -7,6 +7,7 @@ releases flow back; the copy path copies only damage."""
 
 import os
 import re
+import subprocess
 
 import agent_test as a
 import tessera_test as t
@@ -40,7 +41,6 @@ def test():
         env = dict(loop.guest_env)
         env["WAYLAND_DEBUG"] = "client"
         with open(wlog, "w") as f:
-            import subprocess
             proc = subprocess.Popen([weston_shm], env=env, stdout=f, stderr=f)
             loop.tessera.clients.append(proc)
         loop.wait_title("[guest] simple-shm", timeout=20)
@@ -77,6 +77,27 @@ def test():
         titles = loop.titles()
         t.check("[guest] simple-shm" in titles and "[guest] solid" in titles,
                 f"titles on the host: {titles}")
+
+        # a "foreign" dmabuf (a sealed memfd, not from a virtio-gpu device):
+        # copied by the agent, double-buffered, releases flowing
+        before = loop.agent_counters()
+        dm = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--buffers", "memfd",
+                                "--frames", "30", "--color", "3355ee", "--title", "dmabuf"],
+                               stdout=subprocess.PIPE, text=True)
+        out = a.read_until(dm, "done 30")
+        t.check(sum(1 for line in out if line.startswith("release")) >= 28,
+                "the memfd dmabuf client got too few releases")
+        png = a.screenshot_with(loop, ["3355ee"], what="the dmabuf client's last frame")
+        dx, dy, dw, dh, _ = png.bbox("3355ee")
+        t.check((dw, dh) == (160, 100), f"dmabuf window content {dw}x{dh}")
+        after = loop.agent_counters()
+        t.check(after["bytes copied"] - before["bytes copied"] >= 30 * 160 * 100 * 4,
+                f"foreign dmabufs were not copied: {before} -> {after}")
+        t.check(after["zero-copy commits"] == before["zero-copy commits"],
+                "a memfd was forwarded as a virtio-gpu resource")
+        dm.terminate()
+        dm.wait()
+        dm.stdout.close()
 
         counters = loop.agent_counters()
         t.check(counters.get("bytes copied", 0) > 0, f"agent counters: {counters}")

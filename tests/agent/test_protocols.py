@@ -79,7 +79,7 @@ def test():
                                     "--color", "102030", "--title", "with child",
                                     "--subsurface", "30,20,50,40,20c040"],
                                    stdout=subprocess.PIPE, text=True)
-        t.check(client.stdout.readline().strip() == "mapped", "guest-client not mapped")
+        a.read_until(client, "mapped")
         loop.wait_title("[guest] with child", timeout=20)
         png = a.screenshot_with(loop, ["20c040", "102030"], what="window and subsurface")
         sx, sy, sw, sh, _ = png.bbox("20c040")
