@@ -98,11 +98,12 @@ static void wire_destroy(struct agent_server *server, struct agent_wire_buffer *
 
 static void direct_destroy(struct agent_direct_buffer *direct) {
 	struct agent_server *server = direct->server;
+	/* first: unlocking the source below may destroy it */
+	wl_list_remove(&direct->source_destroy.link);
+	wl_list_remove(&direct->link);
 	wire_destroy(server, &direct->wire);
 	agent_host_flush(&server->host);
 	tessera_agent_transport_resource_destroy(server->host.transport, &direct->wire.res);
-	wl_list_remove(&direct->source_destroy.link);
-	wl_list_remove(&direct->link);
 	free(direct);
 }
 
@@ -409,20 +410,14 @@ void agent_buffers_session_lost(struct agent_server *server) {
 		}
 		as->shown = NULL;
 	}
-	struct agent_direct_buffer *direct;
-	wl_list_for_each(direct, &server->direct_buffers, link) {
-		wire_unlock(&direct->wire);
-		direct->wire.id = 0;
-		direct->wire.busy = false;
-		/* imported again at the next commit (the GEM handle died with
-		 * the device file) */
-		memset(&direct->wire.res, 0, sizeof(direct->wire.res));
-	}
-	/* drop the records so that the next commit re-imports */
-	struct agent_direct_buffer *tmp;
+	/* forget the records (the GEM handles died with the device file):
+	 * the next commit imports again. Unlocking may destroy a source,
+	 * so the listeners go first. */
+	struct agent_direct_buffer *direct, *tmp;
 	wl_list_for_each_safe(direct, tmp, &server->direct_buffers, link) {
 		wl_list_remove(&direct->source_destroy.link);
 		wl_list_remove(&direct->link);
+		wire_unlock(&direct->wire);
 		free(direct);
 	}
 }

@@ -1,0 +1,174 @@
+"""vm-agent: tessera-agent in a real guest.
+
+tessera (headless) starts tessera-vmd for `[vm guest]`; QEMU (>= 8, TCG)
+boots the Debian 6.1 guest with `vhost-user-gpu-pci` on vmd's socket. In
+the guest, from the 9p-shared host root: tessera-agent with the virtgpu
+transport (the render node of the virtio_gpu driver, EXECBUFFER, fenced
+WAIT), Debian's weston-simple-shm (wl_shm: copied by the agent into its
+own resources), then guest-client with virtio-gpu dumb buffers exported as
+dmabufs (forwarded with zero copies: PRIME import + RESOURCE_INFO).
+Checked on the host: both windows appear with the VM's frame and
+"[guest] ..." titles and their pixels; the dumb-buffer client's frames
+were all zero-copy (the agent's counters) and vmd copied nothing. Prints
+the time from QEMU's start to the first guest window.
+"""
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "compositor"))
+import tessera_test as t  # noqa: E402
+import tessera_vm  # noqa: E402
+
+VM = "guest"
+FRAME = "2e7d32"
+DUMB = "e07010"
+FRAMES = 60
+
+GUEST = r"""
+export XDG_RUNTIME_DIR=/run/user/0
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fail() { echo "GUEST-FAIL: $*"; exit 1; }
+ls -l /dev/dri > dri.txt 2>&1
+"$AGENT" -v --transport virtgpu --socket wayland-1 -s weston-simple-shm \
+	> agent.out 2> agent.log &
+agent=$!
+n=0
+while [ ! -e step2 ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
+WAYLAND_DISPLAY=wayland-1 "$CLIENT" --buffers dumb --frames @FRAMES@ --color @DUMB@ \
+	--title dumb > client.out 2> client.log &
+n=0
+while [ ! -e done ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
+kill $agent
+wait $agent
+echo "agent exit $?" > agent.status
+"""
+
+
+def test(args):
+    agent = t.program("TESSERA_AGENT")
+    client = t.program("AGENT_GUEST_CLIENT")
+    toplevels = t.program("TESSERA_TEST_TOPLEVELS")
+    t.program("TESSERA_VMD")
+    try:
+        tessera_vm.qemu_binary()
+        tessera_vm.kernel_paths(args.kernel)
+    except tessera_vm.VmSkip as e:
+        t.skip(str(e))
+    t.host_program("grim")
+    if not os.path.exists("/usr/bin/weston-simple-shm"):
+        t.skip("weston-simple-shm is not installed (scripts/install-deps.sh --tests)")
+
+    sock_dir = tempfile.mkdtemp(prefix="tessera-vm-agent-")
+    sock = os.path.join(sock_dir, "gpu.sock")
+    config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
+    tessera = None
+    guest = None
+    try:
+        tessera = t.Tessera(size=(1024, 768), config=config,
+                            env={"TESSERA_VMD": os.environ["TESSERA_VMD"]})
+        t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
+        script = (f"AGENT={agent}\nCLIENT={client}\n" +
+                  GUEST.replace("@FRAMES@", str(FRAMES)).replace("@DUMB@", DUMB))
+        guest = tessera_vm.Guest(script, kernel=args.kernel, build_dir=args.build_dir,
+                                 qemu_args=["-chardev", f"socket,id=gpu,path={sock}",
+                                            "-device", "vhost-user-gpu-pci,chardev=gpu"],
+                                 # no console on the virtio-gpu output: only
+                                 # the agent's windows are framed in FRAME
+                                 append="video=Virtual-1:d",
+                                 timeout=args.timeout)
+        try:
+            t0 = time.monotonic()
+            guest.start()
+        except tessera_vm.VmSkip as e:
+            t.skip(str(e))
+        results = guest.results_dir
+
+        def titles():
+            if guest.proc.poll() is not None:
+                t.fail("the guest stopped early")
+            return [line.split("\t")[0] for line in
+                    tessera.run([toplevels]).stdout.splitlines()]
+
+        t.wait_for(lambda: f"[{VM}] simple-shm" in titles(), args.timeout,
+                   "weston-simple-shm's window from the guest")
+        first_window = time.monotonic() - t0
+        print(f"QEMU start to the guest's first window on tessera: {first_window:.2f} s")
+
+        def shm_window():
+            png = tessera.screenshot()
+            frame = png.bbox(FRAME)
+            if frame is None:
+                return None
+            fx, fy, fw, fh, _ = frame
+            box = (fx + t.BORDER, fy + t.TITLE, fw - 2 * t.BORDER, fh - t.TITLE - t.BORDER)
+            distinct, _ = png.region(*box)
+            return (png, box) if distinct >= 16 else None
+
+        png, box = t.wait_for(shm_window, 30, "weston-simple-shm's pattern in its frame")
+        print(f"weston-simple-shm window: content {box[2]}x{box[3]} at {box[0]},{box[1]}")
+        t.check((box[2], box[3]) == (250, 250),
+                f"weston-simple-shm content is {box[2]}x{box[3]}, not 250x250")
+
+        open(os.path.join(results, "step2"), "w").close()
+        t.wait_for(lambda: f"[{VM}] dumb" in titles(), 60, "the dumb-buffer client's window")
+
+        def dumb_done():
+            try:
+                with open(os.path.join(results, "client.out")) as f:
+                    return f"done {FRAMES}" in f.read()
+            except FileNotFoundError:
+                return False
+        t.wait_for(dumb_done, 90, f"{FRAMES} frames of the dumb-buffer client")
+        png = t.wait_for(lambda: (lambda p: p if p.bbox(DUMB) else None)(
+            tessera.screenshot()), 20, "the dumb-buffer client's colour")
+        dx, dy, dw, dh, _ = png.bbox(DUMB)
+        t.check((dw, dh) == (160, 100), f"dumb-buffer window content {dw}x{dh}")
+        for px, py in ((dx - 1, dy + dh // 2), (dx + dw, dy + dh // 2), (dx + dw // 2, dy + dh)):
+            t.check(png.pixel(px, py) == FRAME,
+                    f"the dumb-buffer window has no VM frame at {(px, py)}")
+
+        open(os.path.join(results, "done"), "w").close()
+        res = guest.wait()
+        log = res.files.get("agent.log", b"").decode(errors="replace")
+        t.check(res.status == 0, f"guest command failed ({res.status}):\n{res.output[-3000:]}"
+                f"\nagent log:\n{log[-3000:]}")
+        counters = re.search(r"counters \(exit\): commits (\d+), bytes copied (\d+), "
+                             r"zero-copy commits (\d+), releases (\d+)", log)
+        t.check(counters is not None, f"no counters in the agent's log:\n{log[-3000:]}")
+        commits, copied, zero_copy, releases = map(int, counters.groups())
+        print(f"agent in the guest: {commits} commits, {copied} bytes copied, "
+              f"{zero_copy} zero-copy commits, {releases} releases")
+        t.check(zero_copy >= FRAMES, f"only {zero_copy} zero-copy commits for the "
+                f"{FRAMES} dumb-buffer frames")
+        t.check(copied > 0, "weston-simple-shm's wl_shm frames were not copied")
+        t.check(b"agent exit 0" in res.files.get("agent.status", b""),
+                f"the agent did not exit cleanly: {res.files.get('agent.status')}")
+        tessera.stop()
+    finally:
+        if guest is not None:
+            guest.kill()
+        if tessera is not None:
+            tessera.cleanup()
+        import shutil
+        shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kernel", default="6.1")
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    t.main(lambda: test(args))
+
+
+if __name__ == "__main__":
+    main()
