@@ -29,7 +29,7 @@ build_pkgs=(
 # the test tools: Debian 12 ships it only inside this source package.
 build_pkgs+=(librust-wayland-protocols-dev)
 run_pkgs=(weston grim foot)
-test_pkgs=(wtype clang libclang-rt-14-dev edid-decode)
+test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then
