@@ -66,7 +66,9 @@ static const char usage[] =
 	"\n"
 	"The socket name is printed on stdout as WAYLAND_DISPLAY=NAME. The agent\n"
 	"keeps running when the host goes away and reconnects when it returns.\n"
-	"SIGUSR1 logs counters (commits, bytes copied, zero-copy commits).\n";
+	"SIGUSR1 logs counters (commits, bytes copied, zero-copy commits).\n"
+	"Exit status: 0 on SIGTERM/SIGINT, 1 when it cannot start, 2 for a bad\n"
+	"command line.\n";
 
 /* Returns -1 to go on, otherwise the exit status. */
 static int parse_options(int argc, char *argv[], struct options *opts) {
@@ -84,15 +86,21 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 	int c;
 	while ((c = getopt_long(argc, argv, "s:vqh", long_options, NULL)) != -1) {
 		switch (c) {
-		case 't':
+		case 't': {
+			char err[256];
+			if (!tessera_agent_transport_check_spec(optarg, err, sizeof(err))) {
+				fprintf(stderr, "tessera-agent: --transport: %s\n", err);
+				return 2;
+			}
 			opts->transport = optarg;
 			break;
+		}
 		case 'L':
 			if (optarg[0] == '\0' || strchr(optarg, '/') != NULL ||
 					strlen(optarg) > 100) {
 				fprintf(stderr, "tessera-agent: --socket '%s': a name in "
 					"$XDG_RUNTIME_DIR, without '/', at most 100 bytes\n", optarg);
-				return 1;
+				return 2;
 			}
 			opts->socket = optarg;
 			break;
@@ -113,13 +121,13 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			return 0;
 		default:
 			fputs(usage, stderr);
-			return 1;
+			return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tessera-agent: unexpected argument '%s'\n", argv[optind]);
 		fputs(usage, stderr);
-		return 1;
+		return 2;
 	}
 	return -1;
 }

@@ -35,27 +35,43 @@ void tessera_agent_transport_doorbell(struct tessera_agent_transport *t) {
 	t->events.doorbell(t->data);
 }
 
+/* Which implementation and device a spec names; false with err if none. */
+static bool parse_spec(const char *spec, const struct tessera_agent_transport_impl **impl,
+		const char **device, char *err, size_t err_size) {
+	*device = NULL;
+	if (strcmp(spec, "virtgpu") == 0) {
+		*impl = &tessera_agent_transport_virtgpu;
+	} else if (strncmp(spec, "virtgpu:", 8) == 0) {
+		*impl = &tessera_agent_transport_virtgpu;
+		*device = spec + 8;
+	} else if (strncmp(spec, "vhost-user:", 11) == 0) {
+		*impl = &tessera_agent_transport_vhost_user;
+		*device = spec + 11;
+	} else {
+		snprintf(err, err_size, "unknown transport '%s' (virtgpu, virtgpu:DEVICE or "
+			"vhost-user:PATH)", spec);
+		return false;
+	}
+	if (*device != NULL && ((*device)[0] == '\0' || strlen(*device) >= MAX_DEVICE_PATH)) {
+		snprintf(err, err_size, "'%s': the path is empty or too long", spec);
+		return false;
+	}
+	return true;
+}
+
+bool tessera_agent_transport_check_spec(const char *spec, char *err, size_t err_size) {
+	const struct tessera_agent_transport_impl *impl;
+	const char *device;
+	return parse_spec(spec, &impl, &device, err, err_size);
+}
+
 struct tessera_agent_transport *tessera_agent_transport_create(
 		struct wl_event_loop *loop, const char *spec,
 		const struct tessera_agent_transport_events *events, void *data,
 		char *err, size_t err_size) {
 	const struct tessera_agent_transport_impl *impl = NULL;
 	const char *device = NULL;
-	if (strcmp(spec, "virtgpu") == 0) {
-		impl = &tessera_agent_transport_virtgpu;
-	} else if (strncmp(spec, "virtgpu:", 8) == 0) {
-		impl = &tessera_agent_transport_virtgpu;
-		device = spec + 8;
-	} else if (strncmp(spec, "vhost-user:", 11) == 0) {
-		impl = &tessera_agent_transport_vhost_user;
-		device = spec + 11;
-	} else {
-		snprintf(err, err_size, "unknown transport '%s' (virtgpu, virtgpu:DEVICE or "
-			"vhost-user:PATH)", spec);
-		return NULL;
-	}
-	if (device != NULL && (device[0] == '\0' || strlen(device) >= MAX_DEVICE_PATH)) {
-		snprintf(err, err_size, "'%s': the path is empty or too long", spec);
+	if (!parse_spec(spec, &impl, &device, err, err_size)) {
 		return NULL;
 	}
 	struct tessera_agent_transport *t = calloc(1, sizeof(*t));

@@ -58,6 +58,8 @@ struct tessera_agent_transport *tessera_agent_transport_create(
 	struct wl_event_loop *loop, const char *spec,
 	const struct tessera_agent_transport_events *events, void *data,
 	char *err, size_t err_size);
+/* Whether spec is well-formed (for the command line); err says why not. */
+bool tessera_agent_transport_check_spec(const char *spec, char *err, size_t err_size);
 /* Disconnects first. Accepts NULL. */
 void tessera_agent_transport_destroy(struct tessera_agent_transport *transport);
 

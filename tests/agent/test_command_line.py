@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""tessera-agent's command line: --help and --version succeed; a bad
+transport, an unknown option, a bad socket name or a missing
+XDG_RUNTIME_DIR exit non-zero with a message naming the problem; with no
+host it still serves clients (and says it waits for the host)."""
+
+import os
+import subprocess
+import tempfile
+
+import agent_test  # noqa: F401 (puts tests/compositor on the path)
+import tessera_test as t
+
+
+def run(args, env, timeout=10):
+    return subprocess.run([t.program("TESSERA_AGENT")] + args, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test():
+    tmp = tempfile.mkdtemp(prefix="tessera-agent-cli-")
+    env = dict(os.environ)
+    env["XDG_RUNTIME_DIR"] = tmp
+    env.pop("WAYLAND_DISPLAY", None)
+    res = run(["--help"], env)
+    t.check(res.returncode == 0 and "--transport" in res.stdout, f"--help: {res}")
+    res = run(["--version"], env)
+    t.check(res.returncode == 0 and res.stdout.startswith("tessera-agent "), f"--version: {res}")
+    for args, words in ((["--transport", "serial:/dev/ttyS0"], "unknown transport"),
+                        (["--transport", "vhost-user:"], "empty"),
+                        (["--bogus"], "Usage"),
+                        (["--socket", "a/b"], "without '/'"),
+                        (["extra"], "unexpected argument")):
+        res = run(args, env)
+        t.check(res.returncode == 2, f"{args} exited {res.returncode}, not 2")
+        t.check(words in res.stderr, f"{args}: no '{words}' in: {res.stderr[-500:]}")
+    bad = dict(env)
+    bad.pop("XDG_RUNTIME_DIR")
+    res = run(["--transport", "vhost-user:/nonexistent.sock"], bad)
+    t.check(res.returncode != 0 and "XDG_RUNTIME_DIR" in res.stderr,
+            f"no XDG_RUNTIME_DIR: {res.returncode} {res.stderr[-300:]}")
+    # no host yet: the socket is up anyway, and the agent says it waits
+    proc = subprocess.Popen([t.program("TESSERA_AGENT"), "--transport",
+                             f"vhost-user:{tmp}/nobody.sock", "--socket", "w-0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t.check(proc.stdout.readline().strip() == "WAYLAND_DISPLAY=w-0",
+                "no WAYLAND_DISPLAY line without a host")
+        t.check(os.path.exists(os.path.join(tmp, "w-0")), "no socket without a host")
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    t.check(proc.returncode == 0, f"exit status {proc.returncode} on SIGTERM")
+    t.check("waiting for the host" in err, f"no 'waiting for the host' in: {err[-500:]}")
+
+
+if __name__ == "__main__":
+    t.main(test)
