@@ -180,20 +180,29 @@ vhost-user = {config_sock}
 
 
 def read_until(proc, want, timeout=30.0):
-    """Lines a client printed, up to the one equal to want."""
+    """Lines a client printed (since the last call), up to the one equal
+    to want. Reads the pipe's fd directly: lines buffered by Python's file
+    object would be invisible to select()."""
     import select
     import time
+    fd = proc.stdout.fileno()
+    pending = getattr(proc, "_pending", b"")
     lines = []
     deadline = time.monotonic() + timeout
-    while want not in lines:
+    while True:
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            lines.append(line.decode(errors="replace").strip())
+            if lines[-1] == want:
+                proc._pending = pending
+                return lines
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
             t.fail(f"no '{want}' from the client within {timeout:.0f} s: {lines[-5:]}")
-        line = proc.stdout.readline()
-        if line == "":
+        chunk = os.read(fd, 65536)
+        if not chunk:
             t.fail(f"the client exited before '{want}': {lines[-5:]}")
-        lines.append(line.strip())
-    return lines
+        pending += chunk
 
 
 def screenshot_with(loop, colors, timeout=15, what="windows"):

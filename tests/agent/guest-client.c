@@ -16,6 +16,10 @@
  * --subsurface X,Y,W,H,RRGGBB adds a solid desynchronized subsurface at
  * (X, Y). --popup X,Y,W,H,RRGGBB opens a solid W x H xdg_popup anchored at
  * the point (X, Y) of the window, gravity bottom-right, once mapped.
+ * --cursor RRGGBB sets a solid 16x16 cursor surface (hotspot 8,8) on
+ * pointer enter. --size WxH changes the window size. Pointer events are
+ * printed as "pointer enter", "pointer button CODE STATE", "pointer axis
+ * AXIS VALUE DISCRETE", "pointer leave".
  *
  * Prints "mapped", "popup configure X Y W H", "popup mapped", "release
  * N" lines and "done N" at the end, then stays until terminated.
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +65,12 @@ struct client {
 	struct wl_subcompositor *subcompositor;
 	struct xdg_wm_base *wm_base;
 	struct zwp_linux_dmabuf_v1 *dmabuf;
+	struct wl_seat *seat;
+	struct wl_pointer *pointer;
+	struct wl_surface *cursor_surface;
+	uint32_t cursor_color;
+	bool cursor;
+	int width, height;
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
@@ -95,6 +106,8 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		c->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
 		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+	} else if (strcmp(interface, wl_seat_interface.name) == 0 && c->seat == NULL) {
+		c->seat = wl_registry_bind(registry, name, &wl_seat_interface, version < 5 ? version : 5);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
 		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
 	}
@@ -208,10 +221,12 @@ static int open_card(void) {
 
 static void dmabuf_buffer(struct client *c, struct buffer *b, int index) {
 	int fd = -1;
-	uint32_t stride = WIDTH * 4;
-	size_t size = (size_t)stride * HEIGHT;
+	uint32_t stride = (uint32_t)c->width * 4;
+	size_t size = (size_t)stride * (size_t)c->height;
 	if (c->mode == MODE_DUMB) {
-		struct drm_mode_create_dumb create = { .width = WIDTH, .height = HEIGHT, .bpp = 32 };
+		struct drm_mode_create_dumb create = {
+			.width = (uint32_t)c->width, .height = (uint32_t)c->height, .bpp = 32,
+		};
 		if (drmIoctl(c->drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
 			die("DRM_IOCTL_MODE_CREATE_DUMB failed");
 		}
@@ -242,7 +257,7 @@ static void dmabuf_buffer(struct client *c, struct buffer *b, int index) {
 	struct zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c->dmabuf);
 	zwp_linux_buffer_params_v1_add(params, fd, 0, 0, stride,
 		(uint32_t)(DRM_FORMAT_MOD_LINEAR >> 32), (uint32_t)DRM_FORMAT_MOD_LINEAR);
-	b->wl_buffer = zwp_linux_buffer_params_v1_create_immed(params, WIDTH, HEIGHT,
+	b->wl_buffer = zwp_linux_buffer_params_v1_create_immed(params, c->width, c->height,
 		DRM_FORMAT_XRGB8888, 0);
 	zwp_linux_buffer_params_v1_destroy(params);
 	close(fd);
@@ -254,17 +269,18 @@ static void draw_frame(struct client *c) {
 	uint32_t color = c->done + 1 == c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
 	struct wl_buffer *wl_buffer;
 	if (c->mode == MODE_CHURN) {
-		wl_buffer = shm_buffer(c, WIDTH, HEIGHT, color);
+		wl_buffer = shm_buffer(c, c->width, c->height, color);
 	} else {
 		struct buffer *b = &c->buffers[c->done % 2];
 		while (b->busy && wl_display_dispatch(c->display) != -1) {
 		}
-		fill(b->pixels, (size_t)WIDTH * HEIGHT, color);
+		/* a dumb buffer's pitch may exceed width * 4: fill every row */
+		fill(b->pixels, b->size / 4, color);
 		b->busy = true;
 		wl_buffer = b->wl_buffer;
 	}
 	wl_surface_attach(c->surface, wl_buffer, 0, 0);
-	wl_surface_damage(c->surface, 0, 0, WIDTH, HEIGHT);
+	wl_surface_damage(c->surface, 0, 0, c->width, c->height);
 	struct wl_callback *cb = wl_surface_frame(c->surface);
 	wl_callback_add_listener(cb, &frame_listener, c);
 	wl_surface_commit(c->surface);
@@ -274,6 +290,87 @@ static void draw_frame(struct client *c) {
 	c->waiting = true;
 	c->done++;
 }
+
+static void print_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void print_line(const char *fmt, ...) {
+	va_list args;
+	va_start(args, fmt);
+	vprintf(fmt, args);
+	va_end(args);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
+		struct wl_surface *surface, wl_fixed_t x, wl_fixed_t y) {
+	struct client *c = data;
+	print_line("pointer enter %d %d", wl_fixed_to_int(x), wl_fixed_to_int(y));
+	if (c->cursor) {
+		wl_pointer_set_cursor(pointer, serial, c->cursor_surface, 8, 8);
+	}
+}
+
+static void pointer_leave(void *data, struct wl_pointer *pointer, uint32_t serial,
+		struct wl_surface *surface) {
+	print_line("pointer leave");
+}
+
+static void pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
+		wl_fixed_t x, wl_fixed_t y) {
+}
+
+static void pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
+		uint32_t time, uint32_t button, uint32_t state) {
+	print_line("pointer button %u %s", button, state ? "pressed" : "released");
+}
+
+static void pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
+		uint32_t axis, wl_fixed_t value) {
+	print_line("pointer axis %u %d", axis, wl_fixed_to_int(value));
+}
+
+static void pointer_frame(void *data, struct wl_pointer *pointer) {
+}
+
+static void pointer_axis_source(void *data, struct wl_pointer *pointer, uint32_t source) {
+}
+
+static void pointer_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time,
+		uint32_t axis) {
+}
+
+static void pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
+		int32_t discrete) {
+	print_line("pointer discrete %u %d", axis, discrete);
+}
+
+static const struct wl_pointer_listener pointer_listener = {
+	.enter = pointer_enter,
+	.leave = pointer_leave,
+	.motion = pointer_motion,
+	.button = pointer_button,
+	.axis = pointer_axis,
+	.frame = pointer_frame,
+	.axis_source = pointer_axis_source,
+	.axis_stop = pointer_axis_stop,
+	.axis_discrete = pointer_axis_discrete,
+};
+
+static void seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps) {
+	struct client *c = data;
+	if ((caps & WL_SEAT_CAPABILITY_POINTER) && c->pointer == NULL) {
+		c->pointer = wl_seat_get_pointer(seat);
+		wl_pointer_add_listener(c->pointer, &pointer_listener, c);
+	}
+}
+
+static void seat_name(void *data, struct wl_seat *seat, const char *name) {
+}
+
+static const struct wl_seat_listener seat_listener = {
+	.capabilities = seat_capabilities,
+	.name = seat_name,
+};
 
 static void popup_configure(void *data, struct xdg_popup *popup, int32_t x, int32_t y,
 		int32_t width, int32_t height) {
@@ -337,7 +434,9 @@ static bool parse_box(const char *arg, int *x, int *y, int *w, int *h, uint32_t 
 }
 
 int main(int argc, char *argv[]) {
-	struct client c = { .frames = 60, .color = 0x33cc33, .drm_fd = -1 };
+	struct client c = {
+		.frames = 60, .color = 0x33cc33, .drm_fd = -1, .width = WIDTH, .height = HEIGHT,
+	};
 	const char *title = "guest-client";
 	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0, pop_x = 0, pop_y = 0;
 	uint32_t sub_color = 0;
@@ -349,6 +448,8 @@ int main(int argc, char *argv[]) {
 		{ "buffers", required_argument, NULL, 'b' },
 		{ "subsurface", required_argument, NULL, 's' },
 		{ "popup", required_argument, NULL, 'p' },
+		{ "cursor", required_argument, NULL, 'C' },
+		{ "size", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	int opt;
@@ -386,10 +487,21 @@ int main(int argc, char *argv[]) {
 			}
 			popup = true;
 			break;
+		case 'C':
+			c.cursor = true;
+			c.cursor_color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
+			break;
+		case 'S':
+			if (sscanf(optarg, "%dx%d", &c.width, &c.height) != 2 || c.width < 1 ||
+					c.height < 1 || c.width > MAX_SIZE || c.height > MAX_SIZE) {
+				die("--size WxH, 1..4096");
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
 				"[--title T] [--buffers churn|dumb|memfd] "
-				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB]\n");
+				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
+				"[--cursor RRGGBB] [--size WxH]\n");
 			return 2;
 		}
 	}
@@ -411,6 +523,17 @@ int main(int argc, char *argv[]) {
 		die("missing globals");
 	}
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
+	if (c.seat != NULL) {
+		wl_seat_add_listener(c.seat, &seat_listener, &c);
+	}
+	if (c.cursor) {
+		c.cursor_surface = wl_compositor_create_surface(c.compositor);
+		struct wl_buffer *buffer = shm_buffer(&c, 16, 16, c.cursor_color);
+		wl_surface_attach(c.cursor_surface, buffer, 0, 0);
+		wl_surface_damage(c.cursor_surface, 0, 0, 16, 16);
+		wl_surface_commit(c.cursor_surface);
+		wl_buffer_destroy(buffer);
+	}
 	c.surface = wl_compositor_create_surface(c.compositor);
 	c.xdg_surface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
 	xdg_surface_add_listener(c.xdg_surface, &xdg_surface_listener, &c);

@@ -8,6 +8,9 @@
  *   click BTN         press and release
  *   press BTN         press
  *   release BTN       release
+ *   scroll STEPS      vertical wheel scroll by STEPS notches (1..100 down;
+ *                     a leading '-' scrolls up), 15 units and 120 (value120
+ *                     via axis_discrete 1) per notch
  *   sleep MS          wait for the compositor to process everything sent so
  *                     far, then sleep MS milliseconds
  * BTN is left, right, middle or a decimal Linux button code (272 = BTN_LEFT).
@@ -35,11 +38,12 @@ enum action_type {
 	ACTION_PRESS,
 	ACTION_RELEASE,
 	ACTION_SLEEP,
+	ACTION_SCROLL,
 };
 
 struct action {
 	enum action_type type;
-	uint32_t a, b; /* move: x, y; buttons: code; sleep: ms */
+	uint32_t a, b; /* move: x, y; buttons: code; sleep: ms; scroll: notches, up */
 };
 
 struct test_pointer {
@@ -54,7 +58,7 @@ struct test_pointer {
 static void usage(void) {
 	fprintf(stderr,
 		"usage: tessera-test-pointer ACTION...\n"
-		"  move X Y | click BTN | press BTN | release BTN | sleep MS\n"
+		"  move X Y | click BTN | press BTN | release BTN | scroll [-]STEPS | sleep MS\n"
 		"  BTN: left, right, middle or a Linux button code\n");
 }
 
@@ -115,6 +119,15 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 			if (!parse_button(arg1, &action->a)) {
 				wlr_log(WLR_ERROR, "%s: expected left, right, middle or a button code, "
 					"got '%s'", name, arg1 != NULL ? arg1 : "");
+				return -1;
+			}
+			i += 1;
+		} else if (strcmp(name, "scroll") == 0) {
+			action->type = ACTION_SCROLL;
+			action->b = arg1 != NULL && arg1[0] == '-';
+			if (!parse_uint(arg1 != NULL ? arg1 + action->b : NULL, 100, &action->a) ||
+					action->a == 0) {
+				wlr_log(WLR_ERROR, "scroll: expected 1..100 notches, '-' for up");
 				return -1;
 			}
 			i += 1;
@@ -284,6 +297,15 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 		case ACTION_RELEASE:
 			send_button(state, action->a, false);
 			break;
+		case ACTION_SCROLL: {
+			int32_t notches = action->b ? -(int32_t)action->a : (int32_t)action->a;
+			zwlr_virtual_pointer_v1_axis_source(state->pointer,
+				WL_POINTER_AXIS_SOURCE_WHEEL);
+			zwlr_virtual_pointer_v1_axis_discrete(state->pointer, now_ms(),
+				WL_POINTER_AXIS_VERTICAL_SCROLL, wl_fixed_from_int(15 * notches), notches);
+			zwlr_virtual_pointer_v1_frame(state->pointer);
+			break;
+		}
 		case ACTION_SLEEP:
 			if (!roundtrip(state)) {
 				return 1;
