@@ -9,6 +9,8 @@
  *   dumb    two zwp_linux_dmabuf_v1 buffers made from virtio-gpu dumb
  *           buffers of the DRM card node, exported with PRIME: the agent
  *           forwards them with zero copies (a guest only);
+ *   render  the same with 3D resources of the render node (virtgpu
+ *           RESOURCE_CREATE, a 2D texture in BGRX) (a guest only);
  *   memfd   two linux-dmabuf buffers whose fds are sealed memfds: a
  *           "foreign" dmabuf that the agent copies.
  * Double-buffered modes reuse a buffer only after wl_buffer.release.
@@ -39,6 +41,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
+#include <virtgpu_drm.h>
 #include <xf86drm.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
@@ -48,7 +51,7 @@
 #define HEIGHT 100
 #define MAX_SIZE 4096
 
-enum mode { MODE_CHURN, MODE_DUMB, MODE_MEMFD };
+enum mode { MODE_CHURN, MODE_DUMB, MODE_RENDER, MODE_MEMFD };
 
 struct buffer {
 	struct wl_buffer *wl_buffer;
@@ -199,11 +202,13 @@ static struct wl_buffer *shm_buffer(struct client *c, int width, int height,
 	return buffer;
 }
 
-/* The DRM card node of the virtio_gpu driver (dumb buffers live there). */
-static int open_card(void) {
+/* A DRM node of the virtio_gpu driver: the card node (dumb buffers live
+ * there) or the render node. */
+static int open_virtio_gpu(bool render) {
 	for (int i = 0; i < 16; i++) {
 		char path[64];
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		snprintf(path, sizeof(path), render ? "/dev/dri/renderD%d" : "/dev/dri/card%d",
+			render ? 128 + i : i);
 		int fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0) {
 			continue;
@@ -240,6 +245,26 @@ static void dmabuf_buffer(struct client *c, struct buffer *b, int index) {
 			(off_t)map.offset);
 		if (drmPrimeHandleToFD(c->drm_fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &fd) != 0) {
 			die("PRIME export of the dumb buffer failed");
+		}
+	} else if (c->mode == MODE_RENDER) {
+		/* gallium's PIPE_TEXTURE_2D, B8G8R8X8 (= XRGB8888 in memory) */
+		struct drm_virtgpu_resource_create create = {
+			.target = 2, .format = 2, .bind = (1u << 1) | (1u << 3),
+			.width = (uint32_t)c->width, .height = (uint32_t)c->height,
+			.depth = 1, .array_size = 1, .size = (uint32_t)size, .stride = stride,
+		};
+		if (drmIoctl(c->drm_fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &create) != 0) {
+			die("DRM_IOCTL_VIRTGPU_RESOURCE_CREATE failed");
+		}
+		struct drm_virtgpu_map map = { .handle = create.bo_handle };
+		if (drmIoctl(c->drm_fd, DRM_IOCTL_VIRTGPU_MAP, &map) != 0) {
+			die("DRM_IOCTL_VIRTGPU_MAP failed");
+		}
+		b->pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c->drm_fd,
+			(off_t)map.offset);
+		if (drmPrimeHandleToFD(c->drm_fd, create.bo_handle, DRM_CLOEXEC | DRM_RDWR,
+				&fd) != 0) {
+			die("PRIME export of the 3D resource failed");
 		}
 	} else {
 		fd = memfd_create("guest-client-dmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -469,10 +494,12 @@ int main(int argc, char *argv[]) {
 				c.mode = MODE_CHURN;
 			} else if (strcmp(optarg, "dumb") == 0) {
 				c.mode = MODE_DUMB;
+			} else if (strcmp(optarg, "render") == 0) {
+				c.mode = MODE_RENDER;
 			} else if (strcmp(optarg, "memfd") == 0) {
 				c.mode = MODE_MEMFD;
 			} else {
-				die("--buffers churn|dumb|memfd");
+				die("--buffers churn|dumb|render|memfd");
 			}
 			break;
 		case 's':
@@ -499,7 +526,7 @@ int main(int argc, char *argv[]) {
 			break;
 		default:
 			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
-				"[--title T] [--buffers churn|dumb|memfd] "
+				"[--title T] [--buffers churn|dumb|render|memfd] "
 				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
 				"[--cursor RRGGBB] [--size WxH]\n");
 			return 2;
@@ -508,8 +535,9 @@ int main(int argc, char *argv[]) {
 	if (c.frames < 1 || c.frames > 100000) {
 		die("--frames out of range");
 	}
-	if (c.mode == MODE_DUMB && (c.drm_fd = open_card()) < 0) {
-		die("no DRM card node of the virtio_gpu driver");
+	if ((c.mode == MODE_DUMB || c.mode == MODE_RENDER) &&
+			(c.drm_fd = open_virtio_gpu(c.mode == MODE_RENDER)) < 0) {
+		die("no DRM node of the virtio_gpu driver");
 	}
 	c.display = wl_display_connect(NULL);
 	if (c.display == NULL) {

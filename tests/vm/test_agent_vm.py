@@ -5,11 +5,12 @@ boots the Debian 6.1 guest with `vhost-user-gpu-pci` on vmd's socket. In
 the guest, from the 9p-shared host root: tessera-agent with the virtgpu
 transport (the render node of the virtio_gpu driver, EXECBUFFER, fenced
 WAIT), Debian's weston-simple-shm (wl_shm: copied by the agent into its
-own resources), then guest-client with virtio-gpu dumb buffers exported as
-dmabufs (forwarded with zero copies: PRIME import + RESOURCE_INFO).
+own resources), then guest-client with virtio-gpu dumb buffers of the card
+node and then with 3D resources of the render node, exported as dmabufs
+(forwarded with zero copies: PRIME import + RESOURCE_INFO).
 Checked on the host: both windows appear with the VM's frame and
-"[guest] ..." titles and their pixels; the dumb-buffer client's frames
-were all zero-copy (the agent's counters) and vmd copied nothing. Prints
+"[guest] ..." titles and their pixels; the dmabuf clients' frames were
+all zero-copy (the agent's counters). Prints
 the time from QEMU's start to the first guest window.
 """
 
@@ -30,6 +31,7 @@ import tessera_vm  # noqa: E402
 VM = "guest"
 FRAME = "2e7d32"
 DUMB = "e07010"
+RENDER = "1090e0"
 FRAMES = 60
 
 GUEST = r"""
@@ -44,6 +46,10 @@ n=0
 while [ ! -e step2 ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
 WAYLAND_DISPLAY=wayland-1 "$CLIENT" --buffers dumb --frames @FRAMES@ --color @DUMB@ \
 	--title dumb > client.out 2> client.log &
+n=0
+while [ ! -e step3 ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
+WAYLAND_DISPLAY=wayland-1 "$CLIENT" --buffers render --frames @FRAMES@ --color @RENDER@ \
+	--title render > render.out 2> render.log &
 n=0
 while [ ! -e done ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
 kill $agent
@@ -76,7 +82,8 @@ def test(args):
                             env={"TESSERA_VMD": os.environ["TESSERA_VMD"]})
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
         script = (f"AGENT={agent}\nCLIENT={client}\n" +
-                  GUEST.replace("@FRAMES@", str(FRAMES)).replace("@DUMB@", DUMB))
+                  GUEST.replace("@FRAMES@", str(FRAMES)).replace("@DUMB@", DUMB)
+                  .replace("@RENDER@", RENDER))
         guest = tessera_vm.Guest(script, kernel=args.kernel, build_dir=args.build_dir,
                                  qemu_args=["-chardev", f"socket,id=gpu,path={sock}",
                                             "-device", "vhost-user-gpu-pci,chardev=gpu"],
@@ -120,20 +127,29 @@ def test(args):
         open(os.path.join(results, "step2"), "w").close()
         t.wait_for(lambda: f"[{VM}] dumb" in titles(), 60, "the dumb-buffer client's window")
 
-        def dumb_done():
+        def finished(name):
             try:
-                with open(os.path.join(results, "client.out")) as f:
+                with open(os.path.join(results, name)) as f:
                     return f"done {FRAMES}" in f.read()
             except FileNotFoundError:
                 return False
-        t.wait_for(dumb_done, 90, f"{FRAMES} frames of the dumb-buffer client")
-        png = t.wait_for(lambda: (lambda p: p if p.bbox(DUMB) else None)(
-            tessera.screenshot()), 20, "the dumb-buffer client's colour")
-        dx, dy, dw, dh, _ = png.bbox(DUMB)
-        t.check((dw, dh) == (160, 100), f"dumb-buffer window content {dw}x{dh}")
-        for px, py in ((dx - 1, dy + dh // 2), (dx + dw, dy + dh // 2), (dx + dw // 2, dy + dh)):
-            t.check(png.pixel(px, py) == FRAME,
-                    f"the dumb-buffer window has no VM frame at {(px, py)}")
+
+        def check_window(color, what):
+            png = t.wait_for(lambda: (lambda p: p if p.bbox(color) else None)(
+                tessera.screenshot()), 20, f"the {what} client's colour")
+            dx, dy, dw, dh, _ = png.bbox(color)
+            t.check((dw, dh) == (160, 100), f"{what} window content {dw}x{dh}")
+            for px, py in ((dx - 1, dy + dh // 2), (dx + dw, dy + dh // 2),
+                           (dx + dw // 2, dy + dh)):
+                t.check(png.pixel(px, py) == FRAME,
+                        f"the {what} window has no VM frame at {(px, py)}")
+
+        t.wait_for(lambda: finished("client.out"), 90, f"{FRAMES} frames of the dumb-buffer client")
+        check_window(DUMB, "dumb-buffer")
+        open(os.path.join(results, "step3"), "w").close()
+        t.wait_for(lambda: f"[{VM}] render" in titles(), 60, "the 3D-resource client's window")
+        t.wait_for(lambda: finished("render.out"), 90, f"{FRAMES} frames of the 3D-resource client")
+        check_window(RENDER, "3D-resource")
 
         open(os.path.join(results, "done"), "w").close()
         res = guest.wait()
@@ -146,8 +162,8 @@ def test(args):
         commits, copied, zero_copy, releases = map(int, counters.groups())
         print(f"agent in the guest: {commits} commits, {copied} bytes copied, "
               f"{zero_copy} zero-copy commits, {releases} releases")
-        t.check(zero_copy >= FRAMES, f"only {zero_copy} zero-copy commits for the "
-                f"{FRAMES} dumb-buffer frames")
+        t.check(zero_copy >= 2 * FRAMES, f"only {zero_copy} zero-copy commits for the "
+                f"2 x {FRAMES} dmabuf frames")
         t.check(copied > 0, "weston-simple-shm's wl_shm frames were not copied")
         t.check(b"agent exit 0" in res.files.get("agent.status", b""),
                 f"the agent did not exit cleanly: {res.files.get('agent.status')}")
