@@ -8,7 +8,8 @@ WAIT), Debian's weston-simple-shm (wl_shm: copied by the agent into its
 own resources), then guest-client with virtio-gpu dumb buffers of the card
 node and then with 3D resources of the render node, exported as dmabufs
 (forwarded with zero copies: PRIME import + RESOURCE_INFO).
-Checked on the host: both windows appear with the VM's frame and
+Then the agent exits, a second one is killed with SIGKILL while its
+client runs, and a third one works. Checked on the host: the windows appear with the VM's frame and
 "[guest] ..." titles and their pixels; the dmabuf clients' frames were
 all zero-copy (the agent's counters). Prints
 the time from QEMU's start to the first guest window.
@@ -51,10 +52,26 @@ while [ ! -e step3 ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
 WAYLAND_DISPLAY=wayland-1 "$CLIENT" --buffers render --frames @FRAMES@ --color @RENDER@ \
 	--title render > render.out 2> render.log &
 n=0
-while [ ! -e done ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
+while [ ! -e step4 ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
 kill $agent
 wait $agent
 echo "agent exit $?" > agent.status
+# an agent killed outright: its context dies with its file; a new one works
+"$AGENT" --transport virtgpu --socket wayland-2 > agent2.out 2> agent2.log &
+agent2=$!
+sleep 1
+WAYLAND_DISPLAY=wayland-2 "$CLIENT" --frames 5 --color @DUMB@ --title again > again.out &
+sleep 2
+kill -9 $agent2
+"$AGENT" -v --transport virtgpu --socket wayland-3 > agent3.out 2> agent3.log &
+agent3=$!
+sleep 1
+WAYLAND_DISPLAY=wayland-3 "$CLIENT" --frames 5 --color @RENDER@ --title third > third.out &
+n=0
+while [ ! -e done ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n + 1)); done
+kill $agent3
+wait $agent3
+echo "agent exit $?" > agent3.status
 """
 
 
@@ -151,6 +168,14 @@ def test(args):
         t.wait_for(lambda: finished("render.out"), 90, f"{FRAMES} frames of the 3D-resource client")
         check_window(RENDER, "3D-resource")
 
+        # the first agent exits (its windows go), a second one is killed
+        # with SIGKILL mid-run (its window goes), a third one works
+        open(os.path.join(results, "step4"), "w").close()
+        t.wait_for(lambda: f"[{VM}] again" in titles(), 60, "the second agent's window")
+        t.wait_for(lambda: f"[{VM}] third" in titles(), 60, "the third agent's window")
+        names = titles()
+        t.check(names == [f"[{VM}] third"], f"windows of dead agents remain: {names}")
+
         open(os.path.join(results, "done"), "w").close()
         res = guest.wait()
         log = res.files.get("agent.log", b"").decode(errors="replace")
@@ -165,8 +190,9 @@ def test(args):
         t.check(zero_copy >= 2 * FRAMES, f"only {zero_copy} zero-copy commits for the "
                 f"2 x {FRAMES} dmabuf frames")
         t.check(copied > 0, "weston-simple-shm's wl_shm frames were not copied")
-        t.check(b"agent exit 0" in res.files.get("agent.status", b""),
-                f"the agent did not exit cleanly: {res.files.get('agent.status')}")
+        for name in ("agent.status", "agent3.status"):
+            t.check(b"agent exit 0" in res.files.get(name, b""),
+                    f"an agent did not exit cleanly: {name}: {res.files.get(name)}")
         tessera.stop()
     finally:
         if guest is not None:
