@@ -51,6 +51,12 @@ def test():
         t.check(second.pressed_keys() == ["b"], f"second got {second.pressed_keys()}")
         clicks = first.matching("pointer button 272 pressed")
         t.check(len(clicks) == 1, f"first got {len(clicks)} clicks")
+
+        # Closing a guest window on the host (a taskbar's close button):
+        # xdg_toplevel.close reaches that client only.
+        loop.tessera.run([t.program("TESSERA_TEST_TOPLEVELS"), "--close", "[guest] second"])
+        second.wait("close")
+        t.check(not first.has("close"), "the first client was asked to close too")
         loop.stop()
     finally:
         loop.cleanup()
