@@ -44,6 +44,7 @@ struct wlr_xdg_toplevel_decoration_v1;
 #define AGENT_KEYMAP_AREA_SIZE (1024 * 1024)
 #define AGENT_SERIAL_MAP 16 /* guest configure serial -> host serial */
 #define AGENT_RECONNECT_MS 500
+#define AGENT_MAX_OUTPUTS 16
 
 enum agent_role {
 	AGENT_ROLE_NONE,

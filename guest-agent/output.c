@@ -28,6 +28,11 @@ void agent_output_handle(struct agent_server *server, const struct tessera_wire_
 	struct agent_output *out = agent_output_by_id(server, ev->output);
 	bool created = false;
 	if (out == NULL) {
+		if (wl_list_length(&server->outputs) >= AGENT_MAX_OUTPUTS) {
+			wlr_log(WLR_ERROR, "host output %" PRIu32 ": more than %d outputs, ignored",
+				ev->output, AGENT_MAX_OUTPUTS);
+			return;
+		}
 		out = calloc(1, sizeof(*out));
 		if (out == NULL) {
 			return;
