@@ -206,6 +206,17 @@ static void process_move(struct tessera_server *server) {
 		server->cursor->y - server->grab_y);
 }
 
+/* size within [min, max]; 0 means no limit */
+static int clamp_to_limits(int size, int min, int max) {
+	if (max > 0 && size > max) {
+		size = max;
+	}
+	if (min > 0 && size < min) {
+		size = min;
+	}
+	return size;
+}
+
 static void process_resize(struct tessera_server *server) {
 	struct tessera_view *view = server->grabbed_view;
 	double border_x = server->cursor->x - server->grab_x;
@@ -237,9 +248,20 @@ static void process_resize(struct tessera_server *server) {
 			new_right = new_left + 1;
 		}
 	}
+	/* the client's (or, for a VM, its guest's) size limits */
+	const struct wlr_xdg_toplevel_state *limits = &view->xdg_surface->toplevel->current;
+	int width = new_right - new_left, height = new_bottom - new_top;
+	int clamped_w = clamp_to_limits(width, (int)limits->min_width, (int)limits->max_width);
+	int clamped_h = clamp_to_limits(height, (int)limits->min_height,
+		(int)limits->max_height);
+	if (server->resize_edges & WLR_EDGE_LEFT) {
+		new_left = new_right - clamped_w;
+	}
+	if (server->resize_edges & WLR_EDGE_TOP) {
+		new_top = new_bottom - clamped_h;
+	}
 	tessera_view_move(view, new_left, new_top);
-	wlr_xdg_toplevel_set_size(view->xdg_surface, new_right - new_left,
-		new_bottom - new_top);
+	wlr_xdg_toplevel_set_size(view->xdg_surface, clamped_w, clamped_h);
 }
 
 static void process_cursor_motion(struct tessera_server *server, uint32_t time) {

@@ -19,7 +19,9 @@
  * (X, Y). --popup X,Y,W,H,RRGGBB opens a solid W x H xdg_popup anchored at
  * the point (X, Y) of the window, gravity bottom-right, once mapped.
  * --cursor RRGGBB sets a solid 16x16 cursor surface (hotspot 8,8) on
- * pointer enter. --size WxH changes the window size. Pointer events are
+ * pointer enter. --size WxH changes the window size, --min-size WxH sets
+ * xdg_toplevel's minimum size; configures are printed as "configure W H".
+ * Pointer events are
  * printed as "pointer enter", "pointer button CODE STATE", "pointer axis
  * AXIS VALUE DISCRETE", "pointer leave".
  *
@@ -144,6 +146,8 @@ static const struct xdg_surface_listener xdg_surface_listener = {
 
 static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w,
 		int32_t h, struct wl_array *states) {
+	printf("configure %d %d\n", w, h);
+	fflush(stdout);
 }
 
 static void toplevel_close(void *data, struct xdg_toplevel *toplevel) {
@@ -464,6 +468,7 @@ int main(int argc, char *argv[]) {
 	};
 	const char *title = "guest-client";
 	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0, pop_x = 0, pop_y = 0;
+	int min_w = 0, min_h = 0;
 	uint32_t sub_color = 0;
 	bool popup = false;
 	static const struct option opts[] = {
@@ -475,6 +480,7 @@ int main(int argc, char *argv[]) {
 		{ "popup", required_argument, NULL, 'p' },
 		{ "cursor", required_argument, NULL, 'C' },
 		{ "size", required_argument, NULL, 'S' },
+		{ "min-size", required_argument, NULL, 'm' },
 		{ 0 },
 	};
 	int opt;
@@ -524,11 +530,17 @@ int main(int argc, char *argv[]) {
 				die("--size WxH, 1..4096");
 			}
 			break;
+		case 'm':
+			if (sscanf(optarg, "%dx%d", &min_w, &min_h) != 2 || min_w < 1 || min_h < 1 ||
+					min_w > MAX_SIZE || min_h > MAX_SIZE) {
+				die("--min-size WxH, 1..4096");
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
 				"[--title T] [--buffers churn|dumb|render|memfd] "
 				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
-				"[--cursor RRGGBB] [--size WxH]\n");
+				"[--cursor RRGGBB] [--size WxH] [--min-size WxH]\n");
 			return 2;
 		}
 	}
@@ -568,6 +580,9 @@ int main(int argc, char *argv[]) {
 	c.toplevel = xdg_surface_get_toplevel(c.xdg_surface);
 	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
 	xdg_toplevel_set_title(c.toplevel, title);
+	if (min_w > 0) {
+		xdg_toplevel_set_min_size(c.toplevel, min_w, min_h);
+	}
 	wl_surface_commit(c.surface);
 	while (!c.configured && wl_display_dispatch(c.display) != -1) {
 	}

@@ -73,7 +73,12 @@ def test():
                 f"foot's window {(fx, fy, fw, fh)} is not inside the VM frame "
                 f"{(vx, vy, vw, vh)}")
 
-        # weston-simple-shm's window is animated: many colours in it
+        # app_id travels too (weston-simple-shm sets one)
+        tool = t.program("TESSERA_TEST_TOPLEVELS")
+        rows = [line.split("\t") for line in loop.tessera.run([tool]).stdout.splitlines()]
+        t.check(["[guest] simple-shm", "org.freedesktop.weston.simple-shm"] in
+                [row[:2] for row in rows], f"toplevels on the host: {rows}")
+
         titles = loop.titles()
         t.check("[guest] simple-shm" in titles and "[guest] solid" in titles,
                 f"titles on the host: {titles}")

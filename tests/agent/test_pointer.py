@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Pointer details through the agent: a guest client's cursor surface is
-the host's cursor over its window (hotspot respected), and wheel scrolling
-on the host reaches the client as wl_pointer.axis with discrete steps."""
+the host's cursor over its window (hotspot respected); wheel scrolling on
+the host reaches the client as wl_pointer.axis with discrete steps; an
+interactive resize on the host (Alt + right drag) reaches the guest as
+configures that respect the guest client's minimum size."""
 
 import subprocess
 
@@ -12,7 +14,9 @@ import tessera_test as t
 def test():
     pointer = t.program("TESSERA_TEST_POINTER")
     grim = t.host_program("grim")
-    loop = a.Loopback(size=(800, 600))
+    wtype = t.host_program("wtype")
+    # wlroots 0.15 leaks each virtual keyboard's wlr_keyboard (wtype)
+    loop = a.Loopback(size=(800, 600), lsan_extra=["leak:libwlroots.so.10"])
     try:
         client = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--frames", "3",
                                     "--size", "300x200", "--color", "102030",
@@ -37,6 +41,35 @@ def test():
         bx, by, bw, bh, _ = t.wait_for(cursor_shown, 10, "the guest's cursor on the host")
         t.check((bx, by) == (cx - 8, cy - 8),
                 f"cursor at {(bx, by)}, expected {(cx - 8, cy - 8)} (hotspot 8,8)")
+        client.terminate()
+        client.wait()
+        client.stdout.close()
+        loop.wait_title("[guest] pointer", present=False)
+
+        # Alt + right drag from near the bottom-right corner towards the
+        # top-left: the host shrinks the window, but not below the
+        # guest's minimum size of 250x180.
+        client = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--frames", "3",
+                                    "--size", "300x200", "--min-size", "250x180",
+                                    "--color", "204060", "--title", "limits"],
+                                   stdout=subprocess.PIPE, text=True)
+        a.read_until(client, "done 3")
+        png = a.screenshot_with(loop, ["204060"], what="the limited window")
+        x, y, w, h, _ = png.bbox("204060")
+        alt = subprocess.Popen([wtype, "-M", "alt", "-s", "3000", "-m", "alt"],
+                               env=loop.tessera.client_env)
+        try:
+            loop.tessera.run([pointer, "sleep", "500", "move", x + w - 10, y + h - 10,
+                              "press", "right", "sleep", "100", "move", x + 60, y + 40,
+                              "sleep", "100", "move", x + 20, y + 20, "sleep", "200",
+                              "release", "right", "sleep", "100"])
+        finally:
+            alt.wait(timeout=10)
+        lines = a.read_until(client, "configure 250 180", timeout=15)
+        sizes = [tuple(map(int, line.split()[1:])) for line in lines
+                 if line.startswith("configure ")]
+        t.check(all(cw == 0 or (cw >= 250 and ch >= 180) for cw, ch in sizes),
+                f"configured below the minimum size: {sizes}")
         client.terminate()
         client.wait()
         client.stdout.close()
