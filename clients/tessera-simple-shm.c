@@ -23,8 +23,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <wayland-client.h>
-#include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
+#include "log.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -194,12 +194,12 @@ static bool shm_buffer_init(struct simple_shm *client, struct shm_buffer *buffer
 	int32_t stride = width * 4;
 	size_t size = (size_t)stride * (size_t)height;
 	if (size > INT32_MAX) {
-		wlr_log(WLR_ERROR, "buffer %" PRId32 "x%" PRId32 " too large", width, height);
+		tessera_log(TESSERA_ERROR, "buffer %" PRId32 "x%" PRId32 " too large", width, height);
 		return false;
 	}
 	int fd = memfd_create("tessera-simple-shm", MFD_CLOEXEC);
 	if (fd < 0) {
-		wlr_log_errno(WLR_ERROR, "memfd_create failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot create a memfd");
 		return false;
 	}
 	int ret;
@@ -207,13 +207,13 @@ static bool shm_buffer_init(struct simple_shm *client, struct shm_buffer *buffer
 		ret = ftruncate(fd, (off_t)size);
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0) {
-		wlr_log_errno(WLR_ERROR, "ftruncate failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot size the memfd");
 		close(fd);
 		return false;
 	}
 	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (data == MAP_FAILED) {
-		wlr_log_errno(WLR_ERROR, "mmap failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot map the buffer");
 		close(fd);
 		return false;
 	}
@@ -352,7 +352,7 @@ static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_sur
 	int32_t width = client->pending_width > 0 ? client->pending_width : client->init_width;
 	int32_t height = client->pending_height > 0 ? client->pending_height : client->init_height;
 	if (width > MAX_SURFACE_SIZE || height > MAX_SURFACE_SIZE) {
-		wlr_log(WLR_ERROR, "configure size %" PRId32 "x%" PRId32 " too large, keeping %"
+		tessera_log(TESSERA_ERROR, "configure size %" PRId32 "x%" PRId32 " too large, keeping %"
 			PRId32 "x%" PRId32, width, height, client->init_width, client->init_height);
 		width = client->init_width;
 		height = client->init_height;
@@ -498,31 +498,31 @@ static void keyboard_handle_keymap(void *data, struct wl_keyboard *keyboard,
 		uint32_t format, int32_t fd, uint32_t size) {
 	struct simple_shm *client = data;
 	if (format != WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1) {
-		wlr_log(WLR_ERROR, "unsupported keymap format %" PRIu32, format);
+		tessera_log(TESSERA_ERROR, "unsupported keymap format %" PRIu32, format);
 		close(fd);
 		return;
 	}
 	if (size == 0 || size > MAX_KEYMAP_SIZE) {
-		wlr_log(WLR_ERROR, "keymap size %" PRIu32 " out of range", size);
+		tessera_log(TESSERA_ERROR, "keymap size %" PRIu32 " out of range", size);
 		close(fd);
 		return;
 	}
 	char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
-		wlr_log_errno(WLR_ERROR, "mmap of keymap failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot map the keymap");
 		return;
 	}
 	struct xkb_keymap *keymap = xkb_keymap_new_from_buffer(client->xkb_context, map,
 		strnlen(map, size), XKB_KEYMAP_FORMAT_TEXT_V1, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	munmap(map, size);
 	if (keymap == NULL) {
-		wlr_log(WLR_ERROR, "failed to compile the compositor's keymap");
+		tessera_log(TESSERA_ERROR, "cannot compile the compositor's keymap");
 		return;
 	}
 	struct xkb_state *state = xkb_state_new(keymap);
 	if (state == NULL) {
-		wlr_log(WLR_ERROR, "failed to create an xkb state");
+		tessera_log(TESSERA_ERROR, "cannot create an xkb state");
 		xkb_keymap_unref(keymap);
 		return;
 	}
@@ -649,7 +649,7 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 		entry->version = version;
 	}
 	if (entry == NULL || entry->interface == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		free(entry);
 		client->running = false;
 		client->exit_code = 1;
@@ -792,13 +792,13 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 		switch (opt) {
 		case OPT_COLOR:
 			if (!parse_color(optarg, &client->color)) {
-				wlr_log(WLR_ERROR, "invalid --color '%s' (expected RRGGBB)", optarg);
+				tessera_log(TESSERA_ERROR, "invalid --color '%s' (expected RRGGBB)", optarg);
 				return 2;
 			}
 			break;
 		case OPT_SIZE:
 			if (!parse_size(optarg, &client->init_width, &client->init_height)) {
-				wlr_log(WLR_ERROR, "invalid --size '%s' (expected WxH, 1..%d)",
+				tessera_log(TESSERA_ERROR, "invalid --size '%s' (expected WxH, 1..%d)",
 					optarg, MAX_SURFACE_SIZE);
 				return 2;
 			}
@@ -814,7 +814,7 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 			break;
 		case OPT_FRAMES:
 			if (!parse_count(optarg, &client->frames_limit)) {
-				wlr_log(WLR_ERROR, "invalid --frames '%s' (expected N > 0)", optarg);
+				tessera_log(TESSERA_ERROR, "invalid --frames '%s' (expected N > 0)", optarg);
 				return 2;
 			}
 			client->animate = true;
@@ -825,14 +825,14 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 			} else if (strcmp(optarg, "client") == 0) {
 				client->decoration_mode = ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE;
 			} else {
-				wlr_log(WLR_ERROR, "invalid --decoration '%s' (expected server or client)",
+				tessera_log(TESSERA_ERROR, "invalid --decoration '%s' (expected server or client)",
 					optarg);
 				return 2;
 			}
 			break;
 		case OPT_BIND:
 			if (client->bind_count >= MAX_BIND_NAMES) {
-				wlr_log(WLR_ERROR, "too many --bind options (at most %d)", MAX_BIND_NAMES);
+				tessera_log(TESSERA_ERROR, "too many --bind options (at most %d)", MAX_BIND_NAMES);
 				return 2;
 			}
 			client->bind_names[client->bind_count++] = optarg;
@@ -850,14 +850,14 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 		}
 	}
 	if (optind < argc) {
-		wlr_log(WLR_ERROR, "unexpected argument '%s'", argv[optind]);
+		tessera_log(TESSERA_ERROR, "unexpected argument '%s'", argv[optind]);
 		usage(stderr, argv[0]);
 		return 2;
 	}
 	if (log_path != NULL) {
 		client->log = fopen(log_path, "ae");
 		if (client->log == NULL) {
-			wlr_log_errno(WLR_ERROR, "cannot open log file '%s'", log_path);
+			tessera_log_errno(TESSERA_ERROR, "cannot open log file '%s'", log_path);
 			return 2;
 		}
 	}
@@ -914,14 +914,14 @@ static int run_loop(struct simple_shm *client, int signal_fd) {
 			if (errno == EINTR) {
 				continue;
 			}
-			wlr_log_errno(WLR_ERROR, "poll failed");
+			tessera_log_errno(TESSERA_ERROR, "cannot poll");
 			return 1;
 		}
 		if (fds[1].revents & POLLIN) {
 			wl_display_cancel_read(client->display);
 			struct signalfd_siginfo info;
 			if (read(signal_fd, &info, sizeof(info)) < 0 && errno != EAGAIN) {
-				wlr_log_errno(WLR_ERROR, "reading signalfd failed");
+				tessera_log_errno(TESSERA_ERROR, "cannot read the signalfd");
 			}
 			return 0;
 		}
@@ -944,10 +944,10 @@ display_error:;
 		const struct wl_interface *interface;
 		uint32_t id;
 		uint32_t code = wl_display_get_protocol_error(client->display, &interface, &id);
-		wlr_log(WLR_ERROR, "protocol error %" PRIu32 " on %s@%" PRIu32, code,
+		tessera_log(TESSERA_ERROR, "protocol error %" PRIu32 " on %s@%" PRIu32, code,
 			interface != NULL ? interface->name : "?", id);
 	} else {
-		wlr_log(WLR_ERROR, "lost the connection to the compositor: %s",
+		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
 			strerror(err != 0 ? err : errno));
 	}
 	return 1;
@@ -1018,7 +1018,7 @@ static void simple_shm_finish(struct simple_shm *client) {
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_ERROR, NULL);
+	tessera_log_init(TESSERA_ERROR, NULL);
 
 	struct simple_shm client = {
 		.color = 0x3366cc,
@@ -1042,13 +1042,13 @@ int main(int argc, char *argv[]) {
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-		wlr_log_errno(WLR_ERROR, "sigprocmask failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot block signals");
 		simple_shm_finish(&client);
 		return 1;
 	}
 	int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (signal_fd < 0) {
-		wlr_log_errno(WLR_ERROR, "signalfd failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot create a signalfd");
 		simple_shm_finish(&client);
 		return 1;
 	}
@@ -1056,18 +1056,18 @@ int main(int argc, char *argv[]) {
 	ret = 1;
 	client.xkb_context = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
 	if (client.xkb_context == NULL) {
-		wlr_log(WLR_ERROR, "failed to create an xkb context");
+		tessera_log(TESSERA_ERROR, "cannot create an xkb context");
 		goto out;
 	}
 	client.display = wl_display_connect(NULL);
 	if (client.display == NULL) {
-		wlr_log_errno(WLR_ERROR, "cannot connect to the Wayland compositor");
+		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
 	client.registry = wl_display_get_registry(client.display);
 	wl_registry_add_listener(client.registry, &registry_listener, &client);
 	if (wl_display_roundtrip(client.display) < 0) {
-		wlr_log(WLR_ERROR, "registry roundtrip failed");
+		tessera_log(TESSERA_ERROR, "cannot get the registry (roundtrip)");
 		goto out;
 	}
 	if (!client.running) {
@@ -1079,7 +1079,7 @@ int main(int argc, char *argv[]) {
 			global_advertised(&client, name) ? "ok" : "absent");
 	}
 	if (client.compositor == NULL || client.shm == NULL || client.wm_base == NULL) {
-		wlr_log(WLR_ERROR, "the compositor lacks a required global:%s%s%s",
+		tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s%s%s",
 			client.compositor == NULL ? " wl_compositor (v4)" : "",
 			client.shm == NULL ? " wl_shm" : "",
 			client.wm_base == NULL ? " xdg_wm_base" : "");

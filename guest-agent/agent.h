@@ -58,7 +58,7 @@ enum agent_role {
  * agent copies into, or a client dmabuf forwarded as is. */
 struct agent_wire_buffer {
 	uint32_t id; /* host buffer id, 0 when not created in this session */
-	struct tessera_agent_resource res;
+	struct agent_resource res;
 	uint32_t format, width, height, stride;
 	bool busy; /* committed; waiting for BUFFER_RELEASE */
 	bool flattened; /* the copy has scale/transform/viewport applied */
@@ -167,10 +167,10 @@ struct agent_output {
 
 struct agent_host {
 	struct agent_server *server;
-	struct tessera_agent_transport *transport;
+	struct agent_transport *transport;
 	bool connected; /* transport up and HELLO sent */
 	bool running; /* HELLO_REPLY seen */
-	struct tessera_agent_resource ring_res, keymap_res;
+	struct agent_resource ring_res, keymap_res;
 	struct tessera_wire_ring_reader ring;
 	uint8_t *batch;
 	struct tessera_wire_writer writer;

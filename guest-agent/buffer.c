@@ -26,10 +26,10 @@
 #include <string.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_surface.h>
-#include <wlr/util/log.h>
 
 #include "agent.h"
 #include "linux-dmabuf.h"
+#include "log.h"
 
 static pixman_format_code_t pixman_format_from_drm(uint32_t fmt) {
 	switch (fmt) {
@@ -103,7 +103,7 @@ static void direct_destroy(struct agent_direct_buffer *direct) {
 	wl_list_remove(&direct->link);
 	wire_destroy(server, &direct->wire);
 	agent_host_flush(&server->host);
-	tessera_agent_transport_resource_destroy(server->host.transport, &direct->wire.res);
+	agent_transport_resource_destroy(server->host.transport, &direct->wire.res);
 	free(direct);
 }
 
@@ -147,23 +147,23 @@ static struct agent_wire_buffer *direct_get(struct agent_surface *as,
 		direct->wire.width = (uint32_t)info.width;
 		direct->wire.height = (uint32_t)info.height;
 		direct->wire.stride = info.stride;
-		if (tessera_agent_transport_resource_import(server->host.transport, info.fd,
+		if (agent_transport_resource_import(server->host.transport, info.fd,
 				&direct->wire.res) != 0) {
-			wlr_log(WLR_DEBUG, "dmabuf %dx%d is not from the virtio-gpu device (%s): "
+			tessera_log(TESSERA_DEBUG, "dmabuf %dx%d is not from the virtio-gpu device (%s): "
 				"copying it", info.width, info.height,
-				tessera_agent_transport_error(server->host.transport));
+				agent_transport_error(server->host.transport));
 			direct->wire.res.id = 0;
 		} else {
 			uint64_t need = (uint64_t)info.stride * (uint64_t)info.height;
 			if (need > direct->wire.res.size) {
-				wlr_log(WLR_ERROR, "dmabuf %dx%d stride %" PRIu32 " needs %" PRIu64
+				tessera_log(TESSERA_ERROR, "dmabuf %dx%d stride %" PRIu32 " needs %" PRIu64
 					" bytes, its resource has %" PRIu64 ": copying it", info.width,
 					info.height, info.stride, need, direct->wire.res.size);
-				tessera_agent_transport_resource_destroy(server->host.transport,
+				agent_transport_resource_destroy(server->host.transport,
 					&direct->wire.res);
 				direct->wire.res.id = 0;
 			} else {
-				wlr_log(WLR_DEBUG, "dmabuf %dx%d is virtio-gpu resource %" PRIu32
+				tessera_log(TESSERA_DEBUG, "dmabuf %dx%d is virtio-gpu resource %" PRIu32
 					": zero copy", info.width, info.height, direct->wire.res.id);
 			}
 		}
@@ -209,18 +209,18 @@ static struct agent_pool_buffer *pool_pick(struct agent_surface *as, uint32_t wi
 	if (wire->res.id != 0) {
 		wire_destroy(server, wire);
 		agent_host_flush(&server->host);
-		tessera_agent_transport_resource_destroy(server->host.transport, &wire->res);
+		agent_transport_resource_destroy(server->host.transport, &wire->res);
 	}
 	uint32_t stride = width * 4;
 	uint64_t size = (uint64_t)stride * height;
-	if (size > TESSERA_AGENT_TRANSPORT_MAX_RESOURCE_SIZE) {
-		wlr_log(WLR_ERROR, "a %" PRIu32 "x%" PRIu32 " copy is too large", width, height);
+	if (size > AGENT_TRANSPORT_MAX_RESOURCE_SIZE) {
+		tessera_log(TESSERA_ERROR, "a %" PRIu32 "x%" PRIu32 " copy is too large", width, height);
 		return NULL;
 	}
-	if (tessera_agent_transport_resource_create(server->host.transport, size,
+	if (agent_transport_resource_create(server->host.transport, size,
 			&wire->res) != 0) {
-		wlr_log(WLR_ERROR, "cannot create a %" PRIu32 "x%" PRIu32 " buffer resource: %s",
-			width, height, tessera_agent_transport_error(server->host.transport));
+		tessera_log(TESSERA_ERROR, "cannot create a %" PRIu32 "x%" PRIu32 " buffer resource: %s",
+			width, height, agent_transport_error(server->host.transport));
 		memset(&wire->res, 0, sizeof(wire->res));
 		return NULL;
 	}
@@ -229,7 +229,7 @@ static struct agent_pool_buffer *pool_pick(struct agent_surface *as, uint32_t wi
 	wire->height = height;
 	wire->stride = stride;
 	if (!wire_create(server, wire)) {
-		tessera_agent_transport_resource_destroy(server->host.transport, &wire->res);
+		agent_transport_resource_destroy(server->host.transport, &wire->res);
 		return NULL;
 	}
 	pixman_region32_fini(&spare->stale);
@@ -246,14 +246,14 @@ static struct agent_wire_buffer *copy_into_pool(struct agent_surface *as,
 	size_t stride = 0;
 	if (!wlr_buffer_begin_data_ptr_access(source, WLR_BUFFER_DATA_PTR_ACCESS_READ,
 			&data, &fmt, &stride)) {
-		wlr_log(WLR_ERROR, "cannot read a %dx%d client buffer", source->width,
+		tessera_log(TESSERA_ERROR, "cannot read a %dx%d client buffer", source->width,
 			source->height);
 		return NULL;
 	}
 	struct agent_wire_buffer *result = NULL;
 	pixman_format_code_t src_pf = pixman_format_from_drm(fmt);
 	if (src_pf == 0 || stride > INT32_MAX) {
-		wlr_log(WLR_ERROR, "client buffer format 0x%08" PRIx32 " cannot be forwarded", fmt);
+		tessera_log(TESSERA_ERROR, "client buffer format 0x%08" PRIx32 " cannot be forwarded", fmt);
 		goto out;
 	}
 	bool viewport = s->current.viewport.has_src || s->current.viewport.has_dst;
@@ -392,7 +392,7 @@ void agent_buffer_surface_finish(struct agent_surface *as) {
 		agent_host_flush(&server->host);
 	}
 	for (size_t i = 0; i < AGENT_POOL_SIZE; i++) {
-		tessera_agent_transport_resource_destroy(server->host.transport,
+		agent_transport_resource_destroy(server->host.transport,
 			&as->pool[i].wire.res);
 		pixman_region32_fini(&as->pool[i].stale);
 	}

@@ -17,9 +17,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wlr/util/log.h>
 
 #include "agent.h"
+#include "log.h"
 
 static void host_session_lost(struct agent_host *host, const char *why);
 
@@ -43,9 +43,9 @@ static bool host_submit(struct agent_host *host, bool wait) {
 		struct tessera_wire_msg msg = { .type = TESSERA_WIRE_WAIT };
 		if (tessera_wire_encode(&host->writer, &msg, NULL) != TESSERA_WIRE_ERROR_NONE) {
 			/* full: send what is there first */
-			if (tessera_agent_transport_submit(host->transport, host->writer.data,
+			if (agent_transport_submit(host->transport, host->writer.data,
 					host->writer.len, false) != 0) {
-				host_session_lost(host, tessera_agent_transport_error(host->transport));
+				host_session_lost(host, agent_transport_error(host->transport));
 				return false;
 			}
 			tessera_wire_writer_init(&host->writer, host->batch,
@@ -55,11 +55,11 @@ static bool host_submit(struct agent_host *host, bool wait) {
 	} else if (host->writer.len == 0) {
 		return true;
 	}
-	int ret = tessera_agent_transport_submit(host->transport, host->writer.data,
+	int ret = agent_transport_submit(host->transport, host->writer.data,
 		host->writer.len, wait);
 	tessera_wire_writer_init(&host->writer, host->batch, TESSERA_WIRE_MAX_BATCH_SIZE);
 	if (ret != 0) {
-		host_session_lost(host, tessera_agent_transport_error(host->transport));
+		host_session_lost(host, agent_transport_error(host->transport));
 		return false;
 	}
 	return true;
@@ -90,7 +90,7 @@ bool agent_host_send(struct agent_host *host, const struct tessera_wire_msg *msg
 	}
 	if (code != TESSERA_WIRE_ERROR_NONE) {
 		/* the agent built an invalid message: a bug, not the client's */
-		wlr_log(WLR_ERROR, "cannot encode %s: %s: %s",
+		tessera_log(TESSERA_ERROR, "cannot encode %s: %s: %s",
 			tessera_wire_type_name(msg->type), err.field ? err.field : "?",
 			err.reason ? err.reason : tessera_wire_error_code_name(code));
 		return false;
@@ -105,16 +105,16 @@ bool agent_host_send(struct agent_host *host, const struct tessera_wire_msg *msg
 /* ---- events ---- */
 
 static void handle_keymap(struct agent_host *host, const struct tessera_wire_keymap *ev) {
-	struct tessera_agent_resource *res = &host->keymap_res;
+	struct agent_resource *res = &host->keymap_res;
 	if (ev->resource != res->id || ev->size > AGENT_KEYMAP_AREA_SIZE ||
 			ev->size > res->size || ev->size == 0) {
-		wlr_log(WLR_ERROR, "host KEYMAP: resource %" PRIu32 " size %" PRIu32
+		tessera_log(TESSERA_ERROR, "host KEYMAP: resource %" PRIu32 " size %" PRIu32
 			" does not match the keymap area", ev->resource, ev->size);
 		return;
 	}
 	const char *text = res->data;
 	if (text[ev->size - 1] != '\0') {
-		wlr_log(WLR_ERROR, "host KEYMAP: the keymap is not NUL-terminated");
+		tessera_log(TESSERA_ERROR, "host KEYMAP: the keymap is not NUL-terminated");
 	} else {
 		char *copy = malloc(ev->size);
 		if (copy != NULL) {
@@ -133,7 +133,7 @@ static void handle_keymap(struct agent_host *host, const struct tessera_wire_key
 static void handle_release(struct agent_host *host,
 		const struct tessera_wire_buffer_release *ev) {
 	if (ev->release_point <= host->last_release_point) {
-		wlr_log(WLR_ERROR, "host BUFFER_RELEASE of buffer %" PRIu32 ": release point %"
+		tessera_log(TESSERA_ERROR, "host BUFFER_RELEASE of buffer %" PRIu32 ": release point %"
 			PRIu64 " does not increase (last %" PRIu64 ")", ev->buffer,
 			ev->release_point, host->last_release_point);
 	}
@@ -149,20 +149,20 @@ static bool dispatch_event(struct agent_host *host, const struct tessera_wire_ms
 	case TESSERA_WIRE_HELLO_REPLY:
 		if (msg->hello_reply.version != TESSERA_WIRE_VERSION ||
 				msg->hello_reply.features != 0) {
-			wlr_log(WLR_ERROR, "host replied version %" PRIu32 " features 0x%" PRIx64
+			tessera_log(TESSERA_ERROR, "host replied version %" PRIu32 " features 0x%" PRIx64
 				": not what this agent offered (version 1, no features)",
 				msg->hello_reply.version, msg->hello_reply.features);
 			host_session_lost(host, "unusable HELLO_REPLY");
 			return false;
 		}
 		host->running = true;
-		wlr_log(WLR_INFO, "host session %" PRIu32 " running (protocol version %" PRIu32 ")",
+		tessera_log(TESSERA_INFO, "host session %" PRIu32 " running (protocol version %" PRIu32 ")",
 			host->sessions, msg->hello_reply.version);
 		return true;
 	case TESSERA_WIRE_ERROR: {
 		const struct tessera_wire_error_event *e = &msg->error;
 		bool fatal = tessera_wire_error_is_fatal(e->code);
-		wlr_log(fatal ? WLR_ERROR : WLR_INFO, "host %s %s (%" PRIu32 ") on %s object %"
+		tessera_log(fatal ? TESSERA_ERROR : TESSERA_INFO, "host %s %s (%" PRIu32 ") on %s object %"
 			PRIu32 ": %s", fatal ? "fatal error" : "notice",
 			tessera_wire_error_code_name(e->code) ? tessera_wire_error_code_name(e->code) : "?",
 			e->code, e->request_type ? (tessera_wire_type_name(e->request_type) ?
@@ -227,7 +227,7 @@ static void drain_ring(struct agent_host *host) {
 		return;
 	}
 	if (host->ring.error.code != TESSERA_WIRE_ERROR_NONE) {
-		wlr_log(WLR_ERROR, "event ring corrupt: %s: %s",
+		tessera_log(TESSERA_ERROR, "event ring corrupt: %s: %s",
 			host->ring.error.field ? host->ring.error.field : "?",
 			host->ring.error.reason ? host->ring.error.reason : "?");
 		host_session_lost(host, "corrupt event ring");
@@ -235,7 +235,7 @@ static void drain_ring(struct agent_host *host) {
 	}
 	uint32_t status = tessera_wire_ring_reader_status(&host->ring);
 	if (status != 0) {
-		wlr_log(WLR_ERROR, "the host ended the session: %s (%" PRIu32 ")",
+		tessera_log(TESSERA_ERROR, "the host ended the session: %s (%" PRIu32 ")",
 			tessera_wire_error_code_name(status) ? tessera_wire_error_code_name(status) : "?",
 			status);
 		host_session_lost(host, "session ended by the host");
@@ -257,7 +257,7 @@ static void handle_doorbell(void *data) {
 
 static void handle_lost(void *data) {
 	struct agent_host *host = data;
-	host_session_lost(host, tessera_agent_transport_error(host->transport));
+	host_session_lost(host, agent_transport_error(host->transport));
 }
 
 /* ---- connection ---- */
@@ -275,31 +275,31 @@ static void schedule_reconnect(struct agent_host *host) {
 }
 
 static bool host_connect(struct agent_host *host) {
-	struct tessera_agent_transport *t = host->transport;
-	if (tessera_agent_transport_connect(t) != 0) {
+	struct agent_transport *t = host->transport;
+	if (agent_transport_connect(t) != 0) {
 		if (!host->logged_waiting) {
-			wlr_log(WLR_INFO, "waiting for the host (%s): %s",
-				tessera_agent_transport_describe(t), tessera_agent_transport_error(t));
+			tessera_log(TESSERA_INFO, "waiting for the host (%s): %s",
+				agent_transport_describe(t), agent_transport_error(t));
 			host->logged_waiting = true;
 		}
 		return false;
 	}
 	host->logged_waiting = false;
 	uint64_t ring_size = TESSERA_WIRE_RING_HEADER_SIZE + AGENT_RING_DATA_SIZE;
-	if (tessera_agent_transport_resource_create(t, ring_size, &host->ring_res) != 0 ||
-			tessera_agent_transport_resource_create(t, AGENT_KEYMAP_AREA_SIZE,
+	if (agent_transport_resource_create(t, ring_size, &host->ring_res) != 0 ||
+			agent_transport_resource_create(t, AGENT_KEYMAP_AREA_SIZE,
 				&host->keymap_res) != 0) {
-		wlr_log(WLR_ERROR, "cannot create the event ring and keymap resources: %s",
-			tessera_agent_transport_error(t));
-		tessera_agent_transport_disconnect(t);
+		tessera_log(TESSERA_ERROR, "cannot create the event ring and keymap resources: %s",
+			agent_transport_error(t));
+		agent_transport_disconnect(t);
 		memset(&host->ring_res, 0, sizeof(host->ring_res));
 		memset(&host->keymap_res, 0, sizeof(host->keymap_res));
 		return false;
 	}
 	if (!tessera_wire_ring_format(host->ring_res.data, ring_size) ||
 			!tessera_wire_ring_reader_init(&host->ring, host->ring_res.data, ring_size)) {
-		wlr_log(WLR_ERROR, "cannot format the event ring");
-		tessera_agent_transport_disconnect(t);
+		tessera_log(TESSERA_ERROR, "cannot format the event ring");
+		agent_transport_disconnect(t);
 		return false;
 	}
 	host->sessions++;
@@ -322,8 +322,8 @@ static bool host_connect(struct agent_host *host) {
 	agent_host_send(host, &hello);
 	agent_host_send(host, &ring);
 	agent_host_send(host, &keymap);
-	wlr_log(WLR_INFO, "connected to the host through %s (session %" PRIu32 ")",
-		tessera_agent_transport_describe(t), host->sessions);
+	tessera_log(TESSERA_INFO, "connected to the host through %s (session %" PRIu32 ")",
+		agent_transport_describe(t), host->sessions);
 	agent_surfaces_session_start(host->server);
 	return host_submit(host, true);
 }
@@ -340,8 +340,8 @@ static void host_session_lost(struct agent_host *host, const char *why) {
 	if (!host->connected) {
 		return;
 	}
-	wlr_log(WLR_ERROR, "lost the host (%s): %s; reconnecting every %d ms",
-		tessera_agent_transport_describe(host->transport), why ? why : "?",
+	tessera_log(TESSERA_ERROR, "lost the host (%s): %s; reconnecting every %d ms",
+		agent_transport_describe(host->transport), why ? why : "?",
 		AGENT_RECONNECT_MS);
 	host->connected = false;
 	host->running = false;
@@ -350,7 +350,7 @@ static void host_session_lost(struct agent_host *host, const char *why) {
 		wl_event_source_remove(host->flush_idle);
 		host->flush_idle = NULL;
 	}
-	tessera_agent_transport_disconnect(host->transport);
+	agent_transport_disconnect(host->transport);
 	memset(&host->ring_res, 0, sizeof(host->ring_res));
 	memset(&host->keymap_res, 0, sizeof(host->keymap_res));
 	agent_seat_session_lost(host->server);
@@ -367,22 +367,22 @@ void agent_host_start(struct agent_host *host) {
 
 bool agent_host_init(struct agent_host *host, struct agent_server *server,
 		const char *transport_spec) {
-	static const struct tessera_agent_transport_events events = {
+	static const struct agent_transport_events events = {
 		.doorbell = handle_doorbell,
 		.lost = handle_lost,
 	};
 	*host = (struct agent_host){ .server = server };
 	host->batch = malloc(TESSERA_WIRE_MAX_BATCH_SIZE);
 	if (host->batch == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		return false;
 	}
 	tessera_wire_writer_init(&host->writer, host->batch, TESSERA_WIRE_MAX_BATCH_SIZE);
 	char err[256] = "";
-	host->transport = tessera_agent_transport_create(server->loop, transport_spec,
+	host->transport = agent_transport_create(server->loop, transport_spec,
 		&events, host, err, sizeof(err));
 	if (host->transport == NULL) {
-		wlr_log(WLR_ERROR, "--transport %s: %s", transport_spec, err);
+		tessera_log(TESSERA_ERROR, "--transport %s: %s", transport_spec, err);
 		free(host->batch);
 		host->batch = NULL;
 		return false;
@@ -400,7 +400,7 @@ void agent_host_finish(struct agent_host *host) {
 		host->reconnect_timer = NULL;
 	}
 	host->connected = false;
-	tessera_agent_transport_destroy(host->transport);
+	agent_transport_destroy(host->transport);
 	host->transport = NULL;
 	free(host->batch);
 	host->batch = NULL;

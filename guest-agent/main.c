@@ -9,6 +9,7 @@
  * xdg-output, xdg-decoration (forwarded to the host) and a data device manager for copy and paste inside the VM.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -32,17 +33,17 @@
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
-#include <wlr/util/log.h>
 
 #include "agent.h"
 #include "client-buffer.h"
 #include "linux-dmabuf.h"
+#include "wlr-log.h"
 
 struct options {
 	const char *transport;
 	const char *socket;
 	const char *command;
-	enum wlr_log_importance verbosity;
+	enum tessera_log_importance verbosity;
 };
 
 static const char usage[] =
@@ -82,13 +83,13 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	*opts = (struct options){ .transport = "virtgpu", .verbosity = WLR_INFO };
+	*opts = (struct options){ .transport = "virtgpu", .verbosity = TESSERA_INFO };
 	int c;
 	while ((c = getopt_long(argc, argv, "s:vqh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 't': {
 			char err[256];
-			if (!tessera_agent_transport_check_spec(optarg, err, sizeof(err))) {
+			if (!agent_transport_check_spec(optarg, err, sizeof(err))) {
 				fprintf(stderr, "tessera-agent: --transport: %s\n", err);
 				return 2;
 			}
@@ -108,10 +109,10 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->command = optarg;
 			break;
 		case 'v':
-			opts->verbosity = WLR_DEBUG;
+			opts->verbosity = TESSERA_DEBUG;
 			break;
 		case 'q':
-			opts->verbosity = WLR_ERROR;
+			opts->verbosity = TESSERA_ERROR;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -134,7 +135,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 
 static void log_stats(const struct agent_server *server, const char *why) {
 	const struct agent_stats *s = &server->stats;
-	wlr_log(WLR_INFO, "counters (%s): commits %" PRIu64 ", bytes copied %" PRIu64
+	tessera_log(TESSERA_INFO, "counters (%s): commits %" PRIu64 ", bytes copied %" PRIu64
 		", zero-copy commits %" PRIu64 ", releases %" PRIu64 ", frames done %" PRIu64
 		", presented %" PRIu64 ", sessions %" PRIu32, why, s->commits, s->bytes_copied,
 		s->direct_commits, s->releases, s->frames_done, s->presented,
@@ -143,7 +144,7 @@ static void log_stats(const struct agent_server *server, const char *why) {
 
 static int handle_terminate_signal(int signal_number, void *data) {
 	struct agent_server *server = data;
-	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
+	tessera_log(TESSERA_INFO, "signal %d: exiting", signal_number);
 	wl_display_terminate(server->display);
 	return 0;
 }
@@ -157,7 +158,7 @@ static int handle_child(int signal_number, void *data) {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		wlr_log(WLR_INFO, "startup command (pid %d) exited with status %d", (int)pid,
+		tessera_log(TESSERA_INFO, "startup command (pid %d) exited with status %d", (int)pid,
 			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
 	return 0;
@@ -182,7 +183,7 @@ static bool check_runtime_dir(void) {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
 	if (dir == NULL || dir[0] == '\0' || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set to a directory: it holds the "
+		tessera_log(TESSERA_ERROR, "XDG_RUNTIME_DIR is not set to a directory: it holds the "
 			"Wayland socket (e.g. export XDG_RUNTIME_DIR=/run/user/$(id -u))");
 		return false;
 	}
@@ -202,7 +203,7 @@ static bool server_init(struct agent_server *server) {
 	server->renderer = wlr_pixman_renderer_create();
 	if (server->backend == NULL || server->renderer == NULL ||
 			!wlr_renderer_init_wl_display(server->renderer, server->display)) {
-		wlr_log(WLR_ERROR, "cannot create the headless backend and pixman renderer");
+		tessera_log(TESSERA_ERROR, "cannot create the headless backend and pixman renderer");
 		return false;
 	}
 	tessera_client_buffer_register();
@@ -240,7 +241,7 @@ static bool server_init(struct agent_server *server) {
 static void spawn(const char *command) {
 	pid_t pid = fork();
 	if (pid < 0) {
-		wlr_log_errno(WLR_ERROR, "fork failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot fork");
 		return;
 	}
 	if (pid == 0) {
@@ -250,7 +251,7 @@ static void spawn(const char *command) {
 		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
-	wlr_log(WLR_INFO, "started '%s' (pid %d)", command, (int)pid);
+	tessera_log(TESSERA_INFO, "started '%s' (pid %d)", command, (int)pid);
 }
 
 int main(int argc, char *argv[]) {
@@ -259,14 +260,14 @@ int main(int argc, char *argv[]) {
 	if (status >= 0) {
 		return status;
 	}
-	wlr_log_init(opts.verbosity, NULL);
+	tessera_wlr_log_init(opts.verbosity, "tessera-agent");
 	if (!check_runtime_dir()) {
 		return 1;
 	}
 	static struct agent_server server;
 	status = 1;
 	if (!server_init(&server)) {
-		wlr_log(WLR_ERROR, "cannot set up the guest compositor");
+		tessera_log(TESSERA_ERROR, "cannot set up the guest compositor");
 		goto out;
 	}
 	if (!agent_host_init(&server.host, &server, opts.transport)) {
@@ -275,16 +276,16 @@ int main(int argc, char *argv[]) {
 	const char *socket = opts.socket;
 	if (socket != NULL) {
 		if (wl_display_add_socket(server.display, socket) != 0) {
-			wlr_log(WLR_ERROR, "cannot create the Wayland socket '%s' in $XDG_RUNTIME_DIR",
+			tessera_log(TESSERA_ERROR, "cannot create the Wayland socket '%s' in $XDG_RUNTIME_DIR",
 				socket);
 			goto out;
 		}
 	} else if ((socket = wl_display_add_socket_auto(server.display)) == NULL) {
-		wlr_log(WLR_ERROR, "cannot create a Wayland socket in $XDG_RUNTIME_DIR");
+		tessera_log(TESSERA_ERROR, "cannot create a Wayland socket in $XDG_RUNTIME_DIR");
 		goto out;
 	}
 	if (!wlr_backend_start(server.backend)) {
-		wlr_log(WLR_ERROR, "cannot start the headless backend");
+		tessera_log(TESSERA_ERROR, "cannot start the headless backend");
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -299,7 +300,7 @@ int main(int argc, char *argv[]) {
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	printf("WAYLAND_DISPLAY=%s\n", socket);
 	fflush(stdout);
-	wlr_log(WLR_INFO, "guest applications connect to WAYLAND_DISPLAY=%s", socket);
+	tessera_log(TESSERA_INFO, "guest applications connect to WAYLAND_DISPLAY=%s", socket);
 	if (opts.command != NULL) {
 		spawn(opts.command);
 	}

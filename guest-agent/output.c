@@ -10,9 +10,9 @@
 #include <wlr/backend/headless.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
-#include <wlr/util/log.h>
 
 #include "agent.h"
+#include "log.h"
 
 struct agent_output *agent_output_by_id(struct agent_server *server, uint32_t id) {
 	struct agent_output *out;
@@ -29,7 +29,7 @@ void agent_output_handle(struct agent_server *server, const struct tessera_wire_
 	bool created = false;
 	if (out == NULL) {
 		if (wl_list_length(&server->outputs) >= AGENT_MAX_OUTPUTS) {
-			wlr_log(WLR_ERROR, "host output %" PRIu32 ": more than %d outputs, ignored",
+			tessera_log(TESSERA_ERROR, "host output %" PRIu32 ": more than %d outputs, ignored",
 				ev->output, AGENT_MAX_OUTPUTS);
 			return;
 		}
@@ -39,7 +39,7 @@ void agent_output_handle(struct agent_server *server, const struct tessera_wire_
 		}
 		out->output = wlr_headless_add_output(server->backend, ev->width, ev->height);
 		if (out->output == NULL) {
-			wlr_log(WLR_ERROR, "cannot create an output for host output %" PRIu32,
+			tessera_log(TESSERA_ERROR, "cannot create an output for host output %" PRIu32,
 				ev->output);
 			free(out);
 			return;
@@ -60,11 +60,11 @@ void agent_output_handle(struct agent_server *server, const struct tessera_wire_
 	wlr_output_set_scale(o, (float)ev->scale);
 	wlr_output_set_transform(o, (enum wl_output_transform)ev->transform);
 	if (!wlr_output_commit(o)) {
-		wlr_log(WLR_ERROR, "cannot apply host output %" PRIu32 " (%" PRIi32 "x%" PRIi32 ")",
+		tessera_log(TESSERA_ERROR, "cannot apply host output %" PRIu32 " (%" PRIi32 "x%" PRIi32 ")",
 			ev->output, ev->width, ev->height);
 	}
 	wlr_output_layout_add(server->layout, o, ev->x, ev->y);
-	wlr_log(WLR_INFO, "%s host output %" PRIu32 ": %" PRIi32 "x%" PRIi32 " at %" PRIi32
+	tessera_log(TESSERA_INFO, "%s host output %" PRIu32 ": %" PRIi32 "x%" PRIi32 " at %" PRIi32
 		",%" PRIi32 " scale %" PRIi32 " refresh %" PRIu32 " mHz", created ? "new" : "changed",
 		ev->output, ev->width, ev->height, ev->x, ev->y, ev->scale, ev->refresh_mhz);
 }

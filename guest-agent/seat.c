@@ -15,10 +15,10 @@
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
 #include <wlr/types/wlr_seat.h>
-#include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include "agent.h"
+#include "log.h"
 
 #define SERIAL_MAP 16
 
@@ -51,13 +51,13 @@ void agent_seat_keymap(struct agent_server *server, const char *text, size_t len
 	struct xkb_keymap *keymap = xkb_keymap_new_from_buffer(server->xkb, text, len,
 		XKB_KEYMAP_FORMAT_TEXT_V1, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	if (keymap == NULL) {
-		wlr_log(WLR_ERROR, "the host's keymap (%zu bytes) does not compile", len);
+		tessera_log(TESSERA_ERROR, "the host's keymap (%zu bytes) does not compile", len);
 		return;
 	}
 	wlr_keyboard_set_keymap(keyboard(server), keymap);
 	xkb_keymap_unref(keymap);
 	server->keymap_serial++;
-	wlr_log(WLR_DEBUG, "keymap from the host: %zu bytes", len);
+	tessera_log(TESSERA_DEBUG, "keymap from the host: %zu bytes", len);
 }
 
 void agent_seat_handle_event(struct agent_server *server, const struct tessera_wire_msg *msg) {
@@ -142,7 +142,7 @@ void agent_seat_handle_event(struct agent_server *server, const struct tessera_w
 			msg->repeat_info.delay);
 		break;
 	default:
-		wlr_log(WLR_DEBUG, "ignoring host event %s",
+		tessera_log(TESSERA_DEBUG, "ignoring host event %s",
 			tessera_wire_type_name(msg->type) ? tessera_wire_type_name(msg->type) : "?");
 		break;
 	}

@@ -32,9 +32,9 @@
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/edges.h>
-#include <wlr/util/log.h>
 
 #include "agent.h"
+#include "log.h"
 
 static void forward_commit(struct agent_surface *as);
 static void subsurface_attach(struct agent_surface *child, struct wlr_subsurface *sub);
@@ -130,7 +130,7 @@ static bool send_role(struct agent_surface *as) {
 		struct agent_surface *parent = agent_surface_from_wlr(popup->parent);
 		if (parent == NULL || (parent->role != AGENT_ROLE_TOPLEVEL &&
 				parent->role != AGENT_ROLE_POPUP) || !agent_surface_ensure_host(parent)) {
-			wlr_log(WLR_INFO, "popup without an xdg parent: not forwarded");
+			tessera_log(TESSERA_INFO, "popup without an xdg parent: not forwarded");
 			return false;
 		}
 		const struct wlr_xdg_positioner *p = &popup->positioner;
@@ -1033,7 +1033,7 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 
 void agent_surface_create(struct agent_server *server, struct wlr_surface *surface) {
 	if (server->surface_count >= AGENT_MAX_SURFACES) {
-		wlr_log(WLR_ERROR, "more than %d surfaces: refusing a new one",
+		tessera_log(TESSERA_ERROR, "more than %d surfaces: refusing a new one",
 			AGENT_MAX_SURFACES);
 		wl_resource_post_no_memory(surface->resource);
 		return;

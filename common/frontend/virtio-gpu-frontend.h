@@ -1,7 +1,7 @@
 /*
  * virtio-gpu frontend: the guest driver side of a virtio-gpu device reached
  * over vhost-user, for tests, benchmarks and the agent's loopback
- * transport. Built on the vhost-user frontend (common/vhost-user-frontend.h),
+ * transport. Built on the vhost-user frontend (common/frontend/vhost-user-frontend.h),
  * which plays the VMM and owns guest RAM.
  *
  * Commands are laid out as the Linux virtio-gpu driver lays them out
@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <linux/virtio_gpu.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 
 struct tessera_vhost_user_frontend;
 struct tessera_virtio_gpu_frontend;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 
 static _Atomic uint64_t stat_regions;
 static _Atomic uint64_t stat_bytes;
@@ -34,7 +34,7 @@ static bool ranges_overlap(uint64_t a, uint64_t a_len, uint64_t b,
 	return a < b + b_len && b < a + a_len;
 }
 
-static void region_unmap(struct tessera_guest_memory_region *region) {
+static void region_unmap(struct tessera_memory_region *region) {
 	if (region->map_base != NULL) {
 		munmap(region->map_base, region->map_size);
 		atomic_fetch_sub(&stat_regions, 1);
@@ -48,15 +48,15 @@ static void region_unmap(struct tessera_guest_memory_region *region) {
 	region->seals = -1;
 }
 
-void tessera_guest_memory_init(struct tessera_guest_memory *mem) {
+void tessera_memory_table_init(struct tessera_memory_table *mem) {
 	memset(mem, 0, sizeof(*mem));
-	for (size_t i = 0; i < TESSERA_GUEST_MEMORY_MAX_REGIONS; i++) {
+	for (size_t i = 0; i < TESSERA_MEMORY_TABLE_MAX_REGIONS; i++) {
 		mem->regions[i].fd = -1;
 		mem->regions[i].seals = -1;
 	}
 }
 
-void tessera_guest_memory_clear(struct tessera_guest_memory *mem) {
+void tessera_memory_table_clear(struct tessera_memory_table *mem) {
 	for (size_t i = 0; i < mem->nregions; i++) {
 		region_unmap(&mem->regions[i]);
 	}
@@ -66,28 +66,28 @@ void tessera_guest_memory_clear(struct tessera_guest_memory *mem) {
 	mem->nregions = 0;
 }
 
-void tessera_guest_memory_finish(struct tessera_guest_memory *mem) {
-	tessera_guest_memory_clear(mem);
+void tessera_memory_table_finish(struct tessera_memory_table *mem) {
+	tessera_memory_table_clear(mem);
 }
 
-struct tessera_guest_memory *tessera_guest_memory_create(void) {
-	struct tessera_guest_memory *mem = calloc(1, sizeof(*mem));
+struct tessera_memory_table *tessera_memory_table_create(void) {
+	struct tessera_memory_table *mem = calloc(1, sizeof(*mem));
 	if (mem == NULL) {
 		return NULL;
 	}
-	tessera_guest_memory_init(mem);
+	tessera_memory_table_init(mem);
 	return mem;
 }
 
-void tessera_guest_memory_destroy(struct tessera_guest_memory *mem) {
+void tessera_memory_table_destroy(struct tessera_memory_table *mem) {
 	if (mem == NULL) {
 		return;
 	}
-	tessera_guest_memory_finish(mem);
+	tessera_memory_table_finish(mem);
 	free(mem);
 }
 
-static int check_desc(const struct tessera_guest_memory_region_desc *desc,
+static int check_desc(const struct tessera_memory_region_desc *desc,
 		size_t index, char *err, size_t err_size) {
 	if (desc->fd < 0) {
 		set_error(err, err_size, "region %zu: no file descriptor", index);
@@ -97,7 +97,7 @@ static int check_desc(const struct tessera_guest_memory_region_desc *desc,
 		set_error(err, err_size, "region %zu: zero size", index);
 		return -1;
 	}
-	if (desc->size > TESSERA_GUEST_MEMORY_MAX_REGION_SIZE) {
+	if (desc->size > TESSERA_MEMORY_TABLE_MAX_REGION_SIZE) {
 		set_error(err, err_size, "region %zu: size 0x%llx too large",
 			index, (unsigned long long)desc->size);
 		return -1;
@@ -112,8 +112,8 @@ static int check_desc(const struct tessera_guest_memory_region_desc *desc,
 	return 0;
 }
 
-static int region_map(struct tessera_guest_memory_region *region,
-		const struct tessera_guest_memory_region_desc *desc, size_t index,
+static int region_map(struct tessera_memory_region *region,
+		const struct tessera_memory_region_desc *desc, size_t index,
 		char *err, size_t err_size) {
 	struct stat st;
 	if (fstat(desc->fd, &st) != 0) {
@@ -172,15 +172,15 @@ static int region_map(struct tessera_guest_memory_region *region,
 	return 0;
 }
 
-int tessera_guest_memory_set_table(struct tessera_guest_memory *mem,
-		const struct tessera_guest_memory_region_desc *descs, size_t n,
+int tessera_memory_table_set_table(struct tessera_memory_table *mem,
+		const struct tessera_memory_region_desc *descs, size_t n,
 		char *err, size_t err_size) {
-	struct tessera_guest_memory_region next[TESSERA_GUEST_MEMORY_MAX_REGIONS];
+	struct tessera_memory_region next[TESSERA_MEMORY_TABLE_MAX_REGIONS];
 	size_t mapped = 0;
 
-	if (n > TESSERA_GUEST_MEMORY_MAX_REGIONS) {
+	if (n > TESSERA_MEMORY_TABLE_MAX_REGIONS) {
 		set_error(err, err_size, "%zu regions, at most %d supported", n,
-			TESSERA_GUEST_MEMORY_MAX_REGIONS);
+			TESSERA_MEMORY_TABLE_MAX_REGIONS);
 		goto error;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -212,7 +212,7 @@ int tessera_guest_memory_set_table(struct tessera_guest_memory *mem,
 		mapped++;
 	}
 
-	tessera_guest_memory_clear(mem);
+	tessera_memory_table_clear(mem);
 	memcpy(mem->regions, next, n * sizeof(next[0]));
 	mem->nregions = n;
 	mem->generation++;
@@ -230,13 +230,13 @@ error:
 	return -1;
 }
 
-int tessera_guest_memory_find_region(const struct tessera_guest_memory *mem,
+int tessera_memory_table_find_region(const struct tessera_memory_table *mem,
 		uint64_t gpa, uint64_t len) {
 	if (len == 0) {
 		return -1;
 	}
 	for (size_t i = 0; i < mem->nregions; i++) {
-		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		const struct tessera_memory_region *r = &mem->regions[i];
 		/* gpa - r->gpa cannot wrap once gpa >= r->gpa; the
 		 * comparisons below never form gpa + len */
 		if (gpa >= r->gpa && gpa - r->gpa < r->size &&
@@ -247,23 +247,23 @@ int tessera_guest_memory_find_region(const struct tessera_guest_memory *mem,
 	return -1;
 }
 
-void *tessera_guest_memory_translate(const struct tessera_guest_memory *mem,
+void *tessera_memory_table_translate(const struct tessera_memory_table *mem,
 		uint64_t gpa, uint64_t len) {
-	int i = tessera_guest_memory_find_region(mem, gpa, len);
+	int i = tessera_memory_table_find_region(mem, gpa, len);
 	if (i < 0) {
 		return NULL;
 	}
-	const struct tessera_guest_memory_region *r = &mem->regions[i];
+	const struct tessera_memory_region *r = &mem->regions[i];
 	return r->host + (gpa - r->gpa);
 }
 
-void *tessera_guest_memory_translate_uva(const struct tessera_guest_memory *mem,
+void *tessera_memory_table_translate_uva(const struct tessera_memory_table *mem,
 		uint64_t uva, uint64_t len) {
 	if (len == 0) {
 		return NULL;
 	}
 	for (size_t i = 0; i < mem->nregions; i++) {
-		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		const struct tessera_memory_region *r = &mem->regions[i];
 		if (uva >= r->uva && uva - r->uva < r->size &&
 				len <= r->size - (uva - r->uva)) {
 			return r->host + (uva - r->uva);
@@ -272,14 +272,14 @@ void *tessera_guest_memory_translate_uva(const struct tessera_guest_memory *mem,
 	return NULL;
 }
 
-void *tessera_guest_memory_translate_partial(
-		const struct tessera_guest_memory *mem, uint64_t gpa, uint64_t len,
+void *tessera_memory_table_translate_partial(
+		const struct tessera_memory_table *mem, uint64_t gpa, uint64_t len,
 		uint64_t *contiguous) {
 	if (len == 0) {
 		return NULL;
 	}
 	for (size_t i = 0; i < mem->nregions; i++) {
-		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		const struct tessera_memory_region *r = &mem->regions[i];
 		if (gpa >= r->gpa && gpa - r->gpa < r->size) {
 			uint64_t left = r->size - (gpa - r->gpa);
 			*contiguous = len < left ? len : left;
@@ -289,13 +289,13 @@ void *tessera_guest_memory_translate_partial(
 	return NULL;
 }
 
-int tessera_guest_memory_map_extents(const struct tessera_guest_memory *mem,
+int tessera_memory_table_map_extents(const struct tessera_memory_table *mem,
 		const struct tessera_guest_extent *extents, size_t n,
 		size_t max_extents, uint64_t max_total,
-		struct tessera_guest_memory_mapping *out, uint64_t *total,
+		struct tessera_memory_mapping *out, uint64_t *total,
 		char *err, size_t err_size) {
-	if (max_extents > TESSERA_GUEST_MEMORY_MAX_EXTENTS) {
-		max_extents = TESSERA_GUEST_MEMORY_MAX_EXTENTS;
+	if (max_extents > TESSERA_MEMORY_TABLE_MAX_EXTENTS) {
+		max_extents = TESSERA_MEMORY_TABLE_MAX_EXTENTS;
 	}
 	if (n == 0) {
 		set_error(err, err_size, "empty extent list");
@@ -320,7 +320,7 @@ int tessera_guest_memory_map_extents(const struct tessera_guest_memory *mem,
 				(unsigned long long)max_total);
 			return -1;
 		}
-		int r = tessera_guest_memory_find_region(mem, e->gpa, e->len);
+		int r = tessera_memory_table_find_region(mem, e->gpa, e->len);
 		if (r < 0) {
 			set_error(err, err_size,
 				"extent %zu [0x%llx, +0x%llx) is not inside one "
@@ -328,7 +328,7 @@ int tessera_guest_memory_map_extents(const struct tessera_guest_memory *mem,
 				(unsigned long long)e->len);
 			return -1;
 		}
-		const struct tessera_guest_memory_region *region =
+		const struct tessera_memory_region *region =
 			&mem->regions[r];
 		uint64_t offset = e->gpa - region->gpa;
 		out[i].host = region->host + offset;
@@ -344,7 +344,7 @@ int tessera_guest_memory_map_extents(const struct tessera_guest_memory *mem,
 	return 0;
 }
 
-void tessera_guest_memory_get_stats(struct tessera_guest_memory_stats *stats) {
+void tessera_memory_table_get_stats(struct tessera_memory_table_stats *stats) {
 	stats->regions = atomic_load(&stat_regions);
 	stats->bytes = atomic_load(&stat_bytes);
 }

@@ -2,7 +2,7 @@
  * Guest memory table of a vhost-user device.
  *
  * The VMM (QEMU, crosvm, or tessera's own loopback frontend) describes guest
- * RAM as up to TESSERA_GUEST_MEMORY_MAX_REGIONS regions, each backed by a
+ * RAM as up to TESSERA_MEMORY_TABLE_MAX_REGIONS regions, each backed by a
  * file descriptor (memfd, hugetlbfs or shm file). Every region has:
  *
  *   gpa          guest physical address of its first byte
@@ -21,22 +21,22 @@
  * This is a pure library: errors are returned (with a message where useful),
  * nothing is logged.
  */
-#ifndef TESSERA_COMMON_GUEST_MEMORY_H
-#define TESSERA_COMMON_GUEST_MEMORY_H
+#ifndef TESSERA_COMMON_MEMORY_TABLE_H
+#define TESSERA_COMMON_MEMORY_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* vhost-user's VHOST_MEMORY_BASELINE_NREGIONS */
-#define TESSERA_GUEST_MEMORY_MAX_REGIONS 8
+#define TESSERA_MEMORY_TABLE_MAX_REGIONS 8
 /* Largest single region accepted (1 TiB). */
-#define TESSERA_GUEST_MEMORY_MAX_REGION_SIZE (UINT64_C(1) << 40)
-/* Largest extent list accepted by tessera_guest_memory_map_extents(). */
-#define TESSERA_GUEST_MEMORY_MAX_EXTENTS 65536
+#define TESSERA_MEMORY_TABLE_MAX_REGION_SIZE (UINT64_C(1) << 40)
+/* Largest extent list accepted by tessera_memory_table_map_extents(). */
+#define TESSERA_MEMORY_TABLE_MAX_EXTENTS 65536
 
-/* Input of tessera_guest_memory_set_table(). */
-struct tessera_guest_memory_region_desc {
+/* Input of tessera_memory_table_set_table(). */
+struct tessera_memory_region_desc {
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t uva;
@@ -44,7 +44,7 @@ struct tessera_guest_memory_region_desc {
 	int fd;
 };
 
-struct tessera_guest_memory_region {
+struct tessera_memory_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t uva;
@@ -59,8 +59,8 @@ struct tessera_guest_memory_region {
 	size_t map_size;
 };
 
-struct tessera_guest_memory {
-	struct tessera_guest_memory_region regions[TESSERA_GUEST_MEMORY_MAX_REGIONS];
+struct tessera_memory_table {
+	struct tessera_memory_region regions[TESSERA_MEMORY_TABLE_MAX_REGIONS];
 	size_t nregions;
 	/* incremented on every table change: host pointers and fds obtained
 	 * from an older generation must not be used any more */
@@ -74,8 +74,8 @@ struct tessera_guest_extent {
 	uint64_t len;
 };
 
-/* Result of tessera_guest_memory_map_extents() for one extent. */
-struct tessera_guest_memory_mapping {
+/* Result of tessera_memory_table_map_extents() for one extent. */
+struct tessera_memory_mapping {
 	uint8_t *host;
 	uint64_t len;
 	uint32_t region; /* index in the table */
@@ -84,17 +84,17 @@ struct tessera_guest_memory_mapping {
 };
 
 /* Process-wide counters of live mappings (all tables together). */
-struct tessera_guest_memory_stats {
+struct tessera_memory_table_stats {
 	uint64_t regions;
 	uint64_t bytes;
 };
 
-void tessera_guest_memory_init(struct tessera_guest_memory *mem);
+void tessera_memory_table_init(struct tessera_memory_table *mem);
 /* Unmaps every region and closes their fds. */
-void tessera_guest_memory_finish(struct tessera_guest_memory *mem);
+void tessera_memory_table_finish(struct tessera_memory_table *mem);
 
-struct tessera_guest_memory *tessera_guest_memory_create(void);
-void tessera_guest_memory_destroy(struct tessera_guest_memory *mem);
+struct tessera_memory_table *tessera_memory_table_create(void);
+void tessera_memory_table_destroy(struct tessera_memory_table *mem);
 
 /*
  * Replaces the whole table by the n regions of descs (n may be 0, which just
@@ -106,17 +106,17 @@ void tessera_guest_memory_destroy(struct tessera_guest_memory *mem);
  * files (memfd, tmpfs, hugetlbfs) or are shorter than mmap_offset + size,
  * mmap() failures.
  */
-int tessera_guest_memory_set_table(struct tessera_guest_memory *mem,
-	const struct tessera_guest_memory_region_desc *descs, size_t n,
+int tessera_memory_table_set_table(struct tessera_memory_table *mem,
+	const struct tessera_memory_region_desc *descs, size_t n,
 	char *err, size_t err_size);
-void tessera_guest_memory_clear(struct tessera_guest_memory *mem);
+void tessera_memory_table_clear(struct tessera_memory_table *mem);
 
 /* Host pointer of [gpa, gpa + len), or NULL unless len > 0 and the whole
  * range lies in one region. */
-void *tessera_guest_memory_translate(const struct tessera_guest_memory *mem,
+void *tessera_memory_table_translate(const struct tessera_memory_table *mem,
 	uint64_t gpa, uint64_t len);
 /* Same for a range of the VMM's virtual address space (vring addresses). */
-void *tessera_guest_memory_translate_uva(const struct tessera_guest_memory *mem,
+void *tessera_memory_table_translate_uva(const struct tessera_memory_table *mem,
 	uint64_t uva, uint64_t len);
 /*
  * Host pointer of gpa and, in *contiguous, how many bytes of
@@ -124,27 +124,27 @@ void *tessera_guest_memory_translate_uva(const struct tessera_guest_memory *mem,
  * NULL if len is 0 or gpa is in no region. Used to split a buffer that
  * crosses from one region into an adjacent one.
  */
-void *tessera_guest_memory_translate_partial(
-	const struct tessera_guest_memory *mem, uint64_t gpa, uint64_t len,
+void *tessera_memory_table_translate_partial(
+	const struct tessera_memory_table *mem, uint64_t gpa, uint64_t len,
 	uint64_t *contiguous);
 /* Index of the region holding [gpa, gpa + len), or -1. */
-int tessera_guest_memory_find_region(const struct tessera_guest_memory *mem,
+int tessera_memory_table_find_region(const struct tessera_memory_table *mem,
 	uint64_t gpa, uint64_t len);
 
 /*
  * Checks a list of guest-physical extents and resolves each one to a host
  * pointer and a (region fd, offset) pair, for zero-copy sharing. Fails
  * (-1, message in err) if n is 0 or exceeds max_extents (itself capped at
- * TESSERA_GUEST_MEMORY_MAX_EXTENTS), an extent is empty or not inside one
+ * TESSERA_MEMORY_TABLE_MAX_EXTENTS), an extent is empty or not inside one
  * region, or the total length exceeds max_total. out must hold n entries;
  * *total (may be NULL) receives the sum of the lengths.
  */
-int tessera_guest_memory_map_extents(const struct tessera_guest_memory *mem,
+int tessera_memory_table_map_extents(const struct tessera_memory_table *mem,
 	const struct tessera_guest_extent *extents, size_t n,
 	size_t max_extents, uint64_t max_total,
-	struct tessera_guest_memory_mapping *out, uint64_t *total,
+	struct tessera_memory_mapping *out, uint64_t *total,
 	char *err, size_t err_size);
 
-void tessera_guest_memory_get_stats(struct tessera_guest_memory_stats *stats);
+void tessera_memory_table_get_stats(struct tessera_memory_table_stats *stats);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "virtio-access.h"
 #include "virtqueue.h"
 
@@ -79,7 +79,7 @@ int tessera_virtqueue_set_rings(struct tessera_virtqueue *vq,
 }
 
 int tessera_virtqueue_init(struct tessera_virtqueue *vq,
-		const struct tessera_guest_memory *mem, uint32_t size,
+		const struct tessera_memory_table *mem, uint32_t size,
 		const struct tessera_virtqueue_rings *rings, uint64_t features,
 		uint16_t last_avail_idx) {
 	memset(vq, 0, sizeof(*vq));
@@ -170,7 +170,7 @@ static bool map_desc(struct tessera_virtqueue *vq,
 			return false;
 		}
 		uint64_t chunk;
-		void *host = tessera_guest_memory_translate_partial(vq->mem,
+		void *host = tessera_memory_table_translate_partial(vq->mem,
 			addr, left, &chunk);
 		if (host == NULL) {
 			tessera_virtqueue_set_broken(vq,
@@ -236,7 +236,7 @@ static bool walk_chain(struct tessera_virtqueue *vq, uint16_t head,
 					"indirect table of invalid length %u", d.len);
 				return false;
 			}
-			table = tessera_guest_memory_translate(vq->mem, d.addr, d.len);
+			table = tessera_memory_table_translate(vq->mem, d.addr, d.len);
 			if (table == NULL) {
 				tessera_virtqueue_set_broken(vq,
 					"indirect table [0x%llx, +0x%x) is outside guest "

@@ -38,7 +38,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-struct tessera_guest_memory;
+struct tessera_memory_table;
 
 #define TESSERA_VIRTQUEUE_MAX_SIZE 32768
 /* Segments (iovecs) one chain may produce. */
@@ -66,7 +66,7 @@ struct tessera_virtqueue_element {
 };
 
 struct tessera_virtqueue {
-	const struct tessera_guest_memory *mem;
+	const struct tessera_memory_table *mem;
 	uint32_t size;
 	uint8_t *desc;
 	uint8_t *avail;
@@ -95,7 +95,7 @@ struct tessera_virtqueue {
  * is not a power of two ≤ 32768 or a ring is misaligned.
  */
 int tessera_virtqueue_init(struct tessera_virtqueue *vq,
-	const struct tessera_guest_memory *mem, uint32_t size,
+	const struct tessera_memory_table *mem, uint32_t size,
 	const struct tessera_virtqueue_rings *rings, uint64_t features,
 	uint16_t last_avail_idx);
 /* Moves the queue to new ring addresses, keeping its indices (after the

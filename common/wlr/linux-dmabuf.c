@@ -1,6 +1,6 @@
 /*
  * zwp_linux_dmabuf_v1 as a CPU import, for the pixman renderer (see
- * linux_dmabuf.h). Same technique as guest_memory.c: our own wl_buffer
+ * linux_dmabuf.h). Same technique as guest-memory.c: our own wl_buffer
  * implementation, registered with wlr_buffer_register_resource_interface,
  * whose wlr_buffer hands the renderer a data pointer into a read-only
  * MAP_SHARED mapping of the dmabuf. wlroots' pixman renderer wraps that
@@ -30,11 +30,11 @@
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 #include <wlr/types/wlr_buffer.h>
-#include <wlr/util/log.h>
 
 #include "linux-dmabuf-unstable-v1-protocol.h"
 #include "linux-dmabuf.h"
 #include "client-buffer.h"
+#include "log.h"
 
 #define DMABUF_VERSION 3
 
@@ -99,7 +99,7 @@ static void ld_unref(struct tessera_linux_dmabuf *ld) {
 
 static void log_stats(struct tessera_linux_dmabuf *ld, const char *why) {
 	const struct tessera_linux_dmabuf_stats *s = &ld->stats;
-	wlr_log(WLR_DEBUG, "linux-dmabuf (%s): %zu live buffers, %" PRIu64 " bytes mapped, %"
+	tessera_log(TESSERA_DEBUG, "linux-dmabuf (%s): %zu live buffers, %" PRIu64 " bytes mapped, %"
 		PRIu64 " buffers created, %" PRIu64 " imports failed, %" PRIu64 " bytes copied",
 		why, s->live_buffers, s->bytes_mapped, s->buffers_created, s->imports_failed,
 		s->bytes_copied);
@@ -157,14 +157,14 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	struct tessera_linux_dmabuf *ld = dc->ld;
 	tessera_client_buffer_finish(&buffer->client);
 	if (munmap(buffer->map, buffer->map_len) != 0) {
-		wlr_log_errno(WLR_ERROR, "linux-dmabuf: munmap failed");
+		tessera_log_errno(TESSERA_ERROR, "linux-dmabuf: cannot unmap");
 	}
 	close(buffer->fd);
 	dc->buffers--;
 	dc->bytes_mapped -= buffer->map_len;
 	ld->stats.live_buffers--;
 	ld->stats.bytes_mapped -= buffer->map_len;
-	wlr_log(WLR_DEBUG, "linux-dmabuf: buffer %dx%d unmapped (%zu bytes, read in "
+	tessera_log(TESSERA_DEBUG, "linux-dmabuf: buffer %dx%d unmapped (%zu bytes, read in "
 		"place %" PRIu64 " times)", buffer->client.base.width, buffer->client.base.height,
 		buffer->map_len, buffer->accesses);
 	free(buffer);
@@ -179,7 +179,7 @@ static void buffer_sync(struct dmabuf_buffer *buffer, uint64_t flags) {
 	struct dma_buf_sync sync = { .flags = flags };
 	while (ioctl(buffer->fd, DMA_BUF_IOCTL_SYNC, &sync) != 0) {
 		if (errno != EINTR && errno != EAGAIN) {
-			wlr_log_errno(WLR_ERROR, "linux-dmabuf: DMA_BUF_IOCTL_SYNC failed");
+			tessera_log_errno(TESSERA_ERROR, "linux-dmabuf: cannot sync (DMA_BUF_IOCTL_SYNC)");
 			return;
 		}
 	}
@@ -399,7 +399,7 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 	ld->stats.live_buffers++;
 	ld->stats.bytes_mapped += map_len;
 	ld->stats.buffers_created++;
-	wlr_log(WLR_DEBUG, "linux-dmabuf: buffer %" PRIi32 "x%" PRIi32 " format 0x%08" PRIx32
+	tessera_log(TESSERA_DEBUG, "linux-dmabuf: buffer %" PRIi32 "x%" PRIi32 " format 0x%08" PRIx32
 		" from a %s, %" PRIu64 " bytes mapped, no copy", width, height, format,
 		sync ? "dmabuf" : "sealed memfd", map_len);
 	log_stats(ld, "buffer created");
@@ -428,7 +428,7 @@ static void params_create_common(struct wl_resource *resource, uint32_t buffer_i
 			return;
 		}
 		params->owner->ld->stats.imports_failed++;
-		wlr_log(WLR_INFO, "linux-dmabuf: client pid %d: import failed: %s",
+		tessera_log(TESSERA_INFO, "linux-dmabuf: client pid %d: cannot import: %s",
 			(int)params->owner->pid, why);
 		if (buffer_id == 0) {
 			zwp_linux_buffer_params_v1_send_failed(resource);
@@ -572,7 +572,7 @@ struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct wl_display *disp
 	ld->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(display, &ld->display_destroy);
 	tessera_client_buffer_register();
-	wlr_log(WLR_INFO, "linux-dmabuf: the renderer imports no dmabufs: CPU import "
+	tessera_log(TESSERA_INFO, "linux-dmabuf: the renderer imports no dmabufs: CPU import "
 		"(mapped, read in place, zero copy) of linear ARGB8888/XRGB8888");
 	return ld;
 }

@@ -9,25 +9,25 @@
 
 #include "transport.h"
 
-struct tessera_agent_transport_impl {
+struct agent_transport_impl {
 	const char *name;
-	int (*connect)(struct tessera_agent_transport *t);
-	void (*disconnect)(struct tessera_agent_transport *t);
-	int (*resource_create)(struct tessera_agent_transport *t, uint64_t size,
-		struct tessera_agent_resource *res);
-	int (*resource_import)(struct tessera_agent_transport *t, int dmabuf_fd,
-		struct tessera_agent_resource *res);
-	void (*resource_destroy)(struct tessera_agent_transport *t,
-		struct tessera_agent_resource *res);
-	int (*submit)(struct tessera_agent_transport *t, const void *batch, size_t len,
+	int (*connect)(struct agent_transport *t);
+	void (*disconnect)(struct agent_transport *t);
+	int (*resource_create)(struct agent_transport *t, uint64_t size,
+		struct agent_resource *res);
+	int (*resource_import)(struct agent_transport *t, int dmabuf_fd,
+		struct agent_resource *res);
+	void (*resource_destroy)(struct agent_transport *t,
+		struct agent_resource *res);
+	int (*submit)(struct agent_transport *t, const void *batch, size_t len,
 		bool wait);
-	void (*destroy)(struct tessera_agent_transport *t);
+	void (*destroy)(struct agent_transport *t);
 };
 
-struct tessera_agent_transport {
-	const struct tessera_agent_transport_impl *impl;
+struct agent_transport {
+	const struct agent_transport_impl *impl;
 	struct wl_event_loop *loop;
-	struct tessera_agent_transport_events events;
+	struct agent_transport_events events;
 	void *data;
 	bool connected;
 	char *device; /* socket path or DRM node; NULL: find one */
@@ -36,15 +36,15 @@ struct tessera_agent_transport {
 	void *backend; /* the implementation's state */
 };
 
-extern const struct tessera_agent_transport_impl tessera_agent_transport_vhost_user;
-extern const struct tessera_agent_transport_impl tessera_agent_transport_virtgpu;
+extern const struct agent_transport_impl agent_transport_vhost_user;
+extern const struct agent_transport_impl agent_transport_virtgpu;
 
 /* Sets the message error() returns; returns -1. */
-int tessera_agent_transport_fail(struct tessera_agent_transport *t, const char *fmt, ...)
+int agent_transport_fail(struct agent_transport *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The implementation found the device gone: disconnect, then events.lost. */
-void tessera_agent_transport_lost(struct tessera_agent_transport *t, const char *why);
+void agent_transport_lost(struct agent_transport *t, const char *why);
 /* The armed WAIT completed. */
-void tessera_agent_transport_doorbell(struct tessera_agent_transport *t);
+void agent_transport_doorbell(struct agent_transport *t);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * vhost-user loopback transport: the agent plays VMM and guest driver
- * against a tessera-vmd socket on the host (common/virtio-gpu-frontend.h),
+ * against a tessera-vmd socket on the host (common/frontend/virtio-gpu-frontend.h),
  * so that the same vmd code path sees the same bytes on its rings as with
  * QEMU and the Linux driver. For development, tests and benchmarks.
  *
@@ -42,19 +42,19 @@ struct vhost_user_backend {
 	uint32_t next_resource;
 };
 
-static struct vhost_user_backend *backend(struct tessera_agent_transport *t) {
+static struct vhost_user_backend *backend(struct agent_transport *t) {
 	return t->backend;
 }
 
 static void handle_doorbell_idle(void *data) {
-	struct tessera_agent_transport *t = data;
+	struct agent_transport *t = data;
 	backend(t)->doorbell_idle = NULL;
-	tessera_agent_transport_doorbell(t);
+	agent_transport_doorbell(t);
 }
 
 /* Schedules the doorbell if the armed WAIT completed (reaped here or
  * inside a synchronous command). */
-static void check_doorbell(struct tessera_agent_transport *t) {
+static void check_doorbell(struct agent_transport *t) {
 	struct vhost_user_backend *b = backend(t);
 	if (!b->armed || b->gpu == NULL) {
 		return;
@@ -71,17 +71,17 @@ static void check_doorbell(struct tessera_agent_transport *t) {
 }
 
 static int handle_call(int fd, uint32_t mask, void *data) {
-	struct tessera_agent_transport *t = data;
+	struct agent_transport *t = data;
 	struct vhost_user_backend *b = backend(t);
 	uint64_t count;
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
-		tessera_agent_transport_lost(t, "the call eventfd failed");
+		agent_transport_lost(t, "the call eventfd failed");
 		return 0;
 	}
 	if (tessera_virtio_gpu_frontend_poll(b->gpu, 0) < 0) {
 		char why[256];
 		snprintf(why, sizeof(why), "device: %s", tessera_virtio_gpu_frontend_error(b->gpu));
-		tessera_agent_transport_lost(t, why);
+		agent_transport_lost(t, why);
 		return 0;
 	}
 	check_doorbell(t);
@@ -89,17 +89,17 @@ static int handle_call(int fd, uint32_t mask, void *data) {
 }
 
 static int handle_socket(int fd, uint32_t mask, void *data) {
-	struct tessera_agent_transport *t = data;
+	struct agent_transport *t = data;
 	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
-		tessera_agent_transport_lost(t, "tessera-vmd closed the vhost-user connection");
+		agent_transport_lost(t, "tessera-vmd closed the vhost-user connection");
 	}
 	return 0;
 }
 
-static int vu_connect(struct tessera_agent_transport *t) {
+static int vu_connect(struct agent_transport *t) {
 	struct vhost_user_backend *b = calloc(1, sizeof(*b));
 	if (b == NULL) {
-		return tessera_agent_transport_fail(t, "out of memory");
+		return agent_transport_fail(t, "out of memory");
 	}
 	uint64_t ram_mb = DEFAULT_RAM_MB;
 	const char *env = getenv("TESSERA_AGENT_RAM_MB");
@@ -109,7 +109,7 @@ static int vu_connect(struct tessera_agent_transport *t) {
 		unsigned long long v = strtoull(env, &end, 10);
 		if (errno != 0 || *end != '\0' || v < MIN_RAM_MB || v > MAX_RAM_MB) {
 			free(b);
-			return tessera_agent_transport_fail(t, "TESSERA_AGENT_RAM_MB='%s': not a "
+			return agent_transport_fail(t, "TESSERA_AGENT_RAM_MB='%s': not a "
 				"number of MiB in %d..%d", env, MIN_RAM_MB, MAX_RAM_MB);
 		}
 		ram_mb = v;
@@ -119,10 +119,10 @@ static int vu_connect(struct tessera_agent_transport *t) {
 	b->gpu = tessera_virtio_gpu_frontend_connect(t->device, &opts, err, sizeof(err));
 	if (b->gpu == NULL) {
 		free(b);
-		return tessera_agent_transport_fail(t, "%s", err);
+		return agent_transport_fail(t, "%s", err);
 	}
 	if (tessera_virtio_gpu_frontend_ctx_create(b->gpu, CTX_ID, "tessera-agent") != 0) {
-		tessera_agent_transport_fail(t, "CTX_CREATE: %s",
+		agent_transport_fail(t, "CTX_CREATE: %s",
 			tessera_virtio_gpu_frontend_error(b->gpu));
 		tessera_virtio_gpu_frontend_destroy(b->gpu);
 		free(b);
@@ -139,13 +139,13 @@ static int vu_connect(struct tessera_agent_transport *t) {
 		}
 		tessera_virtio_gpu_frontend_destroy(b->gpu);
 		free(b);
-		return tessera_agent_transport_fail(t, "cannot watch the device's fds");
+		return agent_transport_fail(t, "cannot watch the device's fds");
 	}
 	t->backend = b;
 	return 0;
 }
 
-static void vu_disconnect(struct tessera_agent_transport *t) {
+static void vu_disconnect(struct agent_transport *t) {
 	struct vhost_user_backend *b = backend(t);
 	if (b == NULL) {
 		return;
@@ -160,13 +160,13 @@ static void vu_disconnect(struct tessera_agent_transport *t) {
 	t->backend = NULL;
 }
 
-static int gpu_fail(struct tessera_agent_transport *t, const char *what) {
-	return tessera_agent_transport_fail(t, "%s: %s", what,
+static int gpu_fail(struct agent_transport *t, const char *what) {
+	return agent_transport_fail(t, "%s: %s", what,
 		tessera_virtio_gpu_frontend_error(backend(t)->gpu));
 }
 
-static int vu_resource_create(struct tessera_agent_transport *t, uint64_t size,
-		struct tessera_agent_resource *res) {
+static int vu_resource_create(struct agent_transport *t, uint64_t size,
+		struct agent_resource *res) {
 	struct vhost_user_backend *b = backend(t);
 	uint32_t id = ++b->next_resource;
 	struct tessera_virtio_gpu_resource_3d params = {
@@ -185,14 +185,14 @@ static int vu_resource_create(struct tessera_agent_transport *t, uint64_t size,
 	void *host = NULL;
 	if (tessera_virtio_gpu_frontend_create_backing(b->gpu, id, size, true, &gpa,
 			&host) != 0) {
-		tessera_agent_transport_fail(t, "ATTACH_BACKING of %llu bytes: %s",
+		agent_transport_fail(t, "ATTACH_BACKING of %llu bytes: %s",
 			(unsigned long long)size, tessera_virtio_gpu_frontend_error(b->gpu));
 		tessera_virtio_gpu_frontend_resource_unref(b->gpu, id);
 		check_doorbell(t);
 		return -1;
 	}
 	memset(host, 0, size);
-	*res = (struct tessera_agent_resource){
+	*res = (struct agent_resource){
 		.id = id,
 		.size = size,
 		.data = host,
@@ -203,14 +203,14 @@ static int vu_resource_create(struct tessera_agent_transport *t, uint64_t size,
 	return 0;
 }
 
-static int vu_resource_import(struct tessera_agent_transport *t, int dmabuf_fd,
-		struct tessera_agent_resource *res) {
-	return tessera_agent_transport_fail(t, "the vhost-user loopback has no virtio-gpu "
+static int vu_resource_import(struct agent_transport *t, int dmabuf_fd,
+		struct agent_resource *res) {
+	return agent_transport_fail(t, "the vhost-user loopback has no virtio-gpu "
 		"device to import dmabufs into");
 }
 
-static void vu_resource_destroy(struct tessera_agent_transport *t,
-		struct tessera_agent_resource *res) {
+static void vu_resource_destroy(struct agent_transport *t,
+		struct agent_resource *res) {
 	struct vhost_user_backend *b = backend(t);
 	tessera_virtio_gpu_frontend_detach_backing(b->gpu, res->id);
 	tessera_virtio_gpu_frontend_resource_unref(b->gpu, res->id);
@@ -218,7 +218,7 @@ static void vu_resource_destroy(struct tessera_agent_transport *t,
 	check_doorbell(t);
 }
 
-static int vu_submit(struct tessera_agent_transport *t, const void *batch, size_t len,
+static int vu_submit(struct agent_transport *t, const void *batch, size_t len,
 		bool wait) {
 	struct vhost_user_backend *b = backend(t);
 	int ret;
@@ -237,7 +237,7 @@ static int vu_submit(struct tessera_agent_transport *t, const void *batch, size_
 	return ret;
 }
 
-const struct tessera_agent_transport_impl tessera_agent_transport_vhost_user = {
+const struct agent_transport_impl agent_transport_vhost_user = {
 	.name = "vhost-user",
 	.connect = vu_connect,
 	.disconnect = vu_disconnect,

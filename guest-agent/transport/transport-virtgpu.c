@@ -49,7 +49,7 @@ struct virtgpu_backend {
 	struct wl_list mappings; /* mapping.link */
 };
 
-static struct virtgpu_backend *backend(struct tessera_agent_transport *t) {
+static struct virtgpu_backend *backend(struct agent_transport *t) {
 	return t->backend;
 }
 
@@ -61,16 +61,16 @@ static bool is_virtio_gpu(int fd) {
 	return ok;
 }
 
-static int open_node(struct tessera_agent_transport *t) {
+static int open_node(struct agent_transport *t) {
 	if (t->device != NULL) {
 		int fd = open(t->device, O_RDWR | O_CLOEXEC);
 		if (fd < 0) {
-			return tessera_agent_transport_fail(t, "cannot open %s: %s", t->device,
+			return agent_transport_fail(t, "cannot open %s: %s", t->device,
 				strerror(errno));
 		}
 		if (!is_virtio_gpu(fd)) {
 			close(fd);
-			return tessera_agent_transport_fail(t, "%s is not a virtio_gpu device",
+			return agent_transport_fail(t, "%s is not a virtio_gpu device",
 				t->device);
 		}
 		return fd;
@@ -88,7 +88,7 @@ static int open_node(struct tessera_agent_transport *t) {
 		}
 		close(fd);
 	}
-	return tessera_agent_transport_fail(t, "no render node of the virtio_gpu driver in "
+	return agent_transport_fail(t, "no render node of the virtio_gpu driver in "
 		"/dev/dri (is this a VM with a virtio-gpu device, and may this user open it?)");
 }
 
@@ -104,16 +104,16 @@ static void disarm(struct virtgpu_backend *b) {
 }
 
 static int handle_fence(int fd, uint32_t mask, void *data) {
-	struct tessera_agent_transport *t = data;
+	struct agent_transport *t = data;
 	disarm(backend(t));
-	tessera_agent_transport_doorbell(t);
+	agent_transport_doorbell(t);
 	return 0;
 }
 
-static int vg_connect(struct tessera_agent_transport *t) {
+static int vg_connect(struct agent_transport *t) {
 	struct virtgpu_backend *b = calloc(1, sizeof(*b));
 	if (b == NULL) {
-		return tessera_agent_transport_fail(t, "out of memory");
+		return agent_transport_fail(t, "out of memory");
 	}
 	b->fence_fd = -1;
 	wl_list_init(&b->mappings);
@@ -128,14 +128,14 @@ static int vg_connect(struct tessera_agent_transport *t) {
 	if (drmIoctl(b->fd, DRM_IOCTL_VIRTGPU_GETPARAM, &param) != 0 || has_3d == 0) {
 		close(b->fd);
 		free(b);
-		return tessera_agent_transport_fail(t, "the virtio-gpu device offers no 3D "
+		return agent_transport_fail(t, "the virtio-gpu device offers no 3D "
 			"(VIRGL) feature: it is not a tessera-vmd device");
 	}
 	t->backend = b;
 	return 0;
 }
 
-static void vg_disconnect(struct tessera_agent_transport *t) {
+static void vg_disconnect(struct agent_transport *t) {
 	struct virtgpu_backend *b = backend(t);
 	if (b == NULL) {
 		return;
@@ -157,8 +157,8 @@ static void gem_close(int fd, uint32_t handle) {
 	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close_args);
 }
 
-static int vg_resource_create(struct tessera_agent_transport *t, uint64_t size,
-		struct tessera_agent_resource *res) {
+static int vg_resource_create(struct agent_transport *t, uint64_t size,
+		struct agent_resource *res) {
 	struct virtgpu_backend *b = backend(t);
 	struct drm_virtgpu_resource_create create = {
 		.target = PIPE_BUFFER,
@@ -170,7 +170,7 @@ static int vg_resource_create(struct tessera_agent_transport *t, uint64_t size,
 		.size = (uint32_t)size,
 	};
 	if (drmIoctl(b->fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &create) != 0) {
-		return tessera_agent_transport_fail(t, "RESOURCE_CREATE of %llu bytes: %s",
+		return agent_transport_fail(t, "RESOURCE_CREATE of %llu bytes: %s",
 			(unsigned long long)size, strerror(errno));
 	}
 	struct drm_virtgpu_map map = { .handle = create.bo_handle };
@@ -181,7 +181,7 @@ static int vg_resource_create(struct tessera_agent_transport *t, uint64_t size,
 			(off_t)map.offset);
 	}
 	if (data == MAP_FAILED) {
-		tessera_agent_transport_fail(t, "mapping resource %u: %s", create.res_handle,
+		agent_transport_fail(t, "mapping resource %u: %s", create.res_handle,
 			strerror(errno));
 		free(m);
 		gem_close(b->fd, create.bo_handle);
@@ -191,7 +191,7 @@ static int vg_resource_create(struct tessera_agent_transport *t, uint64_t size,
 	m->data = data;
 	m->size = (size_t)size;
 	wl_list_insert(&b->mappings, &m->link);
-	*res = (struct tessera_agent_resource){
+	*res = (struct agent_resource){
 		.id = create.res_handle,
 		.size = size,
 		.data = data,
@@ -200,25 +200,25 @@ static int vg_resource_create(struct tessera_agent_transport *t, uint64_t size,
 	return 0;
 }
 
-static int vg_resource_import(struct tessera_agent_transport *t, int dmabuf_fd,
-		struct tessera_agent_resource *res) {
+static int vg_resource_import(struct agent_transport *t, int dmabuf_fd,
+		struct agent_resource *res) {
 	struct virtgpu_backend *b = backend(t);
 	uint32_t handle = 0;
 	if (drmPrimeFDToHandle(b->fd, dmabuf_fd, &handle) != 0) {
-		return tessera_agent_transport_fail(t, "PRIME import: %s", strerror(errno));
+		return agent_transport_fail(t, "PRIME import: %s", strerror(errno));
 	}
 	struct drm_virtgpu_resource_info info = { .bo_handle = handle };
 	if (drmIoctl(b->fd, DRM_IOCTL_VIRTGPU_RESOURCE_INFO, &info) != 0) {
-		tessera_agent_transport_fail(t, "RESOURCE_INFO: %s", strerror(errno));
+		agent_transport_fail(t, "RESOURCE_INFO: %s", strerror(errno));
 		gem_close(b->fd, handle);
 		return -1;
 	}
 	if (info.res_handle == 0 || info.size == 0) {
 		/* a foreign dmabuf the driver imported without a host resource */
 		gem_close(b->fd, handle);
-		return tessera_agent_transport_fail(t, "the dmabuf has no host resource");
+		return agent_transport_fail(t, "the dmabuf has no host resource");
 	}
-	*res = (struct tessera_agent_resource){
+	*res = (struct agent_resource){
 		.id = info.res_handle,
 		.size = info.size,
 		.handle = handle,
@@ -227,8 +227,8 @@ static int vg_resource_import(struct tessera_agent_transport *t, int dmabuf_fd,
 	return 0;
 }
 
-static void vg_resource_destroy(struct tessera_agent_transport *t,
-		struct tessera_agent_resource *res) {
+static void vg_resource_destroy(struct agent_transport *t,
+		struct agent_resource *res) {
 	struct virtgpu_backend *b = backend(t);
 	if (res->data != NULL) {
 		struct mapping *m;
@@ -246,7 +246,7 @@ static void vg_resource_destroy(struct tessera_agent_transport *t,
 	}
 }
 
-static int vg_submit(struct tessera_agent_transport *t, const void *batch, size_t len,
+static int vg_submit(struct agent_transport *t, const void *batch, size_t len,
 		bool wait) {
 	struct virtgpu_backend *b = backend(t);
 	struct drm_virtgpu_execbuffer exec = {
@@ -256,14 +256,14 @@ static int vg_submit(struct tessera_agent_transport *t, const void *batch, size_
 		.fence_fd = -1,
 	};
 	if (drmIoctl(b->fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &exec) != 0) {
-		return tessera_agent_transport_fail(t, "EXECBUFFER of %zu bytes: %s", len,
+		return agent_transport_fail(t, "EXECBUFFER of %zu bytes: %s", len,
 			strerror(errno));
 	}
 	if (!wait) {
 		return 0;
 	}
 	if (exec.fence_fd < 0) {
-		return tessera_agent_transport_fail(t, "EXECBUFFER returned no fence");
+		return agent_transport_fail(t, "EXECBUFFER returned no fence");
 	}
 	disarm(b); /* a new WAIT replaces the armed one */
 	b->fence_fd = exec.fence_fd;
@@ -271,12 +271,12 @@ static int vg_submit(struct tessera_agent_transport *t, const void *batch, size_
 		handle_fence, t);
 	if (b->fence_source == NULL) {
 		disarm(b);
-		return tessera_agent_transport_fail(t, "cannot watch the fence");
+		return agent_transport_fail(t, "cannot watch the fence");
 	}
 	return 0;
 }
 
-const struct tessera_agent_transport_impl tessera_agent_transport_virtgpu = {
+const struct agent_transport_impl agent_transport_virtgpu = {
 	.name = "virtgpu",
 	.connect = vg_connect,
 	.disconnect = vg_disconnect,

@@ -13,7 +13,7 @@
 
 #define MAX_DEVICE_PATH 4096
 
-int tessera_agent_transport_fail(struct tessera_agent_transport *t, const char *fmt, ...) {
+int agent_transport_fail(struct agent_transport *t, const char *fmt, ...) {
 	va_list args;
 	va_start(args, fmt);
 	vsnprintf(t->error, sizeof(t->error), fmt, args);
@@ -21,31 +21,31 @@ int tessera_agent_transport_fail(struct tessera_agent_transport *t, const char *
 	return -1;
 }
 
-void tessera_agent_transport_lost(struct tessera_agent_transport *t, const char *why) {
+void agent_transport_lost(struct agent_transport *t, const char *why) {
 	if (!t->connected) {
 		return;
 	}
 	snprintf(t->error, sizeof(t->error), "%s", why);
-	tessera_agent_transport_disconnect(t);
+	agent_transport_disconnect(t);
 	snprintf(t->error, sizeof(t->error), "%s", why);
 	t->events.lost(t->data);
 }
 
-void tessera_agent_transport_doorbell(struct tessera_agent_transport *t) {
+void agent_transport_doorbell(struct agent_transport *t) {
 	t->events.doorbell(t->data);
 }
 
 /* Which implementation and device a spec names; false with err if none. */
-static bool parse_spec(const char *spec, const struct tessera_agent_transport_impl **impl,
+static bool parse_spec(const char *spec, const struct agent_transport_impl **impl,
 		const char **device, char *err, size_t err_size) {
 	*device = NULL;
 	if (strcmp(spec, "virtgpu") == 0) {
-		*impl = &tessera_agent_transport_virtgpu;
+		*impl = &agent_transport_virtgpu;
 	} else if (strncmp(spec, "virtgpu:", 8) == 0) {
-		*impl = &tessera_agent_transport_virtgpu;
+		*impl = &agent_transport_virtgpu;
 		*device = spec + 8;
 	} else if (strncmp(spec, "vhost-user:", 11) == 0) {
-		*impl = &tessera_agent_transport_vhost_user;
+		*impl = &agent_transport_vhost_user;
 		*device = spec + 11;
 	} else {
 		snprintf(err, err_size, "unknown transport '%s' (virtgpu, virtgpu:DEVICE or "
@@ -59,22 +59,22 @@ static bool parse_spec(const char *spec, const struct tessera_agent_transport_im
 	return true;
 }
 
-bool tessera_agent_transport_check_spec(const char *spec, char *err, size_t err_size) {
-	const struct tessera_agent_transport_impl *impl;
+bool agent_transport_check_spec(const char *spec, char *err, size_t err_size) {
+	const struct agent_transport_impl *impl;
 	const char *device;
 	return parse_spec(spec, &impl, &device, err, err_size);
 }
 
-struct tessera_agent_transport *tessera_agent_transport_create(
+struct agent_transport *agent_transport_create(
 		struct wl_event_loop *loop, const char *spec,
-		const struct tessera_agent_transport_events *events, void *data,
+		const struct agent_transport_events *events, void *data,
 		char *err, size_t err_size) {
-	const struct tessera_agent_transport_impl *impl = NULL;
+	const struct agent_transport_impl *impl = NULL;
 	const char *device = NULL;
 	if (!parse_spec(spec, &impl, &device, err, err_size)) {
 		return NULL;
 	}
-	struct tessera_agent_transport *t = calloc(1, sizeof(*t));
+	struct agent_transport *t = calloc(1, sizeof(*t));
 	if (t == NULL || (device != NULL && (t->device = strdup(device)) == NULL)) {
 		free(t);
 		snprintf(err, err_size, "out of memory");
@@ -89,11 +89,11 @@ struct tessera_agent_transport *tessera_agent_transport_create(
 	return t;
 }
 
-void tessera_agent_transport_destroy(struct tessera_agent_transport *t) {
+void agent_transport_destroy(struct agent_transport *t) {
 	if (t == NULL) {
 		return;
 	}
-	tessera_agent_transport_disconnect(t);
+	agent_transport_disconnect(t);
 	if (t->impl->destroy != NULL) {
 		t->impl->destroy(t);
 	}
@@ -101,15 +101,15 @@ void tessera_agent_transport_destroy(struct tessera_agent_transport *t) {
 	free(t);
 }
 
-const char *tessera_agent_transport_describe(const struct tessera_agent_transport *t) {
+const char *agent_transport_describe(const struct agent_transport *t) {
 	return t->description;
 }
 
-const char *tessera_agent_transport_error(const struct tessera_agent_transport *t) {
+const char *agent_transport_error(const struct agent_transport *t) {
 	return t->error[0] != '\0' ? t->error : "no error";
 }
 
-int tessera_agent_transport_connect(struct tessera_agent_transport *t) {
+int agent_transport_connect(struct agent_transport *t) {
 	if (t->connected) {
 		return 0;
 	}
@@ -121,7 +121,7 @@ int tessera_agent_transport_connect(struct tessera_agent_transport *t) {
 	return 0;
 }
 
-void tessera_agent_transport_disconnect(struct tessera_agent_transport *t) {
+void agent_transport_disconnect(struct agent_transport *t) {
 	if (!t->connected) {
 		return;
 	}
@@ -129,51 +129,51 @@ void tessera_agent_transport_disconnect(struct tessera_agent_transport *t) {
 	t->impl->disconnect(t);
 }
 
-bool tessera_agent_transport_connected(const struct tessera_agent_transport *t) {
+bool agent_transport_connected(const struct agent_transport *t) {
 	return t->connected;
 }
 
-int tessera_agent_transport_resource_create(struct tessera_agent_transport *t,
-		uint64_t size, struct tessera_agent_resource *res) {
+int agent_transport_resource_create(struct agent_transport *t,
+		uint64_t size, struct agent_resource *res) {
 	memset(res, 0, sizeof(*res));
 	if (!t->connected) {
-		return tessera_agent_transport_fail(t, "not connected");
+		return agent_transport_fail(t, "not connected");
 	}
-	if (size == 0 || size > TESSERA_AGENT_TRANSPORT_MAX_RESOURCE_SIZE) {
-		return tessera_agent_transport_fail(t, "resource size %llu out of range",
+	if (size == 0 || size > AGENT_TRANSPORT_MAX_RESOURCE_SIZE) {
+		return agent_transport_fail(t, "resource size %llu out of range",
 			(unsigned long long)size);
 	}
 	size = (size + 4095) & ~(uint64_t)4095;
 	return t->impl->resource_create(t, size, res);
 }
 
-int tessera_agent_transport_resource_import(struct tessera_agent_transport *t,
-		int dmabuf_fd, struct tessera_agent_resource *res) {
+int agent_transport_resource_import(struct agent_transport *t,
+		int dmabuf_fd, struct agent_resource *res) {
 	memset(res, 0, sizeof(*res));
 	if (!t->connected) {
-		return tessera_agent_transport_fail(t, "not connected");
+		return agent_transport_fail(t, "not connected");
 	}
 	if (dmabuf_fd < 0) {
-		return tessera_agent_transport_fail(t, "no dmabuf");
+		return agent_transport_fail(t, "no dmabuf");
 	}
 	return t->impl->resource_import(t, dmabuf_fd, res);
 }
 
-void tessera_agent_transport_resource_destroy(struct tessera_agent_transport *t,
-		struct tessera_agent_resource *res) {
+void agent_transport_resource_destroy(struct agent_transport *t,
+		struct agent_resource *res) {
 	if (res->id != 0 && t->connected) {
 		t->impl->resource_destroy(t, res);
 	}
 	memset(res, 0, sizeof(*res));
 }
 
-int tessera_agent_transport_submit(struct tessera_agent_transport *t,
+int agent_transport_submit(struct agent_transport *t,
 		const void *batch, size_t len, bool wait) {
 	if (!t->connected) {
-		return tessera_agent_transport_fail(t, "not connected");
+		return agent_transport_fail(t, "not connected");
 	}
 	if (len == 0 || len > TESSERA_WIRE_MAX_BATCH_SIZE || len % 8 != 0) {
-		return tessera_agent_transport_fail(t, "batch of %zu bytes", len);
+		return agent_transport_fail(t, "batch of %zu bytes", len);
 	}
 	return t->impl->submit(t, batch, len, wait);
 }

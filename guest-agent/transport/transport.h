@@ -9,7 +9,7 @@
  *   client dmabufs that come from the same device.
  * - "vhost-user:PATH": on the host, for development, tests and benchmarks.
  *   The agent plays VMM and guest driver against a tessera-vmd socket
- *   (common/virtio-gpu-frontend.h): same vmd code path, same bytes on the
+ *   (common/frontend/virtio-gpu-frontend.h): same vmd code path, same bytes on the
  *   rings. Dmabuf imports are not possible there (no virtio-gpu device).
  *
  * A transport carries bytes and memory; the wire protocol (HELLO, the event
@@ -25,13 +25,13 @@
 #include <stdint.h>
 
 struct wl_event_loop;
-struct tessera_agent_transport;
+struct agent_transport;
 
 /* Upper bound on one agent-owned resource (a 16384x16384 buffer is 1 GiB;
  * the agent never needs more than one 8K frame per resource). */
-#define TESSERA_AGENT_TRANSPORT_MAX_RESOURCE_SIZE (UINT64_C(256) << 20)
+#define AGENT_TRANSPORT_MAX_RESOURCE_SIZE (UINT64_C(256) << 20)
 
-struct tessera_agent_resource {
+struct agent_resource {
 	uint32_t id; /* virtio-gpu resource id, as the host knows it */
 	uint64_t size; /* bytes of backing */
 	void *data; /* agent mapping of the backing; NULL for imports */
@@ -39,7 +39,7 @@ struct tessera_agent_resource {
 	bool imported; /* from resource_import: not owned, not mapped */
 };
 
-struct tessera_agent_transport_events {
+struct agent_transport_events {
 	/* The armed WAIT completed (or a spurious wake-up: harmless). The
 	 * doorbell is disarmed when this is called; the core re-arms it by
 	 * submitting a batch with wait = true. */
@@ -54,48 +54,48 @@ struct tessera_agent_transport_events {
  * spec: "virtgpu", "virtgpu:/dev/dri/renderD128", "vhost-user:/path/sock".
  * Does not connect yet. NULL with a message in err for a bad spec.
  */
-struct tessera_agent_transport *tessera_agent_transport_create(
+struct agent_transport *agent_transport_create(
 	struct wl_event_loop *loop, const char *spec,
-	const struct tessera_agent_transport_events *events, void *data,
+	const struct agent_transport_events *events, void *data,
 	char *err, size_t err_size);
 /* Whether spec is well-formed (for the command line); err says why not. */
-bool tessera_agent_transport_check_spec(const char *spec, char *err, size_t err_size);
+bool agent_transport_check_spec(const char *spec, char *err, size_t err_size);
 /* Disconnects first. Accepts NULL. */
-void tessera_agent_transport_destroy(struct tessera_agent_transport *transport);
+void agent_transport_destroy(struct agent_transport *transport);
 
 /* "virtgpu /dev/dri/renderD128" or "vhost-user /path" for log lines. */
-const char *tessera_agent_transport_describe(
-	const struct tessera_agent_transport *transport);
+const char *agent_transport_describe(
+	const struct agent_transport *transport);
 /* Why the last call failed. */
-const char *tessera_agent_transport_error(
-	const struct tessera_agent_transport *transport);
+const char *agent_transport_error(
+	const struct agent_transport *transport);
 
 /* Opens the device and a fresh virtio-gpu context (a new session on the
  * host). 0, or -1 (device not there yet / refused: error() says why). */
-int tessera_agent_transport_connect(struct tessera_agent_transport *transport);
+int agent_transport_connect(struct agent_transport *transport);
 /* Closes the context and the device; every resource becomes invalid
  * (the core forgets them without calling resource_destroy). */
-void tessera_agent_transport_disconnect(struct tessera_agent_transport *transport);
-bool tessera_agent_transport_connected(
-	const struct tessera_agent_transport *transport);
+void agent_transport_disconnect(struct agent_transport *transport);
+bool agent_transport_connected(
+	const struct agent_transport *transport);
 
 /* A new agent-owned resource of size bytes (rounded up to pages), zeroed,
  * with guest-RAM backing attached and mapped at res->data. 0 or -1. */
-int tessera_agent_transport_resource_create(
-	struct tessera_agent_transport *transport, uint64_t size,
-	struct tessera_agent_resource *res);
+int agent_transport_resource_create(
+	struct agent_transport *transport, uint64_t size,
+	struct agent_resource *res);
 /* The virtio-gpu resource behind a client's dmabuf, if the dmabuf was
  * exported by this very device (PRIME import + RESOURCE_INFO): 0 with
  * res->id/size/handle set (res->data NULL), else -1 (foreign dmabuf, or no
  * device that can import: the caller copies instead). */
-int tessera_agent_transport_resource_import(
-	struct tessera_agent_transport *transport, int dmabuf_fd,
-	struct tessera_agent_resource *res);
+int agent_transport_resource_import(
+	struct agent_transport *transport, int dmabuf_fd,
+	struct agent_resource *res);
 /* Unmaps/unrefs a created resource, drops an imported one's handle.
  * Clears *res. Accepts a zeroed res. */
-void tessera_agent_transport_resource_destroy(
-	struct tessera_agent_transport *transport,
-	struct tessera_agent_resource *res);
+void agent_transport_resource_destroy(
+	struct agent_transport *transport,
+	struct agent_resource *res);
 
 /*
  * Submits one batch of wire messages (SUBMIT_3D / EXECBUFFER), len ≤
@@ -105,7 +105,7 @@ void tessera_agent_transport_resource_destroy(
  * not fenced. Returns 0, or -1 on a transport failure (the caller then
  * disconnects and retries later; lost is not called for it).
  */
-int tessera_agent_transport_submit(struct tessera_agent_transport *transport,
+int agent_transport_submit(struct agent_transport *transport,
 	const void *batch, size_t len, bool wait);
 
 #endif

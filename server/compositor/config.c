@@ -446,95 +446,18 @@ static void set_vmd(struct config_loader *loader,
 	}
 }
 
-/* What a daemon setting's value looks like. */
-enum option_syntax {
-	SYNTAX_COUNT, /* a positive decimal number */
-	SYNTAX_BYTES, /* the same with an optional K, M or G suffix */
-	SYNTAX_SIZE, /* WxH */
-};
-
-static const struct {
-	const char *key;
-	enum option_syntax syntax;
-} vm_options[TESSERA_VM_OPTION_COUNT] = {
-	[TESSERA_VM_OPTION_DISPLAY_SIZE] = { "display-size", SYNTAX_SIZE },
-	[TESSERA_VM_OPTION_MAX_RESOURCES] = { "max-resources", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_RESOURCE_SIZE] = { "max-resource-size", SYNTAX_BYTES },
-	[TESSERA_VM_OPTION_MAX_BACKING] = { "max-backing", SYNTAX_BYTES },
-	[TESSERA_VM_OPTION_MAX_BACKING_ENTRIES] = { "max-backing-entries", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_TOTAL_ENTRIES] = { "max-total-entries", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_CONTEXTS] = { "max-contexts", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_SURFACES] = { "max-surfaces", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_BUFFERS] = { "max-buffers", SYNTAX_COUNT },
-	[TESSERA_VM_OPTION_MAX_BUFFER_BYTES] = { "max-buffer-bytes", SYNTAX_BYTES },
-	[TESSERA_VM_OPTION_MAX_BATCH_SIZE] = { "max-batch-size", SYNTAX_BYTES },
-};
-
-const char *tessera_vm_option_key(enum tessera_vm_option option) {
-	return option < TESSERA_VM_OPTION_COUNT ? vm_options[option].key : NULL;
-}
-
-static int find_vm_option(const char *key) {
-	for (int i = 0; i < TESSERA_VM_OPTION_COUNT; i++) {
-		if (strcmp(vm_options[i].key, key) == 0) {
-			return i;
-		}
-	}
-	return -1;
-}
-
-/* A run of 1 to 12 digits, not starting with 0; returns its end or NULL. */
-static const char *skip_number(const char *s) {
-	size_t n = 0;
-	if (s[0] < '1' || s[0] > '9') {
-		return NULL;
-	}
-	while (s[n] >= '0' && s[n] <= '9') {
-		n++;
-	}
-	return n <= 12 ? s + n : NULL;
-}
-
-static bool option_value_valid(enum option_syntax syntax, const char *value) {
-	const char *end = skip_number(value);
-	if (end == NULL) {
-		return false;
-	}
-	switch (syntax) {
-	case SYNTAX_COUNT:
-		return *end == '\0';
-	case SYNTAX_BYTES:
-		if (*end != '\0' && strchr("KMG", *end) != NULL) {
-			end++;
-		}
-		return *end == '\0';
-	case SYNTAX_SIZE:
-		if (*end != 'x') {
-			return false;
-		}
-		end = skip_number(end + 1);
-		return end != NULL && *end == '\0';
-	}
-	return false;
-}
-
-static void set_vm_option(struct config_loader *loader,
-		struct tessera_vm_config *vm, int option, const char *value) {
-	static const char *const expected[] = {
-		[SYNTAX_COUNT] = "a positive number",
-		[SYNTAX_BYTES] = "a positive number of bytes, optionally with K, M or G",
-		[SYNTAX_SIZE] = "WxH",
-	};
+static void set_vm_setting(struct config_loader *loader,
+		struct tessera_vm_config *vm, const struct tessera_vm_setting *setting,
+		const char *value) {
 	char esc[ESCAPED_MAX];
-	enum option_syntax syntax = vm_options[option].syntax;
-	if (strlen(value) > TESSERA_VM_OPTION_VALUE_MAX ||
-			!option_value_valid(syntax, value)) {
+	char why[96];
+	struct tessera_vm_settings parsed;
+	if (!tessera_vm_setting_parse(setting, value, &parsed, why, sizeof(why))) {
 		fail(loader, loader->line, loader->line, "invalid %s '%s' for vm '%s' "
-			"(expected %s)", vm_options[option].key, escape(value, esc),
-			vm->name, expected[syntax]);
+			"(%s)", setting->key, escape(value, esc), vm->name, why);
 		return;
 	}
-	memcpy(vm->options[option], value, strlen(value) + 1);
+	memcpy(vm->settings[setting->id], value, strlen(value) + 1);
 }
 
 static int config_handler(void *user, const char *section, const char *name,
@@ -569,11 +492,11 @@ static int config_handler(void *user, const char *section, const char *name,
 		if (!duplicate) {
 			set_vmd(loader, vm, value);
 		}
-	} else if (find_vm_option(name) >= 0) {
-		int option = find_vm_option(name);
-		duplicate = vm->options[option][0] != '\0';
+	} else if (tessera_vm_setting_find(name) != NULL) {
+		const struct tessera_vm_setting *setting = tessera_vm_setting_find(name);
+		duplicate = vm->settings[setting->id][0] != '\0';
 		if (!duplicate) {
-			set_vm_option(loader, vm, option, value);
+			set_vm_setting(loader, vm, setting, value);
 		}
 	} else {
 		fail(loader, line, line, "unknown key '%s' in [vm %s]",

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vm-settings.h"
+
 /*
  * The compositor's configuration file: INI syntax, one section per VM.
  *
@@ -22,31 +24,6 @@
 #define TESSERA_VM_NAME_MAX 32     /* [A-Za-z0-9_-], 1..32 chars */
 #define TESSERA_CONFIG_MAX_VMS 64
 #define TESSERA_CONFIG_PATH_MAX 107 /* fits sockaddr_un.sun_path with NUL */
-#define TESSERA_VM_OPTION_VALUE_MAX 23
-
-/*
- * Per-VM daemon settings (limits and the virtual display size), passed to
- * tessera-vmd as --KEY VALUE. The config checks their syntax; tessera-vmd
- * checks their ranges (see tessera-vmd --help) and exits with status 2 on
- * a bad one, which tessera reports and does not retry.
- */
-enum tessera_vm_option {
-	TESSERA_VM_OPTION_DISPLAY_SIZE,
-	TESSERA_VM_OPTION_MAX_RESOURCES,
-	TESSERA_VM_OPTION_MAX_RESOURCE_SIZE,
-	TESSERA_VM_OPTION_MAX_BACKING,
-	TESSERA_VM_OPTION_MAX_BACKING_ENTRIES,
-	TESSERA_VM_OPTION_MAX_TOTAL_ENTRIES,
-	TESSERA_VM_OPTION_MAX_CONTEXTS,
-	TESSERA_VM_OPTION_MAX_SURFACES,
-	TESSERA_VM_OPTION_MAX_BUFFERS,
-	TESSERA_VM_OPTION_MAX_BUFFER_BYTES,
-	TESSERA_VM_OPTION_MAX_BATCH_SIZE,
-	TESSERA_VM_OPTION_COUNT,
-};
-
-/* The config key (also the daemon's option name without "--"). */
-const char *tessera_vm_option_key(enum tessera_vm_option option);
 
 struct tessera_vm_config {
 	char name[TESSERA_VM_NAME_MAX + 1];
@@ -54,8 +31,10 @@ struct tessera_vm_config {
 	char vhost_user_path[TESSERA_CONFIG_PATH_MAX + 1];
 	char *vmd_path;             /* optional program to run instead of tessera-vmd; NULL = default */
 	int line;                   /* line of the [vm NAME] header */
-	/* daemon settings; "" = not set (the daemon's default) */
-	char options[TESSERA_VM_OPTION_COUNT][TESSERA_VM_OPTION_VALUE_MAX + 1];
+	/* per-VM daemon settings (common/vm-settings.h), checked here and
+	 * passed to tessera-vmd as --KEY VALUE as written; by enum
+	 * tessera_vm_setting_id, "" = not set (the daemon's default) */
+	char settings[TESSERA_VM_SETTING_ID_COUNT][TESSERA_VM_SETTING_VALUE_MAX + 1];
 };
 
 struct tessera_config {

@@ -81,11 +81,11 @@
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
-#include <wlr/util/log.h>
 
 #include "config.h"
-#include "guest_memory.h"
+#include "guest-memory.h"
 #include "client-buffer.h"
+#include "log.h"
 #include "server.h"
 #include "tessera-guest-memory-v1-protocol.h"
 #include "vm.h"
@@ -165,7 +165,7 @@ static void gm_unref(struct tessera_guest_memory *gm) {
 
 static void log_stats(struct tessera_guest_memory *gm, const char *why) {
 	const struct tessera_guest_memory_stats *s = &gm->stats;
-	wlr_log(WLR_DEBUG, "guest memory (%s): %zu live buffers, %zu regions, %" PRIu64
+	tessera_log(TESSERA_DEBUG, "guest memory (%s): %zu live buffers, %zu regions, %" PRIu64
 		" bytes mapped in %" PRIu64 " mappings, %" PRIu64 " bytes copied, %" PRIu64
 		" buffers created", why, s->live_buffers, s->live_regions, s->bytes_mapped,
 		s->mappings, s->bytes_copied, s->buffers_created);
@@ -246,7 +246,7 @@ static void post_error(struct wl_resource *resource, struct gmem_client *gc,
 	va_start(args, fmt);
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
-	wlr_log(WLR_ERROR, "guest memory: %s: protocol error %" PRIu32 " on %s: %s",
+	tessera_log(TESSERA_ERROR, "guest memory: %s: protocol error %" PRIu32 " on %s: %s",
 		gc->name, code, wl_resource_get_class(resource), message);
 	wl_resource_post_error(resource, code, "%s", message);
 }
@@ -279,7 +279,7 @@ static void region_resource_destroy(struct wl_resource *resource) {
 	close(region->fd);
 	gc->region_count--;
 	gm->stats.live_regions--;
-	wlr_log(WLR_DEBUG, "guest memory: %s: region gpa 0x%" PRIx64 "+0x%" PRIx64
+	tessera_log(TESSERA_DEBUG, "guest memory: %s: region gpa 0x%" PRIx64 "+0x%" PRIx64
 		" removed", gc->name, region->base, region->size);
 	free(region);
 	log_stats(gm, "region removed");
@@ -408,7 +408,7 @@ static void manager_handle_create_region(struct wl_client *client,
 	wl_list_insert(gc->regions.prev, &region->link);
 	gc->region_count++;
 	gm->stats.live_regions++;
-	wlr_log(WLR_DEBUG, "guest memory: %s: region gpa 0x%" PRIx64 "+0x%" PRIx64
+	tessera_log(TESSERA_DEBUG, "guest memory: %s: region gpa 0x%" PRIx64 "+0x%" PRIx64
 		" at fd offset 0x%" PRIx64 " added", gc->name, base, size, offset);
 	log_stats(gm, "region added");
 	return;
@@ -431,7 +431,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	struct tessera_guest_memory *gm = gc->gm;
 	tessera_client_buffer_finish(&buffer->client);
 	if (munmap(buffer->map, buffer->map_len) != 0) {
-		wlr_log_errno(WLR_ERROR, "guest memory: %s: munmap failed", gc->name);
+		tessera_log_errno(TESSERA_ERROR, "guest memory: %s: cannot unmap", gc->name);
 	}
 	gc->live_buffers--;
 	gc->bytes_mapped -= buffer->map_len;
@@ -439,7 +439,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 	gm->stats.live_buffers--;
 	gm->stats.bytes_mapped -= buffer->map_len;
 	gm->stats.mappings -= buffer->mappings;
-	wlr_log(WLR_DEBUG, "guest memory: %s: buffer %dx%d unmapped (%zu bytes, read "
+	tessera_log(TESSERA_DEBUG, "guest memory: %s: buffer %dx%d unmapped (%zu bytes, read "
 		"in place %" PRIu64 " times)", gc->name, buffer->client.base.width,
 		buffer->client.base.height, buffer->map_len, buffer->accesses);
 	free(buffer);
@@ -811,7 +811,7 @@ static void params_handle_create(struct wl_client *client, struct wl_resource *r
 		wlr_buffer_drop(&buffer->client.base);
 		return;
 	}
-	wlr_log(WLR_DEBUG, "guest memory: %s: buffer %" PRId32 "x%" PRId32 " %s stride %"
+	tessera_log(TESSERA_DEBUG, "guest memory: %s: buffer %" PRId32 "x%" PRId32 " %s stride %"
 		PRId32 " offset %" PRIu32 ": %zu extents in %zu mappings, %" PRIu64
 		" bytes mapped", gc->name, width, height, format_name(format), stride, offset,
 		params->count, run_count, map_len);
@@ -878,7 +878,7 @@ static void manager_bind(struct wl_client *client, void *data, uint32_t version,
 	struct tessera_guest_memory *gm = data;
 	if (tessera_vm_from_client(gm->server, client) == NULL) {
 		/* vm.c's global filter hides the global from host clients. */
-		wlr_log(WLR_ERROR, "guest memory: a host client bound the VM-only global");
+		tessera_log(TESSERA_ERROR, "guest memory: a host client bound the VM-only global");
 		wl_client_post_implementation_error(client,
 			"tessera_guest_memory_v1 is only for VM connections");
 		return;
@@ -899,7 +899,7 @@ static void manager_bind(struct wl_client *client, void *data, uint32_t version,
 	tessera_guest_memory_v1_send_budget(resource, TESSERA_GMEM_MAX_BUFFERS,
 		(uint32_t)gc->max_mappings, (uint32_t)(TESSERA_GMEM_MAX_CLIENT_BYTES >> 32),
 		(uint32_t)TESSERA_GMEM_MAX_CLIENT_BYTES);
-	wlr_log(WLR_DEBUG, "guest memory: %s bound the global", gc->name);
+	tessera_log(TESSERA_DEBUG, "guest memory: %s bound the global", gc->name);
 }
 
 static void handle_display_destroy(struct wl_listener *listener, void *data) {
@@ -914,7 +914,7 @@ static void handle_display_destroy(struct wl_listener *listener, void *data) {
 struct tessera_guest_memory *tessera_guest_memory_create(struct tessera_server *server) {
 	long page = sysconf(_SC_PAGESIZE);
 	if (page <= 0) {
-		wlr_log_errno(WLR_ERROR, "guest memory: cannot get the page size");
+		tessera_log_errno(TESSERA_ERROR, "guest memory: cannot get the page size");
 		return NULL;
 	}
 	struct tessera_guest_memory *gm = calloc(1, sizeof(*gm));
@@ -934,10 +934,10 @@ struct tessera_guest_memory *tessera_guest_memory_create(struct tessera_server *
 	wl_display_add_destroy_listener(server->wl_display, &gm->display_destroy);
 	tessera_client_buffer_register();
 	if (server->renderer != NULL && wlr_renderer_is_pixman(server->renderer)) {
-		wlr_log(WLR_INFO, "guest memory: pixman renderer reads guest buffers in place "
+		tessera_log(TESSERA_INFO, "guest memory: pixman renderer reads guest buffers in place "
 			"(zero copy)");
 	} else {
-		wlr_log(WLR_INFO, "guest memory: GPU renderer: wlroots uploads guest buffers "
+		tessera_log(TESSERA_INFO, "guest memory: GPU renderer: wlroots uploads guest buffers "
 			"to textures on commit (one copy per commit, inside wlroots)");
 	}
 	return gm;

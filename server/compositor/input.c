@@ -13,9 +13,9 @@
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
 #include <wlr/types/wlr_xcursor_manager.h>
-#include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "log.h"
 #include "server.h"
 #include "vm.h"
 
@@ -51,7 +51,7 @@ static void cycle_focus(struct tessera_server *server) {
 static bool handle_keybinding(struct tessera_server *server, xkb_keysym_t sym,
 		uint32_t modifiers) {
 	if ((modifiers & WLR_MODIFIER_CTRL) && sym == XKB_KEY_BackSpace) {
-		wlr_log(WLR_INFO, "Ctrl+Alt+BackSpace: exiting");
+		tessera_log(TESSERA_INFO, "Ctrl+Alt+BackSpace: exiting");
 		wl_display_terminate(server->wl_display);
 		return true;
 	}
@@ -115,7 +115,7 @@ static void add_keyboard(struct tessera_server *server,
 		struct xkb_keymap *keymap = context == NULL ? NULL :
 			xkb_keymap_new_from_names(context, NULL, XKB_KEYMAP_COMPILE_NO_FLAGS);
 		if (keymap == NULL) {
-			wlr_log(WLR_ERROR, "Failed to compile the keymap (check XKB_DEFAULT_*)");
+			tessera_log(TESSERA_ERROR, "cannot compile the keymap (check XKB_DEFAULT_*)");
 		} else {
 			wlr_keyboard_set_keymap(device->keyboard, keymap);
 		}
@@ -152,7 +152,7 @@ static void handle_new_input(struct wl_listener *listener, void *data) {
 	default:
 		break;
 	}
-	wlr_log(WLR_DEBUG, "new input device '%s'", device->name);
+	tessera_log(TESSERA_DEBUG, "new input device '%s'", device->name);
 }
 
 static void handle_new_virtual_keyboard(struct wl_listener *listener, void *data) {
@@ -161,7 +161,7 @@ static void handle_new_virtual_keyboard(struct wl_listener *listener, void *data
 	struct wlr_virtual_keyboard_v1 *keyboard = data;
 	/* The client brings its own keymap. */
 	add_keyboard(server, &keyboard->input_device, false);
-	wlr_log(WLR_INFO, "virtual keyboard added");
+	tessera_log(TESSERA_INFO, "virtual keyboard added");
 }
 
 static void handle_new_virtual_pointer(struct wl_listener *listener, void *data) {
@@ -174,7 +174,7 @@ static void handle_new_virtual_pointer(struct wl_listener *listener, void *data)
 		wlr_cursor_map_input_to_output(server->cursor, device,
 			event->suggested_output);
 	}
-	wlr_log(WLR_INFO, "virtual pointer added");
+	tessera_log(TESSERA_INFO, "virtual pointer added");
 }
 
 /*

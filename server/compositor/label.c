@@ -6,9 +6,9 @@
 #include <string.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_scene.h>
-#include <wlr/util/log.h>
 
 #include "label.h"
+#include "log.h"
 
 #define LABEL_FONT "Sans Bold 10"
 #define LABEL_PADDING 6
@@ -152,7 +152,7 @@ void tessera_label_set(struct tessera_label *label, const char *text,
 	struct label_buffer *buffer = label_render(text, background, foreground,
 		width, height);
 	if (buffer == NULL) {
-		wlr_log(WLR_ERROR, "Failed to render label '%s'", text);
+		tessera_log(TESSERA_ERROR, "cannot render label '%s'", text);
 		return;
 	}
 	label->scene_buffer = wlr_scene_buffer_create(label->parent, &buffer->base);

@@ -27,13 +27,13 @@
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
-#include <wlr/util/log.h>
 
 #include "config.h"
-#include "guest_memory.h"
+#include "guest-memory.h"
 #include "linux-dmabuf.h"
 #include "server.h"
 #include "vm.h"
+#include "wlr-log.h"
 
 #define MAX_COMMANDS 16
 #define MAX_OUTPUT_SIZE 16384
@@ -47,7 +47,7 @@ struct options {
 	const char *config;
 	const char *commands[MAX_COMMANDS];
 	int command_count;
-	enum wlr_log_importance verbosity;
+	enum tessera_log_importance verbosity;
 };
 
 static const char usage[] =
@@ -119,7 +119,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		.backend = BACKEND_AUTO,
 		.width = 1280,
 		.height = 800,
-		.verbosity = WLR_INFO,
+		.verbosity = TESSERA_INFO,
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "b:S:c:s:vqhV", long_options, NULL)) != -1) {
@@ -165,10 +165,10 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->commands[opts->command_count++] = optarg;
 			break;
 		case 'v':
-			opts->verbosity = WLR_DEBUG;
+			opts->verbosity = TESSERA_DEBUG;
 			break;
 		case 'q':
-			opts->verbosity = WLR_ERROR;
+			opts->verbosity = TESSERA_ERROR;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -191,7 +191,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 
 static int handle_terminate_signal(int signal_number, void *data) {
 	struct wl_display *display = data;
-	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
+	tessera_log(TESSERA_INFO, "signal %d: exiting", signal_number);
 	wl_display_terminate(display);
 	return 0;
 }
@@ -214,13 +214,13 @@ static char *default_config_path(void) {
 static bool check_runtime_dir(void) {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	if (dir == NULL || dir[0] == '\0') {
-		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR is not set: it names the directory "
+		tessera_log(TESSERA_ERROR, "XDG_RUNTIME_DIR is not set: it names the directory "
 			"for the Wayland socket (e.g. export XDG_RUNTIME_DIR=/run/user/$(id -u))");
 		return false;
 	}
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		wlr_log(WLR_ERROR, "XDG_RUNTIME_DIR '%s' is not a directory", dir);
+		tessera_log(TESSERA_ERROR, "XDG_RUNTIME_DIR '%s' is not a directory", dir);
 		return false;
 	}
 	return true;
@@ -252,7 +252,7 @@ static struct wlr_backend *create_backend(struct tessera_server *server,
 				return backend;
 			}
 		}
-		wlr_log(WLR_INFO, "No display and no seat with a GPU: falling back to "
+		tessera_log(TESSERA_INFO, "No display and no seat with a GPU: falling back to "
 			"the headless backend with the pixman renderer");
 		break;
 	}
@@ -274,7 +274,7 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	bool headless;
 	server->backend = create_backend(server, opts, &headless);
 	if (server->backend == NULL) {
-		wlr_log(WLR_ERROR, "Failed to create the backend");
+		tessera_log(TESSERA_ERROR, "cannot create the backend");
 		return false;
 	}
 
@@ -285,17 +285,17 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		server->renderer = wlr_renderer_autocreate(server->backend);
 	}
 	if (server->renderer == NULL) {
-		wlr_log(WLR_ERROR, "Failed to create the renderer");
+		tessera_log(TESSERA_ERROR, "cannot create the renderer");
 		return false;
 	}
-	wlr_log(WLR_INFO, "backend: %s, renderer: %s", headless ? "headless" : "autocreated",
+	tessera_log(TESSERA_INFO, "backend: %s, renderer: %s", headless ? "headless" : "autocreated",
 		wlr_renderer_is_pixman(server->renderer) ? "pixman" : "GPU");
 	/* wl_shm, and linux-dmabuf when the renderer can import dmabufs. */
 	wlr_renderer_init_wl_display(server->renderer, server->wl_display);
 
 	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
 	if (server->allocator == NULL) {
-		wlr_log(WLR_ERROR, "Failed to create the allocator");
+		tessera_log(TESSERA_ERROR, "cannot create the allocator");
 		return false;
 	}
 
@@ -349,7 +349,7 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		wlr_foreign_toplevel_manager_v1_create(server->wl_display);
 
 	if (!tessera_input_init(server)) {
-		wlr_log(WLR_ERROR, "Failed to set up input");
+		tessera_log(TESSERA_ERROR, "cannot set up input");
 		return false;
 	}
 	if (headless) {
@@ -397,7 +397,7 @@ int main(int argc, char *argv[]) {
 	if (status >= 0) {
 		return status;
 	}
-	wlr_log_init(opts.verbosity, NULL);
+	tessera_wlr_log_init(opts.verbosity, "tessera");
 
 	if (!check_runtime_dir()) {
 		return 1;
@@ -408,12 +408,12 @@ int main(int argc, char *argv[]) {
 	if (config_path != NULL) {
 		char err[512];
 		if (!tessera_config_load(&server.config, config_path, err, sizeof(err))) {
-			wlr_log(WLR_ERROR, "%s", err);
+			tessera_log(TESSERA_ERROR, "%s", err);
 			free(config_path);
 			tessera_config_finish(&server.config);
 			return 1;
 		}
-		wlr_log(WLR_INFO, "config %s: %zu VM(s)", config_path, server.config.vm_count);
+		tessera_log(TESSERA_INFO, "config %s: %zu VM(s)", config_path, server.config.vm_count);
 		free(config_path);
 	}
 
@@ -425,26 +425,26 @@ int main(int argc, char *argv[]) {
 	const char *socket = opts.socket;
 	if (socket != NULL) {
 		if (wl_display_add_socket(server.wl_display, socket) != 0) {
-			wlr_log(WLR_ERROR, "Cannot listen on socket '%s' in XDG_RUNTIME_DIR "
+			tessera_log(TESSERA_ERROR, "cannot listen on socket '%s' in XDG_RUNTIME_DIR "
 				"(in use, or the directory is not writable)", socket);
 			goto out;
 		}
 	} else {
 		socket = wl_display_add_socket_auto(server.wl_display);
 		if (socket == NULL) {
-			wlr_log(WLR_ERROR, "Cannot create a Wayland socket in XDG_RUNTIME_DIR");
+			tessera_log(TESSERA_ERROR, "cannot create a Wayland socket in XDG_RUNTIME_DIR");
 			goto out;
 		}
 	}
 
 	if (!wlr_backend_start(server.backend)) {
-		wlr_log(WLR_ERROR, "Failed to start the backend");
+		tessera_log(TESSERA_ERROR, "cannot start the backend");
 		goto out;
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	printf("WAYLAND_DISPLAY=%s\n", socket);
 	fflush(stdout);
-	wlr_log(WLR_INFO, "Running on WAYLAND_DISPLAY=%s", socket);
+	tessera_log(TESSERA_INFO, "Running on WAYLAND_DISPLAY=%s", socket);
 
 	struct wl_event_source *sigint = wl_event_loop_add_signal(server.event_loop,
 		SIGINT, handle_terminate_signal, server.wl_display);
@@ -454,7 +454,7 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!tessera_vms_init(&server)) {
-		wlr_log(WLR_ERROR, "Failed to set up the VMs");
+		tessera_log(TESSERA_ERROR, "cannot set up the VMs");
 		goto out_signals;
 	}
 	for (int i = 0; i < opts.command_count; i++) {

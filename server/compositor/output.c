@@ -9,8 +9,8 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "server.h"
 
 static void output_handle_frame(struct wl_listener *listener, void *data) {
@@ -56,7 +56,7 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	struct wlr_output *wlr_output = data;
 
 	if (!wlr_output_init_render(wlr_output, server->allocator, server->renderer)) {
-		wlr_log(WLR_ERROR, "Cannot render to output %s", wlr_output->name);
+		tessera_log(TESSERA_ERROR, "cannot render to output %s", wlr_output->name);
 		return;
 	}
 	if (!wl_list_empty(&wlr_output->modes)) {
@@ -65,7 +65,7 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	}
 	wlr_output_enable(wlr_output, true);
 	if (!wlr_output_commit(wlr_output)) {
-		wlr_log(WLR_ERROR, "Cannot enable output %s", wlr_output->name);
+		tessera_log(TESSERA_ERROR, "cannot enable output %s", wlr_output->name);
 		return;
 	}
 
@@ -88,6 +88,6 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 		wlr_wl_output_set_title(wlr_output, title);
 	}
 	wlr_output_layout_add_auto(server->output_layout, wlr_output);
-	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name,
+	tessera_log(TESSERA_INFO, "output %s: %dx%d", wlr_output->name,
 		wlr_output->width, wlr_output->height);
 }

@@ -10,9 +10,9 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
-#include <wlr/util/log.h>
 
 #include "label.h"
+#include "log.h"
 #include "server.h"
 #include "vm.h"
 
@@ -217,7 +217,7 @@ static void view_set_decorated(struct tessera_view *view, bool decorated) {
 		float color[4];
 		tessera_rgb_to_float(view_frame_rgb(view), color);
 		if (!frame_rects_create(view->frame_rects, view->tree, color)) {
-			wlr_log(WLR_ERROR, "Failed to create a window frame");
+			tessera_log(TESSERA_ERROR, "cannot create a window frame");
 		}
 		view->label = tessera_label_create(view->tree);
 		if (view->label != NULL) {
@@ -274,7 +274,7 @@ void tessera_view_focus(struct tessera_view *view) {
 	} else {
 		wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
 	}
-	wlr_log(WLR_DEBUG, "focus: %s window '%s'", tessera_view_owner_name(view),
+	tessera_log(TESSERA_DEBUG, "focus: %s window '%s'", tessera_view_owner_name(view),
 		view->xdg_surface->toplevel->title ? view->xdg_surface->toplevel->title : "");
 }
 
@@ -365,7 +365,7 @@ static void place_new_view(struct tessera_view *view) {
 				}
 			}
 			if (free_spot) {
-				wlr_log(WLR_DEBUG, "placing %s window at %d,%d (%dx%d)",
+				tessera_log(TESSERA_DEBUG, "placing %s window at %d,%d (%dx%d)",
 					tessera_view_owner_name(view), x, y, size.width, size.height);
 				tessera_view_move(view, x + off_x, y + off_y);
 				return;
@@ -411,7 +411,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 		wl_list_insert(&focused->link, &view->link);
 		wlr_scene_node_place_below(view->tree, focused->tree);
 	}
-	wlr_log(WLR_INFO, "%s window mapped", tessera_view_owner_name(view));
+	tessera_log(TESSERA_INFO, "%s window mapped", tessera_view_owner_name(view));
 }
 
 static void view_handle_unmap(struct wl_listener *listener, void *data) {
@@ -688,7 +688,7 @@ void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *dat
 	 * client asks for. */
 	if (view->vm != NULL) {
 		view_set_decorated(view, true);
-		wlr_log(WLR_INFO, "vm '%s': new toplevel", view->vm->config->name);
+		tessera_log(TESSERA_INFO, "vm '%s': new toplevel", view->vm->config->name);
 	}
 }
 

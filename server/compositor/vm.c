@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "server.h"
 #include "vm.h"
 
@@ -149,7 +149,7 @@ static void vm_handle_client_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&vm->client_destroy.link);
 	wl_list_init(&vm->client_destroy.link);
 	vm->client = NULL;
-	wlr_log(WLR_INFO, "vm '%s': Wayland connection closed", vm->config->name);
+	tessera_log(TESSERA_INFO, "vm '%s': Wayland connection closed", vm->config->name);
 	if (vm->pid > 0) {
 		/* A daemon without its connection is of no use: end it, it
 		 * is restarted when it has exited. */
@@ -164,7 +164,7 @@ static bool vm_start(struct tessera_vm *vm) {
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		wlr_log_errno(WLR_ERROR, "vm '%s': socketpair failed", cfg->name);
+		tessera_log_errno(TESSERA_ERROR, "vm '%s': cannot create a socket pair", cfg->name);
 		return false;
 	}
 	/* Keep the child's end away from VM_SOCKET_FD so that dup2 always
@@ -178,20 +178,20 @@ static bool vm_start(struct tessera_vm *vm) {
 
 	char color[8];
 	snprintf(color, sizeof(color), "%06x", cfg->color & 0xffffff);
-	char option_names[TESSERA_VM_OPTION_COUNT][40];
-	char *argv[8 + 2 * TESSERA_VM_OPTION_COUNT] = {
+	char option_names[TESSERA_VM_SETTING_ID_COUNT][40];
+	char *argv[8 + 2 * TESSERA_VM_SETTING_ID_COUNT] = {
 		(char *)program,
 		"--vhost-user", (char *)cfg->vhost_user_path,
 		"--name", (char *)cfg->name,
 		"--color", color,
 	};
 	size_t argc = 7;
-	for (int i = 0; i < TESSERA_VM_OPTION_COUNT; i++) {
-		if (cfg->options[i][0] != '\0') {
+	for (int i = 0; i < TESSERA_VM_SETTING_ID_COUNT; i++) {
+		if (cfg->settings[i][0] != '\0') {
 			snprintf(option_names[i], sizeof(option_names[i]), "--%s",
-				tessera_vm_option_key(i));
+				tessera_vm_setting_get(i)->key);
 			argv[argc++] = option_names[i];
-			argv[argc++] = (char *)cfg->options[i];
+			argv[argc++] = (char *)cfg->settings[i];
 		}
 	}
 	argv[argc] = NULL;
@@ -210,7 +210,7 @@ static bool vm_start(struct tessera_vm *vm) {
 	free(envp);
 	close(child_fd);
 	if (ret != 0) {
-		wlr_log(WLR_ERROR, "vm '%s': cannot start '%s': %s",
+		tessera_log(TESSERA_ERROR, "vm '%s': cannot start '%s': %s",
 			cfg->name, program, strerror(ret));
 		close(sv[0]);
 		return false;
@@ -218,7 +218,7 @@ static bool vm_start(struct tessera_vm *vm) {
 
 	vm->client = wl_client_create(server->wl_display, sv[0]);
 	if (vm->client == NULL) {
-		wlr_log(WLR_ERROR, "vm '%s': cannot create the Wayland client", cfg->name);
+		tessera_log(TESSERA_ERROR, "vm '%s': cannot create the Wayland client", cfg->name);
 		close(sv[0]);
 		kill(pid, SIGTERM);
 		vm->pid = pid;
@@ -230,14 +230,14 @@ static bool vm_start(struct tessera_vm *vm) {
 	vm->pid = pid;
 	vm->starts++;
 	clock_gettime(CLOCK_MONOTONIC, &vm->started);
-	wlr_log(WLR_INFO, "vm '%s': started %s (pid %d, vhost-user socket %s)",
+	tessera_log(TESSERA_INFO, "vm '%s': started %s (pid %d, vhost-user socket %s)",
 		cfg->name, program, (int)pid, cfg->vhost_user_path);
 	return true;
 }
 
 static int vm_handle_restart_timer(void *data) {
 	struct tessera_vm *vm = data;
-	wlr_log(WLR_INFO, "vm '%s': restarting its daemon", vm->config->name);
+	tessera_log(TESSERA_INFO, "vm '%s': restarting its daemon", vm->config->name);
 	if (!vm_start(vm)) {
 		vm_schedule_restart(vm);
 	}
@@ -248,7 +248,7 @@ static void vm_schedule_restart(struct tessera_vm *vm) {
 	if (vm->backoff_ms < VM_BACKOFF_MIN_MS) {
 		vm->backoff_ms = VM_BACKOFF_MIN_MS;
 	}
-	wlr_log(WLR_INFO, "vm '%s': restart in %d ms", vm->config->name, vm->backoff_ms);
+	tessera_log(TESSERA_INFO, "vm '%s': restart in %d ms", vm->config->name, vm->backoff_ms);
 	wl_event_source_timer_update(vm->restart_timer, vm->backoff_ms);
 	vm->backoff_ms *= 2;
 	if (vm->backoff_ms > VM_BACKOFF_MAX_MS) {
@@ -258,10 +258,10 @@ static void vm_schedule_restart(struct tessera_vm *vm) {
 
 static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	if (WIFEXITED(status)) {
-		wlr_log(WLR_ERROR, "vm '%s': daemon (pid %d) exited with status %d",
+		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) exited with status %d",
 			vm->config->name, (int)vm->pid, WEXITSTATUS(status));
 	} else if (WIFSIGNALED(status)) {
-		wlr_log(WLR_ERROR, "vm '%s': daemon (pid %d) killed by signal %d",
+		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) killed by signal %d",
 			vm->config->name, (int)vm->pid, WTERMSIG(status));
 	}
 	vm->pid = 0;
@@ -270,7 +270,7 @@ static void vm_handle_exit(struct tessera_vm *vm, int status) {
 		wl_client_destroy(vm->client);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_USAGE) {
-		wlr_log(WLR_ERROR, "vm '%s': the daemon rejected its settings "
+		tessera_log(TESSERA_ERROR, "vm '%s': the daemon rejected its settings "
 			"(check [vm %s] in %s); not restarting it", vm->config->name,
 			vm->config->name, vm->server->config.path ? vm->server->config.path : "the config");
 		return;
@@ -296,7 +296,7 @@ static int handle_sigchld(int signal_number, void *data) {
 			}
 		}
 		if (!found) {
-			wlr_log(WLR_DEBUG, "child %d exited (status 0x%x)", (int)pid, status);
+			tessera_log(TESSERA_DEBUG, "child %d exited (status 0x%x)", (int)pid, status);
 		}
 	}
 	return 0;
@@ -410,9 +410,9 @@ bool tessera_spawn_command(struct tessera_server *server, const char *command) {
 	int ret = spawn(&pid, "/bin/sh", false, NULL, argv, envp);
 	free(envp);
 	if (ret != 0) {
-		wlr_log(WLR_ERROR, "cannot start '%s': %s", command, strerror(ret));
+		tessera_log(TESSERA_ERROR, "cannot start '%s': %s", command, strerror(ret));
 		return false;
 	}
-	wlr_log(WLR_INFO, "started '%s' (pid %d)", command, (int)pid);
+	tessera_log(TESSERA_INFO, "started '%s' (pid %d)", command, (int)pid);
 	return true;
 }

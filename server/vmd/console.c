@@ -9,9 +9,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
-#include <wlr/util/log.h>
 
 #include "console.h"
+#include "log.h"
 #include "resource.h"
 #include "wayland.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -96,17 +96,17 @@ static struct console_buffer *create_buffer(struct vmd_console *console) {
 	size_t size = (size_t)stride * console->height;
 	int fd = memfd_create("tessera-vmd-console", MFD_CLOEXEC);
 	if (fd < 0) {
-		wlr_log_errno(WLR_ERROR, "console: memfd_create");
+		tessera_log_errno(TESSERA_ERROR, "console: memfd_create");
 		return NULL;
 	}
 	if (ftruncate(fd, (off_t)size) != 0) {
-		wlr_log_errno(WLR_ERROR, "console: ftruncate %zu", size);
+		tessera_log_errno(TESSERA_ERROR, "console: ftruncate %zu", size);
 		close(fd);
 		return NULL;
 	}
 	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (data == MAP_FAILED) {
-		wlr_log_errno(WLR_ERROR, "console: mmap %zu", size);
+		tessera_log_errno(TESSERA_ERROR, "console: mmap %zu", size);
 		close(fd);
 		return NULL;
 	}
@@ -239,7 +239,7 @@ short_backing:
 	 * changed meanwhile gets here */
 	if (!console->warned) {
 		console->warned = true;
-		wlr_log(WLR_ERROR, "console: resource %u's backing is too short for "
+		tessera_log(TESSERA_ERROR, "console: resource %u's backing is too short for "
 			"the scanout", res->base.id);
 	}
 	return copied;
@@ -288,7 +288,7 @@ static void console_update(struct vmd_console *console) {
 	console->frames++;
 	console->bytes_copied += copied;
 	console->last_frame_bytes = copied;
-	wlr_log(WLR_DEBUG, "console: frame %llu, %llu bytes copied",
+	tessera_log(TESSERA_DEBUG, "console: frame %llu, %llu bytes copied",
 		(unsigned long long)console->frames, (unsigned long long)copied);
 }
 
@@ -320,7 +320,7 @@ static void toplevel_handle_configure(void *data,
 
 static void toplevel_handle_close(void *data, struct xdg_toplevel *toplevel) {
 	struct vmd_console *console = data;
-	wlr_log(WLR_INFO, "console: closed by the user; it comes back when the "
+	tessera_log(TESSERA_INFO, "console: closed by the user; it comes back when the "
 		"guest sets up its scanout again");
 	destroy_window(console);
 	console->closed = true;
@@ -362,7 +362,7 @@ static void create_window(struct vmd_console *console) {
 	if (wl->compositor == NULL || wl->wm_base == NULL || wl->shm == NULL) {
 		if (!console->warned) {
 			console->warned = true;
-			wlr_log(WLR_ERROR, "console: the compositor lacks wl_compositor, "
+			tessera_log(TESSERA_ERROR, "console: the compositor lacks wl_compositor, "
 				"xdg_wm_base or wl_shm; no console window");
 		}
 		return;
@@ -388,7 +388,7 @@ static void create_window(struct vmd_console *console) {
 			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
 	}
 	wl_surface_commit(console->surface);
-	wlr_log(WLR_INFO, "console: window %ux%u", console->width,
+	tessera_log(TESSERA_INFO, "console: window %ux%u", console->width,
 		console->height);
 }
 
@@ -425,7 +425,7 @@ void vmd_console_set_scanout(struct vmd_console *console,
 		uint32_t width, uint32_t height) {
 	if (res == NULL) {
 		if (console->res != NULL) {
-			wlr_log(WLR_INFO, "console: scanout disabled");
+			tessera_log(TESSERA_INFO, "console: scanout disabled");
 		}
 		console->res = NULL;
 		console->closed = false;

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
 #include "console.h"
 #include "gpu.h"
+#include "log.h"
 #include "resource.h"
 #include "session.h"
 #include "vhost-user.h"
@@ -44,9 +44,7 @@ struct vmd_gpu {
 	struct wl_event_loop *loop;
 	struct vmd_wayland *wayland;
 	char *vm_name;
-	struct vmd_gpu_limits limits;
-	struct vmd_session_limits session_limits;
-	uint32_t display_width, display_height; /* options; 0: from output */
+	struct tessera_vm_settings settings; /* limits, display size */
 
 	struct tessera_vhost_user_backend *backend;
 	struct wl_listener connect;
@@ -72,7 +70,7 @@ struct vmd_gpu {
 	struct wl_event_source *resume;
 
 	struct tessera_virtqueue_element *elem;
-	uint8_t *payload; /* SUBMIT_3D copy, session_limits.max_batch_size */
+	uint8_t *payload; /* SUBMIT_3D copy, settings.max_batch_size */
 	union {
 		struct virtio_gpu_ctrl_hdr hdr;
 		struct virtio_gpu_resp_display_info display_info;
@@ -271,7 +269,8 @@ void vmd_gpu_make_edid(uint8_t e[128], uint32_t width, uint32_t height) {
 
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
 		uint32_t *height) {
-	uint32_t w = gpu->display_width, h = gpu->display_height;
+	uint32_t w = gpu->settings.display_size_width;
+	uint32_t h = gpu->settings.display_size_height;
 	if (w == 0 || h == 0) {
 		w = VMD_GPU_DEFAULT_DISPLAY_WIDTH;
 		h = VMD_GPU_DEFAULT_DISPLAY_HEIGHT;
@@ -328,7 +327,7 @@ static void respond(struct vmd_gpu *gpu, const struct tessera_virtqueue_element 
 		gpu->stats.errors++;
 	}
 	if (elem->in_len < len) {
-		wlr_log(WLR_ERROR, "%s: response buffer of %llu bytes, %zu needed",
+		tessera_log(TESSERA_ERROR, "%s: response buffer of %llu bytes, %zu needed",
 			cmd != NULL ? command_name(cmd->type) : "command",
 			(unsigned long long)elem->in_len, len);
 		if (len > HDR_SIZE && elem->in_len >= HDR_SIZE) {
@@ -355,7 +354,7 @@ static bool read_command(const struct tessera_virtqueue_element *elem,
 	if (elem->out_len < size ||
 			tessera_virtqueue_element_read(elem, 0, cmd, size) != size) {
 		const struct virtio_gpu_ctrl_hdr *hdr = cmd;
-		wlr_log(WLR_ERROR, "%s: %llu bytes, %zu expected",
+		tessera_log(TESSERA_ERROR, "%s: %llu bytes, %zu expected",
 			command_name(hdr->type), (unsigned long long)elem->out_len, size);
 		return false;
 	}
@@ -364,11 +363,11 @@ static bool read_command(const struct tessera_virtqueue_element *elem,
 
 /* ---- held SUBMIT_3D ---- */
 
-static bool host_to_gpa(const struct tessera_guest_memory *mem, const void *p,
+static bool host_to_gpa(const struct tessera_memory_table *mem, const void *p,
 		uint64_t len, uint64_t *gpa) {
 	const uint8_t *host = p;
 	for (size_t i = 0; i < mem->nregions; i++) {
-		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		const struct tessera_memory_region *r = &mem->regions[i];
 		if (host >= r->host && (uint64_t)(host - r->host) < r->size &&
 				len <= r->size - (uint64_t)(host - r->host)) {
 			*gpa = r->gpa + (uint64_t)(host - r->host);
@@ -381,10 +380,10 @@ static bool host_to_gpa(const struct tessera_guest_memory *mem, const void *p,
 static void hold(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
 		const struct virtio_gpu_ctrl_hdr *cmd) {
 	struct held *h = calloc(1, sizeof(*h));
-	struct tessera_guest_memory *mem =
+	struct tessera_memory_table *mem =
 		tessera_vhost_user_backend_memory(gpu->backend);
 	if (h == NULL) {
-		wlr_log(WLR_ERROR, "SUBMIT_3D: out of memory holding a WAIT; "
+		tessera_log(TESSERA_ERROR, "SUBMIT_3D: out of memory holding a WAIT; "
 			"completing it");
 		respond_type(gpu, elem, cmd, VIRTIO_GPU_RESP_OK_NODATA);
 		return;
@@ -411,7 +410,7 @@ static void hold(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *el
 	wl_list_insert(gpu->held.prev, &h->link);
 	gpu->stats.held++;
 	gpu->stats.held_now++;
-	wlr_log(WLR_DEBUG, "SUBMIT_3D: holding fence %llu (ctx %u)",
+	tessera_log(TESSERA_DEBUG, "SUBMIT_3D: holding fence %llu (ctx %u)",
 		(unsigned long long)cmd->fence_id, cmd->ctx_id);
 }
 
@@ -422,12 +421,12 @@ static void held_free(struct vmd_gpu *gpu, struct held *h) {
 }
 
 static void held_complete(struct vmd_gpu *gpu, struct held *h) {
-	struct tessera_guest_memory *mem =
+	struct tessera_memory_table *mem =
 		tessera_vhost_user_backend_memory(gpu->backend);
 	const uint8_t *src = (const uint8_t *)&h->resp;
 	uint32_t written = 0;
 	for (uint32_t i = 0; i < h->nseg; i++) {
-		void *dst = tessera_guest_memory_translate(mem, h->seg[i].gpa,
+		void *dst = tessera_memory_table_translate(mem, h->seg[i].gpa,
 			h->seg[i].len);
 		if (dst == NULL) {
 			break;
@@ -435,11 +434,11 @@ static void held_complete(struct vmd_gpu *gpu, struct held *h) {
 		memcpy(dst, src + written, h->seg[i].len);
 		written += h->seg[i].len;
 	}
-	wlr_log(WLR_DEBUG, "SUBMIT_3D: completing fence %llu",
+	tessera_log(TESSERA_DEBUG, "SUBMIT_3D: completing fence %llu",
 		(unsigned long long)h->resp.fence_id);
 	if (tessera_vhost_user_backend_queue_complete(gpu->backend, CONTROL_QUEUE,
 			h->head, written) != 0) {
-		wlr_log(WLR_ERROR, "SUBMIT_3D: cannot complete held fence %llu (the "
+		tessera_log(TESSERA_ERROR, "SUBMIT_3D: cannot complete held fence %llu (the "
 			"queue stopped)", (unsigned long long)h->resp.fence_id);
 	}
 	held_free(gpu, h);
@@ -467,7 +466,7 @@ static const struct vmd_resource *session_get_resource(void *data, uint32_t id) 
 	return res != NULL && res->base.n_extents > 0 ? &res->base : NULL;
 }
 
-static struct tessera_guest_memory *session_memory(void *data) {
+static struct tessera_memory_table *session_memory(void *data) {
 	struct vmd_gpu *gpu = data;
 	return tessera_vhost_user_backend_memory(gpu->backend);
 }
@@ -487,9 +486,9 @@ static void add_session_stats(struct vmd_session_stats *sum,
 static struct vmd_session *get_session(struct vmd_gpu *gpu) {
 	if (gpu->session == NULL) {
 		gpu->session = vmd_session_create(gpu->wayland, gpu->vm_name,
-			&gpu->session_limits, &gpu->session_device, gpu);
+			&gpu->settings, &gpu->session_device, gpu);
 		if (gpu->session == NULL) {
-			wlr_log(WLR_ERROR, "SUBMIT_3D: cannot create a session");
+			tessera_log(TESSERA_ERROR, "SUBMIT_3D: cannot create a session");
 		}
 	}
 	return gpu->session;
@@ -528,7 +527,7 @@ static struct vmd_gpu_resource *lookup(struct vmd_gpu *gpu, const char *what,
 		uint32_t id) {
 	struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
 	if (res == NULL) {
-		wlr_log(WLR_ERROR, "%s: no resource %u", what, id);
+		tessera_log(TESSERA_ERROR, "%s: no resource %u", what, id);
 	}
 	return res;
 }
@@ -559,7 +558,7 @@ static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	if (cmd.scanout != 0) {
-		wlr_log(WLR_ERROR, "GET_EDID: scanout %u (the device has 1)",
+		tessera_log(TESSERA_ERROR, "GET_EDID: scanout %u (the device has 1)",
 			cmd.scanout);
 		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
 	}
@@ -602,7 +601,7 @@ static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	if (cmd.scanout_id != 0) {
-		wlr_log(WLR_ERROR, "SET_SCANOUT: scanout %u (the device has 1)",
+		tessera_log(TESSERA_ERROR, "SET_SCANOUT: scanout %u (the device has 1)",
 			cmd.scanout_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
 	}
@@ -615,7 +614,7 @@ static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (res->bpp == 0) {
-		wlr_log(WLR_ERROR, "SET_SCANOUT: resource %u (format %u) cannot be "
+		tessera_log(TESSERA_ERROR, "SET_SCANOUT: resource %u (format %u) cannot be "
 			"displayed", res->base.id, res->base.format);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
@@ -623,7 +622,7 @@ static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
 	if (r->width == 0 || r->height == 0 ||
 			!rect_inside(r, res->base.width, res->base.height) ||
 			r->width > VMD_CONSOLE_MAX_SIZE || r->height > VMD_CONSOLE_MAX_SIZE) {
-		wlr_log(WLR_ERROR, "SET_SCANOUT: rectangle %ux%u+%u+%u of resource "
+		tessera_log(TESSERA_ERROR, "SET_SCANOUT: rectangle %ux%u+%u+%u of resource "
 			"%u (%ux%u; at most %ux%u shown)", r->width, r->height, r->x,
 			r->y, res->base.id, res->base.width, res->base.height,
 			VMD_CONSOLE_MAX_SIZE, VMD_CONSOLE_MAX_SIZE);
@@ -646,7 +645,7 @@ static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (!rect_inside(&cmd.r, res->base.width, res->base.height)) {
-		wlr_log(WLR_ERROR, "RESOURCE_FLUSH: rectangle %ux%u+%u+%u outside "
+		tessera_log(TESSERA_ERROR, "RESOURCE_FLUSH: rectangle %ux%u+%u+%u outside "
 			"resource %u (%ux%u)", cmd.r.width, cmd.r.height, cmd.r.x,
 			cmd.r.y, res->base.id, res->base.width, res->base.height);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -671,13 +670,13 @@ static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (res->base.n_extents == 0) {
-		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: resource %u has no backing",
+		tessera_log(TESSERA_ERROR, "TRANSFER_TO_HOST_2D: resource %u has no backing",
 			res->base.id);
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	const struct virtio_gpu_rect *r = &cmd.r;
 	if (res->bpp == 0 || !rect_inside(r, res->base.width, res->base.height)) {
-		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: rectangle %ux%u+%u+%u of "
+		tessera_log(TESSERA_ERROR, "TRANSFER_TO_HOST_2D: rectangle %ux%u+%u+%u of "
 			"resource %u (%ux%u, format %u)", r->width, r->height, r->x, r->y,
 			res->base.id, res->base.width, res->base.height, res->base.format);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -691,7 +690,7 @@ static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
 	uint64_t end = (uint64_t)(r->height - 1) * stride +
 		(uint64_t)r->width * res->bpp;
 	if (cmd.offset > res->base.size || end > res->base.size - cmd.offset) {
-		wlr_log(WLR_ERROR, "TRANSFER_TO_HOST_2D: offset %llu + %llu bytes "
+		tessera_log(TESSERA_ERROR, "TRANSFER_TO_HOST_2D: offset %llu + %llu bytes "
 			"beyond the %llu bytes of resource %u's backing",
 			(unsigned long long)cmd.offset, (unsigned long long)end,
 			(unsigned long long)res->base.size, res->base.id);
@@ -700,7 +699,7 @@ static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
 	/* the copy happens at RESOURCE_FLUSH, from the linear layout (the
 	 * offset Linux sends is exactly y * stride + x * bpp) */
 	if (cmd.offset != (uint64_t)r->y * stride + (uint64_t)r->x * res->bpp) {
-		wlr_log(WLR_DEBUG, "TRANSFER_TO_HOST_2D: resource %u: offset %llu is "
+		tessera_log(TESSERA_DEBUG, "TRANSFER_TO_HOST_2D: resource %u: offset %llu is "
 			"not the rectangle's linear position", res->base.id,
 			(unsigned long long)cmd.offset);
 	}
@@ -718,28 +717,28 @@ static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
 	if (res == NULL) {
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
-	if (cmd.nr_entries == 0 || cmd.nr_entries > gpu->limits.max_backing_entries) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
-			"(1..%u)", res->base.id, cmd.nr_entries,
-			gpu->limits.max_backing_entries);
+	if (cmd.nr_entries == 0 || cmd.nr_entries > gpu->settings.max_backing_entries) {
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
+			"(1..%llu)", res->base.id, cmd.nr_entries,
+			(unsigned long long)gpu->settings.max_backing_entries);
 		return cmd.nr_entries == 0 ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER :
 			VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	size_t bytes = (size_t)cmd.nr_entries * sizeof(struct virtio_gpu_mem_entry);
 	if (elem->out_len - sizeof(cmd) < bytes) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
 			"announced, %llu bytes sent", res->base.id, cmd.nr_entries,
 			(unsigned long long)(elem->out_len - sizeof(cmd)));
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	struct virtio_gpu_mem_entry *entries = malloc(bytes);
 	if (entries == NULL) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: out of memory");
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: out of memory");
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	/* copied out of guest memory once; checked on the copy */
 	tessera_virtqueue_element_read(elem, sizeof(cmd), entries, bytes);
-	uint32_t ret = vmd_resource_attach_backing(&gpu->resources, &gpu->limits,
+	uint32_t ret = vmd_resource_attach_backing(&gpu->resources, &gpu->settings,
 		tessera_vhost_user_backend_memory(gpu->backend), res, entries,
 		cmd.nr_entries);
 	free(entries);
@@ -763,7 +762,7 @@ static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (res->base.n_extents == 0) {
-		wlr_log(WLR_ERROR, "RESOURCE_DETACH_BACKING: resource %u has no "
+		tessera_log(TESSERA_ERROR, "RESOURCE_DETACH_BACKING: resource %u has no "
 			"backing", res->base.id);
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
@@ -780,19 +779,19 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 	}
 	uint32_t id = cmd.hdr.ctx_id;
 	if (id == 0 || find_context(gpu, id) != NULL) {
-		wlr_log(WLR_ERROR, "CTX_CREATE: context id %u %s", id,
+		tessera_log(TESSERA_ERROR, "CTX_CREATE: context id %u %s", id,
 			id == 0 ? "is invalid" : "exists");
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
 	if (cmd.nlen > sizeof(cmd.debug_name) || cmd.context_init != 0) {
-		wlr_log(WLR_ERROR, "CTX_CREATE: context %u: name length %u, "
+		tessera_log(TESSERA_ERROR, "CTX_CREATE: context %u: name length %u, "
 			"context_init 0x%x (CONTEXT_INIT is not offered)", id, cmd.nlen,
 			cmd.context_init);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
-	if (gpu->ncontexts >= gpu->limits.max_contexts) {
-		wlr_log(WLR_ERROR, "CTX_CREATE: context %u refused: limit of %u "
-			"contexts reached", id, gpu->limits.max_contexts);
+	if (gpu->ncontexts >= gpu->settings.max_contexts) {
+		tessera_log(TESSERA_ERROR, "CTX_CREATE: context %u refused: limit of %llu "
+			"contexts reached", id, (unsigned long long)gpu->settings.max_contexts);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	struct context *contexts = realloc(gpu->contexts,
@@ -810,7 +809,7 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 		ctx->name[n++] = c >= 0x20 && c < 0x7f ? c : '?';
 	}
 	ctx->name[n] = '\0';
-	wlr_log(WLR_DEBUG, "CTX_CREATE: context %u (%s)", id, ctx->name);
+	tessera_log(TESSERA_DEBUG, "CTX_CREATE: context %u (%s)", id, ctx->name);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -818,7 +817,7 @@ static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
 		const struct virtio_gpu_ctrl_hdr *hdr) {
 	struct context *ctx = find_context(gpu, hdr->ctx_id);
 	if (ctx == NULL) {
-		wlr_log(WLR_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
+		tessera_log(TESSERA_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
 	*ctx = gpu->contexts[--gpu->ncontexts];
@@ -835,7 +834,7 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
-		wlr_log(WLR_ERROR, "%s: no context %u", what, cmd.hdr.ctx_id);
+		tessera_log(TESSERA_ERROR, "%s: no context %u", what, cmd.hdr.ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
 	if (lookup(gpu, what, cmd.resource_id) == NULL) {
@@ -869,14 +868,15 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 	}
 	gpu->stats.submits++;
 	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
-		wlr_log(WLR_ERROR, "SUBMIT_3D: no context %u", cmd.hdr.ctx_id);
+		tessera_log(TESSERA_ERROR, "SUBMIT_3D: no context %u", cmd.hdr.ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
 	uint64_t avail = elem->out_len - sizeof(cmd);
-	if (cmd.size > avail || cmd.size > gpu->session_limits.max_batch_size) {
-		wlr_log(WLR_ERROR, "SUBMIT_3D: context %u: payload of %u bytes (%llu "
-			"sent, limit %u)", cmd.hdr.ctx_id, cmd.size,
-			(unsigned long long)avail, gpu->session_limits.max_batch_size);
+	if (cmd.size > avail || cmd.size > gpu->settings.max_batch_size) {
+		tessera_log(TESSERA_ERROR, "SUBMIT_3D: context %u: payload of %u bytes (%llu "
+			"sent, limit %llu)", cmd.hdr.ctx_id, cmd.size,
+			(unsigned long long)avail,
+			(unsigned long long)gpu->settings.max_batch_size);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	struct vmd_session *session = get_session(gpu);
@@ -912,7 +912,7 @@ static void process_control(struct vmd_gpu *gpu,
 	if (elem->out_len < sizeof(hdr) ||
 			tessera_virtqueue_element_read(elem, 0, &hdr, sizeof(hdr)) !=
 				sizeof(hdr)) {
-		wlr_log(WLR_ERROR, "control queue: command of %llu bytes, shorter "
+		tessera_log(TESSERA_ERROR, "control queue: command of %llu bytes, shorter "
 			"than its header", (unsigned long long)elem->out_len);
 		respond_type(gpu, elem, NULL, VIRTIO_GPU_RESP_ERR_UNSPEC);
 		return;
@@ -933,13 +933,13 @@ static void process_control(struct vmd_gpu *gpu,
 	case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
 		type = !read_command(elem, &cmd.create_2d, sizeof(cmd.create_2d)) ?
 			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_2d(&gpu->resources, &gpu->limits,
+			vmd_resource_create_2d(&gpu->resources, &gpu->settings,
 				&cmd.create_2d);
 		break;
 	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
 		type = !read_command(elem, &cmd.create_3d, sizeof(cmd.create_3d)) ?
 			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_3d(&gpu->resources, &gpu->limits,
+			vmd_resource_create_3d(&gpu->resources, &gpu->settings,
 				&cmd.create_3d);
 		break;
 	case VIRTIO_GPU_CMD_RESOURCE_UNREF:
@@ -962,7 +962,7 @@ static void process_control(struct vmd_gpu *gpu,
 		break;
 	case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
 	case VIRTIO_GPU_CMD_GET_CAPSET:
-		wlr_log(WLR_ERROR, "%s: the device has no capsets",
+		tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
 			command_name(hdr.type));
 		type = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 		break;
@@ -991,7 +991,7 @@ static void process_control(struct vmd_gpu *gpu,
 		}
 		break;
 	default:
-		wlr_log(WLR_ERROR, "control queue: unsupported command 0x%x (%s)",
+		tessera_log(TESSERA_ERROR, "control queue: unsupported command 0x%x (%s)",
 			hdr.type, command_name(hdr.type));
 		type = VIRTIO_GPU_RESP_ERR_UNSPEC;
 		break;
@@ -1017,20 +1017,20 @@ static void process_cursor(struct vmd_gpu *gpu,
 	if (elem->out_len < sizeof(cmd) ||
 			tessera_virtqueue_element_read(elem, 0, &cmd, sizeof(cmd)) !=
 				sizeof(cmd)) {
-		wlr_log(WLR_ERROR, "cursor queue: command of %llu bytes, %zu "
+		tessera_log(TESSERA_ERROR, "cursor queue: command of %llu bytes, %zu "
 			"expected", (unsigned long long)elem->out_len, sizeof(cmd));
 		gpu->stats.errors++;
 		return;
 	}
 	if (cmd.hdr.type != VIRTIO_GPU_CMD_UPDATE_CURSOR &&
 			cmd.hdr.type != VIRTIO_GPU_CMD_MOVE_CURSOR) {
-		wlr_log(WLR_ERROR, "cursor queue: unsupported command 0x%x (%s)",
+		tessera_log(TESSERA_ERROR, "cursor queue: unsupported command 0x%x (%s)",
 			cmd.hdr.type, command_name(cmd.hdr.type));
 		gpu->stats.errors++;
 		return;
 	}
 	if (cmd.pos.scanout_id != 0) {
-		wlr_log(WLR_ERROR, "%s: scanout %u (the device has 1)",
+		tessera_log(TESSERA_ERROR, "%s: scanout %u (the device has 1)",
 			command_name(cmd.hdr.type), cmd.pos.scanout_id);
 		gpu->stats.errors++;
 		return;
@@ -1130,7 +1130,7 @@ static void device_queue_stop(void *data, uint32_t index) {
 		gpu->more[index] = false;
 	}
 	if (index == CONTROL_QUEUE && !wl_list_empty(&gpu->held)) {
-		wlr_log(WLR_INFO, "control queue stopped: %u held WAIT(s) forgotten",
+		tessera_log(TESSERA_INFO, "control queue stopped: %u held WAIT(s) forgotten",
 			gpu->stats.held_now);
 		forget_held(gpu);
 	}
@@ -1164,7 +1164,7 @@ static void device_reset(void *data) {
 	memset(&gpu->cursor, 0, sizeof(gpu->cursor));
 	gpu->config.events_read = 0;
 	gpu->resetting = false;
-	wlr_log(WLR_INFO, "device reset: every resource, context and window of "
+	tessera_log(TESSERA_INFO, "device reset: every resource, context and window of "
 		"the guest is gone");
 }
 
@@ -1183,12 +1183,12 @@ static const struct tessera_vhost_user_device_impl device_impl = {
 static void handle_connect(struct wl_listener *listener, void *data) {
 	struct vmd_gpu *gpu = wl_container_of(listener, gpu, connect);
 	gpu->stats.connections++;
-	wlr_log(WLR_INFO, "VMM connected (connection %llu)",
+	tessera_log(TESSERA_INFO, "VMM connected (connection %llu)",
 		(unsigned long long)gpu->stats.connections);
 }
 
 static void handle_disconnect(struct wl_listener *listener, void *data) {
-	wlr_log(WLR_INFO, "VMM disconnected; waiting for the next connection");
+	tessera_log(TESSERA_INFO, "VMM disconnected; waiting for the next connection");
 }
 
 /* ---- public ---- */
@@ -1201,14 +1201,11 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 	}
 	gpu->loop = loop;
 	gpu->wayland = wayland;
-	gpu->limits = options->limits;
-	gpu->session_limits = options->session_limits;
-	gpu->display_width = options->display_width;
-	gpu->display_height = options->display_height;
+	gpu->settings = options->settings;
 	gpu->vm_name = strdup(options->vm_name);
 	gpu->elem = malloc(sizeof(*gpu->elem));
-	gpu->payload = malloc(gpu->session_limits.max_batch_size > 0 ?
-		gpu->session_limits.max_batch_size : 1);
+	gpu->payload = malloc(gpu->settings.max_batch_size > 0 ?
+		gpu->settings.max_batch_size : 1);
 	gpu->console = vmd_console_create(wayland, options->vm_name);
 	gpu->resume = wl_event_loop_add_timer(loop, handle_resume, gpu);
 	wl_list_init(&gpu->held);
@@ -1222,7 +1219,7 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 	};
 	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
 			gpu->console == NULL || gpu->resume == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		vmd_gpu_destroy(gpu);
 		return NULL;
 	}
@@ -1272,8 +1269,8 @@ void vmd_gpu_get_stats(const struct vmd_gpu *gpu, struct vmd_gpu_stats *stats) {
 	stats->contexts = gpu->ncontexts;
 	stats->backing_bytes = gpu->resources.backing_bytes;
 	stats->backing_entries = gpu->resources.backing_entries;
-	struct tessera_guest_memory_stats mem;
-	tessera_guest_memory_get_stats(&mem);
+	struct tessera_memory_table_stats mem;
+	tessera_memory_table_get_stats(&mem);
 	stats->mapped_bytes = mem.bytes;
 	stats->mapped_regions = mem.regions;
 	vmd_console_get_stats(gpu->console, &stats->console);

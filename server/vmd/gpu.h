@@ -30,6 +30,7 @@
 #include "console.h"
 #include "resource.h"
 #include "session.h"
+#include "vm-settings.h"
 
 struct wl_event_loop;
 struct vmd_wayland;
@@ -37,14 +38,13 @@ struct vmd_gpu;
 
 struct vmd_gpu_options {
 	const char *vm_name;
-	struct vmd_gpu_limits limits;
-	struct vmd_session_limits session_limits;
-	/* the scanout's mode; 0: derived from the compositor's output */
-	uint32_t display_width, display_height;
+	/* limits, and the scanout's mode (display_size_width/height; 0:
+	 * derived from the compositor's output) */
+	struct tessera_vm_settings settings;
 };
 
 /* Largest mode reported (an EDID detailed timing has 12-bit sizes). */
-#define VMD_GPU_MAX_DISPLAY_SIZE 4088
+#define VMD_GPU_MAX_DISPLAY_SIZE TESSERA_VM_MAX_DISPLAY_SIZE
 #define VMD_GPU_DEFAULT_DISPLAY_WIDTH 1024
 #define VMD_GPU_DEFAULT_DISPLAY_HEIGHT 768
 

@@ -17,15 +17,16 @@
 #include <string.h>
 #include <time.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
 #include "gpu.h"
+#include "log.h"
 #include "session.h"
+#include "vm-settings.h"
 #include "wayland.h"
 
 #define MAX_NAME_LENGTH 32
 
-static const char usage[] =
+static const char usage_head[] =
 	"Usage: tessera-vmd --vhost-user PATH --name NAME [options]\n"
 	"\n"
 	"The virtio-gpu device of one virtual machine for the tessera\n"
@@ -36,135 +37,38 @@ static const char usage[] =
 	"  -u, --vhost-user PATH       vhost-user socket to listen on (required)\n"
 	"  -n, --name NAME             VM name, 1-32 of A-Z a-z 0-9 _ - (required)\n"
 	"  -c, --color RRGGBB          VM colour (the compositor draws the frames)\n"
-	"      --display-size WxH      mode of the VM's display (default: the\n"
-	"                              compositor's output less a margin, else\n"
-	"                              1024x768)\n"
-	"Per-VM limits (sizes take a K, M or G suffix):\n"
-	"      --max-resources N       live virtio-gpu resources (4096)\n"
-	"      --max-resource-size B   bytes of one resource (256M)\n"
-	"      --max-backing B         attached backing of all resources (2G)\n"
-	"      --max-backing-entries N entries of one ATTACH_BACKING (16384)\n"
-	"      --max-total-entries N   attached entries of all resources (262144)\n"
-	"      --max-contexts N        3D contexts (64)\n"
-	"      --max-surfaces N        wire protocol surfaces (1024, at most)\n"
-	"      --max-buffers N         wire protocol buffers (4096, at most)\n"
-	"      --max-buffer-bytes B    bytes of live wire protocol buffers (1G)\n"
-	"      --max-batch-size B      bytes of one SUBMIT_3D payload (256K, at\n"
-	"                              most)\n"
 	"  -v, --verbose               debug log (TESSERA_VMD_DEBUG=1 too)\n"
 	"  -q, --quiet                 errors only\n"
 	"  -h, --help                  this text\n"
 	"  -V, --version               version\n"
 	"\n"
+	"Per-VM settings, also keys of [vm NAME] in tessera.ini (B: bytes, with an\n"
+	"optional K, M or G; default and maximum in parentheses):\n";
+
+static const char usage_tail[] =
+	"\n"
 	"SIGUSR1 prints the counters on stderr (they are printed at exit too);\n"
 	"SIGTERM and SIGINT end the daemon cleanly.\n";
+
+static void print_usage(FILE *out) {
+	fputs(usage_head, out);
+	tessera_vm_settings_print_usage(out);
+	fputs(usage_tail, out);
+}
 
 struct options {
 	const char *socket_path;
 	const char *name;
 	uint32_t color;
 	struct vmd_gpu_options gpu;
-	enum wlr_log_importance verbosity;
+	enum tessera_log_importance verbosity;
 };
-
-/* ---- logging: every line names the VM ---- */
-
-static char log_name[MAX_NAME_LENGTH + 1] = "?";
-static enum wlr_log_importance log_level = WLR_INFO;
 
 /* A guest can provoke an error line per command: at most this many lines
  * per second are written, the rest counted and reported. */
 #define LOG_LINES_PER_SECOND 200
 
-static void log_callback(enum wlr_log_importance importance, const char *fmt,
-		va_list args) {
-	static time_t window;
-	static unsigned lines;
-	static unsigned long suppressed;
-	if (importance > log_level) {
-		return;
-	}
-	static const char *const prefix[] = {
-		[WLR_SILENT] = "", [WLR_ERROR] = "[ERROR] ", [WLR_INFO] = "[INFO] ",
-		[WLR_DEBUG] = "[DEBUG] ",
-	};
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec != window) {
-		if (suppressed > 0) {
-			fprintf(stderr, "tessera-vmd[%s] [ERROR] %lu log lines "
-				"suppressed (more than %d per second)\n", log_name,
-				suppressed, LOG_LINES_PER_SECOND);
-		}
-		window = ts.tv_sec;
-		lines = 0;
-		suppressed = 0;
-	}
-	if (++lines > LOG_LINES_PER_SECOND) {
-		suppressed++;
-		return;
-	}
-	char line[2048];
-	int n = vsnprintf(line, sizeof(line), fmt, args);
-	if (n < 0) {
-		return;
-	}
-	fprintf(stderr, "%02ld:%02ld:%02ld.%03ld tessera-vmd[%s] %s%s\n",
-		(long)(ts.tv_sec / 3600), (long)(ts.tv_sec / 60 % 60),
-		(long)(ts.tv_sec % 60), ts.tv_nsec / 1000000, log_name,
-		importance < WLR_LOG_IMPORTANCE_LAST ? prefix[importance] : "", line);
-}
-
 /* ---- options ---- */
-
-static bool parse_u64(const char *arg, bool size, uint64_t max, uint64_t *out) {
-	char *end;
-	errno = 0;
-	if (arg[0] < '0' || arg[0] > '9') {
-		return false;
-	}
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno != 0 || end == arg) {
-		return false;
-	}
-	unsigned shift = 0;
-	if (size && *end != '\0' && end[1] == '\0') {
-		switch (*end) {
-		case 'K': case 'k': shift = 10; break;
-		case 'M': case 'm': shift = 20; break;
-		case 'G': case 'g': shift = 30; break;
-		default: return false;
-		}
-		end++;
-	}
-	if (*end != '\0' || v == 0 || v > (max >> shift)) {
-		return false;
-	}
-	*out = (uint64_t)v << shift;
-	return true;
-}
-
-static bool parse_size(const char *arg, uint32_t *w, uint32_t *h) {
-	char *end;
-	errno = 0;
-	if (arg[0] < '0' || arg[0] > '9') {
-		return false;
-	}
-	unsigned long width = strtoul(arg, &end, 10);
-	if (errno != 0 || *end != 'x' || end[1] < '0' || end[1] > '9') {
-		return false;
-	}
-	const char *hs = end + 1;
-	unsigned long height = strtoul(hs, &end, 10);
-	if (errno != 0 || *end != '\0' || width < 320 || height < 200 ||
-			width > VMD_GPU_MAX_DISPLAY_SIZE ||
-			height > VMD_GPU_MAX_DISPLAY_SIZE) {
-		return false;
-	}
-	*w = (uint32_t)width;
-	*h = (uint32_t)height;
-	return true;
-}
 
 static bool valid_name(const char *name) {
 	size_t len = strlen(name);
@@ -207,57 +111,50 @@ static bool parse_color(const char *arg, uint32_t *color) {
 	return true;
 }
 
-enum {
-	OPT_DISPLAY_SIZE = 0x100,
-	OPT_MAX_RESOURCES,
-	OPT_MAX_RESOURCE_SIZE,
-	OPT_MAX_BACKING,
-	OPT_MAX_BACKING_ENTRIES,
-	OPT_MAX_TOTAL_ENTRIES,
-	OPT_MAX_CONTEXTS,
-	OPT_MAX_SURFACES,
-	OPT_MAX_BUFFERS,
-	OPT_MAX_BUFFER_BYTES,
-	OPT_MAX_BATCH_SIZE,
-};
+/* getopt values of the per-VM settings: OPT_SETTING + their id */
+#define OPT_SETTING 0x100
 
 /* Returns -1 to go on, otherwise the exit status. */
 static int parse_options(int argc, char *argv[], struct options *opts) {
-	static const struct option long_options[] = {
+	static const struct option fixed_options[] = {
 		{ "vhost-user", required_argument, NULL, 'u' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "color", required_argument, NULL, 'c' },
-		{ "display-size", required_argument, NULL, OPT_DISPLAY_SIZE },
-		{ "max-resources", required_argument, NULL, OPT_MAX_RESOURCES },
-		{ "max-resource-size", required_argument, NULL, OPT_MAX_RESOURCE_SIZE },
-		{ "max-backing", required_argument, NULL, OPT_MAX_BACKING },
-		{ "max-backing-entries", required_argument, NULL, OPT_MAX_BACKING_ENTRIES },
-		{ "max-total-entries", required_argument, NULL, OPT_MAX_TOTAL_ENTRIES },
-		{ "max-contexts", required_argument, NULL, OPT_MAX_CONTEXTS },
-		{ "max-surfaces", required_argument, NULL, OPT_MAX_SURFACES },
-		{ "max-buffers", required_argument, NULL, OPT_MAX_BUFFERS },
-		{ "max-buffer-bytes", required_argument, NULL, OPT_MAX_BUFFER_BYTES },
-		{ "max-batch-size", required_argument, NULL, OPT_MAX_BATCH_SIZE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
 	};
-	*opts = (struct options){ .verbosity = WLR_INFO };
+	enum { N_FIXED = sizeof(fixed_options) / sizeof(fixed_options[0]) };
+	struct option long_options[N_FIXED + TESSERA_VM_SETTING_ID_COUNT + 1];
+	memcpy(long_options, fixed_options, sizeof(fixed_options));
+	for (int i = 0; i < TESSERA_VM_SETTING_ID_COUNT; i++) {
+		long_options[N_FIXED + i] = (struct option){
+			tessera_vm_setting_get(i)->key, required_argument, NULL, OPT_SETTING + i,
+		};
+	}
+	long_options[N_FIXED + TESSERA_VM_SETTING_ID_COUNT] = (struct option){ 0 };
+
+	*opts = (struct options){ .verbosity = TESSERA_INFO };
 	const char *debug = getenv("TESSERA_VMD_DEBUG");
 	if (debug != NULL && strcmp(debug, "1") == 0) {
-		opts->verbosity = WLR_DEBUG;
+		opts->verbosity = TESSERA_DEBUG;
 	}
-	vmd_gpu_limits_default(&opts->gpu.limits);
-	vmd_session_limits_default(&opts->gpu.session_limits);
-	struct vmd_gpu_limits *l = &opts->gpu.limits;
-	struct vmd_session_limits *sl = &opts->gpu.session_limits;
+	tessera_vm_settings_default(&opts->gpu.settings);
 	int c;
 	while ((c = getopt_long(argc, argv, "u:n:c:vqhV", long_options, NULL)) != -1) {
-		uint64_t v = 0;
-		bool ok = true;
-		const char *what = NULL;
+		if (c >= OPT_SETTING && c < OPT_SETTING + TESSERA_VM_SETTING_ID_COUNT) {
+			const struct tessera_vm_setting *setting =
+				tessera_vm_setting_get(c - OPT_SETTING);
+			char why[96];
+			if (!tessera_vm_setting_parse(setting, optarg, &opts->gpu.settings,
+					why, sizeof(why))) {
+				fprintf(stderr, "tessera-vmd: invalid value '%s' for --%s (%s)\n",
+					optarg, setting->key, why);
+				return 2;
+			}
+			continue;
+		}
 		switch (c) {
 		case 'u':
 			if (optarg[0] == '\0') {
@@ -265,7 +162,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 				return 2;
 			}
 			opts->socket_path = optarg;
-			continue;
+			break;
 		case 'n':
 			if (!valid_name(optarg)) {
 				fprintf(stderr, "tessera-vmd: invalid VM name '%s' (1-%d "
@@ -274,113 +171,39 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 				return 2;
 			}
 			opts->name = optarg;
-			continue;
+			break;
 		case 'c':
 			if (!parse_color(optarg, &opts->color)) {
 				fprintf(stderr, "tessera-vmd: invalid colour '%s' (expected "
 					"RRGGBB)\n", optarg);
 				return 2;
 			}
-			continue;
-		case OPT_DISPLAY_SIZE:
-			if (!parse_size(optarg, &opts->gpu.display_width,
-					&opts->gpu.display_height)) {
-				fprintf(stderr, "tessera-vmd: invalid display size '%s' "
-					"(expected WxH, at least 320x200, at most %dx%d)\n", optarg,
-					VMD_GPU_MAX_DISPLAY_SIZE, VMD_GPU_MAX_DISPLAY_SIZE);
-				return 2;
-			}
-			continue;
-		case OPT_MAX_RESOURCES:
-			what = "--max-resources";
-			if ((ok = parse_u64(optarg, false, VMD_GPU_HARD_MAX_RESOURCES, &v))) {
-				l->max_resources = (uint32_t)v;
-			}
-			break;
-		case OPT_MAX_RESOURCE_SIZE:
-			what = "--max-resource-size";
-			if ((ok = parse_u64(optarg, true, VMD_GPU_HARD_MAX_RESOURCE_SIZE, &v))) {
-				l->max_resource_size = v;
-			}
-			break;
-		case OPT_MAX_BACKING:
-			what = "--max-backing";
-			if ((ok = parse_u64(optarg, true, UINT64_C(1) << 40, &v))) {
-				l->max_backing_bytes = v;
-			}
-			break;
-		case OPT_MAX_BACKING_ENTRIES:
-			what = "--max-backing-entries";
-			if ((ok = parse_u64(optarg, false, VMD_GPU_HARD_MAX_BACKING_ENTRIES, &v))) {
-				l->max_backing_entries = (uint32_t)v;
-			}
-			break;
-		case OPT_MAX_TOTAL_ENTRIES:
-			what = "--max-total-entries";
-			if ((ok = parse_u64(optarg, false, UINT64_C(1) << 24, &v))) {
-				l->max_total_entries = v;
-			}
-			break;
-		case OPT_MAX_CONTEXTS:
-			what = "--max-contexts";
-			if ((ok = parse_u64(optarg, false, VMD_GPU_HARD_MAX_CONTEXTS, &v))) {
-				l->max_contexts = (uint32_t)v;
-			}
-			break;
-		case OPT_MAX_SURFACES:
-			what = "--max-surfaces";
-			if ((ok = parse_u64(optarg, false, sl->max_surfaces, &v))) {
-				sl->max_surfaces = (uint32_t)v;
-			}
-			break;
-		case OPT_MAX_BUFFERS:
-			what = "--max-buffers";
-			if ((ok = parse_u64(optarg, false, sl->max_buffers, &v))) {
-				sl->max_buffers = (uint32_t)v;
-			}
-			break;
-		case OPT_MAX_BUFFER_BYTES:
-			what = "--max-buffer-bytes";
-			if ((ok = parse_u64(optarg, true, UINT64_C(1) << 40, &v))) {
-				sl->max_buffer_bytes = v;
-			}
-			break;
-		case OPT_MAX_BATCH_SIZE:
-			what = "--max-batch-size";
-			if ((ok = parse_u64(optarg, true, sl->max_batch_size, &v))) {
-				sl->max_batch_size = (uint32_t)v;
-			}
 			break;
 		case 'v':
-			opts->verbosity = WLR_DEBUG;
-			continue;
+			opts->verbosity = TESSERA_DEBUG;
+			break;
 		case 'q':
-			opts->verbosity = WLR_ERROR;
-			continue;
+			opts->verbosity = TESSERA_ERROR;
+			break;
 		case 'h':
-			fputs(usage, stdout);
+			print_usage(stdout);
 			return 0;
 		case 'V':
 			printf("tessera-vmd %s\n", TESSERA_VERSION);
 			return 0;
 		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-		if (!ok) {
-			fprintf(stderr, "tessera-vmd: invalid value '%s' for %s (a "
-				"positive number within the hard limit)\n", optarg, what);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tessera-vmd: unexpected argument '%s'\n", argv[optind]);
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (opts->socket_path == NULL || opts->name == NULL) {
 		fprintf(stderr, "tessera-vmd: --vhost-user and --name are required\n");
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	opts->gpu.vm_name = opts->name;
@@ -390,6 +213,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 /* ---- running ---- */
 
 struct vmd {
+	const char *name;
 	struct wl_event_loop *loop;
 	struct vmd_wayland *wayland;
 	struct vmd_gpu *gpu;
@@ -406,7 +230,7 @@ static void print_stats(struct vmd *vmd, const char *when) {
 		"mapped_bytes=%llu mapped_regions=%llu flushes=%llu "
 		"console_frames=%llu console_bytes_copied=%llu "
 		"console_last_frame_bytes=%llu console_size=%ux%u frames=%llu "
-		"bytes_copied=%llu releases=%llu events_dropped=%llu\n", log_name,
+		"bytes_copied=%llu releases=%llu events_dropped=%llu\n", vmd->name,
 		when, (unsigned long long)s.connections,
 		(unsigned long long)s.commands, (unsigned long long)s.errors,
 		(unsigned long long)s.submits, (unsigned long long)s.held, s.held_now,
@@ -426,7 +250,7 @@ static void print_stats(struct vmd *vmd, const char *when) {
 
 static int handle_stop_signal(int signal_number, void *data) {
 	struct vmd *vmd = data;
-	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
+	tessera_log(TESSERA_INFO, "signal %d: exiting", signal_number);
 	vmd->running = false;
 	return 0;
 }
@@ -438,7 +262,7 @@ static int handle_stats_signal(int signal_number, void *data) {
 
 static void handle_wayland_lost(void *data) {
 	struct vmd *vmd = data;
-	wlr_log(WLR_ERROR, "lost the connection to the compositor: exiting");
+	tessera_log(TESSERA_ERROR, "lost the connection to the compositor: exiting");
 	vmd->running = false;
 	vmd->status = 1;
 }
@@ -449,16 +273,19 @@ int main(int argc, char *argv[]) {
 	if (ret >= 0) {
 		return ret;
 	}
-	snprintf(log_name, sizeof(log_name), "%s", opts.name);
-	log_level = opts.verbosity;
-	wlr_log_init(opts.verbosity, log_callback);
+	/* every line names the VM */
+	char tag[MAX_NAME_LENGTH + 16];
+	snprintf(tag, sizeof(tag), "tessera-vmd[%s]", opts.name);
+	tessera_log_init(opts.verbosity, NULL);
+	tessera_log_set_tag(tag);
+	tessera_log_set_rate_limit(LOG_LINES_PER_SECOND);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct vmd vmd = { .running = true, .status = 0 };
+	struct vmd vmd = { .name = opts.name, .running = true, .status = 0 };
 	struct wl_event_source *signals[3] = { NULL };
 	vmd.loop = wl_event_loop_create();
 	if (vmd.loop == NULL) {
-		wlr_log(WLR_ERROR, "cannot create the event loop");
+		tessera_log(TESSERA_ERROR, "cannot create the event loop");
 		return 1;
 	}
 	signals[0] = wl_event_loop_add_signal(vmd.loop, SIGTERM,
@@ -481,13 +308,13 @@ int main(int argc, char *argv[]) {
 		vmd.status = 1;
 		goto out;
 	}
-	wlr_log(WLR_INFO, "VM '%s' (colour %06x): virtio-gpu device on %s",
+	tessera_log(TESSERA_INFO, "VM '%s' (colour %06x): virtio-gpu device on %s",
 		opts.name, opts.color, opts.socket_path);
 
 	while (vmd.running) {
 		vmd_wayland_flush(vmd.wayland);
 		if (wl_event_loop_dispatch(vmd.loop, -1) < 0 && errno != EINTR) {
-			wlr_log_errno(WLR_ERROR, "event loop");
+			tessera_log_errno(TESSERA_ERROR, "event loop");
 			vmd.status = 1;
 			break;
 		}

@@ -3,8 +3,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "resource.h"
 
 /* gallium's pipe_texture_target: PIPE_BUFFER .. PIPE_TEXTURE_CUBE_ARRAY */
@@ -18,16 +18,8 @@
 #define MAX_LAST_LEVEL 15
 #define MAX_SAMPLES 32
 
-void vmd_gpu_limits_default(struct vmd_gpu_limits *limits) {
-	*limits = (struct vmd_gpu_limits){
-		.max_resources = 4096,
-		.max_resource_size = UINT64_C(256) << 20,
-		.max_backing_bytes = UINT64_C(2) << 30,
-		.max_backing_entries = 16384,
-		.max_total_entries = 262144,
-		.max_contexts = 64,
-	};
-}
+_Static_assert(TESSERA_VM_MAX_BACKING_ENTRIES <= TESSERA_MEMORY_TABLE_MAX_EXTENTS,
+	"an ATTACH_BACKING the settings allow can be mapped");
 
 uint32_t vmd_format_bpp(uint32_t format) {
 	switch (format) {
@@ -98,18 +90,18 @@ struct vmd_gpu_resource *vmd_resource_find(struct vmd_resource_table *table,
 
 /* Checks the id and the count limit: 0 or an error response. */
 static uint32_t check_new_id(struct vmd_resource_table *table,
-		const struct vmd_gpu_limits *limits, const char *what, uint32_t id) {
+		const struct tessera_vm_settings *limits, const char *what, uint32_t id) {
 	if (id == 0) {
-		wlr_log(WLR_ERROR, "%s: resource id 0", what);
+		tessera_log(TESSERA_ERROR, "%s: resource id 0", what);
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (vmd_resource_find(table, id) != NULL) {
-		wlr_log(WLR_ERROR, "%s: resource %u already exists", what, id);
+		tessera_log(TESSERA_ERROR, "%s: resource %u already exists", what, id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (table->count >= limits->max_resources) {
-		wlr_log(WLR_ERROR, "%s: resource %u refused: limit of %u resources "
-			"reached", what, id, limits->max_resources);
+		tessera_log(TESSERA_ERROR, "%s: resource %u refused: limit of %llu resources "
+			"reached", what, id, (unsigned long long)limits->max_resources);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	return 0;
@@ -119,7 +111,7 @@ static uint32_t insert(struct vmd_resource_table *table,
 		struct vmd_gpu_resource *proto) {
 	struct vmd_gpu_resource *res = malloc(sizeof(*res));
 	if (res == NULL) {
-		wlr_log(WLR_ERROR, "resource %u: out of memory", proto->base.id);
+		tessera_log(TESSERA_ERROR, "resource %u: out of memory", proto->base.id);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	*res = *proto;
@@ -131,7 +123,7 @@ static uint32_t insert(struct vmd_resource_table *table,
 }
 
 uint32_t vmd_resource_create_2d(struct vmd_resource_table *table,
-		const struct vmd_gpu_limits *limits,
+		const struct tessera_vm_settings *limits,
 		const struct virtio_gpu_resource_create_2d *cmd) {
 	uint32_t id = cmd->resource_id;
 	uint32_t err = check_new_id(table, limits, "RESOURCE_CREATE_2D", id);
@@ -140,20 +132,20 @@ uint32_t vmd_resource_create_2d(struct vmd_resource_table *table,
 	}
 	uint32_t bpp = vmd_format_bpp(cmd->format);
 	if (bpp == 0) {
-		wlr_log(WLR_ERROR, "RESOURCE_CREATE_2D: resource %u: unsupported "
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_2D: resource %u: unsupported "
 			"format %u", id, cmd->format);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	if (cmd->width == 0 || cmd->height == 0 ||
 			cmd->width > VMD_GPU_MAX_DIMENSION ||
 			cmd->height > VMD_GPU_MAX_DIMENSION) {
-		wlr_log(WLR_ERROR, "RESOURCE_CREATE_2D: resource %u: size %ux%u "
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_2D: resource %u: size %ux%u "
 			"(1..%u)", id, cmd->width, cmd->height, VMD_GPU_MAX_DIMENSION);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	uint64_t size = (uint64_t)cmd->width * cmd->height * bpp;
 	if (size > limits->max_resource_size) {
-		wlr_log(WLR_ERROR, "RESOURCE_CREATE_2D: resource %u: %ux%u is %llu "
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_2D: resource %u: %ux%u is %llu "
 			"bytes, limit %llu", id, cmd->width, cmd->height,
 			(unsigned long long)size,
 			(unsigned long long)limits->max_resource_size);
@@ -181,7 +173,7 @@ static bool mul_u64(uint64_t *acc, uint64_t factor) {
 }
 
 uint32_t vmd_resource_create_3d(struct vmd_resource_table *table,
-		const struct vmd_gpu_limits *limits,
+		const struct tessera_vm_settings *limits,
 		const struct virtio_gpu_resource_create_3d *cmd) {
 	uint32_t id = cmd->resource_id;
 	uint32_t err = check_new_id(table, limits, "RESOURCE_CREATE_3D", id);
@@ -209,7 +201,7 @@ uint32_t vmd_resource_create_3d(struct vmd_resource_table *table,
 		bad = "nr_samples";
 	}
 	if (bad != NULL) {
-		wlr_log(WLR_ERROR, "RESOURCE_CREATE_3D: resource %u: bad %s "
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_3D: resource %u: bad %s "
 			"(target %u format %u %ux%ux%u array %u levels %u samples %u)",
 			id, bad, cmd->target, cmd->format, cmd->width, cmd->height,
 			cmd->depth, cmd->array_size, cmd->last_level, cmd->nr_samples);
@@ -223,7 +215,7 @@ uint32_t vmd_resource_create_3d(struct vmd_resource_table *table,
 	bool ok = mul_u64(&size, cmd->height) && mul_u64(&size, cmd->depth) &&
 		mul_u64(&size, cmd->array_size) && mul_u64(&size, bpp ? bpp : 1);
 	if (!ok || size > limits->max_resource_size) {
-		wlr_log(WLR_ERROR, "RESOURCE_CREATE_3D: resource %u: %ux%ux%u x%u "
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_3D: resource %u: %ux%ux%u x%u "
 			"exceeds the resource size limit of %llu bytes", id, cmd->width,
 			cmd->height, cmd->depth, cmd->array_size,
 			(unsigned long long)limits->max_resource_size);
@@ -267,33 +259,34 @@ void vmd_resource_detach_backing(struct vmd_resource_table *table,
 }
 
 uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
-		const struct vmd_gpu_limits *limits,
-		const struct tessera_guest_memory *mem, struct vmd_gpu_resource *res,
+		const struct tessera_vm_settings *limits,
+		const struct tessera_memory_table *mem, struct vmd_gpu_resource *res,
 		const struct virtio_gpu_mem_entry *entries, uint32_t nr_entries) {
 	uint32_t id = res->base.id;
 	if (res->base.n_extents != 0) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u already has "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u already has "
 			"backing", id);
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	if (nr_entries == 0 || nr_entries > limits->max_backing_entries) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
-			"(1..%u)", id, nr_entries, limits->max_backing_entries);
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u entries "
+			"(1..%llu)", id, nr_entries,
+			(unsigned long long)limits->max_backing_entries);
 		return nr_entries == 0 ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER :
 			VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	if (table->backing_entries + nr_entries > limits->max_total_entries) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u more "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %u more "
 			"entries exceed the limit of %llu attached entries", id,
 			nr_entries, (unsigned long long)limits->max_total_entries);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	struct tessera_guest_extent *extents = calloc(nr_entries, sizeof(*extents));
-	struct tessera_guest_memory_mapping *mappings =
+	struct tessera_memory_mapping *mappings =
 		calloc(nr_entries, sizeof(*mappings));
 	uint64_t *offsets = calloc((size_t)nr_entries + 1, sizeof(*offsets));
 	if (extents == NULL || mappings == NULL || offsets == NULL) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: out of "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: out of "
 			"memory for %u entries", id, nr_entries);
 		free(extents);
 		free(mappings);
@@ -306,23 +299,23 @@ uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
 		extents[i].len = entries[i].length;
 		total += entries[i].length;
 	}
-	uint64_t room = limits->max_backing_bytes - table->backing_bytes;
+	uint64_t room = limits->max_backing - table->backing_bytes;
 	if (total > limits->max_resource_size || total > room) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %llu bytes "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %llu bytes "
 			"of backing refused (limit %llu per resource, %llu of %llu "
 			"bytes of the VM in use)", id, (unsigned long long)total,
 			(unsigned long long)limits->max_resource_size,
 			(unsigned long long)table->backing_bytes,
-			(unsigned long long)limits->max_backing_bytes);
+			(unsigned long long)limits->max_backing);
 		free(extents);
 		free(mappings);
 		free(offsets);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	char err[256];
-	if (tessera_guest_memory_map_extents(mem, extents, nr_entries,
+	if (tessera_memory_table_map_extents(mem, extents, nr_entries,
 			nr_entries, total, mappings, NULL, err, sizeof(err)) != 0) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %s", id,
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %s", id,
 			err);
 		free(extents);
 		free(mappings);
@@ -330,7 +323,7 @@ uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	if (total < res->min_size) {
-		wlr_log(WLR_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %llu bytes "
+		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %llu bytes "
 			"of backing for a resource of %llu bytes", id,
 			(unsigned long long)total, (unsigned long long)res->min_size);
 		free(extents);
@@ -373,7 +366,7 @@ void vmd_resource_destroy(struct vmd_resource_table *table,
 }
 
 void vmd_resource_table_remap(struct vmd_resource_table *table,
-		const struct tessera_guest_memory *mem,
+		const struct tessera_memory_table *mem,
 		void (*gone)(void *data, struct vmd_gpu_resource *res), void *data) {
 	for (size_t b = 0; b < VMD_RESOURCE_BUCKETS; b++) {
 		for (struct vmd_gpu_resource *res = table->buckets[b]; res != NULL;
@@ -383,12 +376,12 @@ void vmd_resource_table_remap(struct vmd_resource_table *table,
 				continue;
 			}
 			char err[256];
-			if (tessera_guest_memory_map_extents(mem, res->extents, n, n,
+			if (tessera_memory_table_map_extents(mem, res->extents, n, n,
 					res->base.size, res->mappings, NULL, err,
 					sizeof(err)) == 0) {
 				continue;
 			}
-			wlr_log(WLR_ERROR, "resource %u loses its backing with the new "
+			tessera_log(TESSERA_ERROR, "resource %u loses its backing with the new "
 				"memory table: %s", res->base.id, err);
 			vmd_resource_detach_backing(table, res);
 			if (gone != NULL) {

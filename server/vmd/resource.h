@@ -16,27 +16,12 @@
 #include <stdint.h>
 #include <linux/virtio_gpu.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "session.h"
+#include "vm-settings.h"
 
-/* Per-VM limits of the device (tessera-vmd options --max-*). */
-struct vmd_gpu_limits {
-	uint32_t max_resources; /* live resources */
-	uint64_t max_resource_size; /* bytes of one resource */
-	uint64_t max_backing_bytes; /* attached backing, all resources */
-	uint32_t max_backing_entries; /* entries of one ATTACH_BACKING */
-	uint64_t max_total_entries; /* attached entries, all resources */
-	uint32_t max_contexts;
-};
-
-/* Hard caps of the limits above (options are clamped to them). */
+/* Largest width and height of a resource. */
 #define VMD_GPU_MAX_DIMENSION 16384
-#define VMD_GPU_HARD_MAX_RESOURCES (1u << 20)
-#define VMD_GPU_HARD_MAX_RESOURCE_SIZE (UINT64_C(4) << 30)
-#define VMD_GPU_HARD_MAX_BACKING_ENTRIES TESSERA_GUEST_MEMORY_MAX_EXTENTS
-#define VMD_GPU_HARD_MAX_CONTEXTS 4096
-
-void vmd_gpu_limits_default(struct vmd_gpu_limits *limits);
 
 struct vmd_gpu_resource {
 	struct vmd_resource base; /* what the session sees */
@@ -54,7 +39,7 @@ struct vmd_gpu_resource {
 	/* backing: owned arrays behind base.extents / base.mappings, and
 	 * the offset of each extent inside the resource (n_extents + 1) */
 	struct tessera_guest_extent *extents;
-	struct tessera_guest_memory_mapping *mappings;
+	struct tessera_memory_mapping *mappings;
 	uint64_t *offsets;
 };
 
@@ -78,15 +63,15 @@ struct vmd_gpu_resource *vmd_resource_find(struct vmd_resource_table *table,
 /* The commands: each returns VIRTIO_GPU_RESP_OK_NODATA or the error to
  * answer (after logging why). */
 uint32_t vmd_resource_create_2d(struct vmd_resource_table *table,
-	const struct vmd_gpu_limits *limits,
+	const struct tessera_vm_settings *limits,
 	const struct virtio_gpu_resource_create_2d *cmd);
 uint32_t vmd_resource_create_3d(struct vmd_resource_table *table,
-	const struct vmd_gpu_limits *limits,
+	const struct tessera_vm_settings *limits,
 	const struct virtio_gpu_resource_create_3d *cmd);
 /* entries: nr_entries virtio_gpu_mem_entry copied out of the guest. */
 uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
-	const struct vmd_gpu_limits *limits,
-	const struct tessera_guest_memory *mem, struct vmd_gpu_resource *res,
+	const struct tessera_vm_settings *limits,
+	const struct tessera_memory_table *mem, struct vmd_gpu_resource *res,
 	const struct virtio_gpu_mem_entry *entries, uint32_t nr_entries);
 void vmd_resource_detach_backing(struct vmd_resource_table *table,
 	struct vmd_gpu_resource *res);
@@ -97,7 +82,7 @@ void vmd_resource_destroy(struct vmd_resource_table *table,
  * whose extents no longer lie in guest memory lose their backing; gone()
  * is called for each of them. */
 void vmd_resource_table_remap(struct vmd_resource_table *table,
-	const struct tessera_guest_memory *mem,
+	const struct tessera_memory_table *mem,
 	void (*gone)(void *data, struct vmd_gpu_resource *res), void *data);
 
 /* Copies [offset, offset + len) of the backing into dst; false (nothing

@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "session-private.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
 
@@ -149,7 +149,7 @@ bool vmd_area_map(const struct vmd_resource *res, uint64_t offset, uint64_t size
 	size_t n = 0, cap = 0;
 	uint64_t start = 0;
 	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		const struct tessera_guest_memory_mapping *m = &res->mappings[i];
+		const struct tessera_memory_mapping *m = &res->mappings[i];
 		uint64_t ext_end = start + m->len;
 		if (ext_end > offset) {
 			uint64_t from = offset > start ? offset - start : 0;
@@ -277,7 +277,7 @@ void vmd_session_gmem_reset(struct vmd_session *session) {
  * misaligned) are skipped: buffers in them are copied instead. */
 static bool gmem_ensure_regions(struct vmd_session *session) {
 	struct vmd_wayland *wayland = session->wayland;
-	struct tessera_guest_memory *mem = vmd_session_memory(session);
+	struct tessera_memory_table *mem = vmd_session_memory(session);
 	if (wayland->guest_memory == NULL || mem == NULL) {
 		return false;
 	}
@@ -288,18 +288,18 @@ static bool gmem_ensure_regions(struct vmd_session *session) {
 	const uint64_t page = page_size();
 	size_t usable = 0;
 	for (size_t i = 0; i < mem->nregions && i < VMD_MAX_GMEM_REGIONS; i++) {
-		const struct tessera_guest_memory_region *r = &mem->regions[i];
+		const struct tessera_memory_region *r = &mem->regions[i];
 		uint64_t end;
 		if (r->seals < 0 || !(r->seals & F_SEAL_SHRINK)) {
-			vmd_session_log(session, WLR_INFO, "guest memory region %zu is not "
+			vmd_session_log(session, TESSERA_INFO, "guest memory region %zu is not "
 				"a memfd sealed against shrinking: its buffers are copied", i);
 			continue;
 		}
 		if (r->gpa % page != 0 || r->size % page != 0 || r->mmap_offset % page != 0 ||
-				r->size == 0 || r->size > TESSERA_GUEST_MEMORY_MAX_REGION_SIZE ||
+				r->size == 0 || r->size > TESSERA_MEMORY_TABLE_MAX_REGION_SIZE ||
 				__builtin_add_overflow(r->gpa, r->size, &end) ||
 				r->mmap_offset + r->size > (UINT64_C(1) << 63) - 1) {
-			vmd_session_log(session, WLR_INFO, "guest memory region %zu is not "
+			vmd_session_log(session, TESSERA_INFO, "guest memory region %zu is not "
 				"page-aligned: its buffers are copied", i);
 			continue;
 		}
@@ -313,7 +313,7 @@ static bool gmem_ensure_regions(struct vmd_session *session) {
 	}
 	session->gmem.created = true;
 	session->gmem.generation = mem->generation;
-	vmd_session_log(session, WLR_DEBUG, "guest memory: %zu of %zu regions handed "
+	vmd_session_log(session, TESSERA_DEBUG, "guest memory: %zu of %zu regions handed "
 		"to the compositor (generation %llu)", usable, mem->nregions,
 		(unsigned long long)mem->generation);
 	return true;
@@ -380,7 +380,7 @@ static bool gmem_extents(struct vmd_session *session, const struct vmd_buffer *b
 		}
 		start = ext_end;
 	}
-	if (n == 0 || n > TESSERA_GUEST_MEMORY_MAX_EXTENTS) {
+	if (n == 0 || n > TESSERA_MEMORY_TABLE_MAX_EXTENTS) {
 		free(ext);
 		return false;
 	}
@@ -660,8 +660,8 @@ bool vmd_buffer_create(struct vmd_ctx *ctx, const struct tessera_wire_buffer_cre
 	uint64_t bytes = (uint64_t)bc->stride * bc->height;
 	if (session->n_buffers >= session->limits.max_buffers) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_LIMIT, bc->buffer, "BUFFER_CREATE",
-			"the VM's limit of %u buffers (max_buffers) is reached",
-			session->limits.max_buffers);
+			"the VM's limit of %llu buffers (max_buffers) is reached",
+			(unsigned long long)session->limits.max_buffers);
 		return false;
 	}
 	if (bytes > session->limits.max_buffer_bytes - session->buffer_bytes) {
@@ -701,7 +701,7 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 	struct vmd_session *session = buffer->ctx->session;
 	if (buffer->kind == VMD_BUFFER_GMEM && (!session->gmem.created ||
 			buffer->gmem_generation != session->gmem.generation)) {
-		struct tessera_guest_memory *mem = vmd_session_memory(session);
+		struct tessera_memory_table *mem = vmd_session_memory(session);
 		const struct vmd_resource *res = buffer->resource_gone ? NULL :
 			vmd_session_get_resource(session, buffer->resource);
 		struct tessera_wire_buffer_create bc = {
@@ -722,7 +722,7 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 		}
 	}
 	if (buffer->kind == VMD_BUFFER_UDMABUF) {
-		struct tessera_guest_memory *mem = vmd_session_memory(session);
+		struct tessera_memory_table *mem = vmd_session_memory(session);
 		const struct vmd_resource *res = buffer->resource_gone ? NULL :
 			vmd_session_get_resource(session, buffer->resource);
 		struct tessera_wire_buffer_create bc = {

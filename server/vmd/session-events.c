@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "session-private.h"
 
 /* --- classification and coalescing keys (§8.6) --- */
@@ -147,7 +147,7 @@ static void backlog_add(struct vmd_ctx *ctx, const struct tessera_wire_msg *even
 	struct tessera_wire_writer writer;
 	tessera_wire_writer_init(&writer, buf, sizeof(buf));
 	if (tessera_wire_encode(&writer, event, NULL) != TESSERA_WIRE_ERROR_NONE) {
-		vmd_session_log(ctx->session, WLR_ERROR, "bug: invalid %s event dropped",
+		vmd_session_log(ctx->session, TESSERA_ERROR, "bug: invalid %s event dropped",
 			tessera_wire_type_name(event->type));
 		return;
 	}
@@ -192,7 +192,7 @@ void vmd_ctx_unmap_ring(struct vmd_ctx *ctx) {
 }
 
 static uint64_t memory_generation(struct vmd_session *session) {
-	struct tessera_guest_memory *mem = vmd_session_memory(session);
+	struct tessera_memory_table *mem = vmd_session_memory(session);
 	return mem != NULL ? mem->generation : 0;
 }
 
@@ -251,7 +251,7 @@ static void ctx_remap_ring(struct vmd_ctx *ctx) {
 	struct vmd_area_map map;
 	const char *why = NULL;
 	if (!vmd_area_map(res, ctx->ring_offset, ctx->ring_size, &map, &why)) {
-		vmd_session_log(session, WLR_ERROR, "context %u: cannot remap the "
+		vmd_session_log(session, TESSERA_ERROR, "context %u: cannot remap the "
 			"event ring after a memory change (%s): keeping the old pages",
 			ctx->ctx_id, why);
 		return;
@@ -353,7 +353,7 @@ void vmd_ctx_emit(struct vmd_ctx *ctx, const struct tessera_wire_msg *event) {
 			ring_broken(ctx);
 			return;
 		case TESSERA_WIRE_RING_INVALID:
-			vmd_session_log(session, WLR_ERROR,
+			vmd_session_log(session, TESSERA_ERROR,
 				"bug: invalid %s event not written",
 				tessera_wire_type_name(event->type));
 			return;
@@ -500,7 +500,7 @@ static void ctx_write_keymap(struct vmd_ctx *ctx) {
 		return;
 	}
 	if (wayland->keymap_size > ctx->keymap_area_size) {
-		vmd_session_log(session, WLR_INFO, "context %u: keymap of %u bytes "
+		vmd_session_log(session, TESSERA_INFO, "context %u: keymap of %u bytes "
 			"does not fit the guest's %u-byte area: not sent", ctx->ctx_id,
 			wayland->keymap_size, ctx->keymap_area_size);
 		ctx->keymap_armed = false;

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <wayland-client.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "session.h"
 #include "tessera-wire.h"
 #include "wayland.h"
@@ -42,7 +42,7 @@
 /* Buffers whose mirrors a surface tracks for damage (wl_shm path). */
 #define VMD_MAX_SURFACE_MIRRORS 8
 /* Guest memory regions created on the compositor (its own limit is 16). */
-#define VMD_MAX_GMEM_REGIONS TESSERA_GUEST_MEMORY_MAX_REGIONS
+#define VMD_MAX_GMEM_REGIONS TESSERA_MEMORY_TABLE_MAX_REGIONS
 /* Our share of the compositor's per-client tessera_guest_memory_v1
  * budgets (1024 buffers, 4 GiB, 16384 mappings, 256 MiB and 8192x8192
  * per buffer, stride 32768): exceeding them is a protocol error that would
@@ -251,7 +251,7 @@ struct vmd_buffer {
 struct vmd_session {
 	struct vmd_wayland *wayland;
 	char *vm_name;
-	struct vmd_session_limits limits;
+	struct tessera_vm_settings limits; /* max-surfaces, -buffers, ... */
 	const struct vmd_session_device *device;
 	void *device_data;
 
@@ -318,7 +318,7 @@ void vmd_session_log(struct vmd_session *session, int importance,
 void vmd_session_reap(struct vmd_session *session);
 const struct vmd_resource *vmd_session_get_resource(struct vmd_session *session,
 	uint32_t id);
-struct tessera_guest_memory *vmd_session_memory(struct vmd_session *session);
+struct tessera_memory_table *vmd_session_memory(struct vmd_session *session);
 
 /* --- session-events.c --- */
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "presentation-time-client-protocol.h"
 #include "session-private.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -130,8 +130,8 @@ static bool surface_create(struct vmd_ctx *ctx, uint32_t id) {
 	}
 	if (session->n_surfaces >= session->limits.max_surfaces) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_LIMIT, id, "SURFACE_CREATE",
-			"the VM's limit of %u surfaces (max_surfaces) is reached",
-			session->limits.max_surfaces);
+			"the VM's limit of %llu surfaces (max_surfaces) is reached",
+			(unsigned long long)session->limits.max_surfaces);
 		return false;
 	}
 	struct vmd_surface *surface = calloc(1, sizeof(*surface));

@@ -27,9 +27,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "log.h"
 #include "session-private.h"
 
 /* Items of one UDMABUF_CREATE_LIST (the kernel's default list_limit). */
@@ -50,7 +50,7 @@ static int udmabuf_device(void) {
 	if (udmabuf_dev == -1) {
 		udmabuf_dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 		if (udmabuf_dev < 0) {
-			wlr_log(WLR_INFO, "udmabuf: /dev/udmabuf cannot be opened (%s): "
+			tessera_log(TESSERA_INFO, "udmabuf: /dev/udmabuf cannot be opened (%s): "
 				"guest buffers go through tessera_guest_memory_v1 or wl_shm",
 				strerror(errno));
 			udmabuf_dev = -2;
@@ -86,7 +86,7 @@ static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resourc
 	*lead = 0;
 	*total = 0;
 	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		const struct tessera_guest_memory_mapping *m = &res->mappings[i];
+		const struct tessera_memory_mapping *m = &res->mappings[i];
 		uint64_t ext_end = start + m->len;
 		if (ext_end > offset) {
 			uint64_t from = offset > start ? offset - start : 0;
@@ -141,7 +141,7 @@ static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resourc
 bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
 	struct vmd_session *session = buffer->ctx->session;
 	struct vmd_wayland *wayland = session->wayland;
-	struct tessera_guest_memory *mem = vmd_session_memory(session);
+	struct tessera_memory_table *mem = vmd_session_memory(session);
 	if (wayland->linux_dmabuf == NULL || mem == NULL ||
 			!vmd_wayland_has_dmabuf_format(wayland, buffer->format)) {
 		return false;
@@ -166,7 +166,7 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 		if (r >= mem->nregions || mem->regions[r].seals < 0 ||
 				!(mem->regions[r].seals & F_SEAL_SHRINK)) {
 			if (!session->udmabuf.logged) {
-				vmd_session_log(session, WLR_INFO, "udmabuf: guest memory region "
+				vmd_session_log(session, TESSERA_INFO, "udmabuf: guest memory region "
 					"%u is not a memfd sealed against shrinking", r);
 			}
 			session->udmabuf.failed++;
@@ -188,7 +188,7 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 			(session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES &&
 				(why = "the VM's udmabuf byte budget is exhausted")) ||
 			(lead > UINT32_MAX && (why = "offset too large"))) {
-		vmd_session_log(session, WLR_DEBUG, "udmabuf: buffer %u: %s; next path",
+		vmd_session_log(session, TESSERA_DEBUG, "udmabuf: buffer %u: %s; next path",
 			buffer->id, why);
 		session->udmabuf.failed++;
 		free(list);
@@ -198,7 +198,7 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	int fd = ioctl(dev, UDMABUF_CREATE_LIST, list);
 	free(list);
 	if (fd < 0) {
-		vmd_session_log(session, WLR_INFO, "udmabuf: buffer %u: UDMABUF_CREATE_LIST "
+		vmd_session_log(session, TESSERA_INFO, "udmabuf: buffer %u: UDMABUF_CREATE_LIST "
 			"(%u items, %llu bytes) failed: %s; next path", buffer->id, items,
 			(unsigned long long)total, strerror(errno));
 		session->udmabuf.failed++;
@@ -221,10 +221,10 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	session->udmabuf.created++;
 	if (!session->udmabuf.logged) {
 		session->udmabuf.logged = true;
-		vmd_session_log(session, WLR_INFO, "buffers go to the compositor as udmabufs "
+		vmd_session_log(session, TESSERA_INFO, "buffers go to the compositor as udmabufs "
 			"through linux-dmabuf (zero copy)");
 	}
-	vmd_session_log(session, WLR_DEBUG, "udmabuf: buffer %u %ux%u: %u items, %llu "
+	vmd_session_log(session, TESSERA_DEBUG, "udmabuf: buffer %u %ux%u: %u items, %llu "
 		"bytes, 0 bytes copied (%llu udmabuf buffers created)", buffer->id,
 		buffer->width, buffer->height, items, (unsigned long long)total,
 		(unsigned long long)session->udmabuf.created);

@@ -7,20 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "session-private.h"
 
-#define DEFAULT_MAX_BUFFER_BYTES (UINT64_C(1) << 30)
-
-void vmd_session_limits_default(struct vmd_session_limits *limits) {
-	*limits = (struct vmd_session_limits){
-		.max_surfaces = TESSERA_WIRE_MAX_SURFACES,
-		.max_buffers = TESSERA_WIRE_MAX_BUFFERS,
-		.max_buffer_bytes = DEFAULT_MAX_BUFFER_BYTES,
-		.max_batch_size = TESSERA_WIRE_MAX_BATCH_SIZE,
-	};
-}
 
 /* --- id maps --- */
 
@@ -98,13 +88,13 @@ void vmd_session_log(struct vmd_session *session, int importance,
 	va_start(args, fmt);
 	vsnprintf(text, sizeof(text), fmt, args);
 	va_end(args);
-	_wlr_log(importance, "vm '%s': %s", session->vm_name, text);
+	tessera_log(importance, "vm '%s': %s", session->vm_name, text);
 }
 
 static bool error_log_allowed(struct vmd_session *session) {
 	session->errors_logged++;
 	if (session->errors_logged == VMD_MAX_ERROR_LOGS + 1) {
-		vmd_session_log(session, WLR_ERROR,
+		vmd_session_log(session, TESSERA_ERROR,
 			"more than %d guest errors: further ones are only counted",
 			VMD_MAX_ERROR_LOGS);
 	}
@@ -129,7 +119,7 @@ void vmd_ctx_error(struct vmd_ctx *ctx, uint32_t code, uint32_t object,
 	session->stats.errors++;
 	if (error_log_allowed(session)) {
 		const char *type = tessera_wire_type_name(ctx->msg_type);
-		vmd_session_log(session, fatal ? WLR_ERROR : WLR_INFO,
+		vmd_session_log(session, fatal ? TESSERA_ERROR : TESSERA_INFO,
 			"context %u: %s %s (%s at batch offset %zu, object %u)%s",
 			ctx->ctx_id, tessera_wire_error_code_name(code), raw,
 			type != NULL ? type : "no request", ctx->msg_offset, object,
@@ -166,7 +156,7 @@ const struct vmd_resource *vmd_session_get_resource(struct vmd_session *session,
 	return session->device->get_resource(session->device_data, id);
 }
 
-struct tessera_guest_memory *vmd_session_memory(struct vmd_session *session) {
+struct tessera_memory_table *vmd_session_memory(struct vmd_session *session) {
 	if (session->device->memory == NULL) {
 		return NULL;
 	}
@@ -222,7 +212,7 @@ static enum vmd_submit_result fail_early(struct vmd_session *session,
 		uint32_t code, const char *field, const char *reason) {
 	session->stats.errors++;
 	if (error_log_allowed(session)) {
-		vmd_session_log(session, WLR_ERROR,
+		vmd_session_log(session, TESSERA_ERROR,
 			"context %u: %s %s: %s (before the event ring exists; "
 			"the submission is refused)", ctx_id,
 			tessera_wire_error_code_name(err != NULL ? err->code : code),
@@ -267,7 +257,7 @@ static void ctx_destroy(struct vmd_ctx *ctx) {
 static void ctx_kill(struct vmd_ctx *ctx) {
 	struct vmd_session *session = ctx->session;
 	add_dead(session, ctx->ctx_id);
-	vmd_session_log(session, WLR_DEBUG, "context %u: session torn down",
+	vmd_session_log(session, TESSERA_DEBUG, "context %u: session torn down",
 		ctx->ctx_id);
 	ctx_destroy(ctx);
 }
@@ -300,7 +290,7 @@ static struct vmd_ctx *ctx_create(struct vmd_session *session, uint32_t ctx_id,
 	wl_list_init(&ctx->buffer_list);
 	wl_list_insert(session->contexts.prev, &ctx->link);
 	session->n_contexts++;
-	vmd_session_log(session, WLR_INFO, "context %u: HELLO (versions %u..%u)%s",
+	vmd_session_log(session, TESSERA_INFO, "context %u: HELLO (versions %u..%u)%s",
 		ctx_id, hello->min_version, hello->max_version,
 		ctx->version == 0 ? ": no common version" : "");
 	return ctx;
@@ -393,8 +383,8 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 				"batch", "larger than the VM's batch limit");
 		}
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_SIZE, 0, "batch",
-			"%zu bytes, over the VM's limit of %u bytes (max_batch_size)",
-			len, session->limits.max_batch_size);
+			"%zu bytes, over the VM's limit of %llu bytes (max_batch_size)",
+			len, (unsigned long long)session->limits.max_batch_size);
 		ctx_kill(ctx);
 		return VMD_SUBMIT_ERROR;
 	}
@@ -464,7 +454,7 @@ void vmd_session_ctx_destroy(struct vmd_session *session, uint32_t ctx_id) {
 	remove_dead(session, ctx_id);
 	struct vmd_ctx *ctx = find_ctx(session, ctx_id);
 	if (ctx != NULL) {
-		vmd_session_log(session, WLR_INFO, "context %u destroyed by the guest",
+		vmd_session_log(session, TESSERA_INFO, "context %u destroyed by the guest",
 			ctx_id);
 		ctx_destroy(ctx);
 	}
@@ -502,7 +492,7 @@ void vmd_session_memory_changed(struct vmd_session *session) {
 /* --- create / destroy --- */
 
 struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
-		const char *vm_name, const struct vmd_session_limits *limits,
+		const char *vm_name, const struct tessera_vm_settings *limits,
 		const struct vmd_session_device *device, void *device_data) {
 	if (wayland == NULL || device == NULL) {
 		return NULL;
@@ -516,7 +506,7 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 		free(session);
 		return NULL;
 	}
-	vmd_session_limits_default(&session->limits);
+	tessera_vm_settings_default(&session->limits);
 	if (limits != NULL) {
 		session->limits = *limits;
 		/* the protocol's hard limits stay the ceiling */
@@ -533,7 +523,8 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 			session->limits.max_batch_size = TESSERA_WIRE_MAX_BATCH_SIZE;
 		}
 		if (session->limits.max_buffer_bytes == 0) {
-			session->limits.max_buffer_bytes = DEFAULT_MAX_BUFFER_BYTES;
+			session->limits.max_buffer_bytes =
+				tessera_vm_setting_get(TESSERA_VM_SETTING_max_buffer_bytes)->def;
 		}
 	}
 	session->wayland = wayland;
@@ -541,11 +532,12 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 	session->device_data = device_data;
 	wl_list_init(&session->contexts);
 	vmd_session_events_init(session);
-	vmd_session_log(session, WLR_INFO, "session ready (limits: %u surfaces, "
-		"%u buffers, %llu buffer bytes, %u-byte batches; buffers %s)",
-		session->limits.max_surfaces, session->limits.max_buffers,
+	vmd_session_log(session, TESSERA_INFO, "session ready (limits: %llu surfaces, "
+		"%llu buffers, %llu buffer bytes, %llu-byte batches; buffers %s)",
+		(unsigned long long)session->limits.max_surfaces,
+		(unsigned long long)session->limits.max_buffers,
 		(unsigned long long)session->limits.max_buffer_bytes,
-		session->limits.max_batch_size,
+		(unsigned long long)session->limits.max_batch_size,
 		wayland->linux_dmabuf != NULL ? "zero-copy as udmabufs where /dev/udmabuf "
 			"allows, else through tessera_guest_memory_v1 or wl_shm" :
 		wayland->guest_memory != NULL ? "zero-copy through tessera_guest_memory_v1" :
@@ -577,7 +569,7 @@ void vmd_session_get_stats(const struct vmd_session *session,
 
 void vmd_session_log_stats(const struct vmd_session *session) {
 	const struct vmd_session_stats *s = &session->stats;
-	wlr_log(WLR_INFO, "vm '%s': frames %llu, bytes copied %llu, releases %llu, "
+	tessera_log(TESSERA_INFO, "vm '%s': frames %llu, bytes copied %llu, releases %llu, "
 		"events written %llu, dropped %llu, errors %llu, buffers: %llu "
 		"udmabuf, %llu guest memory, %llu wl_shm, %llu failed",
 		session->vm_name, (unsigned long long)s->frames,

@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
+#include "vm-settings.h"
 
 struct vmd_wayland;
 struct vmd_session;
@@ -30,7 +31,7 @@ struct vmd_resource {
 	/* Backing (ATTACH_BACKING), validated against the memory table:
 	 * n_extents guest-physical extents, each with its host mapping. */
 	const struct tessera_guest_extent *extents;
-	const struct tessera_guest_memory_mapping *mappings;
+	const struct tessera_memory_mapping *mappings;
 	size_t n_extents;
 	uint64_t size; /* sum of the extent lengths */
 };
@@ -41,21 +42,12 @@ struct vmd_session_device {
 	 * NULL. The pointer is valid until control returns to the device. */
 	const struct vmd_resource *(*get_resource)(void *data, uint32_t id);
 	/* The guest memory table (regions, fds) of the current connection. */
-	struct tessera_guest_memory *(*memory)(void *data);
+	struct tessera_memory_table *(*memory)(void *data);
 	/* Events were written into the ring: complete the held WAIT
 	 * fence(s), the doorbell of DESIGN.md section 3. */
 	void (*doorbell)(void *data);
 };
 
-/* Per-VM limits; exceeding one is an ERROR event and a log line. */
-struct vmd_session_limits {
-	uint32_t max_surfaces;
-	uint32_t max_buffers;
-	uint64_t max_buffer_bytes; /* total bytes of live guest buffers */
-	uint32_t max_batch_size; /* bytes of one SUBMIT_3D payload */
-};
-
-void vmd_session_limits_default(struct vmd_session_limits *limits);
 
 enum vmd_submit_result {
 	VMD_SUBMIT_DONE, /* complete the command now */
@@ -67,7 +59,7 @@ enum vmd_submit_result {
 };
 
 struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
-	const char *vm_name, const struct vmd_session_limits *limits,
+	const char *vm_name, const struct tessera_vm_settings *limits,
 	const struct vmd_session_device *device, void *device_data);
 /* Destroys every Wayland object of the guest (its windows disappear). */
 void vmd_session_destroy(struct vmd_session *session);

@@ -3,8 +3,8 @@
  * in Debian, so this is tessera's own implementation, written from the
  * public specification (QEMU docs/interop/vhost-user.rst); see vhost-user.h.
  *
- * Layers: common/guest-memory (memory table), common/virtqueue (split
- * rings), common/vhost-user-proto.h (wire format); this file is the message
+ * Layers: common/virtio/memory-table, common/virtio/virtqueue (split
+ * rings), common/virtio/vhost-user-proto.h (wire format); this file is the message
  * handling and the event loop glue.
  */
 #define _GNU_SOURCE /* accept4, MSG_CMSG_CLOEXEC */
@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "vhost-user-proto.h"
 #include "vhost-user.h"
 
@@ -94,7 +94,7 @@ struct backend {
 	uint64_t features;
 	uint64_t protocol_features;
 	bool owner;
-	struct tessera_guest_memory mem;
+	struct tessera_memory_table mem;
 	struct queue queues[TESSERA_VHOST_USER_MAX_QUEUES];
 	int gpu_socket_fd;
 };
@@ -124,12 +124,12 @@ static void queue_report_broken(struct queue *q) {
 		return;
 	}
 	q->broken_reported = true;
-	wlr_log(WLR_ERROR, "vhost-user: queue %u broken by the guest: %s",
+	tessera_log(TESSERA_ERROR, "vhost-user: queue %u broken by the guest: %s",
 		q->index, tessera_virtqueue_error(&q->vq));
 	if (q->err_fd >= 0) {
 		uint64_t one = 1;
 		if (write(q->err_fd, &one, sizeof(one)) < 0) {
-			wlr_log_errno(WLR_DEBUG, "vhost-user: signalling error fd");
+			tessera_log_errno(TESSERA_DEBUG, "vhost-user: signalling error fd");
 		}
 	}
 }
@@ -152,11 +152,11 @@ static void queue_process(struct queue *q) {
 static bool queue_translate(struct queue *q,
 		struct tessera_virtqueue_rings *rings) {
 	struct backend *b = q->backend;
-	rings->desc = tessera_guest_memory_translate_uva(&b->mem, q->addr.desc,
+	rings->desc = tessera_memory_table_translate_uva(&b->mem, q->addr.desc,
 		tessera_virtqueue_desc_size(q->num));
-	rings->avail = tessera_guest_memory_translate_uva(&b->mem, q->addr.avail,
+	rings->avail = tessera_memory_table_translate_uva(&b->mem, q->addr.avail,
 		tessera_virtqueue_avail_size(q->num));
-	rings->used = tessera_guest_memory_translate_uva(&b->mem, q->addr.used,
+	rings->used = tessera_memory_table_translate_uva(&b->mem, q->addr.used,
 		tessera_virtqueue_used_size(q->num));
 	return rings->desc != NULL && rings->avail != NULL &&
 		rings->used != NULL;
@@ -170,7 +170,7 @@ static void queue_try_start(struct queue *q) {
 	}
 	struct tessera_virtqueue_rings rings;
 	if (!queue_translate(q, &rings)) {
-		wlr_log(WLR_ERROR, "vhost-user: queue %u: rings are outside guest "
+		tessera_log(TESSERA_ERROR, "vhost-user: queue %u: rings are outside guest "
 			"memory (desc 0x%llx avail 0x%llx used 0x%llx, size %u)",
 			q->index, (unsigned long long)q->addr.desc,
 			(unsigned long long)q->addr.avail,
@@ -179,13 +179,13 @@ static void queue_try_start(struct queue *q) {
 	}
 	if (tessera_virtqueue_init(&q->vq, &b->mem, q->num, &rings, b->features,
 			q->base) != 0) {
-		wlr_log(WLR_ERROR, "vhost-user: queue %u: %s", q->index,
+		tessera_log(TESSERA_ERROR, "vhost-user: queue %u: %s", q->index,
 			tessera_virtqueue_error(&q->vq));
 		return;
 	}
 	q->started = true;
 	q->broken_reported = false;
-	wlr_log(WLR_DEBUG, "vhost-user: queue %u started (size %u, base %u)",
+	tessera_log(TESSERA_DEBUG, "vhost-user: queue %u started (size %u, base %u)",
 		q->index, q->num, q->base);
 	queue_process(q);
 }
@@ -232,7 +232,7 @@ static void queue_init(struct backend *b, struct queue *q, uint32_t index) {
 static int handle_kick(int fd, uint32_t mask, void *data) {
 	struct queue *q = data;
 	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
-		wlr_log(WLR_ERROR, "vhost-user: queue %u: kick fd hung up",
+		tessera_log(TESSERA_ERROR, "vhost-user: queue %u: kick fd hung up",
 			q->index);
 		wl_event_source_remove(q->kick_source);
 		q->kick_source = NULL;
@@ -244,7 +244,7 @@ static int handle_kick(int fd, uint32_t mask, void *data) {
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
 		uint64_t value;
 		if (read(fd, &value, sizeof(value)) < 0 && errno != EAGAIN) {
-			wlr_log_errno(WLR_DEBUG, "vhost-user: reading kick fd");
+			tessera_log_errno(TESSERA_DEBUG, "vhost-user: reading kick fd");
 		}
 	}
 	queue_process(q);
@@ -278,7 +278,7 @@ static void connection_close(struct backend *b) {
 		close_fd(&q->err_fd);
 		queue_init(b, q, i);
 	}
-	tessera_guest_memory_clear(&b->mem);
+	tessera_memory_table_clear(&b->mem);
 	close_fd(&b->gpu_socket_fd);
 	close_pending_fds(b);
 	b->received = 0;
@@ -290,7 +290,7 @@ static void connection_close(struct backend *b) {
 	b->conn_source = NULL;
 	close_fd(&b->conn_fd);
 	b->closing = false;
-	wlr_log(WLR_INFO, "vhost-user: frontend disconnected");
+	tessera_log(TESSERA_INFO, "vhost-user: frontend disconnected");
 	wl_signal_emit(&b->base.events.disconnect, NULL);
 	if (b->listen_source != NULL) {
 		wl_event_source_fd_update(b->listen_source, WL_EVENT_READABLE);
@@ -314,7 +314,7 @@ static bool send_reply(struct backend *b, uint32_t request,
 		n = sendmsg(b->conn_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)(sizeof(hdr) + size)) {
-		wlr_log(WLR_ERROR, "vhost-user: sending reply to %s failed",
+		tessera_log(TESSERA_ERROR, "vhost-user: cannot send the reply to %s",
 			tessera_vhost_user_request_name(request));
 		return false;
 	}
@@ -330,7 +330,7 @@ static enum result reply_u64(struct backend *b, uint64_t value) {
 
 static bool expect_size(struct backend *b, uint32_t size) {
 	if (b->msg.hdr.size != size) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed %s: payload of %u bytes, "
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed %s: payload of %u bytes, "
 			"expected %u", tessera_vhost_user_request_name(b->msg.hdr.request),
 			b->msg.hdr.size, size);
 		return false;
@@ -340,7 +340,7 @@ static bool expect_size(struct backend *b, uint32_t size) {
 
 static bool expect_fds(struct backend *b, size_t n) {
 	if (b->nfds != n) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed %s: %zu file descriptors, "
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed %s: %zu file descriptors, "
 			"expected %zu", tessera_vhost_user_request_name(b->msg.hdr.request),
 			b->nfds, n);
 		return false;
@@ -350,7 +350,7 @@ static bool expect_fds(struct backend *b, size_t n) {
 
 static struct queue *get_queue(struct backend *b, uint32_t index) {
 	if (index >= b->impl->num_queues) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed %s: queue index %u, the "
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed %s: queue index %u, the "
 			"device has %u", tessera_vhost_user_request_name(b->msg.hdr.request),
 			index, b->impl->num_queues);
 		return NULL;
@@ -377,7 +377,7 @@ static enum result handle_set_features(struct backend *b) {
 	if (features & ~offered) {
 		/* VMMs ack some transport bits whatever the backend offered:
 		 * ignore what is not implemented rather than fail the device */
-		wlr_log(WLR_INFO, "vhost-user: ignoring features 0x%llx that were "
+		tessera_log(TESSERA_INFO, "vhost-user: ignoring features 0x%llx that were "
 			"not offered", (unsigned long long)(features & ~offered));
 		features &= offered;
 	}
@@ -394,7 +394,7 @@ static enum result handle_set_features(struct backend *b) {
 			q->vq.indirect = features & BIT(VIRTIO_RING_F_INDIRECT_DESC);
 		}
 	}
-	wlr_log(WLR_DEBUG, "vhost-user: features 0x%llx",
+	tessera_log(TESSERA_DEBUG, "vhost-user: features 0x%llx",
 		(unsigned long long)features);
 	if (b->impl->set_features != NULL) {
 		b->impl->set_features(b->data, features);
@@ -408,7 +408,7 @@ static enum result handle_set_protocol_features(struct backend *b) {
 	}
 	uint64_t features = b->msg.payload.u64;
 	if (features & ~BACKEND_PROTOCOL_FEATURES) {
-		wlr_log(WLR_INFO, "vhost-user: ignoring protocol features 0x%llx "
+		tessera_log(TESSERA_INFO, "vhost-user: ignoring protocol features 0x%llx "
 			"that were not offered",
 			(unsigned long long)(features & ~BACKEND_PROTOCOL_FEATURES));
 		features &= BACKEND_PROTOCOL_FEATURES;
@@ -420,20 +420,20 @@ static enum result handle_set_protocol_features(struct backend *b) {
 static enum result handle_set_mem_table(struct backend *b) {
 	const struct tessera_vhost_user_memory *m = &b->msg.payload.memory;
 	if (b->msg.hdr.size < TESSERA_VHOST_USER_MEMORY_HEADER_SIZE) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u bytes",
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u bytes",
 			b->msg.hdr.size);
 		return RESULT_FATAL;
 	}
 	uint32_t n = m->nregions;
 	if (n == 0 || n > TESSERA_VHOST_USER_MAX_REGIONS) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u regions",
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u regions",
 			n);
 		return RESULT_FATAL;
 	}
 	if (b->msg.hdr.size < TESSERA_VHOST_USER_MEMORY_HEADER_SIZE +
 			n * sizeof(struct tessera_vhost_user_memory_region) ||
 			b->msg.hdr.size > sizeof(*m)) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u bytes "
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u bytes "
 			"for %u regions", b->msg.hdr.size, n);
 		return RESULT_FATAL;
 	}
@@ -441,9 +441,9 @@ static enum result handle_set_mem_table(struct backend *b) {
 		return RESULT_FATAL;
 	}
 
-	struct tessera_guest_memory_region_desc descs[TESSERA_VHOST_USER_MAX_REGIONS];
+	struct tessera_memory_region_desc descs[TESSERA_VHOST_USER_MAX_REGIONS];
 	for (uint32_t i = 0; i < n; i++) {
-		descs[i] = (struct tessera_guest_memory_region_desc){
+		descs[i] = (struct tessera_memory_region_desc){
 			.gpa = m->regions[i].guest_addr,
 			.size = m->regions[i].size,
 			.uva = m->regions[i].user_addr,
@@ -452,14 +452,14 @@ static enum result handle_set_mem_table(struct backend *b) {
 		};
 	}
 	char err[256];
-	if (tessera_guest_memory_set_table(&b->mem, descs, n, err,
+	if (tessera_memory_table_set_table(&b->mem, descs, n, err,
 			sizeof(err)) != 0) {
-		wlr_log(WLR_ERROR, "vhost-user: bad SET_MEM_TABLE: %s", err);
+		tessera_log(TESSERA_ERROR, "vhost-user: bad SET_MEM_TABLE: %s", err);
 		return RESULT_FATAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct tessera_guest_memory_region *r = &b->mem.regions[i];
-		wlr_log(WLR_DEBUG, "vhost-user: region %u: guest 0x%llx size 0x%llx "
+		const struct tessera_memory_region *r = &b->mem.regions[i];
+		tessera_log(TESSERA_DEBUG, "vhost-user: region %u: guest 0x%llx size 0x%llx "
 			"vmm 0x%llx offset 0x%llx%s", i, (unsigned long long)r->gpa,
 			(unsigned long long)r->size, (unsigned long long)r->uva,
 			(unsigned long long)r->mmap_offset,
@@ -502,12 +502,12 @@ static enum result handle_set_vring_num(struct backend *b) {
 	}
 	if (s->num == 0 || (s->num & (s->num - 1)) != 0 ||
 			s->num > TESSERA_VIRTQUEUE_MAX_SIZE) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed SET_VRING_NUM: queue %u "
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_VRING_NUM: queue %u "
 			"size %u", s->index, s->num);
 		return RESULT_FATAL;
 	}
 	if (q->started) {
-		wlr_log(WLR_ERROR, "vhost-user: SET_VRING_NUM on running queue %u",
+		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_NUM on running queue %u",
 			q->index);
 		return RESULT_FAIL;
 	}
@@ -527,7 +527,7 @@ static enum result handle_set_vring_addr(struct backend *b) {
 		return RESULT_FATAL;
 	}
 	if (a->flags & TESSERA_VHOST_USER_VRING_F_LOG) {
-		wlr_log(WLR_ERROR, "vhost-user: queue %u: used ring logging "
+		tessera_log(TESSERA_ERROR, "vhost-user: queue %u: used ring logging "
 			"requested, not supported", q->index);
 	}
 	q->addr = *a;
@@ -535,7 +535,7 @@ static enum result handle_set_vring_addr(struct backend *b) {
 	if (q->num != 0 && b->mem.nregions > 0) {
 		struct tessera_virtqueue_rings rings;
 		if (!queue_translate(q, &rings)) {
-			wlr_log(WLR_ERROR, "vhost-user: SET_VRING_ADDR: queue %u rings "
+			tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_ADDR: queue %u rings "
 				"outside guest memory", q->index);
 			if (q->started) {
 				tessera_virtqueue_set_broken(&q->vq,
@@ -565,12 +565,12 @@ static enum result handle_set_vring_base(struct backend *b) {
 		return RESULT_FATAL;
 	}
 	if (s->num > UINT16_MAX) {
-		wlr_log(WLR_ERROR, "vhost-user: SET_VRING_BASE: queue %u base %u "
+		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_BASE: queue %u base %u "
 			"(packed rings are not supported)", q->index, s->num);
 		return RESULT_FAIL;
 	}
 	if (q->started) {
-		wlr_log(WLR_ERROR, "vhost-user: SET_VRING_BASE on running queue %u",
+		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_BASE on running queue %u",
 			q->index);
 		return RESULT_FAIL;
 	}
@@ -591,7 +591,7 @@ static enum result handle_get_vring_base(struct backend *b) {
 	if (generation != b->generation) {
 		return RESULT_OK;
 	}
-	wlr_log(WLR_DEBUG, "vhost-user: queue %u stopped at %u", q->index,
+	tessera_log(TESSERA_DEBUG, "vhost-user: queue %u stopped at %u", q->index,
 		q->base);
 	struct tessera_vhost_user_vring_state state = {
 		.index = q->index,
@@ -644,7 +644,7 @@ static enum result handle_set_vring_kick(struct backend *b) {
 		q->kick_source = wl_event_loop_add_fd(b->loop, fd, WL_EVENT_READABLE,
 			handle_kick, q);
 		if (q->kick_source == NULL) {
-			wlr_log(WLR_ERROR, "vhost-user: cannot watch kick fd of queue %u",
+			tessera_log(TESSERA_ERROR, "vhost-user: cannot watch kick fd of queue %u",
 				q->index);
 			return RESULT_FAIL;
 		}
@@ -655,7 +655,7 @@ static enum result handle_set_vring_kick(struct backend *b) {
 		queue_try_start(q);
 	}
 	if (generation == b->generation && !q->started) {
-		wlr_log(WLR_DEBUG, "vhost-user: queue %u kick set, not startable "
+		tessera_log(TESSERA_DEBUG, "vhost-user: queue %u kick set, not startable "
 			"yet", q->index);
 	}
 	return RESULT_OK;
@@ -709,7 +709,7 @@ static enum result handle_set_vring_enable(struct backend *b) {
 		return RESULT_FATAL;
 	}
 	if (s->num > 1) {
-		wlr_log(WLR_ERROR, "vhost-user: SET_VRING_ENABLE %u on queue %u",
+		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_ENABLE %u on queue %u",
 			s->num, q->index);
 		return RESULT_FAIL;
 	}
@@ -726,7 +726,7 @@ static bool config_message(struct backend *b) {
 	if (b->msg.hdr.size < TESSERA_VHOST_USER_CONFIG_HEADER_SIZE ||
 			c->size > TESSERA_VHOST_USER_MAX_CONFIG_SIZE ||
 			b->msg.hdr.size != TESSERA_VHOST_USER_CONFIG_HEADER_SIZE + c->size) {
-		wlr_log(WLR_ERROR, "vhost-user: malformed %s: %u bytes",
+		tessera_log(TESSERA_ERROR, "vhost-user: malformed %s: %u bytes",
 			tessera_vhost_user_request_name(b->msg.hdr.request),
 			b->msg.hdr.size);
 		return false;
@@ -748,7 +748,7 @@ static enum result handle_get_config(struct backend *b) {
 	if (!config_range_ok(b, &reply) || b->impl->get_config == NULL ||
 			b->impl->get_config(b->data, reply.offset, reply.payload,
 				reply.size) != 0) {
-		wlr_log(WLR_ERROR, "vhost-user: GET_CONFIG [%u, +%u) refused "
+		tessera_log(TESSERA_ERROR, "vhost-user: GET_CONFIG [%u, +%u) refused "
 			"(config space of %u bytes)", reply.offset, reply.size,
 			b->impl->config_size);
 		/* an empty payload tells the frontend it failed */
@@ -768,7 +768,7 @@ static enum result handle_set_config(struct backend *b) {
 	if (!config_range_ok(b, c) || b->impl->set_config == NULL ||
 			b->impl->set_config(b->data, c->offset, c->payload, c->size,
 				c->flags) != 0) {
-		wlr_log(WLR_ERROR, "vhost-user: SET_CONFIG [%u, +%u) refused",
+		tessera_log(TESSERA_ERROR, "vhost-user: SET_CONFIG [%u, +%u) refused",
 			c->offset, c->size);
 		return RESULT_FAIL;
 	}
@@ -850,7 +850,7 @@ static enum result handle_message(struct backend *b) {
 		}
 		return RESULT_OK;
 	default:
-		wlr_log(WLR_ERROR, "vhost-user: unsupported request %u (%s), %u "
+		tessera_log(TESSERA_ERROR, "vhost-user: unsupported request %u (%s), %u "
 			"payload bytes, %zu fds", request,
 			tessera_vhost_user_request_name(request), b->msg.hdr.size,
 			b->nfds);
@@ -861,7 +861,7 @@ static enum result handle_message(struct backend *b) {
 static void process_message(struct backend *b) {
 	uint64_t generation = b->generation;
 	uint32_t flags = b->msg.hdr.flags;
-	wlr_log(WLR_DEBUG, "vhost-user: %s (%u bytes, %zu fds)",
+	tessera_log(TESSERA_DEBUG, "vhost-user: %s (%u bytes, %zu fds)",
 		tessera_vhost_user_request_name(b->msg.hdr.request), b->msg.hdr.size,
 		b->nfds);
 
@@ -921,7 +921,7 @@ static int receive(struct backend *b) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				return 0;
 			}
-			wlr_log_errno(WLR_ERROR, "vhost-user: recvmsg");
+			tessera_log_errno(TESSERA_ERROR, "vhost-user: recvmsg");
 			return -1;
 		}
 
@@ -945,13 +945,13 @@ static int receive(struct backend *b) {
 			}
 		}
 		if (too_many_fds || (msg.msg_flags & MSG_CTRUNC)) {
-			wlr_log(WLR_ERROR, "vhost-user: more than %d file descriptors "
+			tessera_log(TESSERA_ERROR, "vhost-user: more than %d file descriptors "
 				"with one message", TESSERA_VHOST_USER_MAX_FDS);
 			return -1;
 		}
 		if (n == 0) {
 			if (b->received > 0) {
-				wlr_log(WLR_ERROR, "vhost-user: connection closed inside a "
+				tessera_log(TESSERA_ERROR, "vhost-user: connection closed inside a "
 					"message");
 			}
 			return -1;
@@ -963,13 +963,13 @@ static int receive(struct backend *b) {
 			const struct tessera_vhost_user_header *h = &b->msg.hdr;
 			if ((h->flags & TESSERA_VHOST_USER_VERSION_MASK) !=
 					TESSERA_VHOST_USER_VERSION) {
-				wlr_log(WLR_ERROR, "vhost-user: %s with protocol version %u",
+				tessera_log(TESSERA_ERROR, "vhost-user: %s with protocol version %u",
 					tessera_vhost_user_request_name(h->request),
 					h->flags & TESSERA_VHOST_USER_VERSION_MASK);
 				return -1;
 			}
 			if (h->size > TESSERA_VHOST_USER_MAX_PAYLOAD) {
-				wlr_log(WLR_ERROR, "vhost-user: %s with a payload of %u bytes "
+				tessera_log(TESSERA_ERROR, "vhost-user: %s with a payload of %u bytes "
 					"(limit %d)", tessera_vhost_user_request_name(h->request),
 					h->size, TESSERA_VHOST_USER_MAX_PAYLOAD);
 				return -1;
@@ -996,7 +996,7 @@ static int handle_connection(int fd, uint32_t mask, void *data) {
 		}
 	}
 	if ((mask & WL_EVENT_ERROR) && b->conn_fd >= 0) {
-		wlr_log(WLR_ERROR, "vhost-user: socket error");
+		tessera_log(TESSERA_ERROR, "vhost-user: socket error");
 		connection_close(b);
 	}
 	/* a hang-up is seen as end-of-file by receive() */
@@ -1007,13 +1007,13 @@ static bool connection_open(struct backend *b, int fd) {
 	b->conn_source = wl_event_loop_add_fd(b->loop, fd, WL_EVENT_READABLE,
 		handle_connection, b);
 	if (b->conn_source == NULL) {
-		wlr_log(WLR_ERROR, "vhost-user: cannot watch the connection");
+		tessera_log(TESSERA_ERROR, "vhost-user: cannot watch the connection");
 		return false;
 	}
 	b->conn_fd = fd;
 	b->received = 0;
 	b->nfds = 0;
-	wlr_log(WLR_INFO, "vhost-user: frontend connected");
+	tessera_log(TESSERA_INFO, "vhost-user: frontend connected");
 	wl_signal_emit(&b->base.events.connect, NULL);
 	return true;
 }
@@ -1023,7 +1023,7 @@ static int handle_listen(int fd, uint32_t mask, void *data) {
 	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (conn < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-			wlr_log_errno(WLR_ERROR, "vhost-user: accept");
+			tessera_log_errno(TESSERA_ERROR, "vhost-user: accept");
 		}
 		return 0;
 	}
@@ -1048,7 +1048,7 @@ struct tessera_vhost_user_backend *tessera_vhost_user_backend_create(
 	if (impl->num_queues == 0 ||
 			impl->num_queues > TESSERA_VHOST_USER_MAX_QUEUES ||
 			impl->config_size > TESSERA_VHOST_USER_MAX_CONFIG_SIZE) {
-		wlr_log(WLR_ERROR, "vhost-user: invalid device description");
+		tessera_log(TESSERA_ERROR, "vhost-user: invalid device description");
 		return NULL;
 	}
 	struct backend *b = calloc(1, sizeof(*b));
@@ -1064,7 +1064,7 @@ struct tessera_vhost_user_backend *tessera_vhost_user_backend_create(
 	for (size_t i = 0; i < TESSERA_VHOST_USER_MAX_FDS; i++) {
 		b->fds[i] = -1;
 	}
-	tessera_guest_memory_init(&b->mem);
+	tessera_memory_table_init(&b->mem);
 	for (uint32_t i = 0; i < TESSERA_VHOST_USER_MAX_QUEUES; i++) {
 		queue_init(b, &b->queues[i], i);
 	}
@@ -1090,7 +1090,7 @@ void tessera_vhost_user_backend_destroy(
 		unlink(b->socket_path);
 		free(b->socket_path);
 	}
-	tessera_guest_memory_finish(&b->mem);
+	tessera_memory_table_finish(&b->mem);
 	free(b);
 }
 
@@ -1098,12 +1098,12 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 		const char *path) {
 	struct backend *b = backend_from_base(backend);
 	if (b->listen_fd >= 0) {
-		wlr_log(WLR_ERROR, "vhost-user: already listening");
+		tessera_log(TESSERA_ERROR, "vhost-user: already listening");
 		return -1;
 	}
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		wlr_log(WLR_ERROR, "vhost-user: socket path too long: %s", path);
+		tessera_log(TESSERA_ERROR, "vhost-user: socket path too long: %s", path);
 		return -1;
 	}
 	strcpy(addr.sun_path, path);
@@ -1111,7 +1111,7 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			wlr_log(WLR_ERROR, "vhost-user: %s exists and is not a socket",
+			tessera_log(TESSERA_ERROR, "vhost-user: %s exists and is not a socket",
 				path);
 			return -1;
 		}
@@ -1120,16 +1120,16 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		wlr_log_errno(WLR_ERROR, "vhost-user: socket");
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: socket");
 		return -1;
 	}
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		wlr_log_errno(WLR_ERROR, "vhost-user: bind %s", path);
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: bind %s", path);
 		close(fd);
 		return -1;
 	}
 	if (chmod(path, 0600) != 0 || listen(fd, 1) != 0) {
-		wlr_log_errno(WLR_ERROR, "vhost-user: listen %s", path);
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: listen %s", path);
 		unlink(path);
 		close(fd);
 		return -1;
@@ -1138,7 +1138,7 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 		b->conn_fd >= 0 ? 0 : WL_EVENT_READABLE, handle_listen, b);
 	b->socket_path = strdup(path);
 	if (b->listen_source == NULL || b->socket_path == NULL) {
-		wlr_log(WLR_ERROR, "vhost-user: cannot watch %s", path);
+		tessera_log(TESSERA_ERROR, "vhost-user: cannot watch %s", path);
 		if (b->listen_source != NULL) {
 			wl_event_source_remove(b->listen_source);
 			b->listen_source = NULL;
@@ -1150,7 +1150,7 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 		return -1;
 	}
 	b->listen_fd = fd;
-	wlr_log(WLR_INFO, "vhost-user: listening on %s", path);
+	tessera_log(TESSERA_INFO, "vhost-user: listening on %s", path);
 	return 0;
 }
 
@@ -1158,7 +1158,7 @@ int tessera_vhost_user_backend_adopt(struct tessera_vhost_user_backend *backend,
 		int fd) {
 	struct backend *b = backend_from_base(backend);
 	if (b->conn_fd >= 0) {
-		wlr_log(WLR_ERROR, "vhost-user: a frontend is already connected");
+		tessera_log(TESSERA_ERROR, "vhost-user: a frontend is already connected");
 		close(fd);
 		return -1;
 	}
@@ -1187,7 +1187,7 @@ uint64_t tessera_vhost_user_backend_features(
 	return backend_from_base(backend)->features;
 }
 
-struct tessera_guest_memory *tessera_vhost_user_backend_memory(
+struct tessera_memory_table *tessera_vhost_user_backend_memory(
 		struct tessera_vhost_user_backend *backend) {
 	return &backend_from_base(backend)->mem;
 }
@@ -1217,7 +1217,7 @@ void tessera_vhost_user_backend_queue_notify(
 	}
 	uint64_t one = 1;
 	if (write(q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-		wlr_log_errno(WLR_ERROR, "vhost-user: queue %u: signalling call fd",
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: queue %u: signalling call fd",
 			index);
 	}
 }

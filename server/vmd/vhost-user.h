@@ -3,8 +3,8 @@
  *
  * No C library for vhost-user is packaged in Debian, so this is tessera's
  * own small implementation, written from the public specification (QEMU
- * docs/interop/vhost-user.rst) on top of common/guest-memory (memory table)
- * and common/virtqueue (split rings). It implements what a VMM sends to a
+ * docs/interop/vhost-user.rst) on top of common/virtio/memory-table
+ * and common/virtio/virtqueue (split rings). It implements what a VMM sends to a
  * vhost-user-gpu backend; the virtio device itself (virtio-gpu) plugs in
  * through struct tessera_vhost_user_device_impl.
  *
@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "virtqueue.h"
 
 #define TESSERA_VHOST_USER_MAX_QUEUES 8
@@ -114,7 +114,7 @@ bool tessera_vhost_user_backend_connected(
 uint64_t tessera_vhost_user_backend_features(
 	const struct tessera_vhost_user_backend *backend);
 /* The guest's memory table (empty before SET_MEM_TABLE). */
-struct tessera_guest_memory *tessera_vhost_user_backend_memory(
+struct tessera_memory_table *tessera_vhost_user_backend_memory(
 	struct tessera_vhost_user_backend *backend);
 /* The device-side virtqueue of queue `index`, or NULL if the queue is not
  * started (no rings yet, stopped, or broken beyond use). */

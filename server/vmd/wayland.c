@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <wayland-client.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "log.h"
 #include "presentation-time-client-protocol.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
@@ -49,10 +49,10 @@ static void wayland_fail(struct vmd_wayland *wayland, const char *what) {
 		uint32_t id = 0;
 		uint32_t code = wl_display_get_protocol_error(wayland->display,
 			&interface, &id);
-		wlr_log(WLR_ERROR, "Wayland: protocol error %u on %s@%u (%s)",
+		tessera_log(TESSERA_ERROR, "Wayland: protocol error %u on %s@%u (%s)",
 			code, interface != NULL ? interface->name : "?", id, what);
 	} else {
-		wlr_log(WLR_ERROR, "Wayland: connection to the compositor lost (%s: %s)",
+		tessera_log(TESSERA_ERROR, "Wayland: connection to the compositor lost (%s: %s)",
 			what, strerror(err != 0 ? err : errno));
 	}
 	if (wayland->source != NULL) {
@@ -115,7 +115,7 @@ static void output_add(struct vmd_wayland *wayland, uint32_t name,
 		uint32_t version) {
 	struct vmd_wayland_output *output = calloc(1, sizeof(*output));
 	if (output == NULL) {
-		wlr_log(WLR_ERROR, "Wayland: out of memory for an output");
+		tessera_log(TESSERA_ERROR, "Wayland: out of memory for an output");
 		return;
 	}
 	output->wayland = wayland;
@@ -296,7 +296,7 @@ static void keyboard_handle_keymap(void *data, struct wl_keyboard *keyboard,
 	struct vmd_wayland *wayland = data;
 	if (format != WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1 || size == 0 ||
 			size > VMD_WAYLAND_MAX_KEYMAP_SIZE) {
-		wlr_log(WLR_ERROR, "Wayland: ignoring keymap (format %u, %u bytes)",
+		tessera_log(TESSERA_ERROR, "Wayland: ignoring keymap (format %u, %u bytes)",
 			format, size);
 		close(fd);
 		return;
@@ -304,7 +304,7 @@ static void keyboard_handle_keymap(void *data, struct wl_keyboard *keyboard,
 	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
-		wlr_log_errno(WLR_ERROR, "Wayland: cannot map the keymap");
+		tessera_log_errno(TESSERA_ERROR, "Wayland: cannot map the keymap");
 		return;
 	}
 	/* The text ends at its first NUL (the size includes it). */
@@ -465,7 +465,7 @@ static void guest_memory_handle_budget(void *data,
 	wayland->guest_memory_budget.max_mappings = max_mappings;
 	wayland->guest_memory_budget.max_bytes =
 		(uint64_t)max_bytes_hi << 32 | max_bytes_lo;
-	wlr_log(WLR_DEBUG, "Wayland: guest memory budget: %u buffers, %u mappings, "
+	tessera_log(TESSERA_DEBUG, "Wayland: guest memory budget: %u buffers, %u mappings, "
 		"%" PRIu64 " bytes", max_buffers, max_mappings,
 		wayland->guest_memory_budget.max_bytes);
 }
@@ -645,7 +645,7 @@ static int handle_display_fd(int fd, uint32_t mask, void *data) {
 struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	struct vmd_wayland *wayland = calloc(1, sizeof(*wayland));
 	if (wayland == NULL) {
-		wlr_log(WLR_ERROR, "Wayland: out of memory");
+		tessera_log(TESSERA_ERROR, "Wayland: out of memory");
 		return NULL;
 	}
 	wl_list_init(&wayland->outputs);
@@ -661,7 +661,7 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	const char *socket = getenv("WAYLAND_SOCKET");
 	wayland->display = wl_display_connect(NULL);
 	if (wayland->display == NULL) {
-		wlr_log_errno(WLR_ERROR, "Wayland: cannot connect to the compositor (%s)",
+		tessera_log_errno(TESSERA_ERROR, "Wayland: cannot connect to the compositor (%s)",
 			socket != NULL ? "WAYLAND_SOCKET" : "WAYLAND_DISPLAY");
 		free(wayland);
 		return NULL;
@@ -673,7 +673,7 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	 * repeat info of the devices created in between */
 	for (int i = 0; i < 3; i++) {
 		if (wl_display_roundtrip(wayland->display) < 0) {
-			wlr_log(WLR_ERROR, "Wayland: initial roundtrip failed");
+			tessera_log(TESSERA_ERROR, "Wayland: cannot complete the initial roundtrip");
 			wayland->broken = true;
 			vmd_wayland_destroy(wayland);
 			return NULL;
@@ -681,12 +681,12 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	}
 	if (wayland->compositor == NULL || wayland->wm_base == NULL ||
 			wayland->shm == NULL) {
-		wlr_log(WLR_ERROR, "Wayland: the compositor lacks wl_compositor, "
+		tessera_log(TESSERA_ERROR, "Wayland: the compositor lacks wl_compositor, "
 			"xdg_wm_base or wl_shm");
 		vmd_wayland_destroy(wayland);
 		return NULL;
 	}
-	wlr_log(WLR_INFO, "Wayland: connected (%s); linux-dmabuf %s, guest memory %s, "
+	tessera_log(TESSERA_INFO, "Wayland: connected (%s); linux-dmabuf %s, guest memory %s, "
 		"presentation %s, decorations %s, seat %s",
 		socket != NULL ? "tagged WAYLAND_SOCKET" : "WAYLAND_DISPLAY",
 		wayland->linux_dmabuf != NULL ? "yes" : "no",
@@ -700,7 +700,7 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 			wl_display_get_fd(wayland->display), WL_EVENT_READABLE,
 			handle_display_fd, wayland);
 		if (wayland->source == NULL) {
-			wlr_log(WLR_ERROR, "Wayland: cannot watch the display fd");
+			tessera_log(TESSERA_ERROR, "Wayland: cannot watch the display fd");
 			vmd_wayland_destroy(wayland);
 			return NULL;
 		}
@@ -718,7 +718,7 @@ void vmd_wayland_disable_guest_memory(struct vmd_wayland *wayland) {
 	if (wayland->guest_memory != NULL) {
 		tessera_guest_memory_v1_destroy(wayland->guest_memory);
 		wayland->guest_memory = NULL;
-		wlr_log(WLR_INFO, "Wayland: tessera_guest_memory_v1 disabled, "
+		tessera_log(TESSERA_INFO, "Wayland: tessera_guest_memory_v1 disabled, "
 			"buffers are copied through wl_shm");
 	}
 }

@@ -194,7 +194,7 @@ static struct wl_buffer *shm_buffer(struct client *c, int width, int height,
 	}
 	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (pixels == MAP_FAILED) {
-		die("mmap failed");
+		die("cannot map the buffer");
 	}
 	fill(pixels, (size_t)width * height, color);
 	munmap(pixels, size);

@@ -60,7 +60,7 @@ def test_fallback_socket_size_startup():
         # A second compositor on the same socket fails clearly.
         res = run_tessera(["--backend", "headless", "--socket", "tessera-test-sock"],
                           {"XDG_RUNTIME_DIR": tessera.runtime_dir})
-        t.check(res.returncode == 1 and "Cannot listen on socket 'tessera-test-sock'"
+        t.check(res.returncode == 1 and "cannot listen on socket 'tessera-test-sock'"
                 in res.stderr, f"second compositor: {res.returncode} {res.stderr}")
         tessera.stop()
     finally:

@@ -582,14 +582,17 @@ static void test_vm_options(void) {
 			"display-size = 1920x1080\n"
 			"max-batch-size=65536\n")) {
 		const struct tessera_vm_config *vm = &config.vms[0];
-		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_SURFACES], "64") == 0);
-		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_BUFFER_BYTES], "512M") == 0);
-		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_DISPLAY_SIZE], "1920x1080") == 0);
-		CHECK(strcmp(vm->options[TESSERA_VM_OPTION_MAX_BATCH_SIZE], "65536") == 0);
-		CHECK(vm->options[TESSERA_VM_OPTION_MAX_RESOURCES][0] == '\0');
-		CHECK(strcmp(tessera_vm_option_key(TESSERA_VM_OPTION_MAX_SURFACES),
+		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_surfaces], "64") == 0);
+		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_buffer_bytes], "512M") == 0);
+		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_display_size], "1920x1080") == 0);
+		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_batch_size], "65536") == 0);
+		CHECK(vm->settings[TESSERA_VM_SETTING_max_resources][0] == '\0');
+		CHECK(strcmp(tessera_vm_setting_get(TESSERA_VM_SETTING_max_surfaces)->key,
 			"max-surfaces") == 0);
-		CHECK(tessera_vm_option_key(TESSERA_VM_OPTION_COUNT) == NULL);
+		CHECK(tessera_vm_setting_get(TESSERA_VM_SETTING_ID_COUNT) == NULL);
+		CHECK(tessera_vm_setting_find("max-surfaces") ==
+			tessera_vm_setting_get(TESSERA_VM_SETTING_max_surfaces));
+		CHECK(tessera_vm_setting_find("color") == NULL);
 		tessera_config_finish(&config);
 	}
 	struct { const char *line, *expected; } bad[] = {
@@ -604,6 +607,12 @@ static void test_vm_options(void) {
 		{ "display-size = 1920x", "invalid display-size '1920x' for vm 'a' (expected WxH)" },
 		{ "display-size = x1080", "invalid display-size 'x1080' for vm 'a' (expected WxH)" },
 		{ "display-size = 800x600x2", "invalid display-size '800x600x2' for vm 'a' (expected WxH)" },
+		/* ranges: the same table as tessera-vmd's options */
+		{ "max-surfaces = 5000", "invalid max-surfaces '5000' for vm 'a' (expected 1 to 1024)" },
+		{ "max-backing = 2000G", "invalid max-backing '2000G' for vm 'a' (expected 1 to 1099511627776)" },
+		{ "max-contexts = 99999", "invalid max-contexts '99999' for vm 'a' (expected 1 to 4096)" },
+		{ "display-size = 100x100", "invalid display-size '100x100' for vm 'a' (expected at least 320x200 and at most 4088x4088)" },
+		{ "display-size = 5000x600", "invalid display-size '5000x600' for vm 'a' (expected at least 320x200 and at most 4088x4088)" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char label[32];

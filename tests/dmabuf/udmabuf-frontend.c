@@ -1,6 +1,6 @@
 /*
  * udmabuf-frontend SOCKET DIR: plays VMM, guest driver and agent against a
- * tessera-vmd (common/virtio-gpu-frontend; guest RAM is a memfd sealed
+ * tessera-vmd (common/frontend/virtio-gpu-frontend; guest RAM is a memfd sealed
  * against shrinking, in two regions) and shows one 200x120 toplevel whose
  * pixels are bands: colour(x, y) below. Writes DIR/mapped once the first
  * frame is done, then keeps the agent loop running until DIR/done exists,

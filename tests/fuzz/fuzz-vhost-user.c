@@ -63,9 +63,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
-#include "guest-memory.h"
+#include "log.h"
+#include "memory-table.h"
 #include "vhost-user-proto.h"
 #include "vhost-user.h"
 #include "virtqueue.h"
@@ -177,7 +177,7 @@ static const uint8_t *get_bytes(struct input *in, size_t len, size_t *n) {
 /* ---- the device ---- */
 
 static bool segment_mapped(const struct iovec *iov) {
-	const struct tessera_guest_memory *mem =
+	const struct tessera_memory_table *mem =
 		tessera_vhost_user_backend_memory(f->backend);
 	uintptr_t a = (uintptr_t)iov->iov_base;
 	for (size_t i = 0; i < mem->nregions; i++) {
@@ -671,7 +671,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		f = calloc(1, sizeof(*f));
 		CHECK(f != NULL);
 		const char *log = getenv("FUZZ_VHOST_USER_LOG");
-		wlr_log_init(log != NULL && log[0] == '1' ? WLR_DEBUG : WLR_SILENT,
+		tessera_log_init(log != NULL && log[0] == '1' ? TESSERA_DEBUG : TESSERA_SILENT,
 			NULL);
 		signal(SIGPIPE, SIG_IGN); /* as tessera-vmd does */
 	}
@@ -731,8 +731,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
 	/* the backend kept no fd and no mapping */
 	CHECK(count_fds() == fds_before);
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 0 && stats.bytes == 0);
 	return 0;
 }

@@ -1,9 +1,9 @@
 /*
  * libFuzzer target for the device side of the split virtqueue
- * (common/virtqueue.c) against a malicious driver: the rings, descriptors,
+ * (common/virtio/virtqueue.c) against a malicious driver: the rings, descriptors,
  * indirect tables and the driver's later writes all come from the input.
  *
- * Guest RAM is 64 KiB in one to three regions (struct tessera_guest_memory
+ * Guest RAM is 64 KiB in one to three regions (struct tessera_memory_table
  * filled in directly, each region an exact-size heap buffer so that ASan
  * sees any access past a region). Guest physical layout, all inside the
  * lowest region:
@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "virtqueue.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
@@ -85,7 +85,7 @@ struct input {
 struct fuzz {
 	struct region ram[MAX_REGIONS]; /* in the table's order */
 	size_t nram;
-	struct tessera_guest_memory mem;
+	struct tessera_memory_table mem;
 	struct tessera_virtqueue vq;
 	struct tessera_virtqueue_element elem;
 	struct ref_elem ref;
@@ -218,7 +218,7 @@ static void set_layout(unsigned layout) {
 		{ { 0, 0x8000 }, { 0x18000, 0x8000 } },
 		{ { 0x9000, 0x7000 }, { 0x8000, 0x1000 }, { 0, 0x8000 } },
 	};
-	tessera_guest_memory_init(&f->mem);
+	tessera_memory_table_init(&f->mem);
 	f->nram = 0;
 	for (size_t i = 0; i < MAX_REGIONS && layouts[layout][i].size > 0; i++) {
 		struct region *r = &f->ram[f->nram++];
@@ -228,7 +228,7 @@ static void set_layout(unsigned layout) {
 		CHECK(r->host != NULL);
 		memset(r->host, 0, r->size);
 
-		struct tessera_guest_memory_region *m = &f->mem.regions[i];
+		struct tessera_memory_region *m = &f->mem.regions[i];
 		m->gpa = r->gpa;
 		m->size = r->size;
 		m->uva = r->gpa + 0x7f0000000000;
@@ -243,7 +243,7 @@ static void free_ram(void) {
 	}
 	f->nram = 0;
 	/* the table has no fds or mappings of its own */
-	tessera_guest_memory_init(&f->mem);
+	tessera_memory_table_init(&f->mem);
 }
 
 /* ---- model ---- */

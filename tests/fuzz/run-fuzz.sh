@@ -7,7 +7,7 @@
 # TARGET (default wire):
 #   wire        fuzz-wire.c, the wire codec (protocol/wire)
 #   virtqueue   fuzz-virtqueue.c, the device side split virtqueue
-#               (common/virtqueue.c) against malicious rings
+#               (common/virtio/virtqueue.c) against malicious rings
 #   vhost-user  fuzz-vhost-user.c, the vhost-user backend
 #               (server/vmd/vhost-user.c) fed a malicious message stream
 #
@@ -39,27 +39,28 @@ wire)
 	max_len=20000
 	;;
 virtqueue)
-	set -- "-I$src/common" \
-		"$src/common/guest-memory.c" \
-		"$src/common/virtqueue.c" \
+	set -- "-I$src/common/virtio" \
+		"$src/common/virtio/memory-table.c" \
+		"$src/common/virtio/virtqueue.c" \
 		"$src/tests/fuzz/fuzz-virtqueue.c"
 	max_len=8192
 	;;
 vhost-user)
-	set -- "-I$src/common" "-I$src/server/vmd" \
-		"$src/common/guest-memory.c" \
-		"$src/common/virtqueue.c" \
-		"$src/common/vhost-user-proto.c" \
+	set -- "-I$src/common" "-I$src/common/virtio" "-I$src/server/vmd" \
+		"$src/common/log.c" \
+		"$src/common/virtio/memory-table.c" \
+		"$src/common/virtio/virtqueue.c" \
+		"$src/common/virtio/vhost-user-proto.c" \
 		"$src/server/vmd/vhost-user.c" \
 		"$src/tests/fuzz/fuzz-vhost-user.c"
-	pkgs="wayland-server wlroots"
+	pkgs="wayland-server"
 	# shellcheck disable=SC2086 # pkgs is a list
 	if ! pkg_flags=$(pkg-config --cflags --libs $pkgs); then
 		echo "pkg-config cannot find $pkgs" >&2
 		exit 1
 	fi
 	# shellcheck disable=SC2086 # pkg-config output is a list of flags
-	set -- "$@" -DWLR_USE_UNSTABLE $pkg_flags
+	set -- "$@" $pkg_flags
 	max_len=8192
 	;;
 *)

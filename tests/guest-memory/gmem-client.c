@@ -38,7 +38,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <wayland-client.h>
-#include <wlr/util/log.h>
+#include "log.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -143,7 +143,7 @@ static void wayland_log_handler(const char *fmt, va_list args) {
 	if (log_client != NULL) {
 		log_line(log_client, "wayland-log %s", message);
 	}
-	wlr_log(WLR_ERROR, "libwayland: %s", message);
+	tessera_log(TESSERA_ERROR, "libwayland: %s", message);
 }
 
 /* Logs why the connection failed; returns 1 (the exit status). */
@@ -917,7 +917,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_ERROR, NULL);
+	tessera_log_init(TESSERA_ERROR, NULL);
 	struct gm_client c = { .run = 1, .ram_fd = -1, .signal_fd = -1, .control = "" };
 	const char *log_path = NULL;
 	static const struct option options[] = {
@@ -971,13 +971,13 @@ int main(int argc, char *argv[]) {
 		}
 	}
 	if (scenario == NULL) {
-		wlr_log(WLR_ERROR, "unknown scenario '%s'", c.scenario);
+		tessera_log(TESSERA_ERROR, "unknown scenario '%s'", c.scenario);
 		return 2;
 	}
 	if (log_path != NULL) {
 		c.log = fopen(log_path, "ae");
 		if (c.log == NULL) {
-			wlr_log_errno(WLR_ERROR, "cannot open '%s'", log_path);
+			tessera_log_errno(TESSERA_ERROR, "cannot open '%s'", log_path);
 			return 2;
 		}
 	}

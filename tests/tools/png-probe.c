@@ -20,7 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wlr/util/log.h>
+
+#include "log.h"
 
 #define MAX_IMAGE_DIMENSION 32768
 #define MAX_IMAGE_PIXELS (64u * 1024u * 1024u)
@@ -38,7 +39,7 @@ static void usage(void) {
 }
 
 static void png_error_handler(png_structp png, png_const_charp message) {
-	wlr_log(WLR_ERROR, "libpng: %s", message);
+	tessera_log(TESSERA_ERROR, "libpng: %s", message);
 	png_longjmp(png, 1);
 }
 
@@ -49,13 +50,13 @@ static void png_warning_handler(png_structp png, png_const_charp message) {
 static bool probe_image_load(struct probe_image *image, const char *path) {
 	FILE *file = fopen(path, "rb");
 	if (file == NULL) {
-		wlr_log_errno(WLR_ERROR, "cannot open '%s'", path);
+		tessera_log_errno(TESSERA_ERROR, "cannot open '%s'", path);
 		return false;
 	}
 	unsigned char signature[8];
 	if (fread(signature, 1, sizeof(signature), file) != sizeof(signature) ||
 			png_sig_cmp(signature, 0, sizeof(signature)) != 0) {
-		wlr_log(WLR_ERROR, "'%s' is not a PNG file", path);
+		tessera_log(TESSERA_ERROR, "'%s' is not a PNG file", path);
 		fclose(file);
 		return false;
 	}
@@ -64,7 +65,7 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 		png_error_handler, png_warning_handler);
 	png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
 	if (info == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		png_destroy_read_struct(&png, NULL, NULL);
 		fclose(file);
 		return false;
@@ -73,7 +74,7 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 	png_bytep *volatile rows = NULL;
 	uint8_t *volatile data = NULL;
 	if (setjmp(png_jmpbuf(png))) {
-		wlr_log(WLR_ERROR, "failed to decode '%s'", path);
+		tessera_log(TESSERA_ERROR, "cannot decode '%s'", path);
 		free(image->pixels);
 		image->pixels = NULL;
 		free(rows);
@@ -90,7 +91,7 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 	uint32_t width = png_get_image_width(png, info);
 	uint32_t height = png_get_image_height(png, info);
 	if ((uint64_t)width * height > MAX_IMAGE_PIXELS) {
-		wlr_log(WLR_ERROR, "'%s': %ux%u is too large", path, width, height);
+		tessera_log(TESSERA_ERROR, "'%s': %ux%u is too large", path, width, height);
 		png_destroy_read_struct(&png, &info, NULL);
 		fclose(file);
 		return false;
@@ -105,7 +106,7 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 	png_read_update_info(png, info);
 	size_t rowbytes = png_get_rowbytes(png, info);
 	if (rowbytes != (size_t)width * 4) {
-		wlr_log(WLR_ERROR, "'%s': unexpected row size after conversion", path);
+		tessera_log(TESSERA_ERROR, "'%s': unexpected row size after conversion", path);
 		png_destroy_read_struct(&png, &info, NULL);
 		fclose(file);
 		return false;
@@ -115,7 +116,7 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 	rows = malloc(sizeof(*rows) * height);
 	image->pixels = malloc(sizeof(*image->pixels) * (size_t)width * height);
 	if (data == NULL || rows == NULL || image->pixels == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		png_longjmp(png, 1);
 	}
 	for (uint32_t y = 0; y < height; y++) {
@@ -213,7 +214,7 @@ static int compare_u32(const void *a, const void *b) {
 static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cmd,
 		uint32_t *color, uint32_t *tolerance) {
 	if (*i >= argc || !parse_color(argv[*i], color)) {
-		wlr_log(WLR_ERROR, "%s: expected a colour RRGGBB, got '%s'", cmd,
+		tessera_log(TESSERA_ERROR, "%s: expected a colour RRGGBB, got '%s'", cmd,
 			*i < argc ? argv[*i] : "");
 		return false;
 	}
@@ -221,7 +222,7 @@ static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cm
 	*tolerance = 0;
 	if (*i < argc && is_number(argv[*i])) {
 		if (!parse_uint(argv[*i], 255, tolerance)) {
-			wlr_log(WLR_ERROR, "%s: tolerance '%s' out of range 0..255", cmd, argv[*i]);
+			tessera_log(TESSERA_ERROR, "%s: tolerance '%s' out of range 0..255", cmd, argv[*i]);
 			return false;
 		}
 		(*i)++;
@@ -232,7 +233,7 @@ static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cm
 static bool parse_coordinate(const char *str, uint32_t limit, const char *what,
 		uint32_t *out) {
 	if (!parse_uint(str, UINT32_MAX, out) || *out >= limit) {
-		wlr_log(WLR_ERROR, "%s '%s' out of range 0..%u", what, str, limit - 1);
+		tessera_log(TESSERA_ERROR, "%s '%s' out of range 0..%u", what, str, limit - 1);
 		return false;
 	}
 	return true;
@@ -241,14 +242,14 @@ static bool parse_coordinate(const char *str, uint32_t limit, const char *what,
 static bool parse_extent(const char *str, uint32_t origin, uint32_t limit,
 		const char *what, uint32_t *out) {
 	if (!parse_uint(str, UINT32_MAX, out) || *out == 0 || *out > limit - origin) {
-		wlr_log(WLR_ERROR, "%s '%s' out of range 1..%u", what, str, limit - origin);
+		tessera_log(TESSERA_ERROR, "%s '%s' out of range 1..%u", what, str, limit - origin);
 		return false;
 	}
 	return true;
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_ERROR, NULL);
+	tessera_log_init(TESSERA_ERROR, NULL);
 	if (argc < 3) {
 		usage();
 		return 2;
@@ -267,7 +268,7 @@ int main(int argc, char *argv[]) {
 		} else if (strcmp(cmd, "pixel") == 0) {
 			uint32_t x, y;
 			if (i + 2 > argc) {
-				wlr_log(WLR_ERROR, "pixel: expected X Y");
+				tessera_log(TESSERA_ERROR, "pixel: expected X Y");
 				goto error;
 			}
 			if (!parse_coordinate(argv[i], image.width, "pixel: X", &x) ||
@@ -308,7 +309,7 @@ int main(int argc, char *argv[]) {
 		} else if (strcmp(cmd, "region") == 0) {
 			uint32_t x, y, w, h;
 			if (i + 4 > argc) {
-				wlr_log(WLR_ERROR, "region: expected X Y W H");
+				tessera_log(TESSERA_ERROR, "region: expected X Y W H");
 				goto error;
 			}
 			if (!parse_coordinate(argv[i], image.width, "region: X", &x) ||
@@ -321,7 +322,7 @@ int main(int argc, char *argv[]) {
 			size_t n = (size_t)w * h;
 			uint32_t *values = malloc(sizeof(*values) * n);
 			if (values == NULL) {
-				wlr_log(WLR_ERROR, "out of memory");
+				tessera_log(TESSERA_ERROR, "out of memory");
 				goto error;
 			}
 			for (uint32_t row = 0; row < h; row++) {
@@ -348,7 +349,7 @@ int main(int argc, char *argv[]) {
 			free(values);
 			printf("distinct %zu\ndominant %06x\n", distinct, dominant);
 		} else {
-			wlr_log(WLR_ERROR, "unknown command '%s'", cmd);
+			tessera_log(TESSERA_ERROR, "unknown command '%s'", cmd);
 			usage();
 			goto error;
 		}

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <wayland-client.h>
-#include <wlr/util/log.h>
+#include "log.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
 
 #define MAX_COORDINATE 1000000
@@ -108,7 +108,7 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 			action->type = ACTION_MOVE;
 			if (!parse_uint(arg1, MAX_COORDINATE, &action->a) ||
 					!parse_uint(arg2, MAX_COORDINATE, &action->b)) {
-				wlr_log(WLR_ERROR, "move: expected X Y (pixels, >= 0)");
+				tessera_log(TESSERA_ERROR, "move: expected X Y (pixels, >= 0)");
 				return -1;
 			}
 			i += 2;
@@ -117,7 +117,7 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 			action->type = name[0] == 'c' ? ACTION_CLICK :
 				name[0] == 'p' ? ACTION_PRESS : ACTION_RELEASE;
 			if (!parse_button(arg1, &action->a)) {
-				wlr_log(WLR_ERROR, "%s: expected left, right, middle or a button code, "
+				tessera_log(TESSERA_ERROR, "%s: expected left, right, middle or a button code, "
 					"got '%s'", name, arg1 != NULL ? arg1 : "");
 				return -1;
 			}
@@ -127,19 +127,19 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 			action->b = arg1 != NULL && arg1[0] == '-';
 			if (!parse_uint(arg1 != NULL ? arg1 + action->b : NULL, 100, &action->a) ||
 					action->a == 0) {
-				wlr_log(WLR_ERROR, "scroll: expected 1..100 notches, '-' for up");
+				tessera_log(TESSERA_ERROR, "scroll: expected 1..100 notches, '-' for up");
 				return -1;
 			}
 			i += 1;
 		} else if (strcmp(name, "sleep") == 0) {
 			action->type = ACTION_SLEEP;
 			if (!parse_uint(arg1, MAX_SLEEP_MS, &action->a)) {
-				wlr_log(WLR_ERROR, "sleep: expected milliseconds 0..%d", MAX_SLEEP_MS);
+				tessera_log(TESSERA_ERROR, "sleep: expected milliseconds 0..%d", MAX_SLEEP_MS);
 				return -1;
 			}
 			i += 1;
 		} else {
-			wlr_log(WLR_ERROR, "unknown action '%s'", name);
+			tessera_log(TESSERA_ERROR, "unknown action '%s'", name);
 			return -1;
 		}
 		count++;
@@ -243,7 +243,7 @@ static void test_pointer_finish(struct test_pointer *state) {
 
 static bool roundtrip(struct test_pointer *state) {
 	if (wl_display_roundtrip(state->display) < 0) {
-		wlr_log(WLR_ERROR, "lost the connection to the compositor: %s",
+		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
 			strerror(wl_display_get_error(state->display)));
 		return false;
 	}
@@ -272,7 +272,7 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 		const struct action *action = &actions[i];
 		if (action->type == ACTION_MOVE && (action->a >= (uint32_t)state->mode_width ||
 				action->b >= (uint32_t)state->mode_height)) {
-			wlr_log(WLR_ERROR, "move %u %u: outside the output (%dx%d)",
+			tessera_log(TESSERA_ERROR, "move %u %u: outside the output (%dx%d)",
 				action->a, action->b, state->mode_width, state->mode_height);
 			return 2;
 		}
@@ -314,7 +314,7 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 			break;
 		}
 		if (wl_display_flush(state->display) < 0 && errno != EAGAIN) {
-			wlr_log_errno(WLR_ERROR, "lost the connection to the compositor");
+			tessera_log_errno(TESSERA_ERROR, "lost the connection to the compositor");
 			return 1;
 		}
 	}
@@ -322,7 +322,7 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_ERROR, NULL);
+	tessera_log_init(TESSERA_ERROR, NULL);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage();
 		return argc < 2 ? 2 : 0;
@@ -330,7 +330,7 @@ int main(int argc, char *argv[]) {
 	/* every action takes at least one word */
 	struct action *actions = calloc((size_t)argc, sizeof(*actions));
 	if (actions == NULL) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		return 1;
 	}
 	int count = parse_actions(argc, argv, actions);
@@ -344,7 +344,7 @@ int main(int argc, char *argv[]) {
 	int ret = 1;
 	state.display = wl_display_connect(NULL);
 	if (state.display == NULL) {
-		wlr_log_errno(WLR_ERROR, "cannot connect to the Wayland compositor");
+		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
 	state.registry = wl_display_get_registry(state.display);
@@ -353,12 +353,12 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	if (state.manager == NULL) {
-		wlr_log(WLR_ERROR, "zwlr_virtual_pointer_manager_v1 not offered");
+		tessera_log(TESSERA_ERROR, "zwlr_virtual_pointer_manager_v1 not offered");
 		ret = 3;
 		goto out;
 	}
 	if (state.output == NULL) {
-		wlr_log(WLR_ERROR, "wl_output not offered");
+		tessera_log(TESSERA_ERROR, "wl_output not offered");
 		ret = 3;
 		goto out;
 	}
@@ -366,7 +366,7 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	if (state.mode_width <= 0 || state.mode_height <= 0) {
-		wlr_log(WLR_ERROR, "the first wl_output has no current mode");
+		tessera_log(TESSERA_ERROR, "the first wl_output has no current mode");
 		goto out;
 	}
 

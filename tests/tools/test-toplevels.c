@@ -12,13 +12,14 @@
  *   asks the compositor to close every toplevel with exactly that title,
  *   as a taskbar would; exit 4 when none has it.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wayland-client.h>
-#include <wlr/util/log.h>
+#include "log.h"
 #include "wlr-foreign-toplevel-management-unstable-v1-client-protocol.h"
 
 #define MAX_ROUNDTRIPS 100
@@ -157,12 +158,12 @@ static const struct wl_registry_listener registry_listener = {
 
 static bool roundtrip(struct test_toplevels *state) {
 	if (wl_display_roundtrip(state->display) < 0) {
-		wlr_log(WLR_ERROR, "lost the connection to the compositor: %s",
+		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
 			strerror(wl_display_get_error(state->display)));
 		return false;
 	}
 	if (state->out_of_memory) {
-		wlr_log(WLR_ERROR, "out of memory");
+		tessera_log(TESSERA_ERROR, "out of memory");
 		return false;
 	}
 	return true;
@@ -205,7 +206,7 @@ static void test_toplevels_finish(struct test_toplevels *state) {
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_ERROR, NULL);
+	tessera_log_init(TESSERA_ERROR, NULL);
 	const char *close_title = NULL;
 	if (argc == 3 && strcmp(argv[1], "--close") == 0) {
 		close_title = argv[2];
@@ -219,7 +220,7 @@ int main(int argc, char *argv[]) {
 	int ret = 1;
 	state.display = wl_display_connect(NULL);
 	if (state.display == NULL) {
-		wlr_log_errno(WLR_ERROR, "cannot connect to the Wayland compositor");
+		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
 	state.registry = wl_display_get_registry(state.display);
@@ -228,7 +229,7 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	if (state.manager == NULL) {
-		wlr_log(WLR_ERROR, "zwlr_foreign_toplevel_manager_v1 not offered");
+		tessera_log(TESSERA_ERROR, "zwlr_foreign_toplevel_manager_v1 not offered");
 		ret = 3;
 		goto out;
 	}
@@ -238,7 +239,7 @@ int main(int argc, char *argv[]) {
 			goto out;
 		}
 		if (++roundtrips > MAX_ROUNDTRIPS) {
-			wlr_log(WLR_ERROR, "toplevel handles did not send done after %d roundtrips",
+			tessera_log(TESSERA_ERROR, "toplevel handles did not send done after %d roundtrips",
 				MAX_ROUNDTRIPS);
 			goto out;
 		}
@@ -260,7 +261,7 @@ int main(int argc, char *argv[]) {
 		}
 		ret = matched > 0 ? 0 : 4;
 		if (matched == 0) {
-			wlr_log(WLR_ERROR, "no toplevel titled '%s'", close_title);
+			tessera_log(TESSERA_ERROR, "no toplevel titled '%s'", close_title);
 		}
 		goto out;
 	}
@@ -274,7 +275,7 @@ int main(int argc, char *argv[]) {
 		putchar('\n');
 	}
 	if (fflush(stdout) != 0) {
-		wlr_log_errno(WLR_ERROR, "writing the list failed");
+		tessera_log_errno(TESSERA_ERROR, "cannot write the list");
 		goto out;
 	}
 

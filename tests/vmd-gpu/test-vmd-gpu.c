@@ -1,7 +1,7 @@
 /*
  * Device-level tests of tessera-vmd's virtio-gpu device, run against a
  * tessera-vmd (started by tessera, see test_vmd_gpu.py) through the
- * virtio-gpu frontend (common/virtio-gpu-frontend.h): the same chains the
+ * virtio-gpu frontend (common/frontend/virtio-gpu-frontend.h): the same chains the
  * Linux driver puts on the rings.
  *
  *   test-vmd-gpu SOCKET CASE [ARGS]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End to end: tessera headless starts the real tessera-vmd for a [vm NAME]
 section; vmd-session-e2e plays VMM, guest driver and agent on its
-vhost-user socket (common/virtio-gpu-frontend). A guest window appears
+vhost-user socket (common/frontend/virtio-gpu-frontend). A guest window appears
 with its pixels, the VM frame and "[NAME] title"; a second buffer releases
 the first; a 1920x1080 buffer is shown without a byte copied on the host
 (vmd's SIGUSR1 counters); a VMM that disappears mid-frame leaves tessera

@@ -1,6 +1,6 @@
 /*
  * vmd-session-e2e SOCKET CASE: plays VMM and guest (driver + agent) against
- * a real tessera-vmd through common/virtio-gpu-frontend, the same chains
+ * a real tessera-vmd through common/frontend/virtio-gpu-frontend, the same chains
  * and wire batches a guest's kernel and tessera-agent produce.
  *
  * Cases (driven by test_e2e.py; "READY <phase> ..." on stdout, then a line

@@ -5,7 +5,7 @@
  * --vhost-user/--name/--color and a tagged WAYLAND_SOCKET). It runs the
  * real vmd_wayland + vmd_session (server/vmd/) against a fake virtio-gpu
  * device: guest RAM is a sealed memfd described by a real struct
- * tessera_guest_memory table (two regions), resources are lists of guest
+ * tessera_memory_table table (two regions), resources are lists of guest
  * pages (scattered one page per extent, or contiguous), and a scripted
  * "guest" encodes wire batches with the codec, submits them, and reads the
  * event ring through its own mapping of the pages whenever the doorbell
@@ -63,9 +63,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
-#include <wlr/util/log.h>
 
-#include "guest-memory.h"
+#include "log.h"
+#include "memory-table.h"
 #include "session.h"
 #include "tessera-wire.h"
 #include "wayland.h"
@@ -85,7 +85,7 @@ struct fake_resource {
 	uint32_t id;
 	uint32_t width, height;
 	struct tessera_guest_extent *extents;
-	struct tessera_guest_memory_mapping *mappings;
+	struct tessera_memory_mapping *mappings;
 	size_t n;
 	struct vmd_resource res;
 	uint8_t *view; /* the guest's contiguous view */
@@ -119,7 +119,7 @@ static struct {
 	struct wl_event_loop *loop;
 	struct vmd_wayland *wayland;
 	struct vmd_session *session;
-	struct vmd_session_limits limits;
+	struct tessera_vm_settings limits;
 	char *name;
 	FILE *log;
 	int ctl_fd;
@@ -129,7 +129,7 @@ static struct {
 	int exit_status;
 
 	int memfd;
-	struct tessera_guest_memory memory;
+	struct tessera_memory_table memory;
 	uint64_t next_page[2]; /* bump allocators, top down, per region */
 	struct fake_resource resources[MAX_RESOURCES];
 
@@ -163,15 +163,15 @@ static bool memory_init(void) {
 			fcntl(t.memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
 		return false;
 	}
-	tessera_guest_memory_init(&t.memory);
-	struct tessera_guest_memory_region_desc descs[2] = {
+	tessera_memory_table_init(&t.memory);
+	struct tessera_memory_region_desc descs[2] = {
 		{ .gpa = 0, .size = REGION_SIZE, .uva = 0x7f0000000000,
 			.mmap_offset = 0, .fd = dup(t.memfd) },
 		{ .gpa = REGION1_GPA, .size = REGION_SIZE, .uva = 0x7f1000000000,
 			.mmap_offset = REGION_SIZE, .fd = dup(t.memfd) },
 	};
 	char err[256];
-	if (tessera_guest_memory_set_table(&t.memory, descs, 2, err, sizeof(err)) != 0) {
+	if (tessera_memory_table_set_table(&t.memory, descs, 2, err, sizeof(err)) != 0) {
 		logf_("fail memory: %s", err);
 		return false;
 	}
@@ -201,8 +201,8 @@ static struct fake_resource *find_resource(uint32_t id) {
 static bool resource_resolve(struct fake_resource *r) {
 	char err[256];
 	uint64_t total;
-	if (tessera_guest_memory_map_extents(&t.memory, r->extents, r->n,
-			TESSERA_GUEST_MEMORY_MAX_EXTENTS, UINT64_MAX, r->mappings, &total,
+	if (tessera_memory_table_map_extents(&t.memory, r->extents, r->n,
+			TESSERA_MEMORY_TABLE_MAX_EXTENTS, UINT64_MAX, r->mappings, &total,
 			err, sizeof(err)) != 0) {
 		logf_("fail resolve %u: %s", r->id, err);
 		return false;
@@ -303,7 +303,7 @@ static const struct vmd_resource *dev_get_resource(void *data, uint32_t id) {
 	return r != NULL ? &r->res : NULL;
 }
 
-static struct tessera_guest_memory *dev_memory(void *data) {
+static struct tessera_memory_table *dev_memory(void *data) {
 	return &t.memory;
 }
 
@@ -1293,14 +1293,14 @@ static const char *command(char *line) {
 		}
 		return NULL;
 	} else if (strcmp(cmd, "memory-change") == 0) {
-		struct tessera_guest_memory_region_desc descs[2] = {
+		struct tessera_memory_region_desc descs[2] = {
 			{ .gpa = 0, .size = REGION_SIZE, .uva = 0x7f2000000000,
 				.mmap_offset = 0, .fd = dup(t.memfd) },
 			{ .gpa = REGION1_GPA, .size = REGION_SIZE, .uva = 0x7f3000000000,
 				.mmap_offset = REGION_SIZE, .fd = dup(t.memfd) },
 		};
 		char err[256];
-		if (tessera_guest_memory_set_table(&t.memory, descs, 2, err, sizeof(err)) != 0) {
+		if (tessera_memory_table_set_table(&t.memory, descs, 2, err, sizeof(err)) != 0) {
 			return "set_table failed";
 		}
 		for (size_t i = 0; i < MAX_RESOURCES; i++) {
@@ -1376,7 +1376,7 @@ static void handle_lost(void *data) {
 }
 
 int main(int argc, char *argv[]) {
-	wlr_log_init(WLR_DEBUG, NULL);
+	tessera_log_init(TESSERA_DEBUG, NULL);
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--name") == 0) {
 			t.name = argv[i + 1];
@@ -1403,10 +1403,10 @@ int main(int argc, char *argv[]) {
 		logf_("fail setup");
 		return 2;
 	}
-	vmd_session_limits_default(&t.limits);
+	tessera_vm_settings_default(&t.limits);
 	const char *max = getenv("VMD_SESSION_TEST_MAX_SURFACES");
 	if (max != NULL) {
-		t.limits.max_surfaces = (uint32_t)atoi(max);
+		t.limits.max_surfaces = (uint64_t)atoi(max);
 	}
 
 	t.loop = wl_event_loop_create();
@@ -1452,7 +1452,7 @@ int main(int argc, char *argv[]) {
 			resource_free(&t.resources[i]);
 		}
 	}
-	tessera_guest_memory_finish(&t.memory);
+	tessera_memory_table_finish(&t.memory);
 	close(t.memfd);
 	close(t.ctl_fd);
 	logf_("exit %d", t.exit_status);

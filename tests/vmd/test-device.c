@@ -5,8 +5,8 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
+#include "log.h"
 #include "test-device.h"
 #include "test-util.h"
 

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "test-util.h"
 
 #define KB(x) ((uint64_t)(x) * 1024)
@@ -32,39 +32,39 @@ static bool is_mapped(void *p) {
 }
 
 static void check_stats(uint64_t regions, uint64_t bytes) {
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == regions);
 	CHECK(stats.bytes == bytes);
 }
 
 /* two regions from one sealed memfd: [0, 64K) at file offset 0 and
  * [1M, 1M + 64K) at file offset 64K */
-static void set_two_regions(struct tessera_guest_memory *mem, int memfd) {
-	struct tessera_guest_memory_region_desc descs[2] = {
+static void set_two_regions(struct tessera_memory_table *mem, int memfd) {
+	struct tessera_memory_region_desc descs[2] = {
 		{ .gpa = 0, .size = KB(64), .uva = UVA_BASE, .mmap_offset = 0,
 			.fd = dup(memfd) },
 		{ .gpa = KB(1024), .size = KB(64), .uva = UVA_BASE + KB(1024),
 			.mmap_offset = KB(64), .fd = dup(memfd) },
 	};
 	char err[256];
-	REQUIRE(tessera_guest_memory_set_table(mem, descs, 2, err,
+	REQUIRE(tessera_memory_table_set_table(mem, descs, 2, err,
 		sizeof(err)) == 0);
 }
 
 static void test_translate(void) {
 	int fds_before = test_count_fds();
 	int memfd = make_memfd(KB(128), true);
-	struct tessera_guest_memory mem;
-	tessera_guest_memory_init(&mem);
+	struct tessera_memory_table mem;
+	tessera_memory_table_init(&mem);
 	set_two_regions(&mem, memfd);
 	check_stats(2, KB(128));
 	CHECK(mem.nregions == 2);
 	CHECK(mem.regions[0].seals >= 0 &&
 		(mem.regions[0].seals & F_SEAL_SHRINK));
 
-	uint8_t *r0 = tessera_guest_memory_translate(&mem, 0, 1);
-	uint8_t *r1 = tessera_guest_memory_translate(&mem, KB(1024), 1);
+	uint8_t *r0 = tessera_memory_table_translate(&mem, 0, 1);
+	uint8_t *r1 = tessera_memory_table_translate(&mem, KB(1024), 1);
 	REQUIRE(r0 != NULL && r1 != NULL);
 
 	/* the host pointers really are the file at the right offsets */
@@ -75,44 +75,44 @@ static void test_translate(void) {
 	CHECK(pread(memfd, &byte, 1, (off_t)(KB(64) + 20)) == 1 && byte == 0xcd);
 
 	/* boundaries */
-	CHECK(tessera_guest_memory_translate(&mem, 0, KB(64)) == r0);
-	CHECK(tessera_guest_memory_translate(&mem, 0, KB(64) + 1) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(64) - 1, 1) ==
+	CHECK(tessera_memory_table_translate(&mem, 0, KB(64)) == r0);
+	CHECK(tessera_memory_table_translate(&mem, 0, KB(64) + 1) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(64) - 1, 1) ==
 		r0 + KB(64) - 1);
-	CHECK(tessera_guest_memory_translate(&mem, KB(64) - 1, 2) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(64), 1) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1024) - 1, 1) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1024) - 1, 2) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1024) + 10, 100) ==
+	CHECK(tessera_memory_table_translate(&mem, KB(64) - 1, 2) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(64), 1) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(1024) - 1, 1) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(1024) - 1, 2) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(1024) + 10, 100) ==
 		r1 + 10);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1088) - 4, 4) ==
+	CHECK(tessera_memory_table_translate(&mem, KB(1088) - 4, 4) ==
 		r1 + KB(64) - 4);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1088), 1) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(1088), 1) == NULL);
 	/* zero length never translates */
-	CHECK(tessera_guest_memory_translate(&mem, 0, 0) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, 0, 0) == NULL);
 	/* overflow: gpa + len wraps */
-	CHECK(tessera_guest_memory_translate(&mem, UINT64_MAX, 1) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, UINT64_MAX, 2) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, 16, UINT64_MAX) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, KB(1024) + 16,
+	CHECK(tessera_memory_table_translate(&mem, UINT64_MAX, 1) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, UINT64_MAX, 2) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, 16, UINT64_MAX) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, KB(1024) + 16,
 		UINT64_MAX - KB(1024)) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, UINT64_MAX - 15, 32) == NULL);
-	CHECK(tessera_guest_memory_find_region(&mem, KB(1024) + 1, 1) == 1);
-	CHECK(tessera_guest_memory_find_region(&mem, KB(512), 1) == -1);
+	CHECK(tessera_memory_table_translate(&mem, UINT64_MAX - 15, 32) == NULL);
+	CHECK(tessera_memory_table_find_region(&mem, KB(1024) + 1, 1) == 1);
+	CHECK(tessera_memory_table_find_region(&mem, KB(512), 1) == -1);
 
 	/* VMM virtual addresses */
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE, 16) == r0);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE + KB(1024) + 8,
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE, 16) == r0);
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE + KB(1024) + 8,
 		8) == r1 + 8);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE + KB(64) - 8,
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE + KB(64) - 8,
 		16) == NULL);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE - 1, 2) == NULL);
-	CHECK(tessera_guest_memory_translate_uva(&mem, 0, 16) == NULL);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE, 0) == NULL);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE + 8,
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE - 1, 2) == NULL);
+	CHECK(tessera_memory_table_translate_uva(&mem, 0, 16) == NULL);
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE, 0) == NULL);
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE + 8,
 		UINT64_MAX) == NULL);
 
-	tessera_guest_memory_finish(&mem);
+	tessera_memory_table_finish(&mem);
 	check_stats(0, 0);
 	CHECK(!is_mapped(r0));
 	close(memfd);
@@ -121,167 +121,167 @@ static void test_translate(void) {
 
 static void test_high_addresses(void) {
 	int memfd = make_memfd(KB(8), false);
-	struct tessera_guest_memory mem;
-	tessera_guest_memory_init(&mem);
+	struct tessera_memory_table mem;
+	tessera_memory_table_init(&mem);
 	char err[256];
 
 	/* a region ending exactly at 2^64 cannot be described */
-	struct tessera_guest_memory_region_desc wrap = {
+	struct tessera_memory_region_desc wrap = {
 		.gpa = UINT64_MAX - KB(4) + 1, .size = KB(4), .uva = UVA_BASE,
 		.fd = dup(memfd),
 	};
-	CHECK(tessera_guest_memory_set_table(&mem, &wrap, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, &wrap, 1, err,
 		sizeof(err)) == -1);
 	CHECK(strstr(err, "wraps") != NULL);
 
 	uint64_t top = UINT64_MAX - KB(8) + 1; /* ends at 2^64 - 4K */
-	struct tessera_guest_memory_region_desc desc = {
+	struct tessera_memory_region_desc desc = {
 		.gpa = top, .size = KB(4), .uva = UVA_BASE, .fd = dup(memfd),
 	};
-	REQUIRE(tessera_guest_memory_set_table(&mem, &desc, 1, err,
+	REQUIRE(tessera_memory_table_set_table(&mem, &desc, 1, err,
 		sizeof(err)) == 0);
-	uint8_t *host = tessera_guest_memory_translate(&mem, top, KB(4));
+	uint8_t *host = tessera_memory_table_translate(&mem, top, KB(4));
 	CHECK(host != NULL);
-	CHECK(tessera_guest_memory_translate(&mem, top + 4000, 96) == host + 4000);
-	CHECK(tessera_guest_memory_translate(&mem, top + 4000, 97) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, top + KB(4) - 1, 2) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, top + KB(4) - 1,
+	CHECK(tessera_memory_table_translate(&mem, top + 4000, 96) == host + 4000);
+	CHECK(tessera_memory_table_translate(&mem, top + 4000, 97) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, top + KB(4) - 1, 2) == NULL);
+	CHECK(tessera_memory_table_translate(&mem, top + KB(4) - 1,
 		UINT64_MAX) == NULL);
-	CHECK(tessera_guest_memory_translate(&mem, top + 8, UINT64_MAX - 7) ==
+	CHECK(tessera_memory_table_translate(&mem, top + 8, UINT64_MAX - 7) ==
 		NULL);
-	CHECK(tessera_guest_memory_translate(&mem, UINT64_MAX, 1) == NULL);
-	tessera_guest_memory_finish(&mem);
+	CHECK(tessera_memory_table_translate(&mem, UINT64_MAX, 1) == NULL);
+	tessera_memory_table_finish(&mem);
 	close(memfd);
 }
 
 static void test_adjacent_regions(void) {
 	int memfd = make_memfd(KB(128), false);
-	struct tessera_guest_memory mem;
-	tessera_guest_memory_init(&mem);
-	struct tessera_guest_memory_region_desc descs[2] = {
+	struct tessera_memory_table mem;
+	tessera_memory_table_init(&mem);
+	struct tessera_memory_region_desc descs[2] = {
 		{ .gpa = 0, .size = KB(64), .uva = UVA_BASE, .fd = dup(memfd) },
 		{ .gpa = KB(64), .size = KB(64), .uva = UVA_BASE + KB(64),
 			.mmap_offset = KB(64), .fd = dup(memfd) },
 	};
-	REQUIRE(tessera_guest_memory_set_table(&mem, descs, 2, NULL, 0) == 0);
+	REQUIRE(tessera_memory_table_set_table(&mem, descs, 2, NULL, 0) == 0);
 	/* a range spanning both regions is not translated as one */
-	CHECK(tessera_guest_memory_translate(&mem, KB(64) - 8, 16) == NULL);
-	CHECK(tessera_guest_memory_translate_uva(&mem, UVA_BASE + KB(64) - 8,
+	CHECK(tessera_memory_table_translate(&mem, KB(64) - 8, 16) == NULL);
+	CHECK(tessera_memory_table_translate_uva(&mem, UVA_BASE + KB(64) - 8,
 		16) == NULL);
 	/* but can be walked piecewise */
 	uint64_t chunk = 0;
-	uint8_t *p = tessera_guest_memory_translate_partial(&mem, KB(64) - 8, 16,
+	uint8_t *p = tessera_memory_table_translate_partial(&mem, KB(64) - 8, 16,
 		&chunk);
 	CHECK(p != NULL && chunk == 8);
-	p = tessera_guest_memory_translate_partial(&mem, KB(64), 8, &chunk);
+	p = tessera_memory_table_translate_partial(&mem, KB(64), 8, &chunk);
 	CHECK(p != NULL && chunk == 8);
-	CHECK(tessera_guest_memory_translate_partial(&mem, KB(128), 8, &chunk) ==
+	CHECK(tessera_memory_table_translate_partial(&mem, KB(128), 8, &chunk) ==
 		NULL);
-	CHECK(tessera_guest_memory_translate_partial(&mem, 0, 0, &chunk) == NULL);
+	CHECK(tessera_memory_table_translate_partial(&mem, 0, 0, &chunk) == NULL);
 
 	struct tessera_guest_extent spanning = { KB(64) - 8, 16 };
-	struct tessera_guest_memory_mapping out[1];
+	struct tessera_memory_mapping out[1];
 	char err[256];
-	CHECK(tessera_guest_memory_map_extents(&mem, &spanning, 1, 16, KB(1024),
+	CHECK(tessera_memory_table_map_extents(&mem, &spanning, 1, 16, KB(1024),
 		out, NULL, err, sizeof(err)) == -1);
-	tessera_guest_memory_finish(&mem);
+	tessera_memory_table_finish(&mem);
 	close(memfd);
 }
 
 static void test_bad_tables(void) {
 	int fds_before = test_count_fds();
 	int memfd = make_memfd(KB(64), false);
-	struct tessera_guest_memory mem;
-	tessera_guest_memory_init(&mem);
+	struct tessera_memory_table mem;
+	tessera_memory_table_init(&mem);
 	char err[256];
 
-	struct tessera_guest_memory_region_desc good = {
+	struct tessera_memory_region_desc good = {
 		.gpa = 0, .size = KB(64), .uva = UVA_BASE, .fd = dup(memfd),
 	};
-	REQUIRE(tessera_guest_memory_set_table(&mem, &good, 1, err,
+	REQUIRE(tessera_memory_table_set_table(&mem, &good, 1, err,
 		sizeof(err)) == 0);
-	uint8_t *host = tessera_guest_memory_translate(&mem, 0, 1);
+	uint8_t *host = tessera_memory_table_translate(&mem, 0, 1);
 	uint64_t generation = mem.generation;
 
-	struct tessera_guest_memory_region_desc bad[2];
+	struct tessera_memory_region_desc bad[2];
 	/* zero size */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = 0, .uva = UVA_BASE, .fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
 	CHECK(strstr(err, "zero size") != NULL);
 	/* overlapping guest ranges */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(32), .uva = UVA_BASE, .fd = dup(memfd) };
-	bad[1] = (struct tessera_guest_memory_region_desc){
+	bad[1] = (struct tessera_memory_region_desc){
 		.gpa = KB(16), .size = KB(32), .uva = UVA_BASE + KB(1024),
 		.mmap_offset = KB(32), .fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 2, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 2, err,
 		sizeof(err)) == -1);
 	CHECK(strstr(err, "overlap in guest") != NULL);
 	/* overlapping VMM ranges */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(32), .uva = UVA_BASE, .fd = dup(memfd) };
-	bad[1] = (struct tessera_guest_memory_region_desc){
+	bad[1] = (struct tessera_memory_region_desc){
 		.gpa = KB(1024), .size = KB(32), .uva = UVA_BASE + KB(4),
 		.mmap_offset = KB(32), .fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 2, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 2, err,
 		sizeof(err)) == -1);
 	CHECK(strstr(err, "overlap in VMM") != NULL);
 	/* file shorter than the region */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(64), .uva = UVA_BASE, .mmap_offset = KB(4),
 		.fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
 	CHECK(strstr(err, "bytes, region needs") != NULL);
 	/* not a memory file */
 	int pipefd[2];
 	REQUIRE(pipe(pipefd) == 0);
 	close(pipefd[1]);
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(4), .uva = UVA_BASE, .fd = pipefd[0] };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
 	/* no fd */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(4), .uva = UVA_BASE, .fd = -1 };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
 	/* oversized region, and mmap offsets that wrap */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = UINT64_C(1) << 41, .uva = UVA_BASE,
 		.fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(4), .uva = UVA_BASE,
 		.mmap_offset = UINT64_MAX - 100, .fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 1, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 1, err,
 		sizeof(err)) == -1);
 	/* too many regions: all fds closed anyway */
-	struct tessera_guest_memory_region_desc many[9];
+	struct tessera_memory_region_desc many[9];
 	for (int i = 0; i < 9; i++) {
-		many[i] = (struct tessera_guest_memory_region_desc){
+		many[i] = (struct tessera_memory_region_desc){
 			.gpa = KB(4) * (uint64_t)i, .size = KB(4),
 			.uva = UVA_BASE + KB(4) * (uint64_t)i,
 			.mmap_offset = KB(4) * (uint64_t)i, .fd = dup(memfd) };
 	}
-	CHECK(tessera_guest_memory_set_table(&mem, many, 9, err,
+	CHECK(tessera_memory_table_set_table(&mem, many, 9, err,
 		sizeof(err)) == -1);
 	/* the second region fails to map after the first one mapped */
-	bad[0] = (struct tessera_guest_memory_region_desc){
+	bad[0] = (struct tessera_memory_region_desc){
 		.gpa = 0, .size = KB(4), .uva = UVA_BASE, .fd = dup(memfd) };
-	bad[1] = (struct tessera_guest_memory_region_desc){
+	bad[1] = (struct tessera_memory_region_desc){
 		.gpa = KB(8), .size = KB(64), .uva = UVA_BASE + KB(8),
 		.mmap_offset = KB(8), .fd = dup(memfd) };
-	CHECK(tessera_guest_memory_set_table(&mem, bad, 2, err,
+	CHECK(tessera_memory_table_set_table(&mem, bad, 2, err,
 		sizeof(err)) == -1);
 
 	/* the old table survived every failure */
 	CHECK(mem.nregions == 1);
 	CHECK(mem.generation == generation);
-	CHECK(tessera_guest_memory_translate(&mem, 0, 1) == host);
+	CHECK(tessera_memory_table_translate(&mem, 0, 1) == host);
 	CHECK(is_mapped(host));
 	check_stats(1, KB(64));
 
@@ -289,17 +289,17 @@ static void test_bad_tables(void) {
 	for (int i = 0; i < 8; i++) {
 		many[i].fd = dup(memfd);
 	}
-	CHECK(tessera_guest_memory_set_table(&mem, many, 8, err,
+	CHECK(tessera_memory_table_set_table(&mem, many, 8, err,
 		sizeof(err)) == 0);
 	check_stats(8, KB(32));
 	CHECK(!is_mapped(host));
 	CHECK(mem.generation != generation);
 
 	/* an empty table clears */
-	CHECK(tessera_guest_memory_set_table(&mem, NULL, 0, err,
+	CHECK(tessera_memory_table_set_table(&mem, NULL, 0, err,
 		sizeof(err)) == 0);
 	check_stats(0, 0);
-	tessera_guest_memory_finish(&mem);
+	tessera_memory_table_finish(&mem);
 	close(memfd);
 	CHECK(test_count_fds() == fds_before);
 }
@@ -307,32 +307,32 @@ static void test_bad_tables(void) {
 static void test_replace(void) {
 	int fds_before = test_count_fds();
 	int memfd = make_memfd(KB(128), false);
-	struct tessera_guest_memory *mem = tessera_guest_memory_create();
+	struct tessera_memory_table *mem = tessera_memory_table_create();
 	REQUIRE(mem != NULL);
 	set_two_regions(mem, memfd);
 	int fds_two = test_count_fds();
-	uint8_t *old = tessera_guest_memory_translate(mem, KB(1024), 1);
+	uint8_t *old = tessera_memory_table_translate(mem, KB(1024), 1);
 	uint64_t generation = mem->generation;
 
-	struct tessera_guest_memory_region_desc one = {
+	struct tessera_memory_region_desc one = {
 		.gpa = KB(4096), .size = KB(16), .uva = UVA_BASE + KB(8192),
 		.mmap_offset = KB(16), .fd = dup(memfd),
 	};
-	REQUIRE(tessera_guest_memory_set_table(mem, &one, 1, NULL, 0) == 0);
+	REQUIRE(tessera_memory_table_set_table(mem, &one, 1, NULL, 0) == 0);
 	CHECK(mem->generation > generation);
 	check_stats(1, KB(16));
 	CHECK(!is_mapped(old));
 	CHECK(test_count_fds() == fds_two - 1);
-	CHECK(tessera_guest_memory_translate(mem, 0, 1) == NULL);
-	CHECK(tessera_guest_memory_translate(mem, KB(1024), 1) == NULL);
-	uint8_t *p = tessera_guest_memory_translate(mem, KB(4096), KB(16));
+	CHECK(tessera_memory_table_translate(mem, 0, 1) == NULL);
+	CHECK(tessera_memory_table_translate(mem, KB(1024), 1) == NULL);
+	uint8_t *p = tessera_memory_table_translate(mem, KB(4096), KB(16));
 	REQUIRE(p != NULL);
 	p[0] = 0x5a;
 	uint8_t byte = 0;
 	CHECK(pread(memfd, &byte, 1, (off_t)KB(16)) == 1 && byte == 0x5a);
 
-	tessera_guest_memory_destroy(mem);
-	tessera_guest_memory_destroy(NULL);
+	tessera_memory_table_destroy(mem);
+	tessera_memory_table_destroy(NULL);
 	check_stats(0, 0);
 	close(memfd);
 	CHECK(test_count_fds() == fds_before);
@@ -340,11 +340,11 @@ static void test_replace(void) {
 
 static void test_extents(void) {
 	int memfd = make_memfd(KB(128), false);
-	struct tessera_guest_memory mem;
-	tessera_guest_memory_init(&mem);
+	struct tessera_memory_table mem;
+	tessera_memory_table_init(&mem);
 	set_two_regions(&mem, memfd);
 	char err[256];
-	struct tessera_guest_memory_mapping out[8];
+	struct tessera_memory_mapping out[8];
 	uint64_t total = 0;
 
 	struct tessera_guest_extent good[3] = {
@@ -352,7 +352,7 @@ static void test_extents(void) {
 		{ 0, KB(4) },
 		{ KB(60), KB(4) },
 	};
-	CHECK(tessera_guest_memory_map_extents(&mem, good, 3, 8, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, good, 3, 8, KB(64), out,
 		&total, err, sizeof(err)) == 0);
 	CHECK(total == KB(16));
 	CHECK(out[0].region == 1 && out[0].fd == mem.regions[1].fd);
@@ -363,35 +363,35 @@ static void test_extents(void) {
 	CHECK(out[2].fd_offset == KB(60));
 
 	/* limits */
-	CHECK(tessera_guest_memory_map_extents(&mem, good, 0, 8, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, good, 0, 8, KB(64), out,
 		NULL, err, sizeof(err)) == -1);
-	CHECK(tessera_guest_memory_map_extents(&mem, good, 3, 2, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, good, 3, 2, KB(64), out,
 		NULL, err, sizeof(err)) == -1);
-	CHECK(tessera_guest_memory_map_extents(&mem, good, 3, 8, KB(16) - 1, out,
+	CHECK(tessera_memory_table_map_extents(&mem, good, 3, 8, KB(16) - 1, out,
 		NULL, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "limit") != NULL);
 
 	struct tessera_guest_extent bad[2] = { { 0, KB(4) }, { 0, 0 } };
-	CHECK(tessera_guest_memory_map_extents(&mem, bad, 2, 8, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, bad, 2, 8, KB(64), out,
 		NULL, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "extent 1 is empty") != NULL);
 	bad[1] = (struct tessera_guest_extent){ KB(64), KB(4) }; /* in the gap */
-	CHECK(tessera_guest_memory_map_extents(&mem, bad, 2, 8, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, bad, 2, 8, KB(64), out,
 		NULL, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "not inside") != NULL);
 	bad[1] = (struct tessera_guest_extent){ KB(4), UINT64_MAX };
-	CHECK(tessera_guest_memory_map_extents(&mem, bad, 2, 8, UINT64_MAX, out,
+	CHECK(tessera_memory_table_map_extents(&mem, bad, 2, 8, UINT64_MAX, out,
 		NULL, err, sizeof(err)) == -1);
 	/* lengths whose sum wraps */
 	struct tessera_guest_extent wrap[2] = {
 		{ 0, UINT64_MAX - 10 }, { 0, 20 } };
-	CHECK(tessera_guest_memory_map_extents(&mem, wrap, 2, 8, UINT64_MAX, out,
+	CHECK(tessera_memory_table_map_extents(&mem, wrap, 2, 8, UINT64_MAX, out,
 		NULL, err, sizeof(err)) == -1);
 	bad[1] = (struct tessera_guest_extent){ UINT64_MAX - 5, 10 };
-	CHECK(tessera_guest_memory_map_extents(&mem, bad, 2, 8, KB(64), out,
+	CHECK(tessera_memory_table_map_extents(&mem, bad, 2, 8, KB(64), out,
 		NULL, err, sizeof(err)) == -1);
 
-	tessera_guest_memory_finish(&mem);
+	tessera_memory_table_finish(&mem);
 	close(memfd);
 }
 

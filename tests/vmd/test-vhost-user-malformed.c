@@ -2,6 +2,7 @@
  * what the guest had, stays alive and serves the next frontend. Non-fatal
  * errors are answered (REPLY_ACK) without dropping. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
-#include "guest-memory.h"
+#include "log.h"
+#include "memory-table.h"
 #include "test-device.h"
 #include "test-util.h"
 #include "vhost-user-frontend.h"
@@ -342,8 +343,8 @@ static void bad_after_mem_table(int fd) {
 	uint64_t status = 1;
 	REQUIRE(raw_reply(fd, TESSERA_VHOST_USER_SET_MEM_TABLE, &status, 8) == 8);
 	CHECK(status == 0);
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 2 && stats.bytes == 0x20000);
 	bad_queue_index(fd);
 }
@@ -384,8 +385,8 @@ static const struct bad_case bad_cases[] = {
 };
 
 static void check_clean(int fds_before) {
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 0 && stats.bytes == 0);
 	CHECK(test_count_fds() == fds_before);
 }
@@ -521,7 +522,7 @@ static void non_fatal(void) {
 }
 
 int main(void) {
-	wlr_log_init(getenv("TESSERA_TEST_DEBUG") ? WLR_DEBUG : WLR_SILENT, NULL);
+	tessera_log_init(getenv("TESSERA_TEST_DEBUG") ? TESSERA_DEBUG : TESSERA_SILENT, NULL);
 	snprintf(socket_dir, sizeof(socket_dir), "/tmp/tessera-vhost-XXXXXX");
 	REQUIRE(mkdtemp(socket_dir) != NULL);
 	snprintf(socket_path, sizeof(socket_path), "%s/vmd.sock", socket_dir);

@@ -2,6 +2,7 @@
  * backend (with the test device) runs its wl_event_loop in a thread, the
  * frontend plays VMM and guest driver in the main thread. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
@@ -12,9 +13,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <wlr/util/log.h>
 
-#include "guest-memory.h"
+#include "log.h"
+#include "memory-table.h"
 #include "test-device.h"
 #include "test-util.h"
 #include "vhost-user-frontend.h"
@@ -27,8 +28,8 @@ static char socket_dir[64];
 static char socket_path[128];
 
 static void check_no_mappings(void) {
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 0);
 	CHECK(stats.bytes == 0);
 }
@@ -236,8 +237,8 @@ static void run_session(struct test_device *dev, const struct session_options *s
 		BIT(TESSERA_VHOST_USER_PROTOCOL_F_CONFIG)));
 
 	/* the backend mapped guest RAM (SET_MEM_TABLE was acknowledged) */
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == (so->split ? 2 : 1));
 	CHECK(stats.bytes == opts.ram_size);
 
@@ -505,7 +506,7 @@ static void socket_path_handling(void) {
 }
 
 int main(void) {
-	wlr_log_init(getenv("TESSERA_TEST_DEBUG") ? WLR_DEBUG : WLR_ERROR, NULL);
+	tessera_log_init(getenv("TESSERA_TEST_DEBUG") ? TESSERA_DEBUG : TESSERA_ERROR, NULL);
 	snprintf(socket_dir, sizeof(socket_dir), "/tmp/tessera-vhost-XXXXXX");
 	REQUIRE(mkdtemp(socket_dir) != NULL);
 	snprintf(socket_path, sizeof(socket_path), "%s/vmd.sock", socket_dir);

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "guest-memory.h"
+#include "memory-table.h"
 #include "test-util.h"
 #include "virtqueue-driver.h"
 #include "virtqueue.h"
@@ -25,7 +25,7 @@
 
 struct fixture {
 	int memfd;
-	struct tessera_guest_memory mem;
+	struct tessera_memory_table mem;
 	uint32_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	uint8_t *desc, *avail, *used;
@@ -39,7 +39,7 @@ static uint64_t align4k(uint64_t v) {
 }
 
 static void *host(struct fixture *f, uint64_t gpa, uint64_t len) {
-	void *p = tessera_guest_memory_translate(&f->mem, gpa, len);
+	void *p = tessera_memory_table_translate(&f->mem, gpa, len);
 	REQUIRE(p != NULL);
 	return p;
 }
@@ -49,7 +49,7 @@ static void fixture_init(struct fixture *f, uint32_t size, uint64_t features) {
 	f->memfd = memfd_create("test-virtqueue", MFD_CLOEXEC);
 	REQUIRE(f->memfd >= 0);
 	REQUIRE(ftruncate(f->memfd, (off_t)KB(192)) == 0);
-	struct tessera_guest_memory_region_desc descs[3] = {
+	struct tessera_memory_region_desc descs[3] = {
 		{ .gpa = 0, .size = KB(64), .uva = UVA_BASE, .mmap_offset = 0,
 			.fd = dup(f->memfd) },
 		{ .gpa = R1, .size = KB(64), .uva = UVA_BASE + KB(64),
@@ -57,8 +57,8 @@ static void fixture_init(struct fixture *f, uint32_t size, uint64_t features) {
 		{ .gpa = R2, .size = KB(64), .uva = UVA_BASE + KB(1024),
 			.mmap_offset = KB(128), .fd = dup(f->memfd) },
 	};
-	tessera_guest_memory_init(&f->mem);
-	REQUIRE(tessera_guest_memory_set_table(&f->mem, descs, 3, NULL, 0) == 0);
+	tessera_memory_table_init(&f->mem);
+	REQUIRE(tessera_memory_table_set_table(&f->mem, descs, 3, NULL, 0) == 0);
 
 	f->size = size;
 	f->desc_gpa = 0;
@@ -77,7 +77,7 @@ static void fixture_init(struct fixture *f, uint32_t size, uint64_t features) {
 }
 
 static void fixture_finish(struct fixture *f) {
-	tessera_guest_memory_finish(&f->mem);
+	tessera_memory_table_finish(&f->mem);
 	close(f->memfd);
 }
 
@@ -677,8 +677,8 @@ int main(void) {
 	test_driver(F_EVENT_IDX);
 	test_driver(F_INDIRECT | F_EVENT_IDX);
 
-	struct tessera_guest_memory_stats stats;
-	tessera_guest_memory_get_stats(&stats);
+	struct tessera_memory_table_stats stats;
+	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 0 && stats.bytes == 0);
 	return test_finish("virtqueue");
 }

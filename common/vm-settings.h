@@ -1,0 +1,122 @@
+/*
+ * Per-VM settings of tessera-vmd, in one table: each is a key of a
+ * [vm NAME] section of tessera.ini (server/compositor/config.c) and the
+ * daemon option --KEY VALUE (server/vmd/main.c), with one syntax, one
+ * range and one default. tessera checks a value when it loads its config
+ * (so a bad one is reported as FILE:LINE), passes it to the daemon as it
+ * was written, and the daemon parses it again with the same code.
+ *
+ * Adding a setting: one TESSERA_VM_SETTINGS line below (the field of
+ * struct tessera_vm_settings, the config key, the option, --help and the
+ * range come from it), the code that uses settings->FIELD, and its line in
+ * doc/tessera.ini.5.scd.
+ */
+#ifndef TESSERA_COMMON_VM_SETTINGS_H
+#define TESSERA_COMMON_VM_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tessera-wire.h"
+
+/* What a value looks like. */
+enum tessera_vm_setting_syntax {
+	TESSERA_VM_SETTING_COUNT, /* a positive decimal number */
+	TESSERA_VM_SETTING_BYTES, /* the same with an optional K, M or G suffix */
+	TESSERA_VM_SETTING_SIZE, /* WxH, both within [min, max] */
+};
+
+#define TESSERA_VM_SIZE(w, h) ((uint64_t)(w) << 32 | (uint64_t)(h))
+/* Maxima that the daemon's code relies on (it checks them statically). */
+#define TESSERA_VM_MAX_DISPLAY_SIZE 4088 /* EDID timings have 12-bit sizes */
+#define TESSERA_VM_MAX_BACKING_ENTRIES 65536
+
+/*
+ * X(field, key, syntax, default, min, max, help)
+ *
+ * COUNT and BYTES settings are uint64_t fields; a SIZE setting fills
+ * field_width and field_height (uint32_t), and its default, min and max
+ * are TESSERA_VM_SIZE(W, H) pairs. default 0 means "not set": the consumer
+ * decides (display-size: from the compositor's output).
+ */
+#define TESSERA_VM_SETTINGS(X) \
+	X(display_size, "display-size", SIZE, 0, TESSERA_VM_SIZE(320, 200), \
+		TESSERA_VM_SIZE(TESSERA_VM_MAX_DISPLAY_SIZE, \
+		TESSERA_VM_MAX_DISPLAY_SIZE), "mode of the VM's display (default: " \
+		"the compositor's output less a margin, else 1024x768)") \
+	X(max_resources, "max-resources", COUNT, 4096, 1, UINT64_C(1) << 20, \
+		"live virtio-gpu resources") \
+	X(max_resource_size, "max-resource-size", BYTES, UINT64_C(256) << 20, 1, \
+		UINT64_C(4) << 30, "bytes of one resource") \
+	X(max_backing, "max-backing", BYTES, UINT64_C(2) << 30, 1, UINT64_C(1) << 40, \
+		"attached backing of all resources") \
+	X(max_backing_entries, "max-backing-entries", COUNT, 16384, 1, \
+		TESSERA_VM_MAX_BACKING_ENTRIES, \
+		"entries of one ATTACH_BACKING") \
+	X(max_total_entries, "max-total-entries", COUNT, 262144, 1, \
+		UINT64_C(1) << 24, "attached entries of all resources") \
+	X(max_contexts, "max-contexts", COUNT, 64, 1, 4096, "3D contexts") \
+	X(max_surfaces, "max-surfaces", COUNT, TESSERA_WIRE_MAX_SURFACES, 1, \
+		TESSERA_WIRE_MAX_SURFACES, \
+		"wire protocol surfaces") \
+	X(max_buffers, "max-buffers", COUNT, TESSERA_WIRE_MAX_BUFFERS, 1, \
+		TESSERA_WIRE_MAX_BUFFERS, \
+		"wire protocol buffers") \
+	X(max_buffer_bytes, "max-buffer-bytes", BYTES, UINT64_C(1) << 30, 1, \
+		UINT64_C(1) << 40, "bytes of live wire protocol buffers") \
+	X(max_batch_size, "max-batch-size", BYTES, TESSERA_WIRE_MAX_BATCH_SIZE, 1, \
+		TESSERA_WIRE_MAX_BATCH_SIZE, \
+		"bytes of one SUBMIT_3D payload")
+
+#define TESSERA_VM_SETTING_FIELD_COUNT(field, key, syntax, def, min, max, help) \
+	uint64_t field;
+#define TESSERA_VM_SETTING_FIELD_BYTES TESSERA_VM_SETTING_FIELD_COUNT
+#define TESSERA_VM_SETTING_FIELD_SIZE(field, key, syntax, def, min, max, help) \
+	uint32_t field##_width, field##_height;
+#define TESSERA_VM_SETTING_FIELD(field, key, syntax, def, min, max, help) \
+	TESSERA_VM_SETTING_FIELD_##syntax(field, key, syntax, def, min, max, help)
+
+struct tessera_vm_settings {
+	TESSERA_VM_SETTINGS(TESSERA_VM_SETTING_FIELD)
+};
+
+#define TESSERA_VM_SETTING_ENUM(field, key, syntax, def, min, max, help) \
+	TESSERA_VM_SETTING_##field,
+enum tessera_vm_setting_id {
+	TESSERA_VM_SETTINGS(TESSERA_VM_SETTING_ENUM)
+	TESSERA_VM_SETTING_ID_COUNT,
+};
+
+/* Longest value accepted (checked before parsing). */
+#define TESSERA_VM_SETTING_VALUE_MAX 23
+
+struct tessera_vm_setting {
+	enum tessera_vm_setting_id id;
+	const char *key; /* config key and option name without "--" */
+	enum tessera_vm_setting_syntax syntax;
+	uint64_t def, min, max;
+	const char *help;
+};
+
+/* The setting of that id (0 .. TESSERA_VM_SETTING_ID_COUNT - 1). */
+const struct tessera_vm_setting *tessera_vm_setting_get(enum tessera_vm_setting_id id);
+/* The setting with that key, or NULL. */
+const struct tessera_vm_setting *tessera_vm_setting_find(const char *key);
+
+void tessera_vm_settings_default(struct tessera_vm_settings *settings);
+
+/*
+ * Parses value into settings' field of setting. On a bad value returns
+ * false and writes why into err ("expected a positive number",
+ * "at most 1024", ...): the caller names the key and the place.
+ */
+bool tessera_vm_setting_parse(const struct tessera_vm_setting *setting,
+	const char *value, struct tessera_vm_settings *settings,
+	char *err, size_t err_size);
+
+/* The option lines of every setting, for a --help text. */
+void tessera_vm_settings_print_usage(FILE *out);
+
+#endif
