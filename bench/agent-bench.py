@@ -8,8 +8,11 @@ commit->frame-done latency (p50/p90/p99/max, from the client's own
 WAYLAND_DEBUG protocol log, so exactly what the client sees), and CPU time
 per frame of every process involved; then the ratios to the direct path.
 
-  bench/agent-bench.py --build BUILD_DIR [--seconds 10] [--rounds 2]
-                       [--client CMD] [--no-waypipe]
+  PYTHONPATH=tests/lib bench/agent-bench.py --build BUILD_DIR [--seconds 10]
+                       [--rounds 2] [--client CMD] [--no-waypipe]
+
+(ninja -C BUILD_DIR bench-agent runs it with the defaults; tests/lib holds
+the /proc helpers it shares with the tests.)
 
 Nothing here asserts: it measures and prints. Paths run interleaved
 (round-robin, --rounds times) so that a noisy neighbour hits them alike.
@@ -26,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import tessera_proc
 
 LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s+(->)?\s*(\S+?)@(\d+)\.(\w+)\((.*)\)")
 
@@ -94,12 +99,7 @@ def tree_ticks(pid):
     total = cpu_ticks(pid)
     if total is None:
         return None
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = [int(c) for c in f.read().split()]
-    except OSError:
-        children = []
-    for child in children:
+    for child in tessera_proc.child_pids(pid):
         total += tree_ticks(child) or 0
     return total
 
@@ -134,20 +134,7 @@ class Host:
             if time.monotonic() > deadline:
                 sys.exit("tessera-vmd did not listen")
             time.sleep(0.05)
-        self.vmd = self.find_vmd()
-
-    def find_vmd(self):
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if argv[0].endswith(b"tessera-vmd") and self.sock.encode() in argv:
-                return int(pid)
-        return None
+        self.vmd = tessera_proc.find_vmd(self.sock)
 
     def close(self):
         self.proc.send_signal(signal.SIGTERM)

@@ -12,30 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-import tessera_test as t  # noqa: E402,F401
+import tessera_proc
+import tessera_test as t
 
 VM = "guest"
 VM_COLOR = "cc3333"
-
-
-def proc_counts(pid):
-    """(open fds, mappings) of a process."""
-    fds = len(os.listdir(f"/proc/{pid}/fd"))
-    with open(f"/proc/{pid}/maps") as f:
-        maps = sum(1 for _ in f)
-    return fds, maps
-
-
-def child_pids(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except FileNotFoundError:
-        return []
 
 
 class Loopback:
@@ -109,7 +91,7 @@ vhost-user = {config_sock}
         return proc
 
     def vmd_pid(self):
-        for pid in child_pids(self.tessera.proc.pid):
+        for pid in tessera_proc.child_pids(self.tessera.proc.pid):
             try:
                 with open(f"/proc/{pid}/comm") as f:
                     if f.read().strip().startswith("tessera-vmd"):
@@ -140,14 +122,7 @@ vhost-user = {config_sock}
 
     def stop_agent(self):
         if self.agent is not None and self.agent.poll() is None:
-            self.agent.send_signal(signal.SIGTERM)
-            try:
-                self.agent.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.agent.kill()
-                self.agent.wait()
-                t.fail("tessera-agent did not exit on SIGTERM")
-            rc = self.agent.returncode
+            rc = t.terminate(self.agent, 15, "tessera-agent")
             self.agent.stdout.close()
             self.agent_log.close()
             if rc != 0:
@@ -155,15 +130,7 @@ vhost-user = {config_sock}
                 t.fail(f"tessera-agent exited with status {rc}")
 
     def stop(self):
-        for proc in self.tessera.clients:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.tessera.clients:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        self.tessera.stop_clients()
         self.stop_agent()
         self.tessera.stop()
 

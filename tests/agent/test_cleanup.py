@@ -5,18 +5,17 @@ nothing leaks: tessera-vmd's and the agent's open fds and mappings come
 back to the same numbers cycle after cycle."""
 
 import os
-import re
-import signal
 import subprocess
 import time
 
 import agent_test as a
+import tessera_proc
 import tessera_test as t
 
 
 def settle(pid, seconds=1.0):
     time.sleep(seconds)
-    return a.proc_counts(pid)
+    return tessera_proc.fd_count(pid), tessera_proc.map_count(pid)
 
 
 def test():

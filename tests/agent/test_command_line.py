@@ -8,7 +8,6 @@ import os
 import subprocess
 import tempfile
 
-import agent_test  # noqa: F401 (puts tests/compositor on the path)
 import tessera_test as t
 
 

@@ -11,13 +11,10 @@ headless + pixman, with sealed memfds standing in for dmabufs (there is no
   failed event (create) or invalid_wl_buffer (create_immed);
 - afterwards the compositor holds no fd and no mapping of the memfds."""
 
-import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-import tessera_test as t  # noqa: E402
+import tessera_proc
+import tessera_test as t
 
 WIDTH, HEIGHT = 128, 96
 MEMFD = "/memfd:tessera-dmabuf-test"
@@ -48,16 +45,9 @@ def color(x, y, phase):
 
 
 def memfd_use(pid):
-    fds = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(MEMFD):
-                fds += 1
-        except FileNotFoundError:
-            pass
-    with open(f"/proc/{pid}/maps") as f:
-        maps = sum(1 for line in f if MEMFD in line)
-    return fds, maps
+    """(fds, mappings) of the test's memfds in the process."""
+    fds = sum(1 for target in tessera_proc.fd_targets(pid) if target.startswith(MEMFD))
+    return fds, len(tessera_proc.memfd_maps(pid, MEMFD))
 
 
 def check_pattern(tessera, phase, what):

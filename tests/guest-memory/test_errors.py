@@ -6,13 +6,8 @@ Meanwhile the compositor keeps running and serving: a good VM's window
 shows its pattern and follows new pixels, a host client works, and the host
 client does not even see the global."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-import tessera_test as t  # noqa: E402
-import test_pixels as px  # noqa: E402
+import tessera_test as t
+import test_pixels as px
 
 MANAGER = "tessera_guest_memory_v1"
 PARAMS = "tessera_guest_buffer_params_v1"

@@ -8,12 +8,8 @@ compositor reads guest RAM in place: zero copy); wl_buffer.release comes
 when another buffer replaces it; and when the client tears down or vanishes
 the compositor has no mapping and no fd of the memfd left."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-import tessera_test as t  # noqa: E402
+import tessera_proc
+import tessera_test as t
 
 # What gmem-client.c draws (BUF_* and pattern_pixel there).
 WIDTH, HEIGHT = 128, 96
@@ -76,18 +72,12 @@ def check_pattern(tessera, phase, what):
 
 def fds(pid):
     """The compositor's open fds: (count, how many are the guest memfd)."""
-    names = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            names.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except FileNotFoundError:
-            pass
+    names = tessera_proc.fd_targets(pid)
     return len(names), sum(1 for n in names if n.startswith(MEMFD))
 
 
 def memfd_maps(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return [line.rstrip() for line in f if MEMFD in line]
+    return tessera_proc.memfd_maps(pid, MEMFD)
 
 
 def test():

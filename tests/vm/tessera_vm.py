@@ -8,9 +8,9 @@ the command's results. QEMU always runs under TCG (a KVM guest stalls on
 the development machines) with guest RAM in a shared memfd, as vhost-user
 backends such as tessera-vmd need.
 
-Typical use from a test:
+Typical use from a test (a script in tests/vm, which Python puts first on
+sys.path; elsewhere, put tests/vm on PYTHONPATH):
 
-    sys.path.insert(0, "<source>/tests/vm")
     import tessera_vm
     try:
         res = tessera_vm.run_guest("ls /sys/class/drm > $TESSERA_VM_RESULTS/x",
@@ -45,15 +45,11 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-import mkinitramfs  # noqa: E402
+import mkinitramfs  # next to this file, so on sys.path with it
 
 MIN_QEMU = (8, 0)
 KERNELS = ("6.1", "6.12")

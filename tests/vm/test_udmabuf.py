@@ -19,10 +19,7 @@ import os
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "compositor"))
 import tessera_test as t  # noqa: E402
 import tessera_vm  # noqa: E402
 

@@ -14,17 +14,13 @@ with the reason when QEMU >= 8 or the guest kernel are missing.
 
 import argparse
 import os
-import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "compositor"))
+import tessera_proc  # noqa: E402
 import tessera_test as t  # noqa: E402
 import tessera_vm  # noqa: E402
 
@@ -60,29 +56,6 @@ echo ok > marker
 """
 
 
-def stats(tessera, pid):
-    before = tessera.log().count("stats (SIGUSR1)")
-    os.kill(pid, signal.SIGUSR1)
-    t.wait_for(lambda: tessera.log().count("stats (SIGUSR1)") > before, 10,
-               "vmd's counters after SIGUSR1")
-    line = [ln for ln in tessera.log().splitlines() if "stats (SIGUSR1)" in ln][-1]
-    return dict(re.findall(r"(\w+)=(\S+)", line))
-
-
-def find_vmd(sock):
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"tessera-vmd") and sock.encode() in argv:
-            return int(entry)
-    return None
-
-
 def console_box(png):
     """Content box of the VM's console window (inside the frame), or None."""
     frame = png.bbox(FRAME)
@@ -111,7 +84,7 @@ def test(args):
         tessera = t.Tessera(size=OUTPUT, config=config,
                             env={"TESSERA_VMD": vmd})
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
-        pid = t.wait_for(lambda: find_vmd(sock), 10, "the tessera-vmd process")
+        pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
 
         qemu_args = ["-chardev", f"socket,id=gpu,path={sock}",
                      "-device", "vhost-user-gpu-pci,chardev=gpu"]
@@ -173,7 +146,7 @@ def test(args):
         distinct, dominant = png.region(*box)
         t.check(dominant == "000000", f"console background #{dominant}")
         print(f"console: {text_pixels} text pixels, {distinct} colours")
-        s1 = stats(tessera, pid)
+        s1 = tessera_proc.vmd_stats(tessera, pid)
 
         # the guest clears its console: the text goes
         open(os.path.join(results, "step2"), "w").close()
@@ -181,7 +154,7 @@ def test(args):
                    guest.proc.poll() is not None, 60, "the guest to clear tty1")
         t.wait_for(lambda: tessera.screenshot().count("aaaaaa") < text_pixels // 4,
                    30, "the cleared console")
-        s2 = stats(tessera, pid)
+        s2 = tessera_proc.vmd_stats(tessera, pid)
         open(os.path.join(results, "done"), "w").close()
         res = guest.wait()
         guest = None
@@ -204,9 +177,9 @@ def test(args):
               f"flushes={s2['flushes']} commands={s2['commands']} "
               f"errors={s2['errors']} contexts={s2['contexts']}")
         # the VMM went away: vmd is still there, without the guest's state
-        t.wait_for(lambda: stats(tessera, pid)["resources"] == "0", 15,
+        t.wait_for(lambda: tessera_proc.vmd_stats(tessera, pid)["resources"] == "0", 15,
                    "vmd to free the guest's resources after QEMU exited")
-        t.check(find_vmd(sock) == pid, "vmd restarted")
+        t.check(tessera_proc.find_vmd(sock) == pid, "vmd restarted")
         t.wait_for(lambda: console_box(tessera.screenshot()) is None, 10,
                    "the console window to go with the VM")
         t.check(s2["errors"] == "0", f"the guest driver got error responses: "

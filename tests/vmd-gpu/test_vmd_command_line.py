@@ -11,14 +11,10 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "compositor"))
-sys.dont_write_bytecode = True
-import tessera_test as t  # noqa: E402
+import tessera_test as t
 
 BAD = [
     [],

@@ -16,53 +16,15 @@ counters back where they were.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "compositor"))
-sys.dont_write_bytecode = True
-import tessera_test as t  # noqa: E402
+import tessera_proc
+import tessera_test as t
 
 VM = "gputest"
 FRAME = "3355ee"
-
-
-def find_vmd(sock):
-    """pid of the tessera-vmd serving sock."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"tessera-vmd") and sock.encode() in argv:
-            return int(entry)
-    return None
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def memfd_maps(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return [line.split()[-2] if line.rstrip().endswith("(deleted)")
-                else line.split()[-1] for line in f if "memfd:" in line]
-
-
-def stats(tessera, pid):
-    """Counters of vmd (SIGUSR1 line in the log) as a dict."""
-    before = tessera.log().count("stats (SIGUSR1)")
-    os.kill(pid, signal.SIGUSR1)
-    t.wait_for(lambda: tessera.log().count("stats (SIGUSR1)") > before, 10,
-               "vmd's counters after SIGUSR1")
-    line = [ln for ln in tessera.log().splitlines() if "stats (SIGUSR1)" in ln][-1]
-    return {k: v for k, v in re.findall(r"(\w+)=(\S+)", line)}
 
 
 class Driver:
@@ -126,7 +88,7 @@ def test():
         tessera = t.Tessera(size=(800, 600), config=config,
                             env={"TESSERA_VMD": vmd})
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
-        pid = t.wait_for(lambda: find_vmd(sock), 10, "the tessera-vmd process")
+        pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
         d = Driver(tessera, sock)
 
         # features, config, display info, EDID
@@ -148,9 +110,9 @@ def test():
         else:
             print("edid-decode not installed: EDID checked by checksum only")
 
-        baseline_fds = fd_count(pid)
-        baseline_memfd = memfd_maps(pid)
-        s = stats(tessera, pid)
+        baseline_fds = tessera_proc.fd_count(pid)
+        baseline_memfd = tessera_proc.memfd_maps(pid)
+        s = tessera_proc.vmd_stats(tessera, pid)
         t.check(s["resources"] == "0" and s["mapped_bytes"] == "0",
                 f"after a clean disconnect: {s}")
 
@@ -158,7 +120,7 @@ def test():
         d.run("malformed")
         d.run("limits", 4096, 64)
         d.run("wait")
-        t.check(find_vmd(sock) == pid, "vmd restarted during the tests")
+        t.check(tessera_proc.find_vmd(sock) == pid, "vmd restarted during the tests")
 
         # the 2D console path
         proc = d.start("console")
@@ -184,7 +146,7 @@ def test():
                 f"square at {box[:4]}, expected {(cx + 10, cy + 10, 8, 8)}")
         t.check(png.bbox("ff8000")[:4] == (cx + 100, cy + 60, 40, 30),
                 "the first square changed")
-        s = stats(tessera, pid)
+        s = tessera_proc.vmd_stats(tessera, pid)
         frames = int(s["console_frames"])
         copied = int(s["console_bytes_copied"])
         last = int(s["console_last_frame_bytes"])
@@ -210,32 +172,32 @@ def test():
         proc = d.start("abandon")
         ready(proc, "abandon")
         screenshot_with(tessera, "606060", "the abandoned console")
-        s = stats(tessera, pid)
+        s = tessera_proc.vmd_stats(tessera, pid)
         t.check(int(s["resources"]) == 66 and int(s["mapped_bytes"]) > 0 and
                 s["held_now"] == "1", f"before the disconnect: {s}")
         go(proc)
         proc.wait(timeout=30)
         t.check(proc.returncode == 0, "abandon case failed")
-        t.wait_for(lambda: stats(tessera, pid)["resources"] == "0", 10,
+        t.wait_for(lambda: tessera_proc.vmd_stats(tessera, pid)["resources"] == "0", 10,
                    "vmd to free the guest's resources")
-        s = stats(tessera, pid)
+        s = tessera_proc.vmd_stats(tessera, pid)
         t.check(s["mapped_bytes"] == "0" and s["mapped_regions"] == "0" and
                 s["held_now"] == "0" and s["backing_bytes"] == "0" and
                 s["contexts"] == "0", f"after the disconnect: {s}")
         t.wait_for(lambda: tessera.screenshot().bbox("606060") is None, 10,
                    "the console window to vanish with the VMM")
-        t.check(fd_count(pid) == baseline_fds,
-                f"vmd has {fd_count(pid)} fds, {baseline_fds} before")
-        t.check(memfd_maps(pid) == baseline_memfd,
-                f"memfd mappings {memfd_maps(pid)}, before {baseline_memfd}")
+        t.check(tessera_proc.fd_count(pid) == baseline_fds,
+                f"vmd has {tessera_proc.fd_count(pid)} fds, {baseline_fds} before")
+        t.check(tessera_proc.memfd_maps(pid) == baseline_memfd,
+                f"memfd mappings {tessera_proc.memfd_maps(pid)}, before {baseline_memfd}")
         # and serves the next VMM
         d.run("basic")
-        t.check(find_vmd(sock) == pid, "vmd was restarted")
+        t.check(tessera_proc.find_vmd(sock) == pid, "vmd was restarted")
         # the frontend has exited; vmd closes the connection once it sees
         # the hang-up
-        t.wait_for(lambda: fd_count(pid) == baseline_fds, 10,
+        t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,
                    f"vmd's fds to return to {baseline_fds} after the next connection")
-        s = stats(tessera, pid)
+        s = tessera_proc.vmd_stats(tessera, pid)
         print(f"vmd counters: connections={s['connections']} "
               f"commands={s['commands']} errors={s['errors']}")
         tessera.stop()

@@ -18,48 +18,15 @@ arrives as KEYBOARD_KEY with wtype's keymap written into the guest's
 KEYBOARD_LEAVE and no further key."""
 
 import os
-import re
-import signal
 import subprocess
 import tempfile
 
+import tessera_proc
 import vmd_session_test as v
 from vmd_session_test import t
 
 VM = "e2e"
 FRAME = "2a7f62"
-
-
-def find_vmd(sock):
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"tessera-vmd") and sock.encode() in argv:
-            return int(entry)
-    return None
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def memfd_maps(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return sorted(line.split(None, 5)[-1].strip() for line in f if "memfd:" in line)
-
-
-def stats(tessera, pid):
-    before = tessera.log().count("stats (SIGUSR1)")
-    os.kill(pid, signal.SIGUSR1)
-    t.wait_for(lambda: tessera.log().count("stats (SIGUSR1)") > before, 10,
-               "vmd's counters after SIGUSR1")
-    line = [ln for ln in tessera.log().splitlines() if "stats (SIGUSR1)" in ln][-1]
-    return {k: v for k, v in re.findall(r"(\w+)=(\S+)", line)}
 
 
 class Guest:
@@ -257,9 +224,9 @@ def test():
                         lsan_extra=["leak:libwlroots.so.10"])
     try:
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
-        pid = t.wait_for(lambda: find_vmd(sock), 10, "the tessera-vmd process")
-        baseline_fds = fd_count(pid)
-        baseline_maps = memfd_maps(pid)
+        pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
+        baseline_fds = tessera_proc.fd_count(pid)
+        baseline_maps = sorted(tessera_proc.memfd_maps(pid))
 
         guest = Guest(tessera, sock, "window")
         color = guest.ready("mapped")[0]
@@ -274,10 +241,10 @@ def test():
         guest.go()
 
         guest.ready("fullhd-start")
-        before = stats(tessera, pid)
+        before = tessera_proc.vmd_stats(tessera, pid)
         guest.go()
         frames = int(guest.ready("fullhd-done")[0])
-        after = stats(tessera, pid)
+        after = tessera_proc.vmd_stats(tessera, pid)
         copied = int(after["bytes_copied"]) - int(before["bytes_copied"])
         counted = int(after["frames"]) - int(before["frames"])
         print(f"tessera-vmd: {frames} frames of 1920x1080 shown, bytes copied on "
@@ -299,10 +266,10 @@ def test():
         guest.finish()
         t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in v.titles(tessera)),
                    10, "the abandoned window to go")
-        t.check(find_vmd(sock) == pid, "tessera-vmd was restarted")
-        t.wait_for(lambda: fd_count(pid) == baseline_fds, 10,
+        t.check(tessera_proc.find_vmd(sock) == pid, "tessera-vmd was restarted")
+        t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,
                    f"vmd's fd count back to {baseline_fds}")
-        t.wait_for(lambda: memfd_maps(pid) == baseline_maps, 10,
+        t.wait_for(lambda: sorted(tessera_proc.memfd_maps(pid)) == baseline_maps, 10,
                    "vmd's guest memory mappings gone")
         host = t.ClientLog(f"{tessera.tmp}/host.log")
         tessera.client([simple_shm, "--color", "808080", "--size", "120x90",
@@ -323,13 +290,13 @@ def test():
         guest.go()
         guest.ready("done")
         guest.finish()
-        t.wait_for(lambda: fd_count(pid) == baseline_fds, 10,
+        t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,
                    f"vmd's fd count back to {baseline_fds} after a clean exit")
 
         input_focus(tessera, sock, host)
-        t.wait_for(lambda: fd_count(pid) == baseline_fds, 10,
+        t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,
                    f"vmd's fd count back to {baseline_fds} after the input guest")
-        t.check(find_vmd(sock) == pid, "tessera-vmd was restarted")
+        t.check(tessera_proc.find_vmd(sock) == pid, "tessera-vmd was restarted")
         tessera.stop()
         bad = [line for line in tessera.log().splitlines()
                if "runtime error" in line or "Sanitizer" in line]

@@ -10,13 +10,9 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-import tessera_test as t  # noqa: E402
+import tessera_test as t
 
 
 def test():

@@ -1,18 +1,14 @@
 """Shared pieces of the vmd-session tests.
 
-tessera (tests/compositor/tessera_test.py) starts vmd-session-test as the
+tessera (tests/lib/tessera_test.py) starts vmd-session-test as the
 daemon of a VM through its config (`vmd = PATH`). The test talks to it
 through a FIFO and reads its log (see vmd-session-test.c for the commands).
 """
 
 import os
 import re
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "compositor"))
-
-import tessera_test as t  # noqa: E402
+import tessera_test as t
 
 VM_FRAME = "cc3333"
 
@@ -34,6 +30,7 @@ class Vm:
         self.tessera = tessera
         self.name = name
         self.log_path = os.path.join(tessera.tmp, f"{name}.log")
+        self.log = t.ClientLog(self.log_path)
         self.ctl_path = os.path.join(tessera.tmp, f"{name}.ctl")
         t.wait_for(lambda: any(line.startswith("ready") for line in self.lines()),
                    timeout, f"{name}: vmd-session-test ready")
@@ -41,11 +38,7 @@ class Vm:
         self.ctl = open(self.ctl_path, "w")
 
     def lines(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return [line.rstrip("\n") for line in f]
-        except FileNotFoundError:
-            return []
+        return self.log.lines()
 
     def check_no_failures(self):
         bad = [line for line in self.lines()

@@ -1,9 +1,13 @@
-"""Shared pieces of the compositor integration tests.
+"""The harness of the Python tests: a tessera compositor on the headless
+backend (Tessera), its screenshots (Png), the --log file of
+tessera-simple-shm (ClientLog), waiting, failing and skipping.
 
-Programs come from the environment that meson sets for each test
-(TESSERA, TESSERA_SIMPLE_SHM, TESSERA_PNG_PROBE, TESSERA_TEST_POINTER,
-TESSERA_TEST_TOPLEVELS). Every test runs its own compositor on the
-headless backend in a private XDG_RUNTIME_DIR.
+tests/lib is on PYTHONPATH (test_env in tests/meson.build; by hand:
+PYTHONPATH=tests/lib). Programs come from the environment that meson sets
+for each test (TESSERA, TESSERA_SIMPLE_SHM, TESSERA_PNG_PROBE,
+TESSERA_TEST_POINTER, TESSERA_TEST_TOPLEVELS, ...). Every test runs its
+own compositor on the headless backend in a private XDG_RUNTIME_DIR.
+/proc helpers (fds, mappings, tessera-vmd) are in tessera_proc.
 """
 
 import os
@@ -60,6 +64,20 @@ def wait_for(predicate, timeout=10.0, what="condition"):
         if time.monotonic() > deadline:
             fail(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.05)
+
+
+def terminate(proc, timeout, what):
+    """Ends proc (a Popen) with SIGTERM if it still runs; it must exit
+    within timeout seconds (else SIGKILL and a failure). Its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            fail(f"{what} did not exit on SIGTERM")
+    return proc.returncode
 
 
 def extend_lsan_suppressions(env, lines, tmpdir):
@@ -150,8 +168,9 @@ class Tessera:
         self.run([host_program("grim"), path])
         return Png(path)
 
-    def stop(self):
-        """Stops the compositor; it must exit cleanly (status 0)."""
+    def stop_clients(self):
+        """Ends the clients started through client(): SIGTERM, SIGKILL
+        after 5 s."""
         for proc in self.clients:
             if proc.poll() is None:
                 proc.terminate()
@@ -161,14 +180,11 @@ class Tessera:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                fail("tessera did not exit on SIGTERM")
+
+    def stop(self):
+        """Stops the compositor; it must exit cleanly (status 0)."""
+        self.stop_clients()
+        terminate(self.proc, 20, "tessera")
         self.proc.stdout.close()
         self.stderr.close()
         rc = self.proc.returncode
