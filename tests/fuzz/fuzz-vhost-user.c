@@ -64,13 +64,13 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "fuzz-target.h"
 #include "log.h"
 #include "memory-table.h"
 #include "vhost-user-proto.h"
 #include "vhost-user.h"
 #include "virtqueue.h"
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 #define BIT(n) (UINT64_C(1) << (n))
 
 #define RAM_SIZE 0x10000
@@ -98,8 +98,6 @@ enum drop_in {
 	BIT(TESSERA_VHOST_USER_F_PROTOCOL_FEATURES))
 #define DEVICE_FEATURES (BIT(0) | BIT(40) | BIT(63)) /* 40: transport */
 #define TRANSPORT_BITS (((UINT64_C(1) << 50) - 1) & ~((UINT64_C(1) << 24) - 1))
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum fd_type {
 	FD_RAM,

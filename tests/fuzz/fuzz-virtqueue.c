@@ -42,10 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-target.h"
 #include "memory-table.h"
 #include "virtqueue.h"
-
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
 #define RAM_SIZE 0x10000
 #define DESC_GPA 0x0000
@@ -56,8 +55,6 @@
 #define MAX_QUEUE 256
 #define MAX_REGIONS 3
 #define IO_MAX 0x10000
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct region {
 	uint64_t gpa;

@@ -23,11 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-target.h"
 #include "tessera-wire.h"
-
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint32_t get32(const uint8_t *p) {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
