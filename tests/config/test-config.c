@@ -13,23 +13,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tessera-test.h"
 
-static int failures;
-static int checks;
 static char tmpdir[4096];
 static char written[512][64];
 static size_t written_count;
-
-#define CHECK(cond) check((cond), __FILE__, __LINE__, #cond)
-
-static bool check(bool ok, const char *file, int line, const char *what) {
-	checks++;
-	if (!ok) {
-		failures++;
-		fprintf(stderr, "%s:%d: check failed: %s\n", file, line, what);
-	}
-	return ok;
-}
 
 /* tmpdir/name into path */
 static void make_path(char *path, size_t size, const char *name) {
@@ -651,6 +639,5 @@ int main(void) {
 	test_vm_options();
 
 	remove_files();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures == 0 ? 0 : 1;
+	return test_finish("config");
 }

@@ -14,17 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tessera-test.h"
 #include "tessera-wire.h"
 #include "virtio-gpu-frontend.h"
-
-#define REQUIRE(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "udmabuf-frontend: %s failed: ", #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		exit(1); \
-	} \
-} while (0)
 
 #define PIPE_BUFFER 0
 #define VIRGL_FORMAT_R8_UNORM 64
@@ -60,12 +52,12 @@ static void batch_begin(void) {
 
 static void batch_add(const struct tessera_wire_msg *msg) {
 	struct tessera_wire_error e = {0};
-	REQUIRE(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
+	REQUIRE_MSG(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
 		"encode: %s: %s", e.field, e.reason);
 }
 
 static void batch_submit(void) {
-	REQUIRE(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
 		false, NULL) == 0, "SUBMIT_3D: %s", err());
 }
 
@@ -74,20 +66,20 @@ static void pump(int timeout_ms) {
 		batch_begin();
 		struct tessera_wire_msg wait = { .type = TESSERA_WIRE_WAIT };
 		batch_add(&wait);
-		REQUIRE(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, batch_buf,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, batch_buf,
 			writer.len, &wait_fence) == 0, "WAIT: %s", err());
 		wait_outstanding = true;
 	}
-	REQUIRE(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
 	uint32_t resp = 0;
 	int st = tessera_virtio_gpu_frontend_fence_status(gpu, wait_fence, &resp);
-	REQUIRE(st >= 0, "fence status: %s", err());
+	REQUIRE_MSG(st >= 0, "fence status: %s", err());
 	if (st == 0) {
 		return;
 	}
 	wait_outstanding = false;
 	struct tessera_wire_msg *ev = calloc(1, sizeof(*ev));
-	REQUIRE(ev != NULL, "oom");
+	REQUIRE_MSG(ev != NULL, "oom");
 	while (tessera_wire_ring_reader_next(&reader, ev)) {
 		if (ev->type == TESSERA_WIRE_CONFIGURE && ev->configure.surface == SURFACE) {
 			configure_serial = ev->configure.serial;
@@ -95,17 +87,17 @@ static void pump(int timeout_ms) {
 				ev->frame_done.surface == SURFACE) {
 			frame_done_serial = ev->frame_done.serial;
 		} else if (ev->type == TESSERA_WIRE_ERROR) {
-			REQUIRE(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE, "ERROR %s: %s",
+			REQUIRE_MSG(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE, "ERROR %s: %s",
 				tessera_wire_error_code_name(ev->error.code), ev->error.message);
 		}
 	}
 	free(ev);
-	REQUIRE(tessera_wire_ring_reader_status(&reader) == 0, "session ended");
+	REQUIRE_MSG(tessera_wire_ring_reader_status(&reader) == 0, "session ended");
 }
 
 #define WAIT_UNTIL(cond, what) do { \
 	for (int i_ = 0; !(cond); i_++) { \
-		REQUIRE(i_ < 1200, "timed out waiting for %s", what); \
+		REQUIRE_MSG(i_ < 1200, "timed out waiting for %s", what); \
 		pump(50); \
 	} \
 } while (0)
@@ -114,7 +106,7 @@ static void touch(const char *dir, const char *name) {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "w");
-	REQUIRE(f != NULL, "cannot write %s", path);
+	REQUIRE_MSG(f != NULL, "cannot write %s", path);
 	fclose(f);
 }
 
@@ -129,33 +121,33 @@ int main(int argc, char *argv[]) {
 		.split_regions = true,
 	};
 	gpu = tessera_virtio_gpu_frontend_connect(argv[1], &opts, e, sizeof(e));
-	REQUIRE(gpu != NULL, "connect %s: %s", argv[1], e);
+	REQUIRE_MSG(gpu != NULL, "connect %s: %s", argv[1], e);
 
 	/* the session and its event ring */
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
 		"%s", err());
 	struct tessera_virtio_gpu_resource_3d p = {
 		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
 		.width = RING_SIZE, .height = 1, .depth = 1, .array_size = 1,
 	};
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE, &p) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE, &p) == 0,
 		"%s", err());
 	uint64_t gpa;
 	void *ring;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE, RING_SIZE,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE, RING_SIZE,
 		true, &gpa, &ring) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX,
 		RING_RESOURCE) == 0, "%s", err());
-	REQUIRE(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
-	REQUIRE(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
+	REQUIRE_MSG(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
+	REQUIRE_MSG(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
 
 	/* the pixels */
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, RESOURCE,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, RESOURCE,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, WIDTH, HEIGHT) == 0, "%s", err());
 	void *host;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, RESOURCE,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RESOURCE,
 		(uint64_t)WIDTH * HEIGHT * 4, true, &gpa, &host) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, RESOURCE) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, RESOURCE) == 0,
 		"%s", err());
 	uint32_t *px = host;
 	for (uint32_t y = 0; y < HEIGHT; y++) {
@@ -165,7 +157,7 @@ int main(int argc, char *argv[]) {
 	}
 
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
-	REQUIRE(m != NULL, "oom");
+	REQUIRE_MSG(m != NULL, "oom");
 	batch_begin();
 	*m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = 1, .min_version = 1 } };
@@ -212,7 +204,7 @@ int main(int argc, char *argv[]) {
 	char done[4096];
 	snprintf(done, sizeof(done), "%s/done", argv[2]);
 	for (int i = 0; access(done, F_OK) != 0; i++) {
-		REQUIRE(i < 2400, "timed out waiting for %s", done);
+		REQUIRE_MSG(i < 2400, "timed out waiting for %s", done);
 		pump(50);
 	}
 	tessera_virtio_gpu_frontend_destroy(gpu);

@@ -16,13 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tessera-test.h"
+
 #define MAX_ARGS 32
 #define MAX_OUTPUT 4096
 
 static const char *probe_path;
 static char tmp_dir[256];
-static int failures;
-static int checks;
 
 struct png_spec {
 	uint32_t width, height;
@@ -124,7 +124,7 @@ static void check(int want_status, const char *want_stdout, const char *file, ..
 	}
 	va_end(args);
 	argv[argc] = NULL;
-	checks++;
+	test_checks++;
 
 	int pipe_fds[2];
 	if (pipe(pipe_fds) < 0) {
@@ -176,7 +176,7 @@ static void check(int want_status, const char *want_stdout, const char *file, ..
 		(want_stdout == NULL || strcmp(output, want_stdout) == 0);
 	printf("%s: %s\n", ok ? "ok" : "FAIL", cmdline);
 	if (!ok) {
-		failures++;
+		test_failures++;
 		printf("  expected status %d, stdout \"%s\"\n", want_status,
 			want_stdout != NULL ? want_stdout : "(any)");
 		printf("  got      status %d, stdout \"%s\"\n", got_status, output);
@@ -418,6 +418,5 @@ int main(int argc, char *argv[]) {
 	check(2, "64 48\n", "scene.png", "size", "pixel", "99", "0", NULL);
 
 	remove_files();
-	printf("%d of %d checks failed\n", failures, checks);
-	return failures == 0 ? 0 : 1;
+	return test_finish("png-probe");
 }

@@ -19,31 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tessera-test.h"
 #include "tessera-wire.h"
 #include "vhost-user-frontend.h"
 #include "virtio-gpu-frontend.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
-			#cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
-
-#define REQUIRE(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: requirement failed: %s: ", __FILE__, \
-			__LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		exit(1); \
-	} \
-} while (0)
 
 #define BIT(n) (UINT64_C(1) << (n))
 #define PIPE_BUFFER 0
@@ -59,7 +38,7 @@ static struct tessera_virtio_gpu_frontend *connect_gpu(void) {
 	struct tessera_virtio_gpu_frontend_options opts = { .ram_size = 64 << 20 };
 	struct tessera_virtio_gpu_frontend *g =
 		tessera_virtio_gpu_frontend_connect(socket_path, &opts, err, sizeof(err));
-	REQUIRE(g != NULL, "connect %s: %s", socket_path, err);
+	REQUIRE_MSG(g != NULL, "connect %s: %s", socket_path, err);
 	return g;
 }
 
@@ -72,8 +51,8 @@ static uint32_t raw(const void *cmd, size_t len, const void *data,
 		size_t data_len, size_t resp_size, struct virtio_gpu_ctrl_hdr *resp) {
 	uint8_t buf[2048] = { 0 };
 	uint32_t used = 0;
-	REQUIRE(resp_size <= sizeof(buf), "resp size");
-	REQUIRE(tessera_virtio_gpu_frontend_raw(gpu, 0, cmd, len, data, data_len,
+	REQUIRE_MSG(resp_size <= sizeof(buf), "resp size");
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_raw(gpu, 0, cmd, len, data, data_len,
 		buf, resp_size, &used) == 0, "raw command: %s", err());
 	struct virtio_gpu_ctrl_hdr hdr = { 0 };
 	if (used >= HDR) {
@@ -88,7 +67,7 @@ static uint32_t raw(const void *cmd, size_t len, const void *data,
 static uint32_t alive_check(void) {
 	struct virtio_gpu_resp_display_info info;
 	int r = tessera_virtio_gpu_frontend_get_display_info(gpu, &info);
-	CHECK(r == 0, "the device stopped answering: %s", err());
+	CHECK_MSG(r == 0, "the device stopped answering: %s", err());
 	return r == 0 ? info.pmodes[0].r.width : 0;
 }
 
@@ -96,73 +75,73 @@ static uint32_t alive_check(void) {
 
 static void case_basic(const char *edid_path) {
 	uint64_t features = tessera_virtio_gpu_frontend_features(gpu);
-	CHECK(features & BIT(VIRTIO_GPU_F_VIRGL), "features 0x%" PRIx64, features);
-	CHECK(features & BIT(VIRTIO_GPU_F_EDID), "features 0x%" PRIx64, features);
-	CHECK(!(features & BIT(VIRTIO_GPU_F_RESOURCE_BLOB)), "blob offered");
-	CHECK(!(features & BIT(VIRTIO_GPU_F_CONTEXT_INIT)), "context init offered");
+	CHECK_MSG(features & BIT(VIRTIO_GPU_F_VIRGL), "features 0x%" PRIx64, features);
+	CHECK_MSG(features & BIT(VIRTIO_GPU_F_EDID), "features 0x%" PRIx64, features);
+	CHECK_MSG(!(features & BIT(VIRTIO_GPU_F_RESOURCE_BLOB)), "blob offered");
+	CHECK_MSG(!(features & BIT(VIRTIO_GPU_F_CONTEXT_INIT)), "context init offered");
 
 	struct virtio_gpu_config config;
-	REQUIRE(tessera_virtio_gpu_frontend_get_config(gpu, &config) == 0, "%s", err());
-	CHECK(config.num_scanouts == 1, "num_scanouts %u", config.num_scanouts);
-	CHECK(config.num_capsets == 0, "num_capsets %u", config.num_capsets);
-	CHECK(config.events_read == 0, "events_read %u", config.events_read);
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_get_config(gpu, &config) == 0, "%s", err());
+	CHECK_MSG(config.num_scanouts == 1, "num_scanouts %u", config.num_scanouts);
+	CHECK_MSG(config.num_capsets == 0, "num_capsets %u", config.num_capsets);
+	CHECK_MSG(config.events_read == 0, "events_read %u", config.events_read);
 	/* QEMU writes the whole structure to clear events */
 	struct virtio_gpu_config clear = { .events_clear = VIRTIO_GPU_EVENT_DISPLAY };
-	CHECK(tessera_vhost_user_frontend_set_config(
+	CHECK_MSG(tessera_vhost_user_frontend_set_config(
 		tessera_virtio_gpu_frontend_vhost(gpu), 0, &clear, sizeof(clear)) == 0,
 		"SET_CONFIG refused");
 
 	struct virtio_gpu_resp_display_info info;
-	REQUIRE(tessera_virtio_gpu_frontend_get_display_info(gpu, &info) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_get_display_info(gpu, &info) == 0,
 		"%s", err());
 	uint32_t w = info.pmodes[0].r.width, h = info.pmodes[0].r.height;
-	CHECK(info.pmodes[0].enabled == 1, "scanout 0 disabled");
-	CHECK(w >= 320 && h >= 200 && w <= 4096 && h <= 4096, "mode %ux%u", w, h);
+	CHECK_MSG(info.pmodes[0].enabled == 1, "scanout 0 disabled");
+	CHECK_MSG(w >= 320 && h >= 200 && w <= 4096 && h <= 4096, "mode %ux%u", w, h);
 	for (int i = 1; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
-		CHECK(!info.pmodes[i].enabled, "scanout %d enabled", i);
+		CHECK_MSG(!info.pmodes[i].enabled, "scanout %d enabled", i);
 	}
 	printf("display %ux%u\n", w, h);
 
 	uint8_t edid[1024];
 	uint32_t size = 0;
-	REQUIRE(tessera_virtio_gpu_frontend_get_edid(gpu, 0, edid, &size) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_get_edid(gpu, 0, edid, &size) == 0,
 		"%s", err());
-	CHECK(size == 128, "EDID of %u bytes", size);
+	CHECK_MSG(size == 128, "EDID of %u bytes", size);
 	static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
-	CHECK(memcmp(edid, header, 8) == 0, "EDID header");
+	CHECK_MSG(memcmp(edid, header, 8) == 0, "EDID header");
 	uint8_t sum = 0;
 	for (int i = 0; i < 128; i++) {
 		sum += edid[i];
 	}
-	CHECK(sum == 0, "EDID checksum: bytes add up to 0x%02x", sum);
-	CHECK(edid[18] == 1 && edid[19] == 4, "EDID version %u.%u", edid[18], edid[19]);
+	CHECK_MSG(sum == 0, "EDID checksum: bytes add up to 0x%02x", sum);
+	CHECK_MSG(edid[18] == 1 && edid[19] == 4, "EDID version %u.%u", edid[18], edid[19]);
 	/* the preferred (first) detailed timing is the mode */
 	const uint8_t *d = &edid[54];
 	uint32_t pclk = (uint32_t)d[0] | (uint32_t)d[1] << 8;
 	uint32_t hact = d[2] | (uint32_t)(d[4] >> 4) << 8;
 	uint32_t vact = d[5] | (uint32_t)(d[7] >> 4) << 8;
-	CHECK(pclk != 0, "first descriptor is not a detailed timing");
-	CHECK(hact == w && vact == h, "EDID timing %ux%u, mode %ux%u", hact, vact,
+	CHECK_MSG(pclk != 0, "first descriptor is not a detailed timing");
+	CHECK_MSG(hact == w && vact == h, "EDID timing %ux%u, mode %ux%u", hact, vact,
 		w, h);
 	printf("edid checksum ok, preferred %ux%u, pixel clock %u.%02u MHz\n",
 		hact, vact, pclk / 100, pclk % 100);
 	if (edid_path != NULL) {
 		FILE *f = fopen(edid_path, "wb");
-		REQUIRE(f != NULL && fwrite(edid, 1, size, f) == size &&
+		REQUIRE_MSG(f != NULL && fwrite(edid, 1, size, f) == size &&
 			fclose(f) == 0, "writing %s", edid_path);
 	}
 
 	/* no capsets: an error, not a made-up capset */
 	struct virtio_gpu_resp_capset_info ci;
-	CHECK(tessera_virtio_gpu_frontend_get_capset_info(gpu, 0, &ci) != 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_get_capset_info(gpu, 0, &ci) != 0,
 		"GET_CAPSET_INFO answered OK");
-	CHECK(tessera_virtio_gpu_frontend_last_response(gpu) ==
+	CHECK_MSG(tessera_virtio_gpu_frontend_last_response(gpu) ==
 		VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, "GET_CAPSET_INFO: 0x%x",
 		tessera_virtio_gpu_frontend_last_response(gpu));
 	/* EDID of a scanout that does not exist */
-	CHECK(tessera_virtio_gpu_frontend_get_edid(gpu, 3, edid, &size) != 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_get_edid(gpu, 3, edid, &size) != 0,
 		"GET_EDID of scanout 3 answered OK");
-	CHECK(tessera_virtio_gpu_frontend_last_response(gpu) ==
+	CHECK_MSG(tessera_virtio_gpu_frontend_last_response(gpu) ==
 		VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, "GET_EDID scanout 3: 0x%x",
 		tessera_virtio_gpu_frontend_last_response(gpu));
 }
@@ -171,36 +150,36 @@ static void case_basic(const char *edid_path) {
 
 static void check_echo(const char *what, const struct virtio_gpu_ctrl_hdr *cmd,
 		const struct virtio_gpu_ctrl_hdr *resp) {
-	CHECK(resp->flags & VIRTIO_GPU_FLAG_FENCE, "%s: no fence flag in the "
+	CHECK_MSG(resp->flags & VIRTIO_GPU_FLAG_FENCE, "%s: no fence flag in the "
 		"response", what);
-	CHECK(resp->fence_id == cmd->fence_id, "%s: fence %" PRIu64 " answered "
+	CHECK_MSG(resp->fence_id == cmd->fence_id, "%s: fence %" PRIu64 " answered "
 		"as %" PRIu64, what, (uint64_t)cmd->fence_id, (uint64_t)resp->fence_id);
-	CHECK(resp->ctx_id == cmd->ctx_id, "%s: ctx %u answered as %u", what,
+	CHECK_MSG(resp->ctx_id == cmd->ctx_id, "%s: ctx %u answered as %u", what,
 		cmd->ctx_id, resp->ctx_id);
 }
 
 static void case_fences(void) {
 	/* the helpers check the echo of fenced commands themselves */
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, 7, "fences") == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, 7, "fences") == 0,
 		"%s", err());
 	struct tessera_virtio_gpu_resource_3d p = {
 		.target = PIPE_TEXTURE_2D, .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
 		.width = 64, .height = 64, .depth = 1, .array_size = 1,
 	};
-	CHECK(tessera_virtio_gpu_frontend_resource_create_3d(gpu, 10, &p) == 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, 10, &p) == 0,
 		"fenced RESOURCE_CREATE_3D: %s", err());
 	uint64_t gpa;
 	void *host;
-	CHECK(tessera_virtio_gpu_frontend_create_backing(gpu, 10, 64 * 64 * 4,
+	CHECK_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, 10, 64 * 64 * 4,
 		true, &gpa, &host) == 0, "%s", err());
-	CHECK(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, 7, 10) == 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, 7, 10) == 0,
 		"%s", err());
 	struct virtio_gpu_box box = { 0, 0, 0, 64, 64, 1 };
-	CHECK(tessera_virtio_gpu_frontend_transfer_3d(gpu, true, 7, 10, &box, 0, 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_transfer_3d(gpu, true, 7, 10, &box, 0, 0,
 		256, 0) == 0, "fenced TRANSFER_TO_HOST_3D: %s", err());
-	CHECK(tessera_virtio_gpu_frontend_transfer_3d(gpu, false, 7, 10, &box, 0, 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_transfer_3d(gpu, false, 7, 10, &box, 0, 0,
 		256, 0) == 0, "fenced TRANSFER_FROM_HOST_3D: %s", err());
-	CHECK(tessera_virtio_gpu_frontend_resource_flush(gpu, 10, 0, 0, 64, 64,
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 10, 0, 0, 64, 64,
 		true) == 0, "fenced RESOURCE_FLUSH: %s", err());
 
 	/* error responses echo the fence too (the guest's fence must signal) */
@@ -210,7 +189,7 @@ static void case_fences(void) {
 		.resource_id = 4242,
 	};
 	struct virtio_gpu_ctrl_hdr resp;
-	CHECK(raw(&unref, sizeof(unref), NULL, 0, HDR, &resp) ==
+	CHECK_MSG(raw(&unref, sizeof(unref), NULL, 0, HDR, &resp) ==
 		VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "unref of unknown: 0x%x",
 		resp.type);
 	check_echo("failing RESOURCE_UNREF", &unref.hdr, &resp);
@@ -218,7 +197,7 @@ static void case_fences(void) {
 		.type = 0x0777, .flags = VIRTIO_GPU_FLAG_FENCE, .fence_id = 1001,
 		.ctx_id = 3,
 	};
-	CHECK(raw(&unknown, sizeof(unknown), NULL, 0, HDR, &resp) ==
+	CHECK_MSG(raw(&unknown, sizeof(unknown), NULL, 0, HDR, &resp) ==
 		VIRTIO_GPU_RESP_ERR_UNSPEC, "unknown command: 0x%x", resp.type);
 	check_echo("unknown command", &unknown, &resp);
 	/* SUBMIT_3D from an unknown context: error, fence echoed */
@@ -228,7 +207,7 @@ static void case_fences(void) {
 		.size = 8,
 	};
 	uint8_t pad[8] = { 0, 0, 0, 0, 8, 0, 0, 0 }; /* a PAD message */
-	CHECK(raw(&submit, sizeof(submit), pad, sizeof(pad), HDR, &resp) ==
+	CHECK_MSG(raw(&submit, sizeof(submit), pad, sizeof(pad), HDR, &resp) ==
 		VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "submit ctx 99: 0x%x",
 		resp.type);
 	check_echo("SUBMIT_3D of an unknown context", &submit.hdr, &resp);
@@ -236,7 +215,7 @@ static void case_fences(void) {
 	submit.hdr.ctx_id = 7;
 	submit.hdr.fence_id = 1003;
 	uint32_t type = raw(&submit, sizeof(submit), pad, sizeof(pad), HDR, &resp);
-	CHECK(type == VIRTIO_GPU_RESP_OK_NODATA ||
+	CHECK_MSG(type == VIRTIO_GPU_RESP_OK_NODATA ||
 		type == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, "submit: 0x%x", type);
 	check_echo("SUBMIT_3D", &submit.hdr, &resp);
 	printf("fences echoed (last fence %" PRIu64 ")\n",
@@ -260,7 +239,7 @@ static size_t batch(uint8_t *buf, size_t cap, const struct tessera_wire_msg *msg
 	tessera_wire_writer_init(&w, buf, cap);
 	for (size_t i = 0; i < n; i++) {
 		struct tessera_wire_error e;
-		REQUIRE(tessera_wire_encode(&w, &msgs[i], &e) ==
+		REQUIRE_MSG(tessera_wire_encode(&w, &msgs[i], &e) ==
 			TESSERA_WIRE_ERROR_NONE, "encoding message %zu", i);
 	}
 	return w.len;
@@ -275,7 +254,7 @@ static uint32_t drain(struct ring *ring, uint16_t *types, size_t max) {
 		}
 		n++;
 	}
-	CHECK(ring->reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring error %d",
+	CHECK_MSG(ring->reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring error %d",
 		ring->reader.error.code);
 	return n;
 }
@@ -284,34 +263,34 @@ static uint32_t drain(struct ring *ring, uint16_t *types, size_t max) {
 static int wait_fence(uint64_t fence, int timeout_ms, uint32_t *type) {
 	for (int waited = 0; ; waited += 50) {
 		int s = tessera_virtio_gpu_frontend_fence_status(gpu, fence, type);
-		REQUIRE(s >= 0, "fence %" PRIu64 " unknown", fence);
+		REQUIRE_MSG(s >= 0, "fence %" PRIu64 " unknown", fence);
 		if (s == 1) {
 			return 1;
 		}
 		if (waited >= timeout_ms) {
 			return 0;
 		}
-		REQUIRE(tessera_virtio_gpu_frontend_poll(gpu, 50) >= 0, "%s", err());
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, 50) >= 0, "%s", err());
 	}
 }
 
 /* Starts a session: HELLO + EVENT_RING + WAIT. */
 static void start_session(uint32_t ctx, struct ring *ring) {
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, ctx, "agent") == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, ctx, "agent") == 0,
 		"%s", err());
 	struct tessera_virtio_gpu_resource_3d p = {
 		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
 		.width = RING_SIZE, .height = 1, .depth = 1, .array_size = 1,
 	};
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE,
 		&p) == 0, "%s", err());
 	uint64_t gpa;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE,
 		RING_SIZE, true, &gpa, &ring->mem) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, ctx,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, ctx,
 		RING_RESOURCE) == 0, "%s", err());
-	REQUIRE(tessera_wire_ring_format(ring->mem, RING_SIZE), "ring format");
-	REQUIRE(tessera_wire_ring_reader_init(&ring->reader, ring->mem, RING_SIZE),
+	REQUIRE_MSG(tessera_wire_ring_format(ring->mem, RING_SIZE), "ring format");
+	REQUIRE_MSG(tessera_wire_ring_reader_init(&ring->reader, ring->mem, RING_SIZE),
 		"ring reader");
 
 	struct tessera_wire_msg msgs[3] = {
@@ -324,15 +303,15 @@ static void start_session(uint32_t ctx, struct ring *ring) {
 	uint8_t buf[256];
 	size_t len = batch(buf, sizeof(buf), msgs, 3);
 	uint64_t fence;
-	REQUIRE(tessera_virtio_gpu_frontend_submit_3d_async(gpu, ctx, buf, len,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, ctx, buf, len,
 		&fence) == 0, "%s", err());
 	uint32_t type = 0;
-	CHECK(wait_fence(fence, 5000, &type) == 1, "first WAIT not completed "
+	CHECK_MSG(wait_fence(fence, 5000, &type) == 1, "first WAIT not completed "
 		"although HELLO_REPLY is in the ring");
-	CHECK(type == VIRTIO_GPU_RESP_OK_NODATA, "HELLO batch answered 0x%x", type);
+	CHECK_MSG(type == VIRTIO_GPU_RESP_OK_NODATA, "HELLO batch answered 0x%x", type);
 	uint16_t types[16];
 	uint32_t n = drain(ring, types, 16);
-	CHECK(n >= 1 && types[0] == TESSERA_WIRE_HELLO_REPLY, "%u events, first "
+	CHECK_MSG(n >= 1 && types[0] == TESSERA_WIRE_HELLO_REPLY, "%u events, first "
 		"0x%x", n, n > 0 ? types[0] : 0);
 }
 
@@ -341,7 +320,7 @@ static uint64_t submit_wait(uint32_t ctx) {
 	uint8_t buf[16];
 	size_t len = batch(buf, sizeof(buf), &msg, 1);
 	uint64_t fence;
-	REQUIRE(tessera_virtio_gpu_frontend_submit_3d_async(gpu, ctx, buf, len,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, ctx, buf, len,
 		&fence) == 0, "%s", err());
 	return fence;
 }
@@ -353,27 +332,27 @@ static void case_wait(void) {
 
 	/* an empty ring: the WAIT is held ... */
 	uint64_t f1 = submit_wait(ctx);
-	CHECK(wait_fence(f1, 300, NULL) == 0, "WAIT on an empty ring completed");
+	CHECK_MSG(wait_fence(f1, 300, NULL) == 0, "WAIT on an empty ring completed");
 	/* ... and does not block other commands */
-	CHECK(alive_check() != 0, "GET_DISPLAY_INFO behind a held WAIT");
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 60,
+	CHECK_MSG(alive_check() != 0, "GET_DISPLAY_INFO behind a held WAIT");
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 60,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 16, 16) == 0, "%s", err());
-	CHECK(tessera_virtio_gpu_frontend_resource_flush(gpu, 60, 0, 0, 16, 16,
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 60, 0, 0, 16, 16,
 		true) == 0, "fenced flush behind a held WAIT: %s", err());
 	/* one timeline: the later fence signals the held one in the guest's
 	 * eyes (spurious wake-up), but the WAIT itself is still held */
-	CHECK(tessera_virtio_gpu_frontend_fence_signaled(gpu, f1),
+	CHECK_MSG(tessera_virtio_gpu_frontend_fence_signaled(gpu, f1),
 		"timeline: later fence did not pass the held one");
-	CHECK(tessera_virtio_gpu_frontend_fence_status(gpu, f1, NULL) == 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_fence_status(gpu, f1, NULL) == 0,
 		"the held WAIT completed with an unrelated command");
 
 	/* a new WAIT completes the older one first */
 	uint64_t f2 = submit_wait(ctx);
 	uint32_t type = 0;
-	CHECK(wait_fence(f1, 5000, &type) == 1, "a new WAIT did not complete the "
+	CHECK_MSG(wait_fence(f1, 5000, &type) == 1, "a new WAIT did not complete the "
 		"held one");
-	CHECK(type == VIRTIO_GPU_RESP_OK_NODATA, "held WAIT answered 0x%x", type);
-	CHECK(wait_fence(f2, 300, NULL) == 0, "second WAIT on an empty ring "
+	CHECK_MSG(type == VIRTIO_GPU_RESP_OK_NODATA, "held WAIT answered 0x%x", type);
+	CHECK_MSG(wait_fence(f2, 300, NULL) == 0, "second WAIT on an empty ring "
 		"completed");
 
 	/* an event (a toplevel gets its configure) rings the doorbell */
@@ -385,9 +364,9 @@ static void case_wait(void) {
 	};
 	uint8_t buf[512];
 	size_t len = batch(buf, sizeof(buf), msgs, 3);
-	CHECK(tessera_virtio_gpu_frontend_submit_3d(gpu, ctx, buf, len, false,
+	CHECK_MSG(tessera_virtio_gpu_frontend_submit_3d(gpu, ctx, buf, len, false,
 		NULL) == 0, "toplevel batch: %s", err());
-	CHECK(wait_fence(f2, 5000, &type) == 1, "the configure event did not "
+	CHECK_MSG(wait_fence(f2, 5000, &type) == 1, "the configure event did not "
 		"complete the held WAIT");
 	uint16_t types[16];
 	uint32_t n = drain(&ring, types, 16);
@@ -395,7 +374,7 @@ static void case_wait(void) {
 	for (uint32_t i = 0; i < n && i < 16; i++) {
 		configure |= types[i] == TESSERA_WIRE_CONFIGURE;
 	}
-	CHECK(configure, "no CONFIGURE among %u events", n);
+	CHECK_MSG(configure, "no CONFIGURE among %u events", n);
 	printf("wait: held while the ring was empty, completed by a new WAIT and "
 		"by an event\n");
 }
@@ -403,7 +382,7 @@ static void case_wait(void) {
 /* ---- malformed commands ---- */
 
 static void expect(uint32_t got, uint32_t want, const char *what) {
-	CHECK(got == want, "%s: response 0x%x, expected 0x%x", what, got, want);
+	CHECK_MSG(got == want, "%s: response 0x%x, expected 0x%x", what, got, want);
 }
 
 static void case_malformed(void) {
@@ -435,7 +414,7 @@ static void case_malformed(void) {
 		NULL), VIRTIO_GPU_RESP_ERR_UNSPEC, "short display info buffer");
 	/* no response buffer at all: completed, nothing written */
 	uint32_t used = 99;
-	CHECK(tessera_virtio_gpu_frontend_raw(gpu, 0, &unknown, sizeof(unknown),
+	CHECK_MSG(tessera_virtio_gpu_frontend_raw(gpu, 0, &unknown, sizeof(unknown),
 		NULL, 0, NULL, 0, &used) == 0 && used == 0, "no response buffer: %u",
 		used);
 
@@ -601,17 +580,17 @@ static void case_malformed(void) {
 	/* cursor queue: garbage, unknown resource, bad scanout: no response,
 	 * no crash */
 	uint8_t junk[5] = { 1, 2, 3, 4, 5 };
-	CHECK(tessera_virtio_gpu_frontend_raw(gpu, 1, junk, sizeof(junk), NULL, 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_raw(gpu, 1, junk, sizeof(junk), NULL, 0,
 		NULL, 0, &used) == 0, "cursor junk: %s", err());
-	CHECK(tessera_virtio_gpu_frontend_update_cursor(gpu, 0, 999, 1, 1, 0, 0) == 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_update_cursor(gpu, 0, 999, 1, 1, 0, 0) == 0,
 		"%s", err());
-	CHECK(tessera_virtio_gpu_frontend_move_cursor(gpu, 7, 1, 1) == 0, "%s", err());
-	CHECK(tessera_virtio_gpu_frontend_update_cursor(gpu, 0, 1, 1, 1, 0, 0) == 0,
+	CHECK_MSG(tessera_virtio_gpu_frontend_move_cursor(gpu, 7, 1, 1) == 0, "%s", err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_update_cursor(gpu, 0, 1, 1, 1, 0, 0) == 0,
 		"%s", err());
 
 	/* still serving */
-	CHECK(alive_check() != 0, "after malformed commands");
-	CHECK(tessera_virtio_gpu_frontend_resource_unref(gpu, 1) == 0, "%s", err());
+	CHECK_MSG(alive_check() != 0, "after malformed commands");
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, 1) == 0, "%s", err());
 	printf("malformed commands answered with errors, device still serving\n");
 }
 
@@ -625,16 +604,16 @@ static void case_limits(uint32_t max_resources, uint32_t max_contexts) {
 			break;
 		}
 	}
-	CHECK(i == max_resources + 1, "resource %u refused (%s)", i, err());
-	CHECK(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 999,
+	CHECK_MSG(i == max_resources + 1, "resource %u refused (%s)", i, err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 999,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 4, 4) != 0, "resource %u accepted",
 		max_resources + 1);
-	CHECK(tessera_virtio_gpu_frontend_last_response(gpu) ==
+	CHECK_MSG(tessera_virtio_gpu_frontend_last_response(gpu) ==
 		VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, "over the limit: 0x%x",
 		tessera_virtio_gpu_frontend_last_response(gpu));
 	/* freeing one makes room again */
-	CHECK(tessera_virtio_gpu_frontend_resource_unref(gpu, 1001) == 0, "%s", err());
-	CHECK(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 999,
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, 1001) == 0, "%s", err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 999,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 4, 4) == 0, "%s", err());
 
 	for (i = 1; i <= max_contexts; i++) {
@@ -642,13 +621,13 @@ static void case_limits(uint32_t max_resources, uint32_t max_contexts) {
 			break;
 		}
 	}
-	CHECK(i == max_contexts + 1, "context %u refused (%s)", i, err());
-	CHECK(tessera_virtio_gpu_frontend_ctx_create(gpu, 5000, "x") != 0,
+	CHECK_MSG(i == max_contexts + 1, "context %u refused (%s)", i, err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, 5000, "x") != 0,
 		"context %u accepted", max_contexts + 1);
-	CHECK(tessera_virtio_gpu_frontend_last_response(gpu) ==
+	CHECK_MSG(tessera_virtio_gpu_frontend_last_response(gpu) ==
 		VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, "over the context limit: 0x%x",
 		tessera_virtio_gpu_frontend_last_response(gpu));
-	CHECK(alive_check() != 0, "after the limits");
+	CHECK_MSG(alive_check() != 0, "after the limits");
 	printf("limits: %u resources, %u contexts\n", max_resources, max_contexts);
 }
 
@@ -668,25 +647,25 @@ static void wait_line(const char *ready) {
 	printf("READY %s\n", ready);
 	fflush(stdout);
 	char line[64];
-	REQUIRE(fgets(line, sizeof(line), stdin) != NULL, "no go-ahead on stdin");
+	REQUIRE_MSG(fgets(line, sizeof(line), stdin) != NULL, "no go-ahead on stdin");
 }
 
 static void case_console(void) {
 	const uint32_t w = 320, h = 200, stride = w * 4;
 	/* like the fbdev dumb buffer: 2D, B8G8R8X8, backing in pages */
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 1,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 1,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h) == 0, "%s", err());
 	uint64_t gpa;
 	void *fb;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, 1, stride * h, true,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, 1, stride * h, true,
 		&gpa, &fb) == 0, "%s", err());
 	const uint8_t teal[4] = { 0x80, 0x80, 0x00, 0xff }; /* B, G, R, X: #008080 */
 	fill(fb, stride, 0, 0, w, h, teal);
-	REQUIRE(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 1, 0, 0, w, h) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 1, 0, 0, w, h) == 0,
 		"%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 0, 0, w, h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 0, 0, w, h,
 		0) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 0, 0, w, h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 0, 0, w, h,
 		true) == 0, "%s", err());
 	wait_line("1 008080 320x200");
 
@@ -696,9 +675,9 @@ static void case_console(void) {
 	fill(fb, stride, 100, 60, 40, 30, orange);
 	/* pixels changed outside the transferred rectangle would show up
 	 * only when flushed: the flush is what the window shows */
-	REQUIRE(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 100, 60, 40,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 100, 60, 40,
 		30, 60 * stride + 100 * 4) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 100, 60, 40, 30,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 100, 60, 40, 30,
 		true) == 0, "%s", err());
 	wait_line("2 ff8000 100,60,40x30");
 
@@ -706,35 +685,35 @@ static void case_console(void) {
 	 * (the flushed rectangle, and what the reused buffer missed) */
 	const uint8_t blue[4] = { 0xff, 0x00, 0x00, 0xff }; /* #0000ff */
 	fill(fb, stride, 10, 10, 8, 8, blue);
-	REQUIRE(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 10, 10, 8,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 1, 10, 10, 8,
 		8, 10 * stride + 10 * 4) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 10, 10, 8, 8,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 10, 10, 8, 8,
 		true) == 0, "%s", err());
 	wait_line("2b 0000ff 10,10,8x8");
 
 	/* another format (bytes R, G, B, X) on a new resource of the same
 	 * size: converted to the right colour */
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 2,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 2,
 		VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, w, h) == 0, "%s", err());
 	void *fb2;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, 2, stride * h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, 2, stride * h,
 		false, &gpa, &fb2) == 0, "%s", err());
 	const uint8_t purple[4] = { 0x70, 0x20, 0xa0, 0x00 }; /* R, G, B: #7020a0 */
 	fill(fb2, stride, 0, 0, w, h, purple);
-	REQUIRE(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 2, 0, 0, w, h) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 2, 0, 0, w, h) == 0,
 		"%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 2, 0, 0, w, h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_transfer_to_host_2d(gpu, 2, 0, 0, w, h,
 		0) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_resource_flush(gpu, 2, 0, 0, w, h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 2, 0, 0, w, h,
 		false) == 0, "%s", err());
 	wait_line("3 7020a0 320x200");
 
 	/* scanout disabled: the window goes */
-	REQUIRE(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 0, 0, 0, 0, 0) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 0, 0, 0, 0, 0) == 0,
 		"%s", err());
 	wait_line("4 gone");
-	CHECK(tessera_virtio_gpu_frontend_resource_unref(gpu, 1) == 0, "%s", err());
-	CHECK(tessera_virtio_gpu_frontend_resource_unref(gpu, 2) == 0, "%s", err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, 1) == 0, "%s", err());
+	CHECK_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, 2) == 0, "%s", err());
 }
 
 /* ---- abandon: state left behind by a VMM that goes away ---- */
@@ -742,32 +721,32 @@ static void case_console(void) {
 static void case_abandon(void) {
 	/* a scanout, many resources with backing, a session with a held WAIT */
 	const uint32_t w = 200, h = 100;
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 1,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 1,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h) == 0, "%s", err());
 	uint64_t gpa;
 	void *fb;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, 1, w * h * 4, true,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, 1, w * h * 4, true,
 		&gpa, &fb) == 0, "%s", err());
 	const uint8_t grey[4] = { 0x60, 0x60, 0x60, 0xff };
 	fill(fb, w * 4, 0, 0, w, h, grey);
-	REQUIRE(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 1, 0, 0, w, h) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_set_scanout(gpu, 0, 1, 0, 0, w, h) == 0,
 		"%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 0, 0, w, h,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_flush(gpu, 1, 0, 0, w, h,
 		true) == 0, "%s", err());
 	for (uint32_t i = 0; i < 64; i++) {
-		REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 100 + i,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, 100 + i,
 			VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 64, 64) == 0, "%s", err());
-		REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, 100 + i,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, 100 + i,
 			64 * 64 * 4, true, &gpa, &fb) == 0, "%s", err());
 	}
 	struct ring ring;
 	start_session(9, &ring);
 	uint64_t fence = submit_wait(9);
-	CHECK(wait_fence(fence, 200, NULL) == 0, "WAIT completed at once");
+	CHECK_MSG(wait_fence(fence, 200, NULL) == 0, "WAIT completed at once");
 	wait_line("abandon");
 	/* exit without any cleanup: the socket closes with the process */
 	fflush(stdout);
-	_exit(failures > 0 ? 1 : 0);
+	_exit(test_failures > 0 ? 1 : 0);
 }
 
 int main(int argc, char *argv[]) {
@@ -799,10 +778,5 @@ int main(int argc, char *argv[]) {
 		return 2;
 	}
 	tessera_virtio_gpu_frontend_destroy(gpu);
-	if (failures > 0) {
-		fprintf(stderr, "%s: %d check(s) failed\n", name, failures);
-		return 1;
-	}
-	printf("%s: all checks passed\n", name);
-	return 0;
+	return test_finish(name);
 }

@@ -34,18 +34,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tessera-test.h"
 #include "tessera-wire.h"
 #include "virtio-gpu-frontend.h"
-
-#define REQUIRE(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: requirement failed: %s: ", __FILE__, \
-			__LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		exit(1); \
-	} \
-} while (0)
 
 #define PIPE_BUFFER 0
 #define VIRGL_FORMAT_R8_UNORM 64
@@ -104,12 +95,12 @@ static void batch_begin(void) {
 
 static void batch_add(const struct tessera_wire_msg *msg) {
 	struct tessera_wire_error e = {0};
-	REQUIRE(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
+	REQUIRE_MSG(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
 		"encode %s: %s: %s", tessera_wire_type_name(msg->type), e.field, e.reason);
 }
 
 static void batch_submit(void) {
-	REQUIRE(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
 		false, NULL) == 0, "SUBMIT_3D: %s (response 0x%x)", err(),
 		tessera_virtio_gpu_frontend_last_response(gpu));
 }
@@ -276,7 +267,7 @@ static void handle_event(const struct tessera_wire_msg *ev) {
 		}
 		break;
 	case TESSERA_WIRE_BUFFER_RELEASE:
-		REQUIRE(ev->buffer_release.release_point > last_point,
+		REQUIRE_MSG(ev->buffer_release.release_point > last_point,
 			"release point %" PRIu64 " after %" PRIu64,
 			ev->buffer_release.release_point, last_point);
 		last_point = ev->buffer_release.release_point;
@@ -286,7 +277,7 @@ static void handle_event(const struct tessera_wire_msg *ev) {
 		}
 		break;
 	case TESSERA_WIRE_ERROR:
-		REQUIRE(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE,
+		REQUIRE_MSG(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE,
 			"ERROR %s: %s", tessera_wire_error_code_name(ev->error.code),
 			ev->error.message);
 		break;
@@ -303,36 +294,36 @@ static void pump(int timeout_ms) {
 		struct tessera_wire_writer w;
 		tessera_wire_writer_init(&w, buf, sizeof(buf));
 		struct tessera_wire_msg wait = { .type = TESSERA_WIRE_WAIT };
-		REQUIRE(tessera_wire_encode(&w, &wait, NULL) == TESSERA_WIRE_ERROR_NONE,
+		REQUIRE_MSG(tessera_wire_encode(&w, &wait, NULL) == TESSERA_WIRE_ERROR_NONE,
 			"WAIT");
-		REQUIRE(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, buf, w.len,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, buf, w.len,
 			&wait_fence) == 0, "WAIT: %s", err());
 		wait_outstanding = true;
 	}
-	REQUIRE(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
 	uint32_t resp = 0;
 	int st = tessera_virtio_gpu_frontend_fence_status(gpu, wait_fence, &resp);
-	REQUIRE(st >= 0, "fence status: %s", err());
+	REQUIRE_MSG(st >= 0, "fence status: %s", err());
 	if (st == 0) {
 		return;
 	}
 	wait_outstanding = false;
-	REQUIRE(resp == VIRTIO_GPU_RESP_OK_NODATA, "WAIT answered 0x%x", resp);
+	REQUIRE_MSG(resp == VIRTIO_GPU_RESP_OK_NODATA, "WAIT answered 0x%x", resp);
 	struct tessera_wire_msg *ev = calloc(1, sizeof(*ev));
-	REQUIRE(ev != NULL, "oom");
+	REQUIRE_MSG(ev != NULL, "oom");
 	while (tessera_wire_ring_reader_next(&reader, ev)) {
 		handle_event(ev);
 	}
 	free(ev);
-	REQUIRE(reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring: %s: %s",
+	REQUIRE_MSG(reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring: %s: %s",
 		reader.error.field, reader.error.reason);
 	uint32_t status = tessera_wire_ring_reader_status(&reader);
-	REQUIRE(status == 0, "session ended: %s", tessera_wire_error_code_name(status));
+	REQUIRE_MSG(status == 0, "session ended: %s", tessera_wire_error_code_name(status));
 }
 
 #define WAIT_UNTIL(cond, what) do { \
 	for (int i_ = 0; !(cond); i_++) { \
-		REQUIRE(i_ < 400, "timed out waiting for %s", what); \
+		REQUIRE_MSG(i_ < 400, "timed out waiting for %s", what); \
 		pump(50); \
 	} \
 } while (0)
@@ -354,25 +345,25 @@ static void *resource_3d_buffer(uint32_t id, uint32_t size) {
 		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
 		.width = size, .height = 1, .depth = 1, .array_size = 1,
 	};
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_3d(gpu, id, &p) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, id, &p) == 0,
 		"%s", err());
 	uint64_t gpa;
 	void *host;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, id, size, true, &gpa,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, id, size, true, &gpa,
 		&host) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
 		"%s", err());
 	return host;
 }
 
 static uint32_t *resource_pixels(uint32_t id, uint32_t w, uint32_t h, uint32_t color) {
-	REQUIRE(tessera_virtio_gpu_frontend_resource_create_2d(gpu, id,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, id,
 		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h) == 0, "%s", err());
 	uint64_t gpa;
 	void *host;
-	REQUIRE(tessera_virtio_gpu_frontend_create_backing(gpu, id, (uint64_t)w * h * 4,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, id, (uint64_t)w * h * 4,
 		true, &gpa, &host) == 0, "%s", err());
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
 		"%s", err());
 	uint32_t *px = host;
 	for (size_t i = 0; i < (size_t)w * h; i++) {
@@ -382,12 +373,12 @@ static uint32_t *resource_pixels(uint32_t id, uint32_t w, uint32_t h, uint32_t c
 }
 
 static void start_session(void) {
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
 		"%s", err());
 	void *ring = resource_3d_buffer(RING_RESOURCE, RING_SIZE);
 	keymap_area = resource_3d_buffer(KEYMAP_RESOURCE, KEYMAP_SIZE);
-	REQUIRE(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
-	REQUIRE(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
+	REQUIRE_MSG(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
+	REQUIRE_MSG(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
 	batch_begin();
 	struct tessera_wire_msg m = { .type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = 1, .min_version = 1 } };
@@ -415,7 +406,7 @@ static void buffer_create(uint32_t buffer, uint32_t resource, uint32_t w, uint32
 static void commit(uint32_t surface, uint32_t buffer, uint32_t serial) {
 	batch_begin();
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
-	REQUIRE(m != NULL, "oom");
+	REQUIRE_MSG(m != NULL, "oom");
 	m->type = TESSERA_WIRE_COMMIT;
 	m->commit = (struct tessera_wire_commit){ .surface = surface, .buffer = buffer,
 		.serial = serial, .scale = 1,
@@ -429,7 +420,7 @@ static void commit(uint32_t surface, uint32_t buffer, uint32_t serial) {
 static void window(uint32_t surface, uint32_t buffer, const char *title) {
 	batch_begin();
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
-	REQUIRE(m != NULL, "oom");
+	REQUIRE_MSG(m != NULL, "oom");
 	m->type = TESSERA_WIRE_SURFACE_CREATE;
 	m->surface.surface = surface;
 	batch_add(m);
@@ -476,7 +467,7 @@ static void case_window(void) {
 	WAIT_UNTIL(was_released(1, &p1), "the release of buffer 1");
 	commit(1, 1, 3);
 	WAIT_UNTIL(was_released(2, &p2), "the release of buffer 2");
-	REQUIRE(p2 > p1, "release points %" PRIu64 " then %" PRIu64, p1, p2);
+	REQUIRE_MSG(p2 > p1, "release points %" PRIu64 " then %" PRIu64, p1, p2);
 	printf("READY released %" PRIu64 " %" PRIu64 "\n", p1, p2);
 	go();
 
@@ -493,10 +484,10 @@ static void case_window(void) {
 	go();
 
 	/* the agent exits: its context goes, the windows with it */
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
 	uint32_t ids[] = { 1, 2, 10, RING_RESOURCE, KEYMAP_RESOURCE };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		REQUIRE(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
 			"%s", err());
 	}
 	tessera_virtio_gpu_frontend_destroy(gpu);
@@ -541,7 +532,7 @@ static void agent_requests(void) {
 
 static void case_input(const char *log_path) {
 	event_log = fopen(log_path, "w");
-	REQUIRE(event_log != NULL, "cannot open %s", log_path);
+	REQUIRE_MSG(event_log != NULL, "cannot open %s", log_path);
 	start_session();
 	resource_pixels(1, 200, 120, 0x6633cc);
 	resource_pixels(2, 16, 16, 0xff00ff);
@@ -570,7 +561,7 @@ static void case_input(const char *log_path) {
 		agent_requests();
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		int n = poll(&p, 1, 0);
-		REQUIRE(n >= 0, "poll stdin");
+		REQUIRE_MSG(n >= 0, "poll stdin");
 		if (n == 0) {
 			continue;
 		}
@@ -578,17 +569,17 @@ static void case_input(const char *log_path) {
 				strcmp(line, "quit\n") == 0) {
 			break;
 		}
-		REQUIRE(strcmp(line, "sync\n") == 0, "unknown command %s", line);
+		REQUIRE_MSG(strcmp(line, "sync\n") == 0, "unknown command %s", line);
 		commit(INPUT_SURFACE, 1, ++serial);
 		WAIT_UNTIL(frame_done_serial[INPUT_SURFACE] == serial, "a FRAME_DONE");
 		agent_requests();
 		logf_("sync %u", ++syncs);
 	}
 
-	REQUIRE(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
 	uint32_t ids[] = { 1, 2, RING_RESOURCE, KEYMAP_RESOURCE };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		REQUIRE(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
 			"%s", err());
 	}
 	tessera_virtio_gpu_frontend_destroy(gpu);
@@ -627,7 +618,7 @@ int main(int argc, char *argv[]) {
 		.split_regions = true,
 	};
 	gpu = tessera_virtio_gpu_frontend_connect(argv[1], &opts, e, sizeof(e));
-	REQUIRE(gpu != NULL, "connect %s: %s", argv[1], e);
+	REQUIRE_MSG(gpu != NULL, "connect %s: %s", argv[1], e);
 	if (strcmp(argv[2], "window") == 0) {
 		case_window();
 	} else if (strcmp(argv[2], "abandon") == 0) {

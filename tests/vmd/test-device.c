@@ -8,7 +8,7 @@
 
 #include "log.h"
 #include "test-device.h"
-#include "test-util.h"
+#include "tessera-test.h"
 
 static uint64_t device_get_features(void *data) {
 	/* bit 40 (RING_RESET) is a transport bit: the backend must drop it */

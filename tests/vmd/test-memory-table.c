@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "memory-table.h"
-#include "test-util.h"
+#include "tessera-test.h"
 
 #define KB(x) ((uint64_t)(x) * 1024)
 #define UVA_BASE UINT64_C(0x7f0000000000)

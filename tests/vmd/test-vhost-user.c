@@ -17,7 +17,7 @@
 #include "log.h"
 #include "memory-table.h"
 #include "test-device.h"
-#include "test-util.h"
+#include "tessera-test.h"
 #include "vhost-user-frontend.h"
 #include "vhost-user-proto.h"
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "memory-table.h"
-#include "test-util.h"
+#include "tessera-test.h"
 #include "virtqueue-driver.h"
 #include "virtqueue.h"
 
