@@ -25,6 +25,7 @@
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
 #include "log.h"
+#include "tessera-client.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -35,10 +36,7 @@
 
 struct shm_buffer {
 	struct simple_shm *client;
-	struct wl_buffer *wl_buffer;
-	void *data;
-	size_t size;
-	int32_t width, height;
+	struct tessera_client_shm_buffer shm;
 	bool busy;
 };
 
@@ -61,17 +59,16 @@ struct simple_shm {
 	FILE *log;
 
 	struct wl_display *display;
-	struct wl_registry *registry;
+	struct tessera_client_registry registry;
+	struct tessera_client_global wanted[5]; /* what registry binds */
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
 	struct wl_seat *seat;
 	struct zxdg_decoration_manager_v1 *decoration_manager;
-	struct wl_list globals; /* global_entry.link */
+	struct wl_list globals; /* global_entry.link: every global announced */
 
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *xdg_toplevel;
+	struct tessera_client_window window;
 	struct zxdg_toplevel_decoration_v1 *decoration;
 	struct wl_callback *frame_callback;
 	struct wl_callback *mapped_callback;
@@ -84,8 +81,6 @@ struct simple_shm {
 
 	struct shm_buffer buffers[SHM_BUFFER_COUNT];
 	int32_t width, height;
-	int32_t pending_width, pending_height;
-	bool configured;
 	bool needs_redraw;
 	bool mapped;
 	unsigned long frames_drawn;
@@ -161,16 +156,7 @@ static void format_fixed(char *buf, size_t size, wl_fixed_t value) {
 }
 
 static void shm_buffer_finish(struct shm_buffer *buffer) {
-	if (buffer->wl_buffer != NULL) {
-		wl_buffer_destroy(buffer->wl_buffer);
-	}
-	if (buffer->data != NULL) {
-		munmap(buffer->data, buffer->size);
-	}
-	buffer->wl_buffer = NULL;
-	buffer->data = NULL;
-	buffer->size = 0;
-	buffer->width = buffer->height = 0;
+	tessera_client_shm_buffer_finish(&buffer->shm);
 	buffer->busy = false;
 }
 
@@ -191,43 +177,12 @@ static const struct wl_buffer_listener buffer_listener = {
 
 static bool shm_buffer_init(struct simple_shm *client, struct shm_buffer *buffer,
 		int32_t width, int32_t height) {
-	int32_t stride = width * 4;
-	size_t size = (size_t)stride * (size_t)height;
-	if (size > INT32_MAX) {
-		tessera_log(TESSERA_ERROR, "buffer %" PRId32 "x%" PRId32 " too large", width, height);
+	if (!tessera_client_shm_buffer_init(&buffer->shm, client->shm, "tessera-simple-shm",
+			width, height)) {
 		return false;
 	}
-	int fd = memfd_create("tessera-simple-shm", MFD_CLOEXEC);
-	if (fd < 0) {
-		tessera_log_errno(TESSERA_ERROR, "cannot create a memfd");
-		return false;
-	}
-	int ret;
-	do {
-		ret = ftruncate(fd, (off_t)size);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		tessera_log_errno(TESSERA_ERROR, "cannot size the memfd");
-		close(fd);
-		return false;
-	}
-	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (data == MAP_FAILED) {
-		tessera_log_errno(TESSERA_ERROR, "cannot map the buffer");
-		close(fd);
-		return false;
-	}
-	struct wl_shm_pool *pool = wl_shm_create_pool(client->shm, fd, (int32_t)size);
-	buffer->wl_buffer = wl_shm_pool_create_buffer(pool, 0, width, height,
-		stride, WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
-	wl_buffer_add_listener(buffer->wl_buffer, &buffer_listener, buffer);
+	wl_buffer_add_listener(buffer->shm.wl_buffer, &buffer_listener, buffer);
 	buffer->client = client;
-	buffer->data = data;
-	buffer->size = size;
-	buffer->width = width;
-	buffer->height = height;
 	buffer->busy = false;
 	return true;
 }
@@ -240,8 +195,8 @@ static struct shm_buffer *get_free_buffer(struct simple_shm *client) {
 		if (buffer->busy) {
 			continue;
 		}
-		if (buffer->wl_buffer != NULL && buffer->width == client->width &&
-				buffer->height == client->height) {
+		if (buffer->shm.wl_buffer != NULL && buffer->shm.width == client->width &&
+				buffer->shm.height == client->height) {
 			return buffer;
 		}
 		if (candidate == NULL) {
@@ -294,7 +249,7 @@ static const struct wl_callback_listener mapped_listener = {
 };
 
 static void draw(struct simple_shm *client) {
-	if (!client->configured) {
+	if (!client->window.configured) {
 		return;
 	}
 	struct shm_buffer *buffer = get_free_buffer(client);
@@ -306,19 +261,20 @@ static void draw(struct simple_shm *client) {
 	client->needs_redraw = false;
 
 	uint32_t pixel = 0xff000000u | frame_color(client);
-	uint32_t *pixels = buffer->data;
-	size_t count = (size_t)buffer->width * (size_t)buffer->height;
+	uint32_t *pixels = buffer->shm.data;
+	size_t count = (size_t)buffer->shm.width * (size_t)buffer->shm.height;
 	for (size_t i = 0; i < count; i++) {
 		pixels[i] = pixel;
 	}
 
-	wl_surface_attach(client->surface, buffer->wl_buffer, 0, 0);
-	wl_surface_damage_buffer(client->surface, 0, 0, buffer->width, buffer->height);
+	struct wl_surface *surface = client->window.surface;
+	wl_surface_attach(surface, buffer->shm.wl_buffer, 0, 0);
+	wl_surface_damage_buffer(surface, 0, 0, buffer->shm.width, buffer->shm.height);
 	if (client->animate && client->frame_callback == NULL) {
-		client->frame_callback = wl_surface_frame(client->surface);
+		client->frame_callback = wl_surface_frame(surface);
 		wl_callback_add_listener(client->frame_callback, &frame_listener, client);
 	}
-	wl_surface_commit(client->surface);
+	wl_surface_commit(surface);
 	buffer->busy = true;
 	client->frames_drawn++;
 
@@ -343,14 +299,12 @@ static void frame_handle_done(void *data, struct wl_callback *callback, uint32_t
 	draw(client);
 }
 
-static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_surface,
-		uint32_t serial) {
+static void window_handle_configure(void *data, int32_t pending_width,
+		int32_t pending_height) {
 	struct simple_shm *client = data;
-	xdg_surface_ack_configure(xdg_surface, serial);
-	log_event(client, "configure %" PRId32 " %" PRId32,
-		client->pending_width, client->pending_height);
-	int32_t width = client->pending_width > 0 ? client->pending_width : client->init_width;
-	int32_t height = client->pending_height > 0 ? client->pending_height : client->init_height;
+	log_event(client, "configure %" PRId32 " %" PRId32, pending_width, pending_height);
+	int32_t width = pending_width > 0 ? pending_width : client->init_width;
+	int32_t height = pending_height > 0 ? pending_height : client->init_height;
 	if (width > MAX_SURFACE_SIZE || height > MAX_SURFACE_SIZE) {
 		tessera_log(TESSERA_ERROR, "configure size %" PRId32 "x%" PRId32 " too large, keeping %"
 			PRId32 "x%" PRId32, width, height, client->init_width, client->init_height);
@@ -359,42 +313,18 @@ static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_sur
 	}
 	client->width = width;
 	client->height = height;
-	client->configured = true;
 	draw(client);
 }
 
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_handle_configure,
-};
-
-static void xdg_toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel,
-		int32_t width, int32_t height, struct wl_array *states) {
-	struct simple_shm *client = data;
-	client->pending_width = width;
-	client->pending_height = height;
-}
-
-static void xdg_toplevel_handle_close(void *data, struct xdg_toplevel *toplevel) {
+static void window_handle_close(void *data) {
 	struct simple_shm *client = data;
 	log_event(client, "close");
 	client->running = false;
 }
 
-static void xdg_toplevel_handle_configure_bounds(void *data, struct xdg_toplevel *toplevel,
-		int32_t width, int32_t height) {
-	/* unused */
-}
-
-static void xdg_toplevel_handle_wm_capabilities(void *data, struct xdg_toplevel *toplevel,
-		struct wl_array *capabilities) {
-	/* unused */
-}
-
-static const struct xdg_toplevel_listener xdg_toplevel_listener = {
-	.configure = xdg_toplevel_handle_configure,
-	.close = xdg_toplevel_handle_close,
-	.configure_bounds = xdg_toplevel_handle_configure_bounds,
-	.wm_capabilities = xdg_toplevel_handle_wm_capabilities,
+static const struct tessera_client_window_impl window_impl = {
+	.configure = window_handle_configure,
+	.close = window_handle_close,
 };
 
 static void decoration_handle_configure(void *data,
@@ -407,14 +337,6 @@ static void decoration_handle_configure(void *data,
 
 static const struct zxdg_toplevel_decoration_v1_listener decoration_listener = {
 	.configure = decoration_handle_configure,
-};
-
-static void wm_base_handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial) {
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = wm_base_handle_ping,
 };
 
 /* Pointer */
@@ -634,12 +556,8 @@ static const struct wl_seat_listener seat_listener = {
 
 /* Registry */
 
-static uint32_t min_u32(uint32_t a, uint32_t b) {
-	return a < b ? a : b;
-}
-
-static void registry_handle_global(void *data, struct wl_registry *registry,
-		uint32_t name, const char *interface, uint32_t version) {
+/* Every global is logged and remembered, for --bind. */
+static void registry_announce(void *data, const char *interface, uint32_t version) {
 	struct simple_shm *client = data;
 	log_event(client, "global %s %" PRIu32, interface, version);
 
@@ -656,40 +574,25 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 		return;
 	}
 	wl_list_insert(client->globals.prev, &entry->link);
-
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && client->compositor == NULL) {
-		if (version < 4) {
-			return;
-		}
-		client->compositor = wl_registry_bind(registry, name,
-			&wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && client->shm == NULL) {
-		client->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 &&
-			client->wm_base == NULL) {
-		client->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface,
-			min_u32(version, 4));
-		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
-	} else if (strcmp(interface, wl_seat_interface.name) == 0 && client->seat == NULL) {
-		client->seat = wl_registry_bind(registry, name, &wl_seat_interface,
-			min_u32(version, 5));
-		wl_seat_add_listener(client->seat, &seat_listener, client);
-	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
-			client->decoration_manager == NULL) {
-		client->decoration_manager = wl_registry_bind(registry, name,
-			&zxdg_decoration_manager_v1_interface, 1);
-	}
 }
 
-static void registry_handle_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-	/* globals this client uses are not expected to go away */
+static void registry_init(struct simple_shm *client) {
+	const struct tessera_client_global wanted[] = {
+		{ &wl_compositor_interface, 4, 4, (void **)&client->compositor },
+		{ &wl_shm_interface, 1, 1, (void **)&client->shm },
+		{ &xdg_wm_base_interface, 1, 4, (void **)&client->wm_base,
+			&tessera_client_wm_base_listener, client },
+		{ &wl_seat_interface, 1, 5, (void **)&client->seat, &seat_listener, client },
+		{ &zxdg_decoration_manager_v1_interface, 1, 1,
+			(void **)&client->decoration_manager },
+	};
+	_Static_assert(sizeof(wanted) == sizeof(client->wanted), "wanted[] size");
+	memcpy(client->wanted, wanted, sizeof(wanted));
+	client->registry.announce = registry_announce;
+	client->registry.announce_data = client;
+	tessera_client_registry_init(&client->registry, client->display, client->wanted,
+		sizeof(client->wanted) / sizeof(client->wanted[0]));
 }
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_handle_global,
-	.global_remove = registry_handle_global_remove,
-};
 
 static bool global_advertised(struct simple_shm *client, const char *interface) {
 	struct global_entry *entry;
@@ -702,32 +605,6 @@ static bool global_advertised(struct simple_shm *client, const char *interface) 
 }
 
 /* Option parsing */
-
-static bool parse_color(const char *str, uint32_t *out) {
-	if (str[0] == '#') {
-		str++;
-	}
-	if (strlen(str) != 6) {
-		return false;
-	}
-	uint32_t value = 0;
-	for (size_t i = 0; i < 6; i++) {
-		char c = str[i];
-		uint32_t digit;
-		if (c >= '0' && c <= '9') {
-			digit = (uint32_t)(c - '0');
-		} else if (c >= 'a' && c <= 'f') {
-			digit = (uint32_t)(c - 'a' + 10);
-		} else if (c >= 'A' && c <= 'F') {
-			digit = (uint32_t)(c - 'A' + 10);
-		} else {
-			return false;
-		}
-		value = value << 4 | digit;
-	}
-	*out = value;
-	return true;
-}
 
 static bool parse_dimension(const char *str, char **end, int32_t *out) {
 	if (*str < '0' || *str > '9') {
@@ -791,7 +668,7 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_COLOR:
-			if (!parse_color(optarg, &client->color)) {
+			if (!tessera_client_parse_color(optarg, &client->color)) {
 				tessera_log(TESSERA_ERROR, "invalid --color '%s' (expected RRGGBB)", optarg);
 				return 2;
 			}
@@ -867,22 +744,18 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 /* Setup, event loop, teardown */
 
 static bool create_window(struct simple_shm *client) {
-	client->surface = wl_compositor_create_surface(client->compositor);
-	client->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, client->surface);
-	xdg_surface_add_listener(client->xdg_surface, &xdg_surface_listener, client);
-	client->xdg_toplevel = xdg_surface_get_toplevel(client->xdg_surface);
-	xdg_toplevel_add_listener(client->xdg_toplevel, &xdg_toplevel_listener, client);
-	xdg_toplevel_set_title(client->xdg_toplevel, client->title);
-	xdg_toplevel_set_app_id(client->xdg_toplevel, client->app_id);
+	tessera_client_window_init(&client->window, client->compositor, client->wm_base,
+		client->title, &window_impl, client);
+	xdg_toplevel_set_app_id(client->window.xdg_toplevel, client->app_id);
 	if (client->decoration_mode != 0 && client->decoration_manager != NULL) {
 		client->decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
-			client->decoration_manager, client->xdg_toplevel);
+			client->decoration_manager, client->window.xdg_toplevel);
 		zxdg_toplevel_decoration_v1_add_listener(client->decoration,
 			&decoration_listener, client);
 		zxdg_toplevel_decoration_v1_set_mode(client->decoration,
 			(uint32_t)client->decoration_mode);
 	}
-	wl_surface_commit(client->surface);
+	wl_surface_commit(client->window.surface);
 	return true;
 }
 
@@ -966,15 +839,7 @@ static void simple_shm_finish(struct simple_shm *client) {
 	if (client->decoration != NULL) {
 		zxdg_toplevel_decoration_v1_destroy(client->decoration);
 	}
-	if (client->xdg_toplevel != NULL) {
-		xdg_toplevel_destroy(client->xdg_toplevel);
-	}
-	if (client->xdg_surface != NULL) {
-		xdg_surface_destroy(client->xdg_surface);
-	}
-	if (client->surface != NULL) {
-		wl_surface_destroy(client->surface);
-	}
+	tessera_client_window_finish(&client->window);
 	release_pointer(client);
 	release_keyboard(client);
 	xkb_state_unref(client->xkb_state);
@@ -999,9 +864,7 @@ static void simple_shm_finish(struct simple_shm *client) {
 	if (client->compositor != NULL) {
 		wl_compositor_destroy(client->compositor);
 	}
-	if (client->registry != NULL) {
-		wl_registry_destroy(client->registry);
-	}
+	tessera_client_registry_finish(&client->registry);
 	if (client->display != NULL) {
 		wl_display_flush(client->display);
 		wl_display_disconnect(client->display);
@@ -1064,8 +927,7 @@ int main(int argc, char *argv[]) {
 		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
-	client.registry = wl_display_get_registry(client.display);
-	wl_registry_add_listener(client.registry, &registry_listener, &client);
+	registry_init(&client);
 	if (wl_display_roundtrip(client.display) < 0) {
 		tessera_log(TESSERA_ERROR, "cannot get the registry (roundtrip)");
 		goto out;

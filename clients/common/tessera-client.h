@@ -1,0 +1,121 @@
+/*
+ * What tessera's Wayland clients share: tessera-simple-shm here and the
+ * test clients and tools under tests/ (static library tessera-client,
+ * dependency tessera_client).
+ *
+ *   registry   binds the globals a program wants, from a table
+ *   roundtrip  wl_display_roundtrip() that logs a lost connection
+ *   shm buffer an XRGB8888 wl_shm buffer in a memfd of its own
+ *   window     a wl_surface with its xdg_surface and xdg_toplevel; acks
+ *              configures; tessera_client_wm_base_listener answers pings
+ *   parsing    RRGGBB colours and bounded decimal numbers of command lines
+ *
+ * Failures are logged with tessera_log() (common/log.h).
+ */
+#ifndef TESSERA_CLIENTS_COMMON_TESSERA_CLIENT_H
+#define TESSERA_CLIENTS_COMMON_TESSERA_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wayland-client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+/*
+ * One global a program wants. The first global of that interface with at
+ * least min_version is bound at its version, at most max_version; the
+ * proxy goes to *proxy (the program's pointer, which must be NULL until
+ * then: pass (void **)&state->compositor) and, when listener is not NULL,
+ * gets that listener with data at once, before any of its events.
+ */
+struct tessera_client_global {
+	const struct wl_interface *interface;
+	uint32_t min_version, max_version;
+	void **proxy;
+	const void *listener;
+	void *data;
+};
+
+/*
+ * The registry of a connection and the table it binds from (which must
+ * live as long as the registry). announce, when set (before the first
+ * roundtrip), sees every global first, with announce_data.
+ */
+struct tessera_client_registry {
+	struct wl_registry *wl_registry;
+	const struct tessera_client_global *globals;
+	size_t global_count;
+	void (*announce)(void *data, const char *interface, uint32_t version);
+	void *announce_data;
+};
+
+/* Gets the registry; the globals are bound as they are announced, i.e.
+ * in the program's next roundtrip. Leaves announce as it is. */
+void tessera_client_registry_init(struct tessera_client_registry *registry,
+	struct wl_display *display, const struct tessera_client_global *globals,
+	size_t global_count);
+/* Destroys the wl_registry (not the bound proxies); accepts a registry
+ * that was never initialised (zeroed). */
+void tessera_client_registry_finish(struct tessera_client_registry *registry);
+
+/* wl_display_roundtrip(); false, with "lost the connection to the
+ * compositor: <why>" logged, when the connection failed. */
+bool tessera_client_roundtrip(struct wl_display *display);
+
+/* An XRGB8888 buffer of width x height, stride width * 4, in a memfd
+ * called name, mapped read-write at data (size bytes). */
+struct tessera_client_shm_buffer {
+	struct wl_buffer *wl_buffer;
+	void *data;
+	size_t size;
+	int32_t width, height;
+};
+
+/* false (logged) if it cannot be made; the buffer is then left empty. */
+bool tessera_client_shm_buffer_init(struct tessera_client_shm_buffer *buffer,
+	struct wl_shm *shm, const char *name, int32_t width, int32_t height);
+/* Destroys the wl_buffer (if not NULL) and unmaps the memory; the buffer
+ * is empty afterwards. Accepts an empty buffer. */
+void tessera_client_shm_buffer_finish(struct tessera_client_shm_buffer *buffer);
+
+/* Answers xdg_wm_base.ping: add it to the bound xdg_wm_base. */
+extern const struct xdg_wm_base_listener tessera_client_wm_base_listener;
+
+struct tessera_client_window_impl {
+	/* After each xdg_surface.configure, acked already: width and height
+	 * are those of the xdg_toplevel.configure that came before it (0:
+	 * the client chooses). */
+	void (*configure)(void *data, int32_t width, int32_t height);
+	/* xdg_toplevel.close */
+	void (*close)(void *data);
+};
+
+struct tessera_client_window {
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *xdg_toplevel;
+	bool configured; /* a configure was acked */
+	int32_t pending_width, pending_height; /* of the last toplevel configure */
+	const struct tessera_client_window_impl *impl; /* NULL: nothing to call */
+	void *data;
+};
+
+/*
+ * Creates the surface and its toplevel (title set when not NULL), without
+ * committing: the program sets what else it wants (app id, minimum size,
+ * decoration), commits the surface, then waits for window->configured.
+ */
+void tessera_client_window_init(struct tessera_client_window *window,
+	struct wl_compositor *compositor, struct xdg_wm_base *wm_base,
+	const char *title, const struct tessera_client_window_impl *impl, void *data);
+/* Destroys the toplevel, the xdg_surface and the surface, those that
+ * exist, and sets them to NULL. */
+void tessera_client_window_finish(struct tessera_client_window *window);
+
+/* RRGGBB, with or without a leading '#', into 0xRRGGBB. */
+bool tessera_client_parse_color(const char *str, uint32_t *out);
+/* A decimal number 0..max, digits only (false for NULL or ""). */
+bool tessera_client_parse_uint(const char *str, uint32_t max, uint32_t *out);
+
+#endif
