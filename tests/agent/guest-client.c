@@ -47,6 +47,7 @@
 #include <xf86drm.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tessera-client.h"
 #include "xdg-shell-client-protocol.h"
 
 #define WIDTH 160
@@ -76,10 +77,7 @@ struct client {
 	uint32_t cursor_color;
 	bool cursor;
 	int width, height;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
-	bool configured;
+	struct tessera_client_window window;
 	int frames, done;
 	uint32_t color;
 	bool waiting;
@@ -100,62 +98,13 @@ static void die(const char *what) {
 	exit(1);
 }
 
-static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
-		const char *interface, uint32_t version) {
-	struct client *c = data;
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		c->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
-		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
-		c->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-	} else if (strcmp(interface, wl_seat_interface.name) == 0 && c->seat == NULL) {
-		c->seat = wl_registry_bind(registry, name, &wl_seat_interface, version < 5 ? version : 5);
-	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
-		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
-	}
-}
-
-static void registry_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
-
-static void wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial) {
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = { .ping = wm_base_ping };
-
-static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
-		uint32_t serial) {
-	struct client *c = data;
-	xdg_surface_ack_configure(xdg_surface, serial);
-	c->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_configure,
-};
-
-static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w,
-		int32_t h, struct wl_array *states) {
+static void window_configure(void *data, int32_t w, int32_t h) {
 	printf("configure %d %d\n", w, h);
 	fflush(stdout);
 }
 
-static void toplevel_close(void *data, struct xdg_toplevel *toplevel) {
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
+static const struct tessera_client_window_impl window_impl = {
+	.configure = window_configure,
 };
 
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time) {
@@ -187,22 +136,14 @@ static void fill(uint32_t *pixels, size_t count, uint32_t color) {
 
 static struct wl_buffer *shm_buffer(struct client *c, int width, int height,
 		uint32_t color) {
-	int stride = width * 4, size = stride * height;
-	int fd = memfd_create("guest-client", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, size) != 0) {
+	struct tessera_client_shm_buffer shm;
+	if (!tessera_client_shm_buffer_init(&shm, c->shm, "guest-client", width, height)) {
 		die("memfd failed");
 	}
-	uint32_t *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED) {
-		die("cannot map the buffer");
-	}
-	fill(pixels, (size_t)width * height, color);
-	munmap(pixels, size);
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, width, height, stride,
-		WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
+	fill(shm.data, (size_t)width * height, color);
+	struct wl_buffer *buffer = shm.wl_buffer;
+	shm.wl_buffer = NULL; /* the caller's: only unmap */
+	tessera_client_shm_buffer_finish(&shm);
 	return buffer;
 }
 
@@ -308,11 +249,11 @@ static void draw_frame(struct client *c) {
 		b->busy = true;
 		wl_buffer = b->wl_buffer;
 	}
-	wl_surface_attach(c->surface, wl_buffer, 0, 0);
-	wl_surface_damage(c->surface, 0, 0, c->width, c->height);
-	struct wl_callback *cb = wl_surface_frame(c->surface);
+	wl_surface_attach(c->window.surface, wl_buffer, 0, 0);
+	wl_surface_damage(c->window.surface, 0, 0, c->width, c->height);
+	struct wl_callback *cb = wl_surface_frame(c->window.surface);
 	wl_callback_add_listener(cb, &frame_listener, c);
-	wl_surface_commit(c->surface);
+	wl_surface_commit(c->window.surface);
 	if (c->mode == MODE_CHURN) {
 		wl_buffer_destroy(wl_buffer); /* while the compositor uses it */
 	}
@@ -446,7 +387,8 @@ static void open_popup(struct client *c, int x, int y) {
 	c->popup_surface = wl_compositor_create_surface(c->compositor);
 	c->popup_xdg = xdg_wm_base_get_xdg_surface(c->wm_base, c->popup_surface);
 	xdg_surface_add_listener(c->popup_xdg, &popup_xdg_listener, c);
-	struct xdg_popup *popup = xdg_surface_get_popup(c->popup_xdg, c->xdg_surface, positioner);
+	struct xdg_popup *popup = xdg_surface_get_popup(c->popup_xdg, c->window.xdg_surface,
+		positioner);
 	xdg_popup_add_listener(popup, &popup_listener, c);
 	xdg_positioner_destroy(positioner);
 	wl_surface_commit(c->popup_surface);
@@ -555,16 +497,22 @@ int main(int argc, char *argv[]) {
 	if (c.display == NULL) {
 		die("cannot connect to the compositor");
 	}
-	struct wl_registry *registry = wl_display_get_registry(c.display);
-	wl_registry_add_listener(registry, &registry_listener, &c);
+	const struct tessera_client_global wanted[] = {
+		{ &wl_compositor_interface, 4, 4, (void **)&c.compositor },
+		{ &wl_shm_interface, 1, 1, (void **)&c.shm },
+		{ &wl_subcompositor_interface, 1, 1, (void **)&c.subcompositor },
+		{ &xdg_wm_base_interface, 1, 1, (void **)&c.wm_base,
+			&tessera_client_wm_base_listener, &c },
+		{ &wl_seat_interface, 1, 5, (void **)&c.seat, &seat_listener, &c },
+		{ &zwp_linux_dmabuf_v1_interface, 3, 3, (void **)&c.dmabuf },
+	};
+	struct tessera_client_registry registry = {0};
+	tessera_client_registry_init(&registry, c.display, wanted,
+		sizeof(wanted) / sizeof(wanted[0]));
 	wl_display_roundtrip(c.display);
 	if (c.compositor == NULL || c.shm == NULL || c.wm_base == NULL ||
 			(c.mode != MODE_CHURN && c.dmabuf == NULL)) {
 		die("missing globals");
-	}
-	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
-	if (c.seat != NULL) {
-		wl_seat_add_listener(c.seat, &seat_listener, &c);
 	}
 	if (c.cursor) {
 		c.cursor_surface = wl_compositor_create_surface(c.compositor);
@@ -574,17 +522,12 @@ int main(int argc, char *argv[]) {
 		wl_surface_commit(c.cursor_surface);
 		wl_buffer_destroy(buffer);
 	}
-	c.surface = wl_compositor_create_surface(c.compositor);
-	c.xdg_surface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-	xdg_surface_add_listener(c.xdg_surface, &xdg_surface_listener, &c);
-	c.toplevel = xdg_surface_get_toplevel(c.xdg_surface);
-	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-	xdg_toplevel_set_title(c.toplevel, title);
+	tessera_client_window_init(&c.window, c.compositor, c.wm_base, title, &window_impl, &c);
 	if (min_w > 0) {
-		xdg_toplevel_set_min_size(c.toplevel, min_w, min_h);
+		xdg_toplevel_set_min_size(c.window.xdg_toplevel, min_w, min_h);
 	}
-	wl_surface_commit(c.surface);
-	while (!c.configured && wl_display_dispatch(c.display) != -1) {
+	wl_surface_commit(c.window.surface);
+	while (!c.window.configured && wl_display_dispatch(c.display) != -1) {
 	}
 	if (c.mode != MODE_CHURN) {
 		dmabuf_buffer(&c, &c.buffers[0], 0);
@@ -596,7 +539,7 @@ int main(int argc, char *argv[]) {
 		}
 		struct wl_surface *child = wl_compositor_create_surface(c.compositor);
 		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c.subcompositor,
-			child, c.surface);
+			child, c.window.surface);
 		wl_subsurface_set_position(sub, sub_x, sub_y);
 		wl_subsurface_set_desync(sub);
 		struct wl_buffer *buffer = shm_buffer(&c, sub_w, sub_h, sub_color);

@@ -28,6 +28,7 @@
 #include <wayland-client.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tessera-client.h"
 #include "xdg-shell-client-protocol.h"
 
 #define WIDTH 128
@@ -42,27 +43,6 @@ static struct zwp_linux_dmabuf_v1 *dmabuf;
 static bool print_formats;
 static int created_state; /* 0 waiting, 1 created, -1 failed */
 static struct wl_buffer *created_buffer;
-static bool configured;
-
-static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
-		const char *iface, uint32_t version) {
-	if (strcmp(iface, wl_compositor_interface.name) == 0) {
-		compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
-		wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-	} else if (strcmp(iface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
-		dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
-	}
-}
-
-static void registry_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
 
 static void dmabuf_format(void *data, struct zwp_linux_dmabuf_v1 *d, uint32_t format) {
 	if (print_formats) {
@@ -96,33 +76,6 @@ static void params_failed(void *data, struct zwp_linux_buffer_params_v1 *p) {
 static const struct zwp_linux_buffer_params_v1_listener params_listener = {
 	.created = params_created,
 	.failed = params_failed,
-};
-
-static void wm_ping(void *data, struct xdg_wm_base *wm, uint32_t serial) {
-	xdg_wm_base_pong(wm, serial);
-}
-
-static const struct xdg_wm_base_listener wm_listener = { .ping = wm_ping };
-
-static void xdg_surface_configure(void *data, struct xdg_surface *s, uint32_t serial) {
-	xdg_surface_ack_configure(s, serial);
-	configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_configure,
-};
-
-static void toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h,
-		struct wl_array *states) {
-}
-
-static void toplevel_close(void *data, struct xdg_toplevel *t) {
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
 };
 
 static int make_memfd(size_t size, bool seal) {
@@ -260,15 +213,20 @@ int main(int argc, char **argv) {
 		return 1;
 	}
 	print_formats = strcmp(argv[1], "formats") == 0;
-	struct wl_registry *registry = wl_display_get_registry(display);
-	wl_registry_add_listener(registry, &registry_listener, NULL);
+	const struct tessera_client_global wanted[] = {
+		{ &wl_compositor_interface, 4, 4, (void **)&compositor },
+		{ &xdg_wm_base_interface, 1, 1, (void **)&wm_base,
+			&tessera_client_wm_base_listener, NULL },
+		{ &zwp_linux_dmabuf_v1_interface, 3, 3, (void **)&dmabuf, &dmabuf_listener, NULL },
+	};
+	struct tessera_client_registry registry = {0};
+	tessera_client_registry_init(&registry, display, wanted,
+		sizeof(wanted) / sizeof(wanted[0]));
 	roundtrip(display);
 	if (dmabuf == NULL || compositor == NULL || wm_base == NULL) {
 		printf("no zwp_linux_dmabuf_v1 v3\n");
 		return 1;
 	}
-	zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, NULL);
-	xdg_wm_base_add_listener(wm_base, &wm_listener, NULL);
 	roundtrip(display);
 	if (print_formats) {
 		printf("done\n");
@@ -297,14 +255,11 @@ int main(int argc, char **argv) {
 	}
 	zwp_linux_buffer_params_v1_destroy(p);
 
-	struct wl_surface *surface = wl_compositor_create_surface(compositor);
-	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(wm_base, surface);
-	xdg_surface_add_listener(xs, &xdg_surface_listener, NULL);
-	struct xdg_toplevel *top = xdg_surface_get_toplevel(xs);
-	xdg_toplevel_add_listener(top, &toplevel_listener, NULL);
-	xdg_toplevel_set_title(top, "dmabuf");
+	struct tessera_client_window window;
+	tessera_client_window_init(&window, compositor, wm_base, "dmabuf", NULL, NULL);
+	struct wl_surface *surface = window.surface;
 	wl_surface_commit(surface);
-	while (!configured) {
+	while (!window.configured) {
 		roundtrip(display);
 	}
 	wl_surface_attach(surface, created_buffer, 0, 0);
@@ -351,9 +306,7 @@ int main(int argc, char **argv) {
 		wl_buffer_destroy(second);
 	}
 	wl_buffer_destroy(created_buffer);
-	xdg_toplevel_destroy(top);
-	xdg_surface_destroy(xs);
-	wl_surface_destroy(surface);
+	tessera_client_window_finish(&window);
 	roundtrip(display);
 	printf("torn-down\n");
 	munmap(mem, SIZE);
@@ -361,7 +314,7 @@ int main(int argc, char **argv) {
 	zwp_linux_dmabuf_v1_destroy(dmabuf);
 	xdg_wm_base_destroy(wm_base);
 	wl_compositor_destroy(compositor);
-	wl_registry_destroy(registry);
+	tessera_client_registry_finish(&registry);
 	wl_display_disconnect(display);
 	return 0;
 }

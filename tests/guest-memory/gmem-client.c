@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 #include "log.h"
+#include "tessera-client.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -90,7 +91,8 @@ struct gm_client {
 	FILE *log;
 
 	struct wl_display *display;
-	struct wl_registry *registry;
+	struct tessera_client_registry registry;
+	struct tessera_client_global wanted[3];
 	struct wl_compositor *compositor;
 	struct xdg_wm_base *wm_base;
 	struct tessera_guest_memory_v1 *gmem;
@@ -101,10 +103,7 @@ struct gm_client {
 	struct tessera_guest_region_v1 *regions[2];
 	struct gbuf bufs[2];
 
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *xdg_toplevel;
-	bool configured;
+	struct tessera_client_window window;
 
 	/* objects of the bad scenarios, destroyed at exit */
 	struct wl_proxy *extra[40];
@@ -365,62 +364,17 @@ static bool gbuf_create(struct gm_client *c, struct gbuf *buf, int index, int ph
 
 /* Window */
 
-static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_surface,
-		uint32_t serial) {
-	struct gm_client *c = data;
-	xdg_surface_ack_configure(xdg_surface, serial);
-	c->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_handle_configure,
-};
-
-static void toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel,
-		int32_t width, int32_t height, struct wl_array *states) {
-	/* the buffer size is fixed */
-}
-
-static void toplevel_handle_close(void *data, struct xdg_toplevel *toplevel) {
-	/* the test ends us */
-}
-
-static void toplevel_handle_configure_bounds(void *data, struct xdg_toplevel *toplevel,
-		int32_t width, int32_t height) {
-}
-
-static void toplevel_handle_wm_capabilities(void *data, struct xdg_toplevel *toplevel,
-		struct wl_array *capabilities) {
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_handle_configure,
-	.close = toplevel_handle_close,
-	.configure_bounds = toplevel_handle_configure_bounds,
-	.wm_capabilities = toplevel_handle_wm_capabilities,
-};
-
-static void wm_base_handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial) {
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-	.ping = wm_base_handle_ping,
-};
-
 static bool window_create(struct gm_client *c) {
 	if (c->compositor == NULL || c->wm_base == NULL) {
 		log_line(c, "failed no wl_compositor or xdg_wm_base");
 		return false;
 	}
-	c->surface = wl_compositor_create_surface(c->compositor);
-	c->xdg_surface = xdg_wm_base_get_xdg_surface(c->wm_base, c->surface);
-	xdg_surface_add_listener(c->xdg_surface, &xdg_surface_listener, c);
-	c->xdg_toplevel = xdg_surface_get_toplevel(c->xdg_surface);
-	xdg_toplevel_add_listener(c->xdg_toplevel, &toplevel_listener, c);
-	xdg_toplevel_set_title(c->xdg_toplevel, "guest memory");
-	wl_surface_commit(c->surface);
-	while (!c->configured) {
+	/* the buffer size is fixed, and the test ends us: no configure or
+	 * close handler */
+	tessera_client_window_init(&c->window, c->compositor, c->wm_base, "guest memory",
+		NULL, NULL);
+	wl_surface_commit(c->window.surface);
+	while (!c->window.configured) {
 		if (wl_display_dispatch(c->display) < 0) {
 			return false;
 		}
@@ -430,10 +384,10 @@ static bool window_create(struct gm_client *c) {
 
 static bool show(struct gm_client *c, struct gbuf *buf, bool attach) {
 	if (attach) {
-		wl_surface_attach(c->surface, buf->wl_buffer, 0, 0);
+		wl_surface_attach(c->window.surface, buf->wl_buffer, 0, 0);
 	}
-	wl_surface_damage_buffer(c->surface, 0, 0, BUF_WIDTH, BUF_HEIGHT);
-	wl_surface_commit(c->surface);
+	wl_surface_damage_buffer(c->window.surface, 0, 0, BUF_WIDTH, BUF_HEIGHT);
+	wl_surface_commit(c->window.surface);
 	return roundtrip(c);
 }
 
@@ -569,12 +523,7 @@ static int scenario_show(struct gm_client *c, bool crash) {
 			wl_buffer_destroy(c->bufs[i].wl_buffer);
 			c->bufs[i].wl_buffer = NULL;
 		}
-		xdg_toplevel_destroy(c->xdg_toplevel);
-		c->xdg_toplevel = NULL;
-		xdg_surface_destroy(c->xdg_surface);
-		c->xdg_surface = NULL;
-		wl_surface_destroy(c->surface);
-		c->surface = NULL;
+		tessera_client_window_finish(&c->window);
 		tessera_guest_memory_v1_destroy(c->gmem);
 		c->gmem = NULL;
 		CHECK(roundtrip(c));
@@ -883,31 +832,18 @@ static const struct tessera_guest_memory_v1_listener gmem_listener = {
 	.budget = gmem_handle_budget,
 };
 
-static void registry_handle_global(void *data, struct wl_registry *registry,
-		uint32_t name, const char *interface, uint32_t version) {
-	struct gm_client *c = data;
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && version >= 4 &&
-			c->compositor == NULL) {
-		c->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 &&
-			c->wm_base == NULL) {
-		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm_base, &wm_base_listener, c);
-	} else if (strcmp(interface, tessera_guest_memory_v1_interface.name) == 0 &&
-			c->gmem == NULL) {
-		c->gmem = wl_registry_bind(registry, name, &tessera_guest_memory_v1_interface, 1);
-		tessera_guest_memory_v1_add_listener(c->gmem, &gmem_listener, c);
-	}
+static void registry_init(struct gm_client *c) {
+	const struct tessera_client_global wanted[] = {
+		{ &wl_compositor_interface, 4, 4, (void **)&c->compositor },
+		{ &xdg_wm_base_interface, 1, 1, (void **)&c->wm_base,
+			&tessera_client_wm_base_listener, c },
+		{ &tessera_guest_memory_v1_interface, 1, 1, (void **)&c->gmem, &gmem_listener, c },
+	};
+	_Static_assert(sizeof(wanted) == sizeof(c->wanted), "wanted[] size");
+	memcpy(c->wanted, wanted, sizeof(wanted));
+	tessera_client_registry_init(&c->registry, c->display, c->wanted,
+		sizeof(c->wanted) / sizeof(c->wanted[0]));
 }
-
-static void registry_handle_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_handle_global,
-	.global_remove = registry_handle_global_remove,
-};
 
 static void usage(FILE *out) {
 	fprintf(out, "usage: gmem-client --scenario NAME [--run N] [--log FILE] "
@@ -997,8 +933,7 @@ int main(int argc, char *argv[]) {
 		log_line(&c, "failed wl_display_connect: %s", strerror(errno));
 		goto out;
 	}
-	c.registry = wl_display_get_registry(c.display);
-	wl_registry_add_listener(c.registry, &registry_listener, &c);
+	registry_init(&c);
 	if (!roundtrip(&c)) {
 		ret = connection_failed(&c);
 		goto out;
@@ -1022,15 +957,7 @@ out:
 			tessera_guest_region_v1_destroy(c.regions[i]);
 		}
 	}
-	if (c.xdg_toplevel != NULL) {
-		xdg_toplevel_destroy(c.xdg_toplevel);
-	}
-	if (c.xdg_surface != NULL) {
-		xdg_surface_destroy(c.xdg_surface);
-	}
-	if (c.surface != NULL) {
-		wl_surface_destroy(c.surface);
-	}
+	tessera_client_window_finish(&c.window);
 	if (c.gmem != NULL) {
 		tessera_guest_memory_v1_destroy(c.gmem);
 	}
@@ -1040,9 +967,7 @@ out:
 	if (c.compositor != NULL) {
 		wl_compositor_destroy(c.compositor);
 	}
-	if (c.registry != NULL) {
-		wl_registry_destroy(c.registry);
-	}
+	tessera_client_registry_finish(&c.registry);
 	if (c.display != NULL) {
 		wl_display_flush(c.display);
 		wl_display_disconnect(c.display);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "tessera-client.h"
 
 #define MAX_IMAGE_DIMENSION 32768
 #define MAX_IMAGE_PIXELS (64u * 1024u * 1024u)
@@ -143,54 +144,9 @@ static bool probe_image_load(struct probe_image *image, const char *path) {
 	return true;
 }
 
-static bool parse_color(const char *str, uint32_t *out) {
-	if (str[0] == '#') {
-		str++;
-	}
-	if (strlen(str) != 6) {
-		return false;
-	}
-	uint32_t value = 0;
-	for (size_t i = 0; i < 6; i++) {
-		char c = str[i];
-		uint32_t digit;
-		if (c >= '0' && c <= '9') {
-			digit = (uint32_t)(c - '0');
-		} else if (c >= 'a' && c <= 'f') {
-			digit = (uint32_t)(c - 'a' + 10);
-		} else if (c >= 'A' && c <= 'F') {
-			digit = (uint32_t)(c - 'A' + 10);
-		} else {
-			return false;
-		}
-		value = value << 4 | digit;
-	}
-	*out = value;
-	return true;
-}
-
-/* A decimal number 0..max, digits only. */
-static bool parse_uint(const char *str, uint32_t max, uint32_t *out) {
-	if (*str == '\0') {
-		return false;
-	}
-	uint64_t value = 0;
-	for (const char *c = str; *c != '\0'; c++) {
-		if (*c < '0' || *c > '9') {
-			return false;
-		}
-		value = value * 10 + (uint64_t)(*c - '0');
-		if (value > max) {
-			return false;
-		}
-	}
-	*out = (uint32_t)value;
-	return true;
-}
-
 static bool is_number(const char *str) {
 	uint32_t unused;
-	return parse_uint(str, UINT32_MAX, &unused);
+	return tessera_client_parse_uint(str, UINT32_MAX, &unused);
 }
 
 static bool color_matches(uint32_t pixel, uint32_t color, uint32_t tolerance) {
@@ -213,7 +169,7 @@ static int compare_u32(const void *a, const void *b) {
 /* Reads "RRGGBB [TOL]" at argv[*i]; advances *i past what it used. */
 static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cmd,
 		uint32_t *color, uint32_t *tolerance) {
-	if (*i >= argc || !parse_color(argv[*i], color)) {
+	if (*i >= argc || !tessera_client_parse_color(argv[*i], color)) {
 		tessera_log(TESSERA_ERROR, "%s: expected a colour RRGGBB, got '%s'", cmd,
 			*i < argc ? argv[*i] : "");
 		return false;
@@ -221,7 +177,7 @@ static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cm
 	(*i)++;
 	*tolerance = 0;
 	if (*i < argc && is_number(argv[*i])) {
-		if (!parse_uint(argv[*i], 255, tolerance)) {
+		if (!tessera_client_parse_uint(argv[*i], 255, tolerance)) {
 			tessera_log(TESSERA_ERROR, "%s: tolerance '%s' out of range 0..255", cmd, argv[*i]);
 			return false;
 		}
@@ -232,7 +188,7 @@ static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cm
 
 static bool parse_coordinate(const char *str, uint32_t limit, const char *what,
 		uint32_t *out) {
-	if (!parse_uint(str, UINT32_MAX, out) || *out >= limit) {
+	if (!tessera_client_parse_uint(str, UINT32_MAX, out) || *out >= limit) {
 		tessera_log(TESSERA_ERROR, "%s '%s' out of range 0..%u", what, str, limit - 1);
 		return false;
 	}
@@ -241,7 +197,7 @@ static bool parse_coordinate(const char *str, uint32_t limit, const char *what,
 
 static bool parse_extent(const char *str, uint32_t origin, uint32_t limit,
 		const char *what, uint32_t *out) {
-	if (!parse_uint(str, UINT32_MAX, out) || *out == 0 || *out > limit - origin) {
+	if (!tessera_client_parse_uint(str, UINT32_MAX, out) || *out == 0 || *out > limit - origin) {
 		tessera_log(TESSERA_ERROR, "%s '%s' out of range 1..%u", what, str, limit - origin);
 		return false;
 	}

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <wayland-client.h>
 #include "log.h"
+#include "tessera-client.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
 
 #define MAX_COORDINATE 1000000
@@ -48,7 +49,8 @@ struct action {
 
 struct test_pointer {
 	struct wl_display *display;
-	struct wl_registry *registry;
+	struct tessera_client_registry registry;
+	struct tessera_client_global wanted[2];
 	struct zwlr_virtual_pointer_manager_v1 *manager;
 	struct wl_output *output;
 	struct zwlr_virtual_pointer_v1 *pointer;
@@ -62,24 +64,6 @@ static void usage(void) {
 		"  BTN: left, right, middle or a Linux button code\n");
 }
 
-static bool parse_uint(const char *str, uint32_t max, uint32_t *out) {
-	if (str == NULL || *str == '\0') {
-		return false;
-	}
-	uint64_t value = 0;
-	for (const char *c = str; *c != '\0'; c++) {
-		if (*c < '0' || *c > '9') {
-			return false;
-		}
-		value = value * 10 + (uint64_t)(*c - '0');
-		if (value > max) {
-			return false;
-		}
-	}
-	*out = (uint32_t)value;
-	return true;
-}
-
 static bool parse_button(const char *str, uint32_t *out) {
 	if (str == NULL) {
 		return false;
@@ -91,7 +75,7 @@ static bool parse_button(const char *str, uint32_t *out) {
 	} else if (strcmp(str, "middle") == 0) {
 		*out = BTN_MIDDLE;
 	} else {
-		return parse_uint(str, KEY_MAX, out);
+		return tessera_client_parse_uint(str, KEY_MAX, out);
 	}
 	return true;
 }
@@ -106,8 +90,8 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 		struct action *action = &actions[count];
 		if (strcmp(name, "move") == 0) {
 			action->type = ACTION_MOVE;
-			if (!parse_uint(arg1, MAX_COORDINATE, &action->a) ||
-					!parse_uint(arg2, MAX_COORDINATE, &action->b)) {
+			if (!tessera_client_parse_uint(arg1, MAX_COORDINATE, &action->a) ||
+					!tessera_client_parse_uint(arg2, MAX_COORDINATE, &action->b)) {
 				tessera_log(TESSERA_ERROR, "move: expected X Y (pixels, >= 0)");
 				return -1;
 			}
@@ -125,15 +109,15 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 		} else if (strcmp(name, "scroll") == 0) {
 			action->type = ACTION_SCROLL;
 			action->b = arg1 != NULL && arg1[0] == '-';
-			if (!parse_uint(arg1 != NULL ? arg1 + action->b : NULL, 100, &action->a) ||
-					action->a == 0) {
+			if (!tessera_client_parse_uint(arg1 != NULL ? arg1 + action->b : NULL, 100,
+					&action->a) || action->a == 0) {
 				tessera_log(TESSERA_ERROR, "scroll: expected 1..100 notches, '-' for up");
 				return -1;
 			}
 			i += 1;
 		} else if (strcmp(name, "sleep") == 0) {
 			action->type = ACTION_SLEEP;
-			if (!parse_uint(arg1, MAX_SLEEP_MS, &action->a)) {
+			if (!tessera_client_parse_uint(arg1, MAX_SLEEP_MS, &action->a)) {
 				tessera_log(TESSERA_ERROR, "sleep: expected milliseconds 0..%d", MAX_SLEEP_MS);
 				return -1;
 			}
@@ -194,29 +178,16 @@ static const struct wl_output_listener output_listener = {
 	.description = output_handle_description,
 };
 
-static void registry_handle_global(void *data, struct wl_registry *registry,
-		uint32_t name, const char *interface, uint32_t version) {
-	struct test_pointer *state = data;
-	if (strcmp(interface, zwlr_virtual_pointer_manager_v1_interface.name) == 0 &&
-			state->manager == NULL) {
-		state->manager = wl_registry_bind(registry, name,
-			&zwlr_virtual_pointer_manager_v1_interface, version < 2 ? version : 2);
-	} else if (strcmp(interface, wl_output_interface.name) == 0 && state->output == NULL) {
-		state->output = wl_registry_bind(registry, name, &wl_output_interface,
-			version < 2 ? version : 2);
-		wl_output_add_listener(state->output, &output_listener, state);
-	}
+static void registry_init(struct test_pointer *state) {
+	const struct tessera_client_global wanted[] = {
+		{ &zwlr_virtual_pointer_manager_v1_interface, 1, 2, (void **)&state->manager },
+		{ &wl_output_interface, 1, 2, (void **)&state->output, &output_listener, state },
+	};
+	_Static_assert(sizeof(wanted) == sizeof(state->wanted), "wanted[] size");
+	memcpy(state->wanted, wanted, sizeof(wanted));
+	tessera_client_registry_init(&state->registry, state->display, state->wanted,
+		sizeof(state->wanted) / sizeof(state->wanted[0]));
 }
-
-static void registry_handle_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-	/* unused */
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_handle_global,
-	.global_remove = registry_handle_global_remove,
-};
 
 static void test_pointer_finish(struct test_pointer *state) {
 	if (state->pointer != NULL) {
@@ -232,22 +203,11 @@ static void test_pointer_finish(struct test_pointer *state) {
 			wl_output_destroy(state->output);
 		}
 	}
-	if (state->registry != NULL) {
-		wl_registry_destroy(state->registry);
-	}
+	tessera_client_registry_finish(&state->registry);
 	if (state->display != NULL) {
 		wl_display_roundtrip(state->display);
 		wl_display_disconnect(state->display);
 	}
-}
-
-static bool roundtrip(struct test_pointer *state) {
-	if (wl_display_roundtrip(state->display) < 0) {
-		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
-			strerror(wl_display_get_error(state->display)));
-		return false;
-	}
-	return true;
 }
 
 static void sleep_ms(uint32_t ms) {
@@ -307,7 +267,7 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 			break;
 		}
 		case ACTION_SLEEP:
-			if (!roundtrip(state)) {
+			if (!tessera_client_roundtrip(state->display)) {
 				return 1;
 			}
 			sleep_ms(action->a);
@@ -318,7 +278,7 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 			return 1;
 		}
 	}
-	return roundtrip(state) ? 0 : 1;
+	return tessera_client_roundtrip(state->display) ? 0 : 1;
 }
 
 int main(int argc, char *argv[]) {
@@ -347,9 +307,8 @@ int main(int argc, char *argv[]) {
 		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
-	state.registry = wl_display_get_registry(state.display);
-	wl_registry_add_listener(state.registry, &registry_listener, &state);
-	if (!roundtrip(&state)) {
+	registry_init(&state);
+	if (!tessera_client_roundtrip(state.display)) {
 		goto out;
 	}
 	if (state.manager == NULL) {
@@ -362,7 +321,7 @@ int main(int argc, char *argv[]) {
 		ret = 3;
 		goto out;
 	}
-	if (!roundtrip(&state)) {
+	if (!tessera_client_roundtrip(state.display)) {
 		goto out;
 	}
 	if (state.mode_width <= 0 || state.mode_height <= 0) {

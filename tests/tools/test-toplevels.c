@@ -20,6 +20,7 @@
 #include <string.h>
 #include <wayland-client.h>
 #include "log.h"
+#include "tessera-client.h"
 #include "wlr-foreign-toplevel-management-unstable-v1-client-protocol.h"
 
 #define MAX_ROUNDTRIPS 100
@@ -37,7 +38,8 @@ struct toplevel {
 
 struct test_toplevels {
 	struct wl_display *display;
-	struct wl_registry *registry;
+	struct tessera_client_registry registry;
+	struct tessera_client_global wanted[1];
 	struct zwlr_foreign_toplevel_manager_v1 *manager;
 	struct wl_list toplevels; /* toplevel.link, in announcement order */
 	bool finished;
@@ -134,32 +136,16 @@ static const struct zwlr_foreign_toplevel_manager_v1_listener manager_listener =
 	.finished = manager_handle_finished,
 };
 
-static void registry_handle_global(void *data, struct wl_registry *registry,
-		uint32_t name, const char *interface, uint32_t version) {
-	struct test_toplevels *state = data;
-	if (strcmp(interface, zwlr_foreign_toplevel_manager_v1_interface.name) == 0 &&
-			state->manager == NULL) {
-		state->manager = wl_registry_bind(registry, name,
-			&zwlr_foreign_toplevel_manager_v1_interface, version < 3 ? version : 3);
-		zwlr_foreign_toplevel_manager_v1_add_listener(state->manager,
-			&manager_listener, state);
-	}
+static void registry_init(struct test_toplevels *state) {
+	state->wanted[0] = (struct tessera_client_global){
+		&zwlr_foreign_toplevel_manager_v1_interface, 1, 3, (void **)&state->manager,
+		&manager_listener, state,
+	};
+	tessera_client_registry_init(&state->registry, state->display, state->wanted, 1);
 }
-
-static void registry_handle_global_remove(void *data, struct wl_registry *registry,
-		uint32_t name) {
-	/* unused */
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_handle_global,
-	.global_remove = registry_handle_global_remove,
-};
 
 static bool roundtrip(struct test_toplevels *state) {
-	if (wl_display_roundtrip(state->display) < 0) {
-		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
-			strerror(wl_display_get_error(state->display)));
+	if (!tessera_client_roundtrip(state->display)) {
 		return false;
 	}
 	if (state->out_of_memory) {
@@ -197,9 +183,7 @@ static void test_toplevels_finish(struct test_toplevels *state) {
 	if (state->manager != NULL) {
 		zwlr_foreign_toplevel_manager_v1_destroy(state->manager);
 	}
-	if (state->registry != NULL) {
-		wl_registry_destroy(state->registry);
-	}
+	tessera_client_registry_finish(&state->registry);
 	if (state->display != NULL) {
 		wl_display_disconnect(state->display);
 	}
@@ -223,8 +207,7 @@ int main(int argc, char *argv[]) {
 		tessera_log_errno(TESSERA_ERROR, "cannot connect to the Wayland compositor");
 		goto out;
 	}
-	state.registry = wl_display_get_registry(state.display);
-	wl_registry_add_listener(state.registry, &registry_listener, &state);
+	registry_init(&state);
 	if (!roundtrip(&state)) {
 		goto out;
 	}
