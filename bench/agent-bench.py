@@ -2,7 +2,7 @@
 """agent-bench: the same client (Debian's weston-simple-shm by default)
 connected to tessera directly, through tessera-agent on the vhost-user
 loopback (agent -> tessera-vmd -> tessera), and through waypipe, side by
-side in one run (DESIGN.md section 6). Prints, per path: frames per second
+side in one run (docs/ARCHITECTURE.md). Prints, per path: frames per second
 (frame callbacks done), commits per second, commit->release and
 commit->frame-done latency (p50/p90/p99/max, from the client's own
 WAYLAND_DEBUG protocol log, so exactly what the client sees), and CPU time

@@ -1,4 +1,4 @@
-"""Host loopback tier for tessera-agent (DESIGN.md section 5, tier 2).
+"""Host loopback tier for tessera-agent (test tiers: docs/ARCHITECTURE.md).
 
 tessera (headless, pixman) runs a VM whose tessera-vmd listens on a
 vhost-user socket; tessera-agent connects to it with --transport

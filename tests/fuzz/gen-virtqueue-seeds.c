@@ -8,8 +8,8 @@
  *	build/tests/fuzz/gen-virtqueue-seeds tests/fuzz/corpus/virtqueue
  *
  * Valid queues (plain chains, indirect tables, chains crossing regions,
- * index wrap-around, event index) and the malicious descriptors of
- * DESIGN.md section 5: out-of-range addresses, loops, zero lengths, length
+ * index wrap-around, event index) and the malicious descriptors a guest
+ * can write: out-of-range addresses, loops, zero lengths, length
  * overflow, too many indirect entries or segments, and broken rings.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the initramfs of the real-VM test tier (DESIGN.md section 5).
+"""Build the initramfs of the real-VM test tier (tests/vm).
 
 The image holds the host's static busybox, /init (tests/vm/init.sh) and the
 kernel modules a test guest needs, taken from a kernel tree unpacked by

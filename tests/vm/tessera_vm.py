@@ -1,4 +1,4 @@
-"""Boot a throw-away test guest under QEMU (real-VM tier, DESIGN.md §5).
+"""Boot a throw-away test guest under QEMU (the real-VM test tier).
 
 The guest is Debian's kernel (6.1, or 6.12 from bookworm-backports, both
 unpacked by scripts/install-vm-deps.sh) with an initramfs built by

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""vm-udmabuf: guest buffers through real udmabufs (DESIGN.md §5, tier 4).
+"""vm-udmabuf: guest buffers through real udmabufs (the real-VM tier).
 
 The bookworm-backports 6.12 guest kernel has /dev/udmabuf. Inside the
 guest (host root over 9p, our build tree at its host path) run tessera
