@@ -16,10 +16,9 @@
 
 #include "tessera-test.h"
 #include "tessera-wire.h"
+#include "test-guest.h"
 #include "virtio-gpu-frontend.h"
 
-#define PIPE_BUFFER 0
-#define VIRGL_FORMAT_R8_UNORM 64
 #define CTX 1
 #define RING_RESOURCE 100
 #define RING_SIZE (64 + 65536)
@@ -30,69 +29,27 @@
 #define RESOURCE 1
 
 static struct tessera_virtio_gpu_frontend *gpu;
-static struct tessera_wire_ring_reader reader;
-static uint64_t wait_fence;
-static bool wait_outstanding;
+static struct test_guest guest;
 static uint32_t configure_serial, frame_done_serial;
-static uint8_t batch_buf[TESSERA_WIRE_MAX_BATCH_SIZE];
-static struct tessera_wire_writer writer;
-
-static const char *err(void) {
-	return tessera_virtio_gpu_frontend_error(gpu);
-}
 
 /* must match test_udmabuf.py */
 static uint32_t colour(uint32_t x, uint32_t y) {
 	return (x < WIDTH / 2 ? 0xc00000u : 0x300000u) | (20 + 40 * (y / 20)) << 8 | 0x60;
 }
 
-static void batch_begin(void) {
-	tessera_wire_writer_init(&writer, batch_buf, sizeof(batch_buf));
-}
-
-static void batch_add(const struct tessera_wire_msg *msg) {
-	struct tessera_wire_error e = {0};
-	REQUIRE_MSG(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
-		"encode: %s: %s", e.field, e.reason);
-}
-
-static void batch_submit(void) {
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
-		false, NULL) == 0, "SUBMIT_3D: %s", err());
+static void handle_event(const struct tessera_wire_msg *ev) {
+	if (ev->type == TESSERA_WIRE_CONFIGURE && ev->configure.surface == SURFACE) {
+		configure_serial = ev->configure.serial;
+	} else if (ev->type == TESSERA_WIRE_FRAME_DONE && ev->frame_done.surface == SURFACE) {
+		frame_done_serial = ev->frame_done.serial;
+	} else if (ev->type == TESSERA_WIRE_ERROR) {
+		REQUIRE_MSG(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE, "ERROR %s: %s",
+			tessera_wire_error_code_name(ev->error.code), ev->error.message);
+	}
 }
 
 static void pump(int timeout_ms) {
-	if (!wait_outstanding) {
-		batch_begin();
-		struct tessera_wire_msg wait = { .type = TESSERA_WIRE_WAIT };
-		batch_add(&wait);
-		REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, batch_buf,
-			writer.len, &wait_fence) == 0, "WAIT: %s", err());
-		wait_outstanding = true;
-	}
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
-	uint32_t resp = 0;
-	int st = tessera_virtio_gpu_frontend_fence_status(gpu, wait_fence, &resp);
-	REQUIRE_MSG(st >= 0, "fence status: %s", err());
-	if (st == 0) {
-		return;
-	}
-	wait_outstanding = false;
-	struct tessera_wire_msg *ev = calloc(1, sizeof(*ev));
-	REQUIRE_MSG(ev != NULL, "oom");
-	while (tessera_wire_ring_reader_next(&reader, ev)) {
-		if (ev->type == TESSERA_WIRE_CONFIGURE && ev->configure.surface == SURFACE) {
-			configure_serial = ev->configure.serial;
-		} else if (ev->type == TESSERA_WIRE_FRAME_DONE &&
-				ev->frame_done.surface == SURFACE) {
-			frame_done_serial = ev->frame_done.serial;
-		} else if (ev->type == TESSERA_WIRE_ERROR) {
-			REQUIRE_MSG(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE, "ERROR %s: %s",
-				tessera_wire_error_code_name(ev->error.code), ev->error.message);
-		}
-	}
-	free(ev);
-	REQUIRE_MSG(tessera_wire_ring_reader_status(&reader) == 0, "session ended");
+	test_guest_pump(&guest, timeout_ms, handle_event);
 }
 
 #define WAIT_UNTIL(cond, what) do { \
@@ -124,32 +81,10 @@ int main(int argc, char *argv[]) {
 	REQUIRE_MSG(gpu != NULL, "connect %s: %s", argv[1], e);
 
 	/* the session and its event ring */
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
-		"%s", err());
-	struct tessera_virtio_gpu_resource_3d p = {
-		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
-		.width = RING_SIZE, .height = 1, .depth = 1, .array_size = 1,
-	};
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE, &p) == 0,
-		"%s", err());
-	uint64_t gpa;
-	void *ring;
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE, RING_SIZE,
-		true, &gpa, &ring) == 0, "%s", err());
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX,
-		RING_RESOURCE) == 0, "%s", err());
-	REQUIRE_MSG(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
-	REQUIRE_MSG(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
+	test_guest_init(&guest, gpu, CTX, "tessera-agent", RING_RESOURCE, RING_SIZE);
 
 	/* the pixels */
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, RESOURCE,
-		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, WIDTH, HEIGHT) == 0, "%s", err());
-	void *host;
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RESOURCE,
-		(uint64_t)WIDTH * HEIGHT * 4, true, &gpa, &host) == 0, "%s", err());
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, RESOURCE) == 0,
-		"%s", err());
-	uint32_t *px = host;
+	uint32_t *px = test_guest_pixel_resource(gpu, CTX, RESOURCE, WIDTH, HEIGHT);
 	for (uint32_t y = 0; y < HEIGHT; y++) {
 		for (uint32_t x = 0; x < WIDTH; x++) {
 			px[y * WIDTH + x] = 0xff000000u | colour(x, y);
@@ -158,43 +93,43 @@ int main(int argc, char *argv[]) {
 
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
 	REQUIRE_MSG(m != NULL, "oom");
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	*m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = 1, .min_version = 1 } };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	*m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_EVENT_RING,
 		.area = { .resource = RING_RESOURCE, .size = RING_SIZE } };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	*m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_BUFFER_CREATE,
 		.buffer_create = { .buffer = BUFFER, .resource = RESOURCE,
 			.format = TESSERA_WIRE_FORMAT_XRGB8888, .width = WIDTH,
 			.height = HEIGHT, .stride = WIDTH * 4 } };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_SURFACE_CREATE;
 	m->surface.surface = SURFACE;
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	m->type = TESSERA_WIRE_TOPLEVEL_CREATE;
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_COMMIT;
 	m->commit = (struct tessera_wire_commit){ .surface = SURFACE, .scale = 1 };
-	batch_add(m);
-	batch_submit();
+	test_guest_batch_add(&guest, m);
+	test_guest_batch_submit(&guest);
 	WAIT_UNTIL(configure_serial != 0, "the first CONFIGURE");
 
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_ACK_CONFIGURE;
 	m->surface_serial = (struct tessera_wire_surface_serial){ SURFACE, configure_serial };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_COMMIT;
 	m->commit = (struct tessera_wire_commit){ .surface = SURFACE, .buffer = BUFFER,
 		.serial = 1, .scale = 1,
 		.flags = TESSERA_WIRE_COMMIT_FRAME | TESSERA_WIRE_COMMIT_DAMAGE_ALL };
-	batch_add(m);
-	batch_submit();
+	test_guest_batch_add(&guest, m);
+	test_guest_batch_submit(&guest);
 	free(m);
 	WAIT_UNTIL(frame_done_serial == 1, "the first FRAME_DONE");
 	touch(argv[2], "mapped");

@@ -21,6 +21,7 @@
 
 #include "tessera-test.h"
 #include "tessera-wire.h"
+#include "test-guest.h"
 #include "vhost-user-frontend.h"
 #include "virtio-gpu-frontend.h"
 
@@ -278,17 +279,7 @@ static int wait_fence(uint64_t fence, int timeout_ms, uint32_t *type) {
 static void start_session(uint32_t ctx, struct ring *ring) {
 	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, ctx, "agent") == 0,
 		"%s", err());
-	struct tessera_virtio_gpu_resource_3d p = {
-		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
-		.width = RING_SIZE, .height = 1, .depth = 1, .array_size = 1,
-	};
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, RING_RESOURCE,
-		&p) == 0, "%s", err());
-	uint64_t gpa;
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, RING_RESOURCE,
-		RING_SIZE, true, &gpa, &ring->mem) == 0, "%s", err());
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, ctx,
-		RING_RESOURCE) == 0, "%s", err());
+	ring->mem = test_guest_buffer_resource(gpu, ctx, RING_RESOURCE, RING_SIZE);
 	REQUIRE_MSG(tessera_wire_ring_format(ring->mem, RING_SIZE), "ring format");
 	REQUIRE_MSG(tessera_wire_ring_reader_init(&ring->reader, ring->mem, RING_SIZE),
 		"ring reader");

@@ -36,10 +36,9 @@
 
 #include "tessera-test.h"
 #include "tessera-wire.h"
+#include "test-guest.h"
 #include "virtio-gpu-frontend.h"
 
-#define PIPE_BUFFER 0
-#define VIRGL_FORMAT_R8_UNORM 64
 #define CTX 1
 #define RING_RESOURCE 100
 #define KEYMAP_RESOURCE 101
@@ -51,9 +50,7 @@
 #define CURSOR_SURFACE 2
 
 static struct tessera_virtio_gpu_frontend *gpu;
-static struct tessera_wire_ring_reader reader;
-static uint64_t wait_fence;
-static bool wait_outstanding;
+static struct test_guest guest;
 static const uint8_t *keymap_area;
 
 /* the input case's event log and agent state */
@@ -85,25 +82,6 @@ static void go(void) {
 }
 
 /* ---- wire ---- */
-
-static uint8_t batch_buf[TESSERA_WIRE_MAX_BATCH_SIZE];
-static struct tessera_wire_writer writer;
-
-static void batch_begin(void) {
-	tessera_wire_writer_init(&writer, batch_buf, sizeof(batch_buf));
-}
-
-static void batch_add(const struct tessera_wire_msg *msg) {
-	struct tessera_wire_error e = {0};
-	REQUIRE_MSG(tessera_wire_encode(&writer, msg, &e) == TESSERA_WIRE_ERROR_NONE,
-		"encode %s: %s: %s", tessera_wire_type_name(msg->type), e.field, e.reason);
-}
-
-static void batch_submit(void) {
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d(gpu, CTX, batch_buf, writer.len,
-		false, NULL) == 0, "SUBMIT_3D: %s (response 0x%x)", err(),
-		tessera_virtio_gpu_frontend_last_response(gpu));
-}
 
 static void logf_(const char *fmt, ...) {
 	if (event_log == NULL) {
@@ -289,36 +267,7 @@ static void handle_event(const struct tessera_wire_msg *ev) {
 /* The agent's loop: keep one fenced WAIT outstanding, read the ring when
  * it completes. Returns after timeout_ms or once events were read. */
 static void pump(int timeout_ms) {
-	if (!wait_outstanding) {
-		uint8_t buf[16];
-		struct tessera_wire_writer w;
-		tessera_wire_writer_init(&w, buf, sizeof(buf));
-		struct tessera_wire_msg wait = { .type = TESSERA_WIRE_WAIT };
-		REQUIRE_MSG(tessera_wire_encode(&w, &wait, NULL) == TESSERA_WIRE_ERROR_NONE,
-			"WAIT");
-		REQUIRE_MSG(tessera_virtio_gpu_frontend_submit_3d_async(gpu, CTX, buf, w.len,
-			&wait_fence) == 0, "WAIT: %s", err());
-		wait_outstanding = true;
-	}
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, timeout_ms) >= 0, "poll: %s", err());
-	uint32_t resp = 0;
-	int st = tessera_virtio_gpu_frontend_fence_status(gpu, wait_fence, &resp);
-	REQUIRE_MSG(st >= 0, "fence status: %s", err());
-	if (st == 0) {
-		return;
-	}
-	wait_outstanding = false;
-	REQUIRE_MSG(resp == VIRTIO_GPU_RESP_OK_NODATA, "WAIT answered 0x%x", resp);
-	struct tessera_wire_msg *ev = calloc(1, sizeof(*ev));
-	REQUIRE_MSG(ev != NULL, "oom");
-	while (tessera_wire_ring_reader_next(&reader, ev)) {
-		handle_event(ev);
-	}
-	free(ev);
-	REQUIRE_MSG(reader.error.code == TESSERA_WIRE_ERROR_NONE, "ring: %s: %s",
-		reader.error.field, reader.error.reason);
-	uint32_t status = tessera_wire_ring_reader_status(&reader);
-	REQUIRE_MSG(status == 0, "session ended: %s", tessera_wire_error_code_name(status));
+	test_guest_pump(&guest, timeout_ms, handle_event);
 }
 
 #define WAIT_UNTIL(cond, what) do { \
@@ -340,32 +289,8 @@ static bool was_released(uint32_t buffer, uint64_t *point) {
 
 /* ---- resources ---- */
 
-static void *resource_3d_buffer(uint32_t id, uint32_t size) {
-	struct tessera_virtio_gpu_resource_3d p = {
-		.target = PIPE_BUFFER, .format = VIRGL_FORMAT_R8_UNORM,
-		.width = size, .height = 1, .depth = 1, .array_size = 1,
-	};
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_3d(gpu, id, &p) == 0,
-		"%s", err());
-	uint64_t gpa;
-	void *host;
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, id, size, true, &gpa,
-		&host) == 0, "%s", err());
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
-		"%s", err());
-	return host;
-}
-
 static uint32_t *resource_pixels(uint32_t id, uint32_t w, uint32_t h, uint32_t color) {
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_create_2d(gpu, id,
-		VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h) == 0, "%s", err());
-	uint64_t gpa;
-	void *host;
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_create_backing(gpu, id, (uint64_t)w * h * 4,
-		true, &gpa, &host) == 0, "%s", err());
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_attach_resource(gpu, CTX, id) == 0,
-		"%s", err());
-	uint32_t *px = host;
+	uint32_t *px = test_guest_pixel_resource(gpu, CTX, id, w, h);
 	for (size_t i = 0; i < (size_t)w * h; i++) {
 		px[i] = 0xff000000u | color;
 	}
@@ -373,79 +298,75 @@ static uint32_t *resource_pixels(uint32_t id, uint32_t w, uint32_t h, uint32_t c
 }
 
 static void start_session(void) {
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_create(gpu, CTX, "tessera-agent") == 0,
-		"%s", err());
-	void *ring = resource_3d_buffer(RING_RESOURCE, RING_SIZE);
-	keymap_area = resource_3d_buffer(KEYMAP_RESOURCE, KEYMAP_SIZE);
-	REQUIRE_MSG(tessera_wire_ring_format(ring, RING_SIZE), "ring format");
-	REQUIRE_MSG(tessera_wire_ring_reader_init(&reader, ring, RING_SIZE), "ring reader");
-	batch_begin();
+	test_guest_init(&guest, gpu, CTX, "tessera-agent", RING_RESOURCE, RING_SIZE);
+	keymap_area = test_guest_buffer_resource(gpu, CTX, KEYMAP_RESOURCE, KEYMAP_SIZE);
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg m = { .type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = 1, .min_version = 1 } };
-	batch_add(&m);
+	test_guest_batch_add(&guest, &m);
 	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_EVENT_RING,
 		.area = { .resource = RING_RESOURCE, .size = RING_SIZE } };
-	batch_add(&m);
+	test_guest_batch_add(&guest, &m);
 	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_KEYMAP_AREA,
 		.area = { .resource = KEYMAP_RESOURCE, .size = KEYMAP_SIZE } };
-	batch_add(&m);
-	batch_submit();
+	test_guest_batch_add(&guest, &m);
+	test_guest_batch_submit(&guest);
 	keymap_armed = true;
 }
 
 static void buffer_create(uint32_t buffer, uint32_t resource, uint32_t w, uint32_t h) {
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg m = { .type = TESSERA_WIRE_BUFFER_CREATE,
 		.buffer_create = { .buffer = buffer, .resource = resource,
 			.format = TESSERA_WIRE_FORMAT_XRGB8888, .width = w, .height = h,
 			.stride = w * 4 } };
-	batch_add(&m);
-	batch_submit();
+	test_guest_batch_add(&guest, &m);
+	test_guest_batch_submit(&guest);
 }
 
 static void commit(uint32_t surface, uint32_t buffer, uint32_t serial) {
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
 	REQUIRE_MSG(m != NULL, "oom");
 	m->type = TESSERA_WIRE_COMMIT;
 	m->commit = (struct tessera_wire_commit){ .surface = surface, .buffer = buffer,
 		.serial = serial, .scale = 1,
 		.flags = TESSERA_WIRE_COMMIT_FRAME | TESSERA_WIRE_COMMIT_DAMAGE_ALL };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	free(m);
-	batch_submit();
+	test_guest_batch_submit(&guest);
 }
 
 /* A toplevel showing buffer, mapped the xdg-shell way. */
 static void window(uint32_t surface, uint32_t buffer, const char *title) {
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
 	REQUIRE_MSG(m != NULL, "oom");
 	m->type = TESSERA_WIRE_SURFACE_CREATE;
 	m->surface.surface = surface;
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	m->type = TESSERA_WIRE_TOPLEVEL_CREATE;
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_SET_TITLE;
 	m->string.surface = surface;
 	m->string.length = (uint32_t)tessera_wire_sanitize_string(m->string.text,
 		TESSERA_WIRE_MAX_TITLE_LENGTH, title);
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_COMMIT;
 	m->commit = (struct tessera_wire_commit){ .surface = surface, .scale = 1 };
-	batch_add(m);
-	batch_submit();
+	test_guest_batch_add(&guest, m);
+	test_guest_batch_submit(&guest);
 	WAIT_UNTIL(configure_serial[surface] != 0, "the first CONFIGURE");
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	memset(m, 0, sizeof(*m));
 	m->type = TESSERA_WIRE_ACK_CONFIGURE;
 	m->surface_serial = (struct tessera_wire_surface_serial){ surface,
 		configure_serial[surface] };
-	batch_add(m);
+	test_guest_batch_add(&guest, m);
 	free(m);
-	batch_submit();
+	test_guest_batch_submit(&guest);
 	commit(surface, buffer, 1);
 	WAIT_UNTIL(frame_done_serial[surface] == 1, "the first FRAME_DONE");
 }
@@ -501,25 +422,25 @@ static void agent_requests(void) {
 	if (!rearm_keymap && cursor_serial == 0 && !ack) {
 		return;
 	}
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg m;
 	if (ack) {
 		acked_serial = configure_serial[INPUT_SURFACE];
 		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_ACK_CONFIGURE,
 			.surface_serial = { INPUT_SURFACE, acked_serial } };
-		batch_add(&m);
+		test_guest_batch_add(&guest, &m);
 	}
 	if (rearm_keymap) {
 		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_KEYMAP_AREA,
 			.area = { .resource = KEYMAP_RESOURCE, .size = KEYMAP_SIZE } };
-		batch_add(&m);
+		test_guest_batch_add(&guest, &m);
 	}
 	if (cursor_serial != 0) {
 		m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_CURSOR,
 			.set_cursor = { CURSOR_SURFACE, cursor_serial, 2, 2 } };
-		batch_add(&m);
+		test_guest_batch_add(&guest, &m);
 	}
-	batch_submit();
+	test_guest_batch_submit(&guest);
 	if (rearm_keymap) {
 		keymap_armed = true;
 		rearm_keymap = false;
@@ -541,15 +462,15 @@ static void case_input(const char *log_path) {
 	window(INPUT_SURFACE, 1, "e2e input");
 	acked_serial = configure_serial[INPUT_SURFACE];
 	/* the cursor: a surface with a buffer, given the role at each enter */
-	batch_begin();
+	test_guest_batch_begin(&guest);
 	struct tessera_wire_msg m = { .type = TESSERA_WIRE_SURFACE_CREATE,
 		.surface = { CURSOR_SURFACE } };
-	batch_add(&m);
+	test_guest_batch_add(&guest, &m);
 	m = (struct tessera_wire_msg){ .type = TESSERA_WIRE_COMMIT,
 		.commit = { .surface = CURSOR_SURFACE, .buffer = 2, .scale = 1,
 			.flags = TESSERA_WIRE_COMMIT_DAMAGE_ALL } };
-	batch_add(&m);
-	batch_submit();
+	test_guest_batch_add(&guest, &m);
+	test_guest_batch_submit(&guest);
 	logf_("mapped");
 	printf("READY input 6633cc\n");
 	fflush(stdout);
@@ -599,7 +520,7 @@ static void case_abandon(void) {
 	/* mid-frame: a new buffer committed, its release pending, a WAIT
 	 * held by vmd */
 	commit(1, 2, 2);
-	if (!wait_outstanding) {
+	if (!guest.wait_outstanding) {
 		pump(0);
 	}
 	printf("READY abandon cc9900\n");
