@@ -101,9 +101,7 @@ vhost-user = {config_sock}
         return None
 
     def titles(self):
-        tool = t.program("TESSERA_TEST_TOPLEVELS")
-        out = self.tessera.run([tool]).stdout
-        return [line.split("\t")[0] for line in out.splitlines()]
+        return self.tessera.titles()
 
     def wait_title(self, title, present=True, timeout=15):
         return t.wait_for(lambda: (title in self.titles()) == present, timeout,

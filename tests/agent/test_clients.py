@@ -74,8 +74,7 @@ def test():
                 f"{(vx, vy, vw, vh)}")
 
         # app_id travels too (weston-simple-shm sets one)
-        tool = t.program("TESSERA_TEST_TOPLEVELS")
-        rows = [line.split("\t") for line in loop.tessera.run([tool]).stdout.splitlines()]
+        rows = loop.tessera.toplevels()
         t.check(["[guest] simple-shm", "org.freedesktop.weston.simple-shm"] in
                 [row[:2] for row in rows], f"toplevels on the host: {rows}")
 

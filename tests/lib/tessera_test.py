@@ -162,6 +162,15 @@ class Tessera:
             fail(f"{argv} exited {res.returncode}: {res.stderr}")
         return res
 
+    def toplevels(self):
+        """[title, app_id] of every toplevel, as tessera-test-toplevels
+        lists them (TESSERA_TEST_TOPLEVELS; the test skips without it)."""
+        out = self.run([program("TESSERA_TEST_TOPLEVELS")]).stdout
+        return [line.split("\t") for line in out.splitlines()]
+
+    def titles(self):
+        return [row[0] for row in self.toplevels()]
+
     def screenshot(self, name=None):
         self.shot_count += 1
         path = os.path.join(self.tmp, name or f"shot-{self.shot_count}.png")

@@ -75,7 +75,7 @@ echo "agent exit $?" > agent3.status
 def test(args):
     agent = t.program("TESSERA_AGENT")
     client = t.program("AGENT_GUEST_CLIENT")
-    toplevels = t.program("TESSERA_TEST_TOPLEVELS")
+    t.program("TESSERA_TEST_TOPLEVELS")
     t.program("TESSERA_VMD")
     try:
         tessera_vm.qemu_binary()
@@ -115,8 +115,7 @@ def test(args):
         def titles():
             if guest.proc.poll() is not None:
                 t.fail("the guest stopped early")
-            return [line.split("\t")[0] for line in
-                    tessera.run([toplevels]).stdout.splitlines()]
+            return tessera.titles()
 
         t.wait_for(lambda: f"[{VM}] simple-shm" in titles(), args.timeout,
                    "weston-simple-shm's window from the guest")

@@ -123,10 +123,8 @@ def test(args):
                     f"pixel {(px, py)} of the console frame is "
                     f"#{png.pixel(px, py)}")
         names = None
-        tool = t.program("TESSERA_TEST_TOPLEVELS", required=False)
-        if tool:
-            names = [ln.split("\t")[0] for ln in
-                     tessera.run([tool]).stdout.splitlines()]
+        if t.program("TESSERA_TEST_TOPLEVELS", required=False):
+            names = tessera.titles()
             t.check(f"[{VM}] console" in names, f"titles: {names}")
 
         # the guest's text: wait for its 40 lines, then look at them

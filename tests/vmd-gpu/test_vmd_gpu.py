@@ -63,14 +63,6 @@ def go(proc):
     proc.stdin.flush()
 
 
-def titles(tessera):
-    tool = t.program("TESSERA_TEST_TOPLEVELS", required=False)
-    if tool is None:
-        return None
-    return [line.split("\t")[0] for line in
-            tessera.run([tool]).stdout.splitlines()]
-
-
 def screenshot_with(tessera, color, what):
     return t.wait_for(
         lambda: (lambda p: p if p.bbox(color) else None)(tessera.screenshot()),
@@ -128,8 +120,8 @@ def test():
         png = screenshot_with(tessera, args[0], "the console window")
         cx, cy, cw, ch = t.frame_check(png, "008080", FRAME, "console")
         t.check((cw, ch) == (320, 200), f"console is {cw}x{ch}, not 320x200")
-        names = titles(tessera)
-        if names is not None:
+        if t.program("TESSERA_TEST_TOPLEVELS", required=False):
+            names = tessera.titles()
             t.check(f"[{VM}] console" in names, f"titles: {names}")
         go(proc)
         ready(proc, "2")

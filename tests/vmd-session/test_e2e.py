@@ -204,7 +204,7 @@ def input_focus(tessera, sock, host):
     guest.go("quit")
     guest.ready("done")
     guest.finish()
-    t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in v.titles(tessera)),
+    t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in tessera.titles()),
                10, "the input window to go")
 
 
@@ -233,7 +233,7 @@ def test():
         png = v.shot_with(tessera, color)
         cx, cy, cw, ch = t.frame_check(png, color, FRAME, "guest window")
         t.check((cw, ch) == (200, 120), f"guest window content is {cw}x{ch}")
-        t.check(f"[{VM}] e2e window" in v.titles(tessera), f"titles: {v.titles(tessera)}")
+        t.check(f"[{VM}] e2e window" in tessera.titles(), f"titles: {tessera.titles()}")
         guest.go()
         p1, p2 = (int(p) for p in guest.ready("released"))
         t.check(0 < p1 < p2, f"release points {p1}, {p2}")
@@ -256,7 +256,7 @@ def test():
         guest.go()
         guest.ready("done")
         guest.finish()
-        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in v.titles(tessera)),
+        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in tessera.titles()),
                    10, "the windows of the finished guest to go")
 
         # A VMM that disappears mid-frame.
@@ -264,7 +264,7 @@ def test():
         color = guest.ready("abandon")[0]
         guest.go()
         guest.finish()
-        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in v.titles(tessera)),
+        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in tessera.titles()),
                    10, "the abandoned window to go")
         t.check(tessera_proc.find_vmd(sock) == pid, "tessera-vmd was restarted")
         t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,

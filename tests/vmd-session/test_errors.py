@@ -73,19 +73,19 @@ def test():
         vm.cmd("buffer 1 1")
         vm.cmd("window 1 1 newcomer")
         vm.wait(r"^mapped ctx=40 surface=1")
-        t.check("[work] newcomer" in v.titles(tessera), f"titles: {v.titles(tessera)}")
+        t.check("[work] newcomer" in tessera.titles(), f"titles: {tessera.titles()}")
         # A right-to-left override cannot run into the trusted label.
         vm.cmd("window 2 1 evil\u202egnp.exe")
         vm.wait(r"^mapped ctx=40 surface=2")
-        t.check("[work] evil\ufffdgnp.exe" in v.titles(tessera),
-                f"bidi override not neutralised: {v.titles(tessera)}")
+        t.check("[work] evil\ufffdgnp.exe" in tessera.titles(),
+                f"bidi override not neutralised: {tessera.titles()}")
         vm.cmd("destroy-surface 2")
 
         # CTX_DESTROY of the first session: its window goes, the other stays.
         vm.cmd("ctx-destroy 1")
-        t.wait_for(lambda: "[work] survivor" not in v.titles(tessera), 10,
+        t.wait_for(lambda: "[work] survivor" not in tessera.titles(), 10,
                    "the destroyed session's window to go")
-        t.check("[work] newcomer" in v.titles(tessera), f"titles: {v.titles(tessera)}")
+        t.check("[work] newcomer" in tessera.titles(), f"titles: {tessera.titles()}")
         v.shot_with(tessera, GREEN, absent=[BLUE])
 
         vm.check_no_failures()

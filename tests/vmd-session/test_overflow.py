@@ -56,7 +56,7 @@ def test():
         t.wait_for(lambda: "context 1: RING" in tessera.log(), 10, "the RING error")
         vm.cmd("status")
         vm.wait(r"^ring-status ctx=1 RING")
-        t.wait_for(lambda: "[work] flooded" not in v.titles(tessera), 10,
+        t.wait_for(lambda: "[work] flooded" not in tessera.titles(), 10,
                    "the broken session's window to go")
         vm.cmd("hello 2")
         vm.cmd("buffer 1 1")

@@ -45,8 +45,8 @@ def test():
         png = v.shot_with(tessera, GREEN)
         cx, cy, cw, ch = t.frame_check(png, GREEN, v.VM_FRAME, "guest window")
         t.check((cw, ch) == (200, 120), f"guest window content is {cw}x{ch}")
-        t.check("[work] hello world" in v.titles(tessera),
-                f"titles: {v.titles(tessera)}")
+        t.check("[work] hello world" in tessera.titles(),
+                f"titles: {tessera.titles()}")
         vm.wait(r"event ctx=1 FRAME_DONE surface=1")
 
         # A second buffer releases the first, and back.
@@ -124,8 +124,8 @@ def test():
         vm.wait(r"event ctx=1 CONFIGURE surface=1 ", count=configures + 1)
         vm.cmd("commit 1 2 all")
         v.shot_with(tessera, GREEN, MAGENTA)
-        t.check("[work] hello world" in v.titles(tessera),
-                f"title after a remap: {v.titles(tessera)}")
+        t.check("[work] hello world" in tessera.titles(),
+                f"title after a remap: {tessera.titles()}")
 
         # The VMM sends the memory table again: buffers are imported anew.
         before = vm.stats()
@@ -164,23 +164,23 @@ def test():
         vm.wait(r"event ctx=1 CLOSE surface=20")
         t.check(not vm.matching(r"event ctx=1 CLOSE surface=1\b"),
                 "CLOSE for the wrong window")
-        t.check("[work] full hd" in v.titles(tessera), "closed without the guest")
+        t.check("[work] full hd" in tessera.titles(), "closed without the guest")
         vm.cmd("destroy-surface 20")
-        t.wait_for(lambda: "[work] full hd" not in v.titles(tessera), 10,
+        t.wait_for(lambda: "[work] full hd" not in tessera.titles(), 10,
                    "the window to go after the guest destroyed it")
 
         # Destroying the session takes its windows away; a new one works.
         vm.cmd("destroy-session")
         v.shot_with(tessera, absent=[GREEN, BLUE, MAGENTA, YELLOW])
-        t.check(not any(title.startswith("[work]") for title in v.titles(tessera)),
-                f"titles after destroy: {v.titles(tessera)}")
+        t.check(not any(title.startswith("[work]") for title in tessera.titles()),
+                f"titles after destroy: {tessera.titles()}")
         vm.cmd("create-session")
         vm.cmd("hello 2")
         vm.cmd("buffer 1 1")
         vm.cmd("window 1 1 again")
         vm.wait(r"^mapped ctx=2 surface=1")
         v.shot_with(tessera, GREEN)
-        t.check("[work] again" in v.titles(tessera), f"titles: {v.titles(tessera)}")
+        t.check("[work] again" in tessera.titles(), f"titles: {tessera.titles()}")
         t.check(re.search(r"vm 'work': frames \d+, bytes copied 0,", tessera.log()),
                 "no counters logged at session end")
 

@@ -112,8 +112,3 @@ def shot_with(tessera, *colors, absent=(), timeout=10):
             return png
         return None
     return t.wait_for(take, timeout, f"screenshot with {colors} without {list(absent)}")
-
-
-def titles(tessera):
-    res = tessera.run([t.program("TESSERA_TEST_TOPLEVELS")])
-    return [line.split("\t")[0] for line in res.stdout.splitlines()]
