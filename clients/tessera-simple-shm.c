@@ -1,5 +1,6 @@
 /*
- * tessera-simple-shm: a weston-style wl_shm + xdg-shell test client.
+ * tessera-simple-shm: a weston-style wl_shm + xdg-shell client, installed
+ * for users to check a session, and the tests' reference client.
  *
  * Draws a solid colour (optionally animated by frame callbacks) and, with
  * --log, appends one line per interesting event to a file, flushed at once,
