@@ -40,87 +40,37 @@ static uint64_t page_size(void) {
 
 /* --- guest memory access through a resource --- */
 
-/* Walks the extents of res covering [offset, offset + len) and calls fn on
- * each host piece; false if the range is not inside the backing. */
-static bool resource_walk(const struct vmd_resource *res, uint64_t offset,
-		uint64_t len, bool (*fn)(void *data, uint8_t *host, uint64_t n, uint64_t done),
-		void *data) {
+bool vmd_resource_write(const struct vmd_resource *res, uint64_t offset,
+		const void *src, size_t len) {
 	uint64_t end;
 	if (__builtin_add_overflow(offset, len, &end) || end > res->size) {
 		return false;
 	}
-	uint64_t start = 0, done = 0;
-	for (size_t i = 0; i < res->n_extents && done < len; i++) {
-		uint64_t ext_len = res->mappings[i].len;
-		uint64_t ext_end = start + ext_len;
-		if (ext_end > offset + done) {
-			uint64_t from = offset + done - start;
-			uint64_t n = ext_len - from;
-			if (n > len - done) {
-				n = len - done;
-			}
-			if (!fn(data, res->mappings[i].host + from, n, done)) {
-				return false;
-			}
-			done += n;
-		}
-		start = ext_end;
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
+	tessera_memory_iter_seek(&iter, offset, len);
+	const uint8_t *from = src;
+	struct tessera_memory_piece piece;
+	while (tessera_memory_iter_next(&iter, &piece)) {
+		memcpy(piece.host, from, piece.len);
+		from += piece.len;
 	}
-	return done == len;
+	return tessera_memory_iter_done(&iter);
 }
 
-static bool write_piece(void *data, uint8_t *host, uint64_t n, uint64_t done) {
-	memcpy(host, (const uint8_t *)data + done, n);
-	return true;
-}
-
-static bool read_piece(void *data, uint8_t *host, uint64_t n, uint64_t done) {
-	memcpy((uint8_t *)data + done, host, n);
-	return true;
-}
-
-bool vmd_resource_write(const struct vmd_resource *res, uint64_t offset,
-		const void *src, size_t len) {
-	return resource_walk(res, offset, len, write_piece, (void *)src);
-}
-
-bool vmd_resource_read_range(const struct vmd_resource *res, uint64_t offset,
-		void *dst, size_t len) {
-	return resource_walk(res, offset, len, read_piece, dst);
-}
-
-/* Sequential reader over a resource's extents (rows of a rectangle). */
-struct resource_cursor {
-	const struct vmd_resource *res;
-	size_t index;
-	uint64_t start; /* resource offset of extent index */
-};
-
-static bool cursor_read(struct resource_cursor *cur, uint64_t offset, uint8_t *dst,
-		uint64_t len) {
-	const struct vmd_resource *res = cur->res;
-	if (offset < cur->start) {
-		cur->index = 0;
-		cur->start = 0;
+/* Reads [offset, offset + len) of a resource's backing with iter, which
+ * goes on from where it was for the rows of a rectangle. */
+static bool resource_read(struct tessera_memory_iter *iter, uint64_t offset,
+		uint8_t *dst, uint64_t len) {
+	if (!tessera_memory_iter_seek(iter, offset, len)) {
+		return false;
 	}
-	while (len > 0) {
-		if (cur->index >= res->n_extents) {
-			return false;
-		}
-		uint64_t ext_len = res->mappings[cur->index].len;
-		if (offset >= cur->start + ext_len) {
-			cur->start += ext_len;
-			cur->index++;
-			continue;
-		}
-		uint64_t from = offset - cur->start;
-		uint64_t n = ext_len - from < len ? ext_len - from : len;
-		memcpy(dst, res->mappings[cur->index].host + from, n);
-		dst += n;
-		offset += n;
-		len -= n;
+	struct tessera_memory_piece piece;
+	while (tessera_memory_iter_next(iter, &piece)) {
+		memcpy(dst, piece.host, piece.len);
+		dst += piece.len;
 	}
-	return true;
+	return tessera_memory_iter_done(iter);
 }
 
 /* --- contiguous mapping of an area --- */
@@ -141,82 +91,59 @@ bool vmd_area_map(const struct vmd_resource *res, uint64_t offset, uint64_t size
 		return false;
 	}
 	const uint64_t page = page_size();
-	/* pieces: (fd, fd offset, length) covering the area */
-	struct piece {
-		int fd;
-		uint64_t fd_offset, len;
-	} *pieces = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t start = 0;
-	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		const struct tessera_memory_mapping *m = &res->mappings[i];
-		uint64_t ext_end = start + m->len;
-		if (ext_end > offset) {
-			uint64_t from = offset > start ? offset - start : 0;
-			uint64_t to = end < ext_end ? end - start : m->len;
-			uint64_t fd_offset = m->fd_offset + from;
-			uint64_t len = to - from;
-			if (n > 0 && pieces[n - 1].fd == m->fd &&
-					pieces[n - 1].fd_offset + pieces[n - 1].len == fd_offset) {
-				pieces[n - 1].len += len; /* contiguous in the file */
-			} else {
-				if (n == cap) {
-					cap = cap == 0 ? 8 : cap * 2;
-					struct piece *p = realloc(pieces, cap * sizeof(*p));
-					if (p == NULL) {
-						free(pieces);
-						*why = "out of memory";
-						return false;
-					}
-					pieces = p;
-				}
-				pieces[n++] = (struct piece){ m->fd, fd_offset, len };
-			}
+	/* the area's runs of guest memory files: every boundary between two
+	 * must fall on a page boundary, in the area and in the files, for
+	 * one contiguous mapping */
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
+	tessera_memory_iter_seek(&iter, offset, size);
+	struct tessera_memory_piece run;
+	uint64_t lead = 0, pos = 0;
+	bool first = true, aligned = true;
+	while (tessera_memory_iter_next_run(&iter, &run)) {
+		if (first) {
+			lead = run.fd_offset % page;
+			pos = lead;
+		} else if (pos % page != 0 || run.fd_offset % page != 0) {
+			aligned = false;
 		}
-		start = ext_end;
+		pos += run.len;
+		first = false;
 	}
-	/* every boundary between pieces must fall on a page boundary, in the
-	 * area and in the files, for one contiguous mapping */
-	uint64_t lead = n > 0 ? pieces[0].fd_offset % page : 0;
-	uint64_t pos = lead;
-	bool ok = n > 0;
-	for (size_t i = 0; ok && i < n; i++) {
-		if (i > 0 && (pos % page != 0 || pieces[i].fd_offset % page != 0)) {
-			ok = false;
-		}
-		pos += pieces[i].len;
+	if (!tessera_memory_iter_done(&iter)) {
+		*why = "outside the resource";
+		return false;
 	}
-	if (!ok) {
-		free(pieces);
+	if (!aligned) {
 		*why = "its pages are not page-aligned in guest memory";
 		return false;
 	}
 	size_t total = (size_t)((lead + size + page - 1) / page * page);
 	uint8_t *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED) {
-		free(pieces);
 		*why = "out of address space";
 		return false;
 	}
+	tessera_memory_iter_seek(&iter, offset, size);
 	pos = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t file_off = pieces[i].fd_offset - (i == 0 ? lead : 0);
-		uint64_t len = pieces[i].len + (i == 0 ? lead : 0);
+	first = true;
+	while (tessera_memory_iter_next_run(&iter, &run)) {
+		uint64_t file_off = run.fd_offset - (first ? lead : 0);
+		uint64_t len = run.len + (first ? lead : 0);
 		uint64_t map_len = (len + page - 1) / page * page;
 		if (pos + map_len > total) {
 			map_len = total - pos;
 		}
 		void *p = mmap(base + pos, map_len, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, pieces[i].fd, (off_t)file_off);
+			MAP_SHARED | MAP_FIXED, run.fd, (off_t)file_off);
 		if (p == MAP_FAILED) {
 			munmap(base, total);
-			free(pieces);
 			*why = "mmap of guest memory failed";
 			return false;
 		}
 		pos += len;
+		first = false;
 	}
-	free(pieces);
 	map->base = base;
 	map->size = total;
 	map->ptr = base + lead;
@@ -330,57 +257,48 @@ static bool gmem_extents(struct vmd_session *session, const struct vmd_buffer *b
 		const struct vmd_resource *res, struct gmem_extent **out, size_t *n_out,
 		uint32_t *first_offset) {
 	const uint64_t page = page_size();
-	uint64_t offset = buffer->offset, end = buffer->offset + buffer->bytes;
 	struct gmem_extent *ext = NULL;
 	size_t n = 0, cap = 0;
-	uint64_t start = 0;
 	*first_offset = 0;
-	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		uint64_t len = res->extents[i].len;
-		uint64_t ext_end = start + len;
-		if (ext_end > offset) {
-			uint64_t from = offset > start ? offset - start : 0;
-			uint64_t to = end < ext_end ? end - start : len;
-			uint64_t gpa = res->extents[i].gpa + from;
-			uint64_t piece = to - from;
-			uint32_t region = res->mappings[i].region;
-			if (region >= VMD_MAX_GMEM_REGIONS || !session->gmem.usable[region]) {
-				free(ext);
-				return false;
-			}
-			if (n == 0) {
-				uint64_t lead = gpa % page;
-				if (lead % 4 != 0) {
-					free(ext);
-					return false;
-				}
-				*first_offset = (uint32_t)lead;
-				gpa -= lead;
-				piece += lead;
-			}
-			if (n > 0 && ext[n - 1].region == region &&
-					ext[n - 1].gpa + ext[n - 1].len == gpa) {
-				ext[n - 1].len += piece;
-			} else {
-				if (n > 0 && (ext[n - 1].len % page != 0 || gpa % page != 0)) {
-					free(ext);
-					return false;
-				}
-				if (n == cap) {
-					cap = cap == 0 ? 16 : cap * 2;
-					struct gmem_extent *p = realloc(ext, cap * sizeof(*p));
-					if (p == NULL) {
-						free(ext);
-						return false;
-					}
-					ext = p;
-				}
-				ext[n++] = (struct gmem_extent){ gpa, piece, region };
-			}
+	/* a run of one region's file is a run of its guest-physical space */
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
+	bool ok = tessera_memory_iter_seek(&iter, buffer->offset, buffer->bytes);
+	struct tessera_memory_piece run;
+	while (ok && tessera_memory_iter_next_run(&iter, &run)) {
+		uint64_t gpa, len = run.len;
+		if (__builtin_add_overflow(res->extents[run.index].gpa, run.offset, &gpa) ||
+				run.region >= VMD_MAX_GMEM_REGIONS ||
+				!session->gmem.usable[run.region]) {
+			ok = false;
+			break;
 		}
-		start = ext_end;
+		if (n == 0) {
+			uint64_t lead = gpa % page;
+			if (lead % 4 != 0) {
+				ok = false;
+				break;
+			}
+			*first_offset = (uint32_t)lead;
+			gpa -= lead;
+			len += lead;
+		} else if (ext[n - 1].len % page != 0 || gpa % page != 0) {
+			ok = false;
+			break;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			struct gmem_extent *p = realloc(ext, cap * sizeof(*p));
+			if (p == NULL) {
+				ok = false;
+				break;
+			}
+			ext = p;
+		}
+		ext[n++] = (struct gmem_extent){ gpa, len, run.region };
 	}
-	if (n == 0 || n > TESSERA_MEMORY_TABLE_MAX_EXTENTS) {
+	if (!ok || !tessera_memory_iter_done(&iter) || n == 0 ||
+			n > TESSERA_MEMORY_TABLE_MAX_EXTENTS) {
 		free(ext);
 		return false;
 	}
@@ -593,7 +511,8 @@ static void shm_update(struct vmd_buffer *buffer, struct vmd_surface *surface,
 		pixman_region32_fini(&damage);
 		return;
 	}
-	struct resource_cursor cursor = { .res = res };
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
 	int n_rects;
 	const pixman_box32_t *rects = pixman_region32_rectangles(&damage, &n_rects);
 	uint64_t copied = 0;
@@ -602,7 +521,7 @@ static void shm_update(struct vmd_buffer *buffer, struct vmd_surface *surface,
 		uint64_t x = (uint64_t)box->x1 * 4, w = (uint64_t)(box->x2 - box->x1) * 4;
 		for (int32_t y = box->y1; y < box->y2; y++) {
 			uint64_t row = (uint64_t)y * buffer->stride + x;
-			if (!cursor_read(&cursor, buffer->offset + row,
+			if (!resource_read(&iter, buffer->offset + row,
 					buffer->shm_data + row, w)) {
 				break;
 			}

@@ -389,7 +389,5 @@ void vmd_buffer_listen(struct vmd_buffer *buffer);
 /* Writes len bytes at offset of a resource's backing (scatter). */
 bool vmd_resource_write(const struct vmd_resource *res, uint64_t offset,
 	const void *src, size_t len);
-bool vmd_resource_read_range(const struct vmd_resource *res, uint64_t offset,
-	void *dst, size_t len);
 
 #endif

@@ -80,49 +80,38 @@ static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resourc
 		struct udmabuf_create_list *list, uint64_t *lead, uint64_t *total,
 		const char **why) {
 	const uint64_t page = page_size();
-	uint64_t offset = buffer->offset, end = buffer->offset + buffer->bytes;
-	uint64_t start = 0;
 	uint32_t n = 0;
 	*lead = 0;
 	*total = 0;
-	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		const struct tessera_memory_mapping *m = &res->mappings[i];
-		uint64_t ext_end = start + m->len;
-		if (ext_end > offset) {
-			uint64_t from = offset > start ? offset - start : 0;
-			uint64_t to = end < ext_end ? end - start : m->len;
-			uint64_t fd_offset = m->fd_offset + from;
-			uint64_t len = to - from;
-			if (n == 0) {
-				*lead = fd_offset % page;
-				fd_offset -= *lead;
-				len += *lead;
-			}
-			if (n > 0 && list->list[n - 1].memfd == (uint32_t)m->fd &&
-					list->list[n - 1].offset + list->list[n - 1].size == fd_offset) {
-				list->list[n - 1].size += len; /* contiguous in the memfd */
-			} else {
-				if (n > 0 && (list->list[n - 1].size % page != 0 ||
-						fd_offset % page != 0)) {
-					*why = "its pages are not page-aligned in guest memory";
-					return false;
-				}
-				if (n == VMD_UDMABUF_MAX_ITEMS) {
-					*why = "too many discontiguous pieces for one udmabuf";
-					return false;
-				}
-				if (m->fd < 0) {
-					*why = "guest memory has no fd";
-					return false;
-				}
-				list->list[n++] = (struct udmabuf_create_item){
-					.memfd = (uint32_t)m->fd, .offset = fd_offset, .size = len,
-				};
-			}
+	/* an item per run of one memfd */
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
+	tessera_memory_iter_seek(&iter, buffer->offset, buffer->bytes);
+	struct tessera_memory_piece run;
+	while (tessera_memory_iter_next_run(&iter, &run)) {
+		uint64_t fd_offset = run.fd_offset;
+		uint64_t len = run.len;
+		if (n == 0) {
+			*lead = fd_offset % page;
+			fd_offset -= *lead;
+			len += *lead;
+		} else if (list->list[n - 1].size % page != 0 || fd_offset % page != 0) {
+			*why = "its pages are not page-aligned in guest memory";
+			return false;
 		}
-		start = ext_end;
+		if (n == VMD_UDMABUF_MAX_ITEMS) {
+			*why = "too many discontiguous pieces for one udmabuf";
+			return false;
+		}
+		if (run.fd < 0) {
+			*why = "guest memory has no fd";
+			return false;
+		}
+		list->list[n++] = (struct udmabuf_create_item){
+			.memfd = (uint32_t)run.fd, .offset = fd_offset, .size = len,
+		};
 	}
-	if (n == 0) {
+	if (!tessera_memory_iter_done(&iter) || n == 0) {
 		*why = "the buffer is outside its resource";
 		return false;
 	}
