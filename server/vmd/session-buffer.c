@@ -386,6 +386,26 @@ static bool gmem_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	return true;
 }
 
+/* The buffer's resource if the guest still has it and the buffer still
+ * fits in it, else NULL: nothing to read or import from. */
+static const struct vmd_resource *buffer_backing(const struct vmd_buffer *buffer) {
+	if (buffer->resource_gone) {
+		return NULL;
+	}
+	const struct vmd_resource *res = vmd_session_get_resource(buffer->ctx->session,
+		buffer->resource);
+	struct tessera_wire_buffer_create bc = {
+		.buffer = buffer->id, .resource = buffer->resource,
+		.format = buffer->format, .width = buffer->width, .height = buffer->height,
+		.stride = buffer->stride, .offset = buffer->offset,
+	};
+	if (res == NULL || tessera_wire_check_buffer(&bc, res->size, NULL) !=
+			TESSERA_WIRE_ERROR_NONE) {
+		return NULL;
+	}
+	return res;
+}
+
 /* --- wl_shm mirrors --- */
 
 static uint32_t shm_format(uint32_t fourcc) {
@@ -498,15 +518,8 @@ static void shm_update(struct vmd_buffer *buffer, struct vmd_surface *surface,
 	surface_add_mirror(surface, buffer);
 
 	pixman_region32_union(&damage, &damage, &buffer->stale);
-	const struct vmd_resource *res = buffer->resource_gone ? NULL :
-		vmd_session_get_resource(session, buffer->resource);
-	struct tessera_wire_buffer_create bc = {
-		.buffer = buffer->id, .resource = buffer->resource,
-		.format = buffer->format, .width = buffer->width, .height = buffer->height,
-		.stride = buffer->stride, .offset = buffer->offset,
-	};
-	if (res == NULL || tessera_wire_check_buffer(&bc, res->size, NULL) !=
-			TESSERA_WIRE_ERROR_NONE) {
+	const struct vmd_resource *res = buffer_backing(buffer);
+	if (res == NULL) {
 		/* nothing to read from: the mirror keeps its last pixels */
 		pixman_region32_fini(&damage);
 		return;
@@ -615,50 +628,32 @@ bool vmd_buffer_create(struct vmd_ctx *ctx, const struct tessera_wire_buffer_cre
 	return true;
 }
 
+/* A zero-copy import pins the pages of the memory table it was made from
+ * (generation): after a table change it is made again from the new one,
+ * and a busy period continues with the new wl_buffer. */
+static void reimport_if_stale(struct vmd_buffer *buffer, uint64_t generation,
+		void (*release_budget)(struct vmd_buffer *buffer)) {
+	struct tessera_memory_table *mem = vmd_session_memory(buffer->ctx->session);
+	const struct vmd_resource *res = buffer_backing(buffer);
+	if (mem == NULL || mem->generation == generation || res == NULL) {
+		return;
+	}
+	wl_buffer_destroy(buffer->wl_buffer);
+	buffer->wl_buffer = NULL;
+	release_budget(buffer);
+	import(buffer, res);
+}
+
 struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 		struct vmd_surface *surface, const struct tessera_wire_commit *commit) {
 	struct vmd_session *session = buffer->ctx->session;
 	if (buffer->kind == VMD_BUFFER_GMEM && (!session->gmem.created ||
 			buffer->gmem_generation != session->gmem.generation)) {
-		struct tessera_memory_table *mem = vmd_session_memory(session);
-		const struct vmd_resource *res = buffer->resource_gone ? NULL :
-			vmd_session_get_resource(session, buffer->resource);
-		struct tessera_wire_buffer_create bc = {
-			.buffer = buffer->id, .resource = buffer->resource,
-			.format = buffer->format, .width = buffer->width,
-			.height = buffer->height, .stride = buffer->stride,
-			.offset = buffer->offset,
-		};
-		if (mem != NULL && mem->generation != buffer->gmem_generation &&
-				res != NULL && tessera_wire_check_buffer(&bc, res->size, NULL) ==
-					TESSERA_WIRE_ERROR_NONE) {
-			/* the memory table changed: import the pages again; a busy
-			 * period continues with the new wl_buffer */
-			wl_buffer_destroy(buffer->wl_buffer);
-			buffer->wl_buffer = NULL;
-			gmem_release_budget(buffer);
-			import(buffer, res);
-		}
+		reimport_if_stale(buffer, buffer->gmem_generation, gmem_release_budget);
 	}
 	if (buffer->kind == VMD_BUFFER_UDMABUF) {
-		struct tessera_memory_table *mem = vmd_session_memory(session);
-		const struct vmd_resource *res = buffer->resource_gone ? NULL :
-			vmd_session_get_resource(session, buffer->resource);
-		struct tessera_wire_buffer_create bc = {
-			.buffer = buffer->id, .resource = buffer->resource,
-			.format = buffer->format, .width = buffer->width,
-			.height = buffer->height, .stride = buffer->stride,
-			.offset = buffer->offset,
-		};
-		/* the udmabuf pins the old pages; follow a new memory table */
-		if (mem != NULL && mem->generation != buffer->udmabuf_generation &&
-				res != NULL && tessera_wire_check_buffer(&bc, res->size, NULL) ==
-					TESSERA_WIRE_ERROR_NONE) {
-			wl_buffer_destroy(buffer->wl_buffer);
-			buffer->wl_buffer = NULL;
-			vmd_udmabuf_release_budget(buffer);
-			import(buffer, res);
-		}
+		reimport_if_stale(buffer, buffer->udmabuf_generation,
+			vmd_udmabuf_release_budget);
 	}
 	switch (buffer->kind) {
 	case VMD_BUFFER_UDMABUF:
