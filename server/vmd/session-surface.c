@@ -121,8 +121,9 @@ static const struct wl_surface_listener surface_listener = {
 	.leave = surface_handle_leave,
 };
 
-static bool surface_create(struct vmd_ctx *ctx, uint32_t id) {
+static bool surface_create(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
 	struct vmd_session *session = ctx->session;
+	uint32_t id = msg->surface.surface;
 	if (id <= ctx->last_surface_id) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_ID_REUSE, id, "SURFACE_CREATE.surface",
 			"id %u not above the last surface id %u", id, ctx->last_surface_id);
@@ -370,8 +371,9 @@ static void toplevel_objects_destroy(struct vmd_surface *surface) {
 	}
 }
 
-static bool toplevel_create(struct vmd_ctx *ctx, uint32_t id) {
-	struct vmd_surface *surface = get_surface(ctx, id, "TOPLEVEL_CREATE.surface");
+static bool toplevel_create(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	struct vmd_surface *surface = get_surface(ctx, msg->toplevel_create.surface,
+		"TOPLEVEL_CREATE.surface");
 	if (surface == NULL || !require_no_role(ctx, surface, "TOPLEVEL_CREATE", true)) {
 		return false;
 	}
@@ -431,8 +433,8 @@ static struct vmd_surface *get_toplevel(struct vmd_ctx *ctx, uint32_t id,
 	return surface;
 }
 
-static bool toplevel_set_parent(struct vmd_ctx *ctx,
-		const struct tessera_wire_set_parent *sp) {
+static bool toplevel_set_parent(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_set_parent *sp = &msg->set_parent;
 	struct vmd_surface *surface = get_toplevel(ctx, sp->surface,
 		"TOPLEVEL_SET_PARENT.surface");
 	if (surface == NULL) {
@@ -466,8 +468,8 @@ static bool toplevel_set_parent(struct vmd_ctx *ctx,
 	return true;
 }
 
-static bool toplevel_request(struct vmd_ctx *ctx,
-		const struct tessera_wire_toplevel_request *req) {
+static bool toplevel_request(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_toplevel_request *req = &msg->toplevel_request;
 	struct vmd_surface *surface = get_toplevel(ctx, req->surface,
 		"TOPLEVEL_REQUEST.surface");
 	if (surface == NULL) {
@@ -497,8 +499,8 @@ static bool toplevel_request(struct vmd_ctx *ctx,
 	return true;
 }
 
-static bool ack_configure(struct vmd_ctx *ctx,
-		const struct tessera_wire_surface_serial *ack) {
+static bool ack_configure(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_surface_serial *ack = &msg->surface_serial;
 	struct vmd_surface *surface = get_surface(ctx, ack->surface,
 		"ACK_CONFIGURE.surface");
 	if (surface == NULL || !require_xdg(ctx, surface, "ACK_CONFIGURE.surface")) {
@@ -614,7 +616,8 @@ static struct xdg_positioner *positioner_create(struct vmd_ctx *ctx,
 	return positioner;
 }
 
-static bool popup_create(struct vmd_ctx *ctx, const struct tessera_wire_popup_create *pc) {
+static bool popup_create(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_popup_create *pc = &msg->popup_create;
 	struct vmd_wayland *wayland = ctx->session->wayland;
 	struct vmd_surface *surface = get_surface(ctx, pc->surface, "POPUP_CREATE.surface");
 	if (surface == NULL || !require_no_role(ctx, surface, "POPUP_CREATE", true)) {
@@ -663,7 +666,8 @@ static bool has_child_popups(struct vmd_surface *surface) {
 	return false;
 }
 
-static bool popup_grab(struct vmd_ctx *ctx, const struct tessera_wire_surface_serial *grab) {
+static bool popup_grab(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_surface_serial *grab = &msg->surface_serial;
 	struct vmd_surface *surface = get_surface(ctx, grab->surface, "POPUP_GRAB.surface");
 	if (surface == NULL || !require_role(ctx, surface, VMD_ROLE_POPUP,
 			"POPUP_GRAB.surface")) {
@@ -682,8 +686,8 @@ static bool popup_grab(struct vmd_ctx *ctx, const struct tessera_wire_surface_se
 	return true;
 }
 
-static bool popup_reposition(struct vmd_ctx *ctx,
-		const struct tessera_wire_popup_reposition *rp) {
+static bool popup_reposition(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_popup_reposition *rp = &msg->popup_reposition;
 	struct vmd_surface *surface = get_surface(ctx, rp->surface,
 		"POPUP_REPOSITION.surface");
 	if (surface == NULL || !require_role(ctx, surface, VMD_ROLE_POPUP,
@@ -711,8 +715,8 @@ static bool popup_reposition(struct vmd_ctx *ctx,
 
 /* --- subsurfaces --- */
 
-static bool subsurface_create(struct vmd_ctx *ctx,
-		const struct tessera_wire_subsurface_create *sc) {
+static bool subsurface_create(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_subsurface_create *sc = &msg->subsurface_create;
 	struct vmd_wayland *wayland = ctx->session->wayland;
 	struct vmd_surface *surface = get_surface(ctx, sc->surface,
 		"SUBSURFACE_CREATE.surface");
@@ -752,8 +756,8 @@ static struct vmd_surface *get_subsurface(struct vmd_ctx *ctx, uint32_t id,
 	return surface;
 }
 
-static bool subsurface_place(struct vmd_ctx *ctx,
-		const struct tessera_wire_subsurface_place *sp) {
+static bool subsurface_place(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_subsurface_place *sp = &msg->subsurface_place;
 	struct vmd_surface *surface = get_subsurface(ctx, sp->surface,
 		"SUBSURFACE_PLACE.surface");
 	if (surface == NULL) {
@@ -787,7 +791,8 @@ static bool subsurface_place(struct vmd_ctx *ctx,
 
 /* --- cursor --- */
 
-static bool set_cursor(struct vmd_ctx *ctx, const struct tessera_wire_set_cursor *sc) {
+static bool set_cursor(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_set_cursor *sc = &msg->set_cursor;
 	struct vmd_wayland *wayland = ctx->session->wayland;
 	struct vmd_surface *surface = NULL;
 	if (sc->surface != 0) {
@@ -846,6 +851,14 @@ static bool set_region(struct vmd_ctx *ctx, const struct tessera_wire_region *rg
 		wl_region_destroy(region);
 	}
 	return true;
+}
+
+static bool set_input_region(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	return set_region(ctx, &msg->region, true);
+}
+
+static bool set_opaque_region(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	return set_region(ctx, &msg->region, false);
 }
 
 /* --- frames and presentation --- */
@@ -975,7 +988,8 @@ static void commit_not_shown(struct vmd_surface *surface, struct vmd_buffer *buf
 	}
 }
 
-static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_commit *commit) {
+static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_commit *commit = &msg->commit;
 	struct vmd_session *session = ctx->session;
 	struct vmd_surface *surface = get_surface(ctx, commit->surface, "COMMIT.surface");
 	if (surface == NULL) {
@@ -1185,154 +1199,196 @@ static void neutralize_bidi(char *dst, const char *src, size_t len) {
 	}
 }
 
-bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
-	struct vmd_surface *surface;
-	switch (msg->type) {
-	case TESSERA_WIRE_SURFACE_CREATE:
-		return surface_create(ctx, msg->surface.surface);
-	case TESSERA_WIRE_SURFACE_DESTROY:
-		surface = get_surface(ctx, msg->surface.surface, "SURFACE_DESTROY.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		vmd_surface_destroy(surface);
-		return true;
-	case TESSERA_WIRE_COMMIT:
-		return surface_commit(ctx, &msg->commit);
-	case TESSERA_WIRE_SET_INPUT_REGION:
-		return set_region(ctx, &msg->region, true);
-	case TESSERA_WIRE_SET_OPAQUE_REGION:
-		return set_region(ctx, &msg->region, false);
-	case TESSERA_WIRE_TOPLEVEL_CREATE:
-		return toplevel_create(ctx, msg->toplevel_create.surface);
-	case TESSERA_WIRE_SET_TITLE:
-	case TESSERA_WIRE_SET_APP_ID:
-		surface = get_toplevel(ctx, msg->string.surface,
-			msg->type == TESSERA_WIRE_SET_TITLE ? "SET_TITLE.surface" :
-			"SET_APP_ID.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		neutralize_bidi(ctx->session->title, msg->string.text,
-			msg->string.length);
-		char **keep = msg->type == TESSERA_WIRE_SET_TITLE ?
-			&surface->title : &surface->app_id;
-		free(*keep);
-		*keep = strdup(ctx->session->title);
-		if (msg->type == TESSERA_WIRE_SET_TITLE) {
-			xdg_toplevel_set_title(surface->xdg_toplevel, ctx->session->title);
-		} else {
-			xdg_toplevel_set_app_id(surface->xdg_toplevel, ctx->session->title);
-		}
-		return true;
-	case TESSERA_WIRE_TOPLEVEL_SET_PARENT:
-		return toplevel_set_parent(ctx, &msg->set_parent);
-	case TESSERA_WIRE_TOPLEVEL_SET_SIZE_LIMITS:
-		surface = get_toplevel(ctx, msg->size_limits.surface,
-			"TOPLEVEL_SET_SIZE_LIMITS.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		surface->min_width = msg->size_limits.min_width;
-		surface->min_height = msg->size_limits.min_height;
-		surface->max_width = msg->size_limits.max_width;
-		surface->max_height = msg->size_limits.max_height;
-		xdg_toplevel_set_min_size(surface->xdg_toplevel,
-			surface->min_width, surface->min_height);
-		xdg_toplevel_set_max_size(surface->xdg_toplevel,
-			surface->max_width, surface->max_height);
-		return true;
-	case TESSERA_WIRE_TOPLEVEL_REQUEST:
-		return toplevel_request(ctx, &msg->toplevel_request);
-	case TESSERA_WIRE_TOPLEVEL_MOVE:
-		surface = get_toplevel(ctx, msg->surface_serial.surface,
-			"TOPLEVEL_MOVE.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		if (ctx->session->wayland->seat != NULL && surface->acked) {
-			/* (before the first configure: a protocol error) */
-			xdg_toplevel_move(surface->xdg_toplevel, ctx->session->wayland->seat,
-				msg->surface_serial.serial);
-		}
-		return true;
-	case TESSERA_WIRE_TOPLEVEL_RESIZE:
-		surface = get_toplevel(ctx, msg->resize.surface, "TOPLEVEL_RESIZE.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		if (ctx->session->wayland->seat != NULL && surface->acked) {
-			xdg_toplevel_resize(surface->xdg_toplevel, ctx->session->wayland->seat,
-				msg->resize.serial, msg->resize.edges);
-		}
-		return true;
-	case TESSERA_WIRE_TOPLEVEL_SHOW_WINDOW_MENU:
-		surface = get_toplevel(ctx, msg->window_menu.surface,
-			"TOPLEVEL_SHOW_WINDOW_MENU.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		if (ctx->session->wayland->seat != NULL && surface->acked) {
-			xdg_toplevel_show_window_menu(surface->xdg_toplevel,
-				ctx->session->wayland->seat, msg->window_menu.serial,
-				msg->window_menu.x, msg->window_menu.y);
-		}
-		return true;
-	case TESSERA_WIRE_TOPLEVEL_SET_DECORATION:
-		/* server side whatever the guest prefers; CONFIGURE tells */
-		return get_toplevel(ctx, msg->decoration.surface,
-			"TOPLEVEL_SET_DECORATION.surface") != NULL;
-	case TESSERA_WIRE_ACK_CONFIGURE:
-		return ack_configure(ctx, &msg->surface_serial);
-	case TESSERA_WIRE_SET_WINDOW_GEOMETRY:
-		surface = get_surface(ctx, msg->window_geometry.surface,
-			"SET_WINDOW_GEOMETRY.surface");
-		if (surface == NULL || !require_xdg(ctx, surface,
-				"SET_WINDOW_GEOMETRY.surface")) {
-			return false;
-		}
-		if (surface->xdg_surface != NULL) {
-			xdg_surface_set_window_geometry(surface->xdg_surface,
-				msg->window_geometry.x, msg->window_geometry.y,
-				msg->window_geometry.width, msg->window_geometry.height);
-		}
-		return true;
-	case TESSERA_WIRE_POPUP_CREATE:
-		return popup_create(ctx, &msg->popup_create);
-	case TESSERA_WIRE_POPUP_GRAB:
-		return popup_grab(ctx, &msg->surface_serial);
-	case TESSERA_WIRE_POPUP_REPOSITION:
-		return popup_reposition(ctx, &msg->popup_reposition);
-	case TESSERA_WIRE_SUBSURFACE_CREATE:
-		return subsurface_create(ctx, &msg->subsurface_create);
-	case TESSERA_WIRE_SUBSURFACE_SET_POSITION:
-		surface = get_subsurface(ctx, msg->subsurface_position.surface,
-			"SUBSURFACE_SET_POSITION.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		wl_subsurface_set_position(surface->wl_subsurface,
-			msg->subsurface_position.x, msg->subsurface_position.y);
-		return true;
-	case TESSERA_WIRE_SUBSURFACE_PLACE:
-		return subsurface_place(ctx, &msg->subsurface_place);
-	case TESSERA_WIRE_SUBSURFACE_SET_SYNC:
-		surface = get_subsurface(ctx, msg->subsurface_sync.surface,
-			"SUBSURFACE_SET_SYNC.surface");
-		if (surface == NULL) {
-			return false;
-		}
-		if (msg->subsurface_sync.sync) {
-			wl_subsurface_set_sync(surface->wl_subsurface);
-		} else {
-			wl_subsurface_set_desync(surface->wl_subsurface);
-		}
-		return true;
-	case TESSERA_WIRE_SET_CURSOR:
-		return set_cursor(ctx, &msg->set_cursor);
-	default:
-		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_UNKNOWN_TYPE, 0, "type",
-			"request 0x%04x is not handled", msg->type);
+/* SET_TITLE and SET_APP_ID: the text is kept (an unmap recreates the
+ * toplevel) and set. */
+static bool set_toplevel_string(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
+		const char *field, bool title) {
+	struct vmd_surface *surface = get_toplevel(ctx, msg->string.surface, field);
+	if (surface == NULL) {
 		return false;
 	}
+	neutralize_bidi(ctx->session->title, msg->string.text, msg->string.length);
+	char **keep = title ? &surface->title : &surface->app_id;
+	free(*keep);
+	*keep = strdup(ctx->session->title);
+	if (title) {
+		xdg_toplevel_set_title(surface->xdg_toplevel, ctx->session->title);
+	} else {
+		xdg_toplevel_set_app_id(surface->xdg_toplevel, ctx->session->title);
+	}
+	return true;
+}
+
+static bool set_title(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	return set_toplevel_string(ctx, msg, "SET_TITLE.surface", true);
+}
+
+static bool set_app_id(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	return set_toplevel_string(ctx, msg, "SET_APP_ID.surface", false);
+}
+
+static bool toplevel_set_size_limits(struct vmd_ctx *ctx,
+		const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_size_limits *limits = &msg->size_limits;
+	struct vmd_surface *surface = get_toplevel(ctx, limits->surface,
+		"TOPLEVEL_SET_SIZE_LIMITS.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	surface->min_width = limits->min_width;
+	surface->min_height = limits->min_height;
+	surface->max_width = limits->max_width;
+	surface->max_height = limits->max_height;
+	xdg_toplevel_set_min_size(surface->xdg_toplevel,
+		surface->min_width, surface->min_height);
+	xdg_toplevel_set_max_size(surface->xdg_toplevel,
+		surface->max_width, surface->max_height);
+	return true;
+}
+
+/* Interactive requests need a seat and, before the first configure, would
+ * be a protocol error: dropped then. */
+static bool toplevel_interactive(struct vmd_ctx *ctx, const struct vmd_surface *surface) {
+	return ctx->session->wayland->seat != NULL && surface->acked;
+}
+
+static bool toplevel_move(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	struct vmd_surface *surface = get_toplevel(ctx, msg->surface_serial.surface,
+		"TOPLEVEL_MOVE.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	if (toplevel_interactive(ctx, surface)) {
+		xdg_toplevel_move(surface->xdg_toplevel, ctx->session->wayland->seat,
+			msg->surface_serial.serial);
+	}
+	return true;
+}
+
+static bool toplevel_resize(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	struct vmd_surface *surface = get_toplevel(ctx, msg->resize.surface,
+		"TOPLEVEL_RESIZE.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	if (toplevel_interactive(ctx, surface)) {
+		xdg_toplevel_resize(surface->xdg_toplevel, ctx->session->wayland->seat,
+			msg->resize.serial, msg->resize.edges);
+	}
+	return true;
+}
+
+static bool toplevel_show_window_menu(struct vmd_ctx *ctx,
+		const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_window_menu *menu = &msg->window_menu;
+	struct vmd_surface *surface = get_toplevel(ctx, menu->surface,
+		"TOPLEVEL_SHOW_WINDOW_MENU.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	if (toplevel_interactive(ctx, surface)) {
+		xdg_toplevel_show_window_menu(surface->xdg_toplevel,
+			ctx->session->wayland->seat, menu->serial, menu->x, menu->y);
+	}
+	return true;
+}
+
+static bool toplevel_set_decoration(struct vmd_ctx *ctx,
+		const struct tessera_wire_msg *msg) {
+	/* server side whatever the guest prefers; CONFIGURE tells */
+	return get_toplevel(ctx, msg->decoration.surface,
+		"TOPLEVEL_SET_DECORATION.surface") != NULL;
+}
+
+static bool set_window_geometry(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_window_geometry *geometry = &msg->window_geometry;
+	struct vmd_surface *surface = get_surface(ctx, geometry->surface,
+		"SET_WINDOW_GEOMETRY.surface");
+	if (surface == NULL || !require_xdg(ctx, surface, "SET_WINDOW_GEOMETRY.surface")) {
+		return false;
+	}
+	if (surface->xdg_surface != NULL) {
+		xdg_surface_set_window_geometry(surface->xdg_surface, geometry->x,
+			geometry->y, geometry->width, geometry->height);
+	}
+	return true;
+}
+
+static bool subsurface_set_position(struct vmd_ctx *ctx,
+		const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_subsurface_position *position = &msg->subsurface_position;
+	struct vmd_surface *surface = get_subsurface(ctx, position->surface,
+		"SUBSURFACE_SET_POSITION.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	wl_subsurface_set_position(surface->wl_subsurface, position->x, position->y);
+	return true;
+}
+
+static bool subsurface_set_sync(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	struct vmd_surface *surface = get_subsurface(ctx, msg->subsurface_sync.surface,
+		"SUBSURFACE_SET_SYNC.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	if (msg->subsurface_sync.sync) {
+		wl_subsurface_set_sync(surface->wl_subsurface);
+	} else {
+		wl_subsurface_set_desync(surface->wl_subsurface);
+	}
+	return true;
+}
+
+static bool surface_destroy(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	struct vmd_surface *surface = get_surface(ctx, msg->surface.surface,
+		"SURFACE_DESTROY.surface");
+	if (surface == NULL) {
+		return false;
+	}
+	vmd_surface_destroy(surface);
+	return true;
+}
+
+/* The requests about surfaces and their roles, and their handlers. */
+static const struct {
+	uint16_t type;
+	bool (*handle)(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg);
+} requests[] = {
+	{ TESSERA_WIRE_SURFACE_CREATE, surface_create },
+	{ TESSERA_WIRE_SURFACE_DESTROY, surface_destroy },
+	{ TESSERA_WIRE_COMMIT, surface_commit },
+	{ TESSERA_WIRE_SET_INPUT_REGION, set_input_region },
+	{ TESSERA_WIRE_SET_OPAQUE_REGION, set_opaque_region },
+	{ TESSERA_WIRE_TOPLEVEL_CREATE, toplevel_create },
+	{ TESSERA_WIRE_SET_TITLE, set_title },
+	{ TESSERA_WIRE_SET_APP_ID, set_app_id },
+	{ TESSERA_WIRE_TOPLEVEL_SET_PARENT, toplevel_set_parent },
+	{ TESSERA_WIRE_TOPLEVEL_SET_SIZE_LIMITS, toplevel_set_size_limits },
+	{ TESSERA_WIRE_TOPLEVEL_REQUEST, toplevel_request },
+	{ TESSERA_WIRE_TOPLEVEL_MOVE, toplevel_move },
+	{ TESSERA_WIRE_TOPLEVEL_RESIZE, toplevel_resize },
+	{ TESSERA_WIRE_TOPLEVEL_SHOW_WINDOW_MENU, toplevel_show_window_menu },
+	{ TESSERA_WIRE_TOPLEVEL_SET_DECORATION, toplevel_set_decoration },
+	{ TESSERA_WIRE_ACK_CONFIGURE, ack_configure },
+	{ TESSERA_WIRE_SET_WINDOW_GEOMETRY, set_window_geometry },
+	{ TESSERA_WIRE_POPUP_CREATE, popup_create },
+	{ TESSERA_WIRE_POPUP_GRAB, popup_grab },
+	{ TESSERA_WIRE_POPUP_REPOSITION, popup_reposition },
+	{ TESSERA_WIRE_SUBSURFACE_CREATE, subsurface_create },
+	{ TESSERA_WIRE_SUBSURFACE_SET_POSITION, subsurface_set_position },
+	{ TESSERA_WIRE_SUBSURFACE_PLACE, subsurface_place },
+	{ TESSERA_WIRE_SUBSURFACE_SET_SYNC, subsurface_set_sync },
+	{ TESSERA_WIRE_SET_CURSOR, set_cursor },
+};
+
+bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		if (requests[i].type == msg->type) {
+			return requests[i].handle(ctx, msg);
+		}
+	}
+	vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_UNKNOWN_TYPE, 0, "type",
+		"request 0x%04x is not handled", msg->type);
+	return false;
 }
