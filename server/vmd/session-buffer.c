@@ -471,6 +471,16 @@ void vmd_surface_forget_mirror(struct vmd_surface *surface, struct vmd_buffer *b
 	}
 }
 
+void vmd_surface_mirrors_stale(struct vmd_surface *surface) {
+	for (size_t i = 0; i < VMD_MAX_SURFACE_MIRRORS; i++) {
+		struct vmd_buffer *mirror = surface->mirrors[i];
+		if (mirror != NULL) {
+			pixman_region32_union_rect(&mirror->stale, &mirror->stale,
+				0, 0, mirror->width, mirror->height);
+		}
+	}
+}
+
 /* Makes buffer one of the surface's mirrors; a mirror pushed out will get
  * no more damage from this surface, so all of it becomes stale. */
 static void surface_add_mirror(struct vmd_surface *surface, struct vmd_buffer *buffer) {

@@ -371,6 +371,9 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 void vmd_buffer_mark_busy(struct vmd_buffer *buffer);
 /* Writes BUFFER_RELEASE for a busy buffer. */
 void vmd_buffer_release(struct vmd_buffer *buffer);
+/* The surface shows no buffer now: its mirrors' contents no longer match
+ * what is shown, the next damage is relative to nothing. */
+void vmd_surface_mirrors_stale(struct vmd_surface *surface);
 /* The surface forgets a buffer as a mirror (surface or buffer gone). */
 void vmd_surface_forget_mirror(struct vmd_surface *surface, struct vmd_buffer *buffer);
 void vmd_session_gmem_reset(struct vmd_session *session);

@@ -988,9 +988,10 @@ static void commit_not_shown(struct vmd_surface *surface, struct vmd_buffer *buf
 	}
 }
 
-static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
-	const struct tessera_wire_commit *commit = &msg->commit;
-	struct vmd_session *session = ctx->session;
+/* The surface and buffer (NULL: none) of a COMMIT, checked: false after
+ * an error. */
+static bool commit_check(struct vmd_ctx *ctx, const struct tessera_wire_commit *commit,
+		struct vmd_surface **surface_out, struct vmd_buffer **buffer_out) {
 	struct vmd_surface *surface = get_surface(ctx, commit->surface, "COMMIT.surface");
 	if (surface == NULL) {
 		return false;
@@ -1020,60 +1021,43 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 			return false;
 		}
 	}
-	if (buffer != NULL) {
-		session->stats.frames++;
-	}
-	if (surface->dismissed) {
-		commit_not_shown(surface, buffer, commit);
-		return true;
-	}
+	*surface_out = surface;
+	*buffer_out = buffer;
+	return true;
+}
 
-	struct wl_surface *wl_surface = surface->wl_surface;
-	struct wl_buffer *wl_buffer = NULL;
-	if (buffer != NULL) {
-		wl_buffer = vmd_buffer_prepare_commit(buffer, surface, commit);
+/* The commit's damage, in buffer coordinates where the compositor can. */
+static void commit_damage(struct wl_surface *wl_surface, const struct vmd_buffer *buffer,
+		const struct tessera_wire_commit *commit) {
+	if (wl_surface_get_version(wl_surface) < WL_SURFACE_DAMAGE_BUFFER_SINCE_VERSION) {
+		wl_surface_damage(wl_surface, 0, 0, INT32_MAX, INT32_MAX);
+	} else if (commit->flags & TESSERA_WIRE_COMMIT_DAMAGE_ALL) {
+		wl_surface_damage_buffer(wl_surface, 0, 0, (int32_t)buffer->width,
+			(int32_t)buffer->height);
 	} else {
-		/* unmapped: the mirrors' contents no longer match what is
-		 * shown, the next damage is relative to nothing */
-		for (size_t i = 0; i < VMD_MAX_SURFACE_MIRRORS; i++) {
-			struct vmd_buffer *mirror = surface->mirrors[i];
-			if (mirror != NULL) {
-				pixman_region32_union_rect(&mirror->stale, &mirror->stale,
-					0, 0, mirror->width, mirror->height);
+		for (uint32_t i = 0; i < commit->damage_count; i++) {
+			const struct tessera_wire_rect *r = &commit->damage[i];
+			/* clipped to the buffer (the codec bounds them) */
+			int64_t x2 = (int64_t)r->x + r->width;
+			int64_t y2 = (int64_t)r->y + r->height;
+			if (x2 > buffer->width) {
+				x2 = buffer->width;
+			}
+			if (y2 > buffer->height) {
+				y2 = buffer->height;
+			}
+			if (x2 > r->x && y2 > r->y) {
+				wl_surface_damage_buffer(wl_surface, r->x, r->y,
+					(int32_t)(x2 - r->x), (int32_t)(y2 - r->y));
 			}
 		}
 	}
-	/* a buffer that could not be imported is not attached: the surface
-	 * keeps what it showed (attaching nothing would unmap it) */
-	bool attach = buffer == NULL || wl_buffer != NULL;
-	if (attach) {
-		wl_surface_attach(wl_surface, wl_buffer, commit->dx, commit->dy);
-	}
-	if (wl_buffer != NULL) {
-		if (wl_surface_get_version(wl_surface) < WL_SURFACE_DAMAGE_BUFFER_SINCE_VERSION) {
-			wl_surface_damage(wl_surface, 0, 0, INT32_MAX, INT32_MAX);
-		} else if (commit->flags & TESSERA_WIRE_COMMIT_DAMAGE_ALL) {
-			wl_surface_damage_buffer(wl_surface, 0, 0, (int32_t)buffer->width,
-				(int32_t)buffer->height);
-		} else {
-			for (uint32_t i = 0; i < commit->damage_count; i++) {
-				const struct tessera_wire_rect *r = &commit->damage[i];
-				/* clipped to the buffer (the codec bounds them) */
-				int64_t x2 = (int64_t)r->x + r->width;
-				int64_t y2 = (int64_t)r->y + r->height;
-				if (x2 > buffer->width) {
-					x2 = buffer->width;
-				}
-				if (y2 > buffer->height) {
-					y2 = buffer->height;
-				}
-				if (x2 > r->x && y2 > r->y) {
-					wl_surface_damage_buffer(wl_surface, r->x, r->y,
-						(int32_t)(x2 - r->x), (int32_t)(y2 - r->y));
-				}
-			}
-		}
-	}
+}
+
+/* Scale, transform, frame callback and presentation feedback. */
+static void commit_state(struct vmd_surface *surface,
+		const struct tessera_wire_commit *commit) {
+	struct wl_surface *wl_surface = surface->wl_surface;
 	if (wl_surface_get_version(wl_surface) >= WL_SURFACE_SET_BUFFER_SCALE_SINCE_VERSION) {
 		wl_surface_set_buffer_scale(wl_surface, commit->scale);
 	}
@@ -1091,14 +1075,20 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 	if (commit->flags & TESSERA_WIRE_COMMIT_PRESENTATION) {
 		request_feedback(surface, commit->serial);
 	}
-	wl_surface_commit(wl_surface);
+}
 
-	bool unmapped = xdg && attach && buffer == NULL && surface->has_buffer;
+/* After the commit went to the compositor: what the surface shows now. An
+ * xdg surface that attached nothing after a buffer was unmapped. */
+static void commit_done(struct vmd_surface *surface, struct vmd_buffer *buffer,
+		struct wl_buffer *wl_buffer, bool attached,
+		const struct tessera_wire_commit *commit) {
+	bool xdg = surface->role == VMD_ROLE_TOPLEVEL || surface->role == VMD_ROLE_POPUP;
+	bool unmapped = xdg && attached && buffer == NULL && surface->has_buffer;
 	if (xdg) {
 		surface->initial_commit = true;
 	}
 	surface->scale = commit->scale;
-	if (attach) {
+	if (attached) {
 		surface->buffer = buffer;
 		surface->has_buffer = wl_buffer != NULL;
 	}
@@ -1116,6 +1106,41 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 			vmd_buffer_release(buffer);
 		}
 	}
+}
+
+static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
+	const struct tessera_wire_commit *commit = &msg->commit;
+	struct vmd_surface *surface;
+	struct vmd_buffer *buffer;
+	if (!commit_check(ctx, commit, &surface, &buffer)) {
+		return false;
+	}
+	if (buffer != NULL) {
+		ctx->session->stats.frames++;
+	}
+	if (surface->dismissed) {
+		commit_not_shown(surface, buffer, commit);
+		return true;
+	}
+
+	struct wl_buffer *wl_buffer = NULL;
+	if (buffer != NULL) {
+		wl_buffer = vmd_buffer_prepare_commit(buffer, surface, commit);
+	} else {
+		vmd_surface_mirrors_stale(surface);
+	}
+	/* a buffer that could not be imported is not attached: the surface
+	 * keeps what it showed (attaching nothing would unmap it) */
+	bool attach = buffer == NULL || wl_buffer != NULL;
+	if (attach) {
+		wl_surface_attach(surface->wl_surface, wl_buffer, commit->dx, commit->dy);
+	}
+	if (wl_buffer != NULL) {
+		commit_damage(surface->wl_surface, buffer, commit);
+	}
+	commit_state(surface, commit);
+	wl_surface_commit(surface->wl_surface);
+	commit_done(surface, buffer, wl_buffer, attach, commit);
 	return true;
 }
 
