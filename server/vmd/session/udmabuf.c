@@ -28,9 +28,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "context.h"
+#include "guest-access.h"
+#include "import.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "log.h"
-#include "session-private.h"
 
 /* Items of one UDMABUF_CREATE_LIST (the kernel's default list_limit). */
 #define VMD_UDMABUF_MAX_ITEMS 1024
@@ -59,11 +61,6 @@ static int udmabuf_device(void) {
 	return udmabuf_dev;
 }
 
-static uint64_t page_size(void) {
-	long v = sysconf(_SC_PAGESIZE);
-	return v > 0 ? (uint64_t)v : 4096;
-}
-
 void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
 	struct vmd_session *session = buffer->ctx->session;
 	if (buffer->udmabuf_bytes == 0) {
@@ -79,7 +76,7 @@ void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
 static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resource *res,
 		struct udmabuf_create_list *list, uint64_t *lead, uint64_t *total,
 		const char **why) {
-	const uint64_t page = page_size();
+	const uint64_t page = vmd_page_size();
 	uint32_t n = 0;
 	*lead = 0;
 	*total = 0;
