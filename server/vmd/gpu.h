@@ -3,7 +3,7 @@
  * vhost-user backend (vhost-user.h).
  *
  * Features: VIRTIO_GPU_F_VIRGL and VIRTIO_GPU_F_EDID (what QEMU's
- * vhost-user-gpu-pci forwards, DESIGN.md section 3); one scanout, no
+ * vhost-user-gpu-pci forwards to a vhost-user backend); one scanout, no
  * capsets. Control queue: the 2D command set (the guest's framebuffer
  * console, shown by console.c), the 3D context and resource commands for
  * guest-backed resources, and SUBMIT_3D, whose payload is a tessera wire

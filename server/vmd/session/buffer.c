@@ -196,9 +196,6 @@ void vmd_buffer_destroy(struct vmd_buffer *buffer) {
 	struct vmd_surface *surface;
 	wl_list_for_each(surface, &ctx->surface_list, link) {
 		vmd_shm_forget_mirror(surface, buffer);
-		if (surface->buffer == buffer) {
-			surface->buffer = NULL;
-		}
 	}
 	vmd_ctx_purge_backlog(ctx, false, buffer->id);
 	if (buffer->wl_buffer != NULL) {

@@ -101,8 +101,9 @@ struct vmd_session {
 	struct wl_event_source *idle; /* the doorbell */
 
 	bool destroying;
-	/* a title being cleaned (SET_TITLE / SET_APP_ID) */
-	char title[TESSERA_WIRE_MAX_TITLE_LENGTH + 1];
+	/* the text of a SET_TITLE or SET_APP_ID being cleaned (toplevel.c;
+	 * big enough for either) */
+	char toplevel_text[sizeof(((struct tessera_wire_string *)NULL)->text)];
 	/* the message being decoded (big: not on the stack) */
 	struct tessera_wire_msg msg;
 };

@@ -359,7 +359,6 @@ static void commit_done(struct vmd_surface *surface, struct vmd_buffer *buffer,
 	}
 	surface->scale = commit->scale;
 	if (attached) {
-		surface->buffer = buffer;
 		surface->has_buffer = wl_buffer != NULL;
 	}
 	if (unmapped && surface->role == VMD_ROLE_TOPLEVEL) {

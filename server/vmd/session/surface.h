@@ -73,8 +73,6 @@ struct vmd_surface {
 	struct wl_list feedbacks; /* vmd_feedback.link */
 	size_t n_feedbacks;
 
-	/* the buffer of the last commit (NULL: none) */
-	struct vmd_buffer *buffer;
 	/* the compositor holds a buffer for this surface (xdg roles cannot
 	 * be given then) */
 	bool has_buffer;

@@ -232,14 +232,15 @@ static bool set_toplevel_string(struct vmd_ctx *ctx, const struct tessera_wire_m
 	if (surface == NULL) {
 		return false;
 	}
-	neutralize_bidi(ctx->session->title, msg->string.text, msg->string.length);
+	char *text = ctx->session->toplevel_text;
+	neutralize_bidi(text, msg->string.text, msg->string.length);
 	char **keep = title ? &surface->title : &surface->app_id;
 	free(*keep);
-	*keep = strdup(ctx->session->title);
+	*keep = strdup(text);
 	if (title) {
-		xdg_toplevel_set_title(surface->xdg_toplevel, ctx->session->title);
+		xdg_toplevel_set_title(surface->xdg_toplevel, text);
 	} else {
-		xdg_toplevel_set_app_id(surface->xdg_toplevel, ctx->session->title);
+		xdg_toplevel_set_app_id(surface->xdg_toplevel, text);
 	}
 	return true;
 }

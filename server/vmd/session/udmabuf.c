@@ -1,5 +1,5 @@
 /*
- * Guest buffers as udmabufs (DESIGN.md §2, step 3, first choice): when
+ * Guest buffers as udmabufs (the first choice, see import.h): when
  * /dev/udmabuf can be opened and the compositor offers zwp_linux_dmabuf_v1
  * (version 3) with the buffer's format and DRM_FORMAT_MOD_LINEAR, the pages
  * holding the buffer are turned into one dmabuf with UDMABUF_CREATE_LIST
@@ -17,7 +17,7 @@
  * create_immed failing on the compositor side is a protocol error that
  * ends vmd's connection, so everything the compositor checks is checked
  * here first, against limits no larger than tessera's own
- * (server/compositor/linux_dmabuf.h).
+ * (common/wlr/linux-dmabuf.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
