@@ -124,29 +124,27 @@ static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resourc
 	return true;
 }
 
-bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
-	struct vmd_session *session = buffer->ctx->session;
-	struct vmd_wayland *wayland = session->wayland;
-	struct tessera_memory_table *mem = vmd_session_memory(session);
-	if (wayland->linux_dmabuf == NULL || mem == NULL ||
+/* The compositor can take the buffer as a linux-dmabuf: its format with
+ * the linear modifier, within tessera's limits. */
+static bool compositor_takes(const struct vmd_buffer *buffer) {
+	struct vmd_wayland *wayland = buffer->ctx->session->wayland;
+	if (wayland->linux_dmabuf == NULL ||
 			!vmd_wayland_has_dmabuf_format(wayland, buffer->format)) {
 		return false;
 	}
-	if ((buffer->format != TESSERA_WIRE_FORMAT_ARGB8888 &&
-			buffer->format != TESSERA_WIRE_FORMAT_XRGB8888) ||
-			buffer->width == 0 || buffer->height == 0 ||
-			buffer->width > VMD_UDMABUF_MAX_DIMENSION ||
-			buffer->height > VMD_UDMABUF_MAX_DIMENSION ||
-			buffer->stride > VMD_UDMABUF_MAX_STRIDE ||
-			buffer->stride < buffer->width * 4 || buffer->stride % 4 != 0) {
-		return false;
-	}
-	int dev = udmabuf_device();
-	if (dev < 0) {
-		return false;
-	}
-	/* every region the buffer touches must be a memfd sealed against
-	 * shrinking (the kernel checks too; this gives a clearer log) */
+	return (buffer->format == TESSERA_WIRE_FORMAT_ARGB8888 ||
+			buffer->format == TESSERA_WIRE_FORMAT_XRGB8888) &&
+		buffer->width != 0 && buffer->height != 0 &&
+		buffer->width <= VMD_UDMABUF_MAX_DIMENSION &&
+		buffer->height <= VMD_UDMABUF_MAX_DIMENSION &&
+		buffer->stride <= VMD_UDMABUF_MAX_STRIDE &&
+		buffer->stride >= buffer->width * 4 && buffer->stride % 4 == 0;
+}
+
+/* Every region the resource touches must be a memfd sealed against
+ * shrinking (the kernel checks too; this gives a clearer log). */
+static bool regions_sealed(struct vmd_session *session,
+		const struct tessera_memory_table *mem, const struct vmd_resource *res) {
 	for (size_t i = 0; i < res->n_extents; i++) {
 		uint32_t r = res->mappings[i].region;
 		if (r >= mem->nregions || mem->regions[r].seals < 0 ||
@@ -159,37 +157,65 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 			return false;
 		}
 	}
+	return true;
+}
+
+/* Why a udmabuf of total bytes, with the buffer lead bytes in, cannot be
+ * made for this VM; NULL if it can. */
+static const char *over_limits(const struct vmd_session *session, uint64_t lead,
+		uint64_t total) {
+	if (total > VMD_UDMABUF_MAX_BYTES) {
+		return "larger than the kernel's default udmabuf size limit (64 MiB)";
+	}
+	if (session->udmabuf.buffers + 1 > VMD_UDMABUF_MAX_BUFFERS) {
+		return "the VM's udmabuf buffer budget is exhausted";
+	}
+	if (session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES) {
+		return "the VM's udmabuf byte budget is exhausted";
+	}
+	if (lead > UINT32_MAX) {
+		return "offset too large";
+	}
+	return NULL;
+}
+
+/* The udmabuf over the buffer's pages: its fd, with the offset of the
+ * buffer in it (*lead), its size (*total) and list items (*items); -1
+ * (logged and counted) if it cannot be made. */
+static int udmabuf_create(struct vmd_buffer *buffer, const struct vmd_resource *res,
+		int dev, uint64_t *lead, uint64_t *total, uint32_t *items) {
+	struct vmd_session *session = buffer->ctx->session;
 	struct udmabuf_create_list *list = malloc(sizeof(*list) +
 		VMD_UDMABUF_MAX_ITEMS * sizeof(list->list[0]));
 	if (list == NULL) {
-		return false;
+		return -1;
 	}
 	const char *why = NULL;
-	uint64_t lead, total;
-	if (!build_list(buffer, res, list, &lead, &total, &why) ||
-			(total > VMD_UDMABUF_MAX_BYTES && (why = "larger than the kernel's "
-				"default udmabuf size limit (64 MiB)")) ||
-			(session->udmabuf.buffers + 1 > VMD_UDMABUF_MAX_BUFFERS &&
-				(why = "the VM's udmabuf buffer budget is exhausted")) ||
-			(session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES &&
-				(why = "the VM's udmabuf byte budget is exhausted")) ||
-			(lead > UINT32_MAX && (why = "offset too large"))) {
+	if (!build_list(buffer, res, list, lead, total, &why) ||
+			(why = over_limits(session, *lead, *total)) != NULL) {
 		vmd_session_log(session, TESSERA_DEBUG, "udmabuf: buffer %u: %s; next path",
 			buffer->id, why);
 		session->udmabuf.failed++;
 		free(list);
-		return false;
+		return -1;
 	}
-	uint32_t items = list->count;
+	*items = list->count;
 	int fd = ioctl(dev, UDMABUF_CREATE_LIST, list);
 	free(list);
 	if (fd < 0) {
 		vmd_session_log(session, TESSERA_INFO, "udmabuf: buffer %u: UDMABUF_CREATE_LIST "
-			"(%u items, %llu bytes) failed: %s; next path", buffer->id, items,
-			(unsigned long long)total, strerror(errno));
+			"(%u items, %llu bytes) failed: %s; next path", buffer->id, *items,
+			(unsigned long long)*total, strerror(errno));
 		session->udmabuf.failed++;
-		return false;
+		return -1;
 	}
+	return fd;
+}
+
+/* The buffer's wl_buffer: the udmabuf through linux-dmabuf (create_immed,
+ * linear), the buffer lead bytes in. */
+static void dmabuf_wl_buffer(struct vmd_buffer *buffer, int fd, uint64_t lead) {
+	struct vmd_wayland *wayland = buffer->ctx->session->wayland;
 	struct zwp_linux_buffer_params_v1 *params =
 		zwp_linux_dmabuf_v1_create_params(wayland->linux_dmabuf);
 	zwp_linux_buffer_params_v1_add(params, fd, 0, (uint32_t)lead, buffer->stride,
@@ -199,6 +225,25 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	zwp_linux_buffer_params_v1_destroy(params);
 	close(fd); /* libwayland sends its own duplicate */
 	vmd_buffer_listen(buffer);
+}
+
+bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
+	struct vmd_session *session = buffer->ctx->session;
+	struct tessera_memory_table *mem = vmd_session_memory(session);
+	if (mem == NULL || !compositor_takes(buffer)) {
+		return false;
+	}
+	int dev = udmabuf_device();
+	if (dev < 0 || !regions_sealed(session, mem, res)) {
+		return false;
+	}
+	uint64_t lead, total;
+	uint32_t items;
+	int fd = udmabuf_create(buffer, res, dev, &lead, &total, &items);
+	if (fd < 0) {
+		return false;
+	}
+	dmabuf_wl_buffer(buffer, fd, lead);
 	buffer->kind = VMD_BUFFER_UDMABUF;
 	buffer->udmabuf_generation = mem->generation;
 	buffer->udmabuf_bytes = total;
