@@ -8,6 +8,7 @@
 #include <wayland-server-core.h>
 
 #include "console.h"
+#include "edid.h"
 #include "gpu.h"
 #include "log.h"
 #include "resource.h"
@@ -113,159 +114,7 @@ static const char *command_name(uint32_t type) {
 	}
 }
 
-/* ---- EDID ---- */
-
-static void put_le16(uint8_t *p, uint32_t v) {
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-}
-
-/*
- * EDID 1.4 base block (VESA E-EDID, release A rev. 2), written by hand: no
- * Debian-packaged library generates EDID (libdisplay-info and edid-decode
- * only parse it). One detailed timing descriptor with CVT reduced-blanking
- * timings for width x height at 60 Hz (30 Hz when the pixel clock would
- * not fit the field; longer horizontal blanking for modes so small that
- * the pixel clock would be under 10 MHz), display range limits, a monitor
- * name and a dummy
- * descriptor; sRGB chromaticity; checksum in the last byte.
- */
-void vmd_gpu_make_edid(uint8_t e[128], uint32_t width, uint32_t height) {
-	memset(e, 0, 128);
-	static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
-	memcpy(e, header, sizeof(header));
-	/* manufacturer "TSR" (three 5-bit letters, big-endian), product 1 */
-	uint32_t mfg = ((uint32_t)('T' - '@') << 10) | (('S' - '@') << 5) |
-		('R' - '@');
-	e[8] = (mfg >> 8) & 0xff;
-	e[9] = mfg & 0xff;
-	put_le16(&e[10], 1);
-	/* serial 0; week 1 of 2024 */
-	e[16] = 1;
-	e[17] = 2024 - 1990;
-	e[18] = 1; /* version 1.4 */
-	e[19] = 4;
-	e[20] = 0x80 | 0x20; /* digital input, 8 bits per colour */
-	/* physical size at 96 dpi, in cm and (below) mm */
-	uint32_t w_mm = (width * 254 + 480) / 960, h_mm = (height * 254 + 480) / 960;
-	/* at least 10 cm, as a real monitor */
-	w_mm = w_mm < 100 ? 100 : w_mm;
-	h_mm = h_mm < 100 ? 100 : h_mm;
-	e[21] = (uint8_t)((w_mm + 5) / 10 > 255 ? 255 : (w_mm + 5) / 10);
-	e[22] = (uint8_t)((h_mm + 5) / 10 > 255 ? 255 : (h_mm + 5) / 10);
-	e[23] = 120; /* gamma 2.2 */
-	e[24] = 0x06; /* RGB 4:4:4, sRGB default, preferred timing is native */
-	/* sRGB chromaticity, 10-bit fractions of 1024 */
-	const uint32_t rx = 655, ry = 338, gx = 307, gy = 614, bx = 154, by = 61,
-		wx = 320, wy = 337;
-	e[25] = (uint8_t)(((rx & 3) << 6) | ((ry & 3) << 4) | ((gx & 3) << 2) |
-		(gy & 3));
-	e[26] = (uint8_t)(((bx & 3) << 6) | ((by & 3) << 4) | ((wx & 3) << 2) |
-		(wy & 3));
-	e[27] = rx >> 2;
-	e[28] = ry >> 2;
-	e[29] = gx >> 2;
-	e[30] = gy >> 2;
-	e[31] = bx >> 2;
-	e[32] = by >> 2;
-	e[33] = wx >> 2;
-	e[34] = wy >> 2;
-	/* no established timings; standard timings unused */
-	for (int i = 38; i < 54; i++) {
-		e[i] = 1;
-	}
-
-	/* CVT reduced blanking (VESA CVT 1.2, section 3.4) */
-	uint32_t refresh = 60;
-	const uint32_t h_front = 48, h_sync = 32;
-	uint32_t h_blank = 160;
-	const uint32_t v_front = 3, min_v_back = 6;
-	uint32_t v_sync = 10; /* other aspect ratios */
-	if (width * 3 == height * 4) {
-		v_sync = 4;
-	} else if (width * 9 == height * 16) {
-		v_sync = 5;
-	} else if (width * 10 == height * 16) {
-		v_sync = 6;
-	} else if (width * 4 == height * 5 || width * 9 == height * 15) {
-		v_sync = 7;
-	}
-	uint32_t h_total = width + h_blank, v_total, v_blank;
-	uint64_t clock_khz;
-	for (;;) {
-		double h_period_us = (1e6 / refresh - 460.0) / height;
-		v_blank = (uint32_t)(460.0 / h_period_us) + 1;
-		if (v_blank < v_front + v_sync + min_v_back) {
-			v_blank = v_front + v_sync + min_v_back;
-		}
-		v_total = height + v_blank;
-		/* rounded down to 250 kHz steps */
-		clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
-		if (clock_khz < 10000) {
-			/* small modes: longer blanking up to the 10 MHz an EDID
-			 * pixel clock needs at least */
-			h_total = (uint32_t)((10000000 + (uint64_t)v_total * refresh - 1) /
-				((uint64_t)v_total * refresh));
-			h_blank = h_total - width;
-			clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
-		}
-		clock_khz -= clock_khz % 250;
-		if (clock_khz <= 655350 || refresh <= 30) {
-			break;
-		}
-		refresh = 30;
-	}
-	if (clock_khz > 655350) {
-		clock_khz = 655350;
-	}
-
-	uint8_t *d = &e[54];
-	put_le16(&d[0], (uint32_t)(clock_khz / 10));
-	d[2] = width & 0xff;
-	d[3] = h_blank & 0xff;
-	d[4] = (uint8_t)(((width >> 8) & 0xf) << 4 | ((h_blank >> 8) & 0xf));
-	d[5] = height & 0xff;
-	d[6] = v_blank & 0xff;
-	d[7] = (uint8_t)(((height >> 8) & 0xf) << 4 | ((v_blank >> 8) & 0xf));
-	d[8] = h_front & 0xff;
-	d[9] = h_sync & 0xff;
-	d[10] = (uint8_t)((v_front & 0xf) << 4 | (v_sync & 0xf));
-	d[11] = (uint8_t)(((h_front >> 8) & 3) << 6 | ((h_sync >> 8) & 3) << 4 |
-		((v_front >> 4) & 3) << 2 | ((v_sync >> 4) & 3));
-	d[12] = w_mm & 0xff;
-	d[13] = h_mm & 0xff;
-	d[14] = (uint8_t)(((w_mm >> 8) & 0xf) << 4 | ((h_mm >> 8) & 0xf));
-	d[17] = 0x18 | 0x02; /* digital separate sync, hsync +, vsync - */
-
-	/* display range limits around that one timing */
-	uint32_t h_khz = (uint32_t)(clock_khz / h_total);
-	d = &e[72];
-	d[3] = 0xfd;
-	d[5] = (uint8_t)(refresh - 1);
-	d[6] = (uint8_t)(refresh + 1);
-	d[7] = (uint8_t)(h_khz > 1 ? h_khz - 1 : 1);
-	d[8] = (uint8_t)(h_khz + 1 > 255 ? 255 : h_khz + 1);
-	d[9] = (uint8_t)((clock_khz + 9999) / 10000);
-	d[10] = 0x01; /* range limits only */
-	d[11] = 0x0a;
-	memset(&d[12], 0x20, 6);
-
-	/* monitor name */
-	d = &e[90];
-	d[3] = 0xfc;
-	static const char name[13] = "tessera\n     ";
-	memcpy(&d[5], name, sizeof(name));
-
-	/* dummy descriptor */
-	e[108 + 3] = 0x10;
-
-	e[126] = 0; /* no extension blocks */
-	uint8_t sum = 0;
-	for (int i = 0; i < 127; i++) {
-		sum += e[i];
-	}
-	e[127] = (uint8_t)(0x100 - sum);
-}
+/* ---- display ---- */
 
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
 		uint32_t *height) {
@@ -566,8 +415,8 @@ static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
 	memset(resp, 0, sizeof(*resp));
 	uint32_t w, h;
 	vmd_gpu_display_size(gpu, &w, &h);
-	vmd_gpu_make_edid(resp->edid, w, h);
-	resp->size = 128;
+	vmd_edid_make(resp->edid, w, h);
+	resp->size = VMD_EDID_SIZE;
 	*len = sizeof(*resp);
 	return VIRTIO_GPU_RESP_OK_EDID;
 }
