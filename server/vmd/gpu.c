@@ -20,6 +20,8 @@
 #define CONTROL_QUEUE 0
 #define CURSOR_QUEUE 1
 #define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
+/* a control command's "response type" when it is held: no response now */
+#define RESP_HELD 0
 /* writable segments remembered for a held response (each ≥ 1 byte) */
 #define HELD_MAX_SEGMENTS HDR_SIZE
 
@@ -388,7 +390,9 @@ static bool rect_inside(const struct virtio_gpu_rect *r, uint32_t width,
 		(uint64_t)r->y + r->height <= height;
 }
 
-static uint32_t cmd_get_display_info(struct vmd_gpu *gpu, size_t *len) {
+static uint32_t cmd_get_display_info(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resp_display_info *info = &gpu->resp.display_info;
 	memset(info, 0, sizeof(*info));
 	uint32_t w, h;
@@ -401,7 +405,8 @@ static uint32_t cmd_get_display_info(struct vmd_gpu *gpu, size_t *len) {
 }
 
 static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, size_t *len) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_cmd_get_edid cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -422,7 +427,8 @@ static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_unref cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -444,7 +450,8 @@ static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_set_scanout cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -483,7 +490,8 @@ static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_flush cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -508,7 +516,8 @@ static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_transfer_to_host_2d cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -556,7 +565,8 @@ static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_attach_backing cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -600,7 +610,8 @@ static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_detach_backing cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -621,7 +632,8 @@ static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_ctx_create cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -663,7 +675,8 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
-		const struct virtio_gpu_ctrl_hdr *hdr) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct context *ctx = find_context(gpu, hdr->ctx_id);
 	if (ctx == NULL) {
 		tessera_log(TESSERA_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
@@ -677,7 +690,9 @@ static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, const char *what) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	const char *what = command_name(hdr->type);
 	struct virtio_gpu_ctx_resource cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -694,7 +709,9 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, const char *what) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	const char *what = command_name(hdr->type);
 	struct virtio_gpu_transfer_host_3d cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -708,9 +725,10 @@ static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-/* SUBMIT_3D: 0 when the element was held (no response now). */
+/* SUBMIT_3D: RESP_HELD when the element was held. */
 static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_cmd_submit cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -747,11 +765,82 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 		/* one WAIT at a time: a new one completes the older ones */
 		complete_held(gpu);
 		hold(gpu, elem, &cmd.hdr);
-		return 0;
+		return RESP_HELD;
 	default: /* VMD_SUBMIT_ERROR: the batch was rejected */
 		break;
 	}
 	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+}
+
+static uint32_t cmd_resource_create_2d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	struct virtio_gpu_resource_create_2d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	return vmd_resource_create_2d(&gpu->resources, &gpu->settings, &cmd);
+}
+
+static uint32_t cmd_resource_create_3d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	struct virtio_gpu_resource_create_3d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	return vmd_resource_create_3d(&gpu->resources, &gpu->settings, &cmd);
+}
+
+static uint32_t cmd_capset(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
+		command_name(hdr->type));
+	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+}
+
+/* The control queue's commands. A handler returns the response type
+ * (RESP_HELD: no response now) and sets *len if the response is more than
+ * a header (in gpu->resp). */
+static const struct {
+	uint32_t type;
+	uint32_t (*handle)(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len);
+} control_commands[] = {
+	{ VIRTIO_GPU_CMD_GET_DISPLAY_INFO, cmd_get_display_info },
+	{ VIRTIO_GPU_CMD_GET_EDID, cmd_get_edid },
+	{ VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, cmd_resource_create_2d },
+	{ VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, cmd_resource_create_3d },
+	{ VIRTIO_GPU_CMD_RESOURCE_UNREF, cmd_resource_unref },
+	{ VIRTIO_GPU_CMD_SET_SCANOUT, cmd_set_scanout },
+	{ VIRTIO_GPU_CMD_RESOURCE_FLUSH, cmd_resource_flush },
+	{ VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, cmd_transfer_to_host_2d },
+	{ VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, cmd_attach_backing },
+	{ VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, cmd_detach_backing },
+	{ VIRTIO_GPU_CMD_GET_CAPSET_INFO, cmd_capset },
+	{ VIRTIO_GPU_CMD_GET_CAPSET, cmd_capset },
+	{ VIRTIO_GPU_CMD_CTX_CREATE, cmd_ctx_create },
+	{ VIRTIO_GPU_CMD_CTX_DESTROY, cmd_ctx_destroy },
+	{ VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, cmd_ctx_resource },
+	{ VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, cmd_ctx_resource },
+	{ VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D, cmd_transfer_3d },
+	{ VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, cmd_transfer_3d },
+	{ VIRTIO_GPU_CMD_SUBMIT_3D, cmd_submit_3d },
+};
+
+static uint32_t run_control_command(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	size_t n = sizeof(control_commands) / sizeof(control_commands[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (control_commands[i].type == hdr->type) {
+			return control_commands[i].handle(gpu, elem, hdr, len);
+		}
+	}
+	tessera_log(TESSERA_ERROR, "control queue: unsupported command 0x%x (%s)",
+		hdr->type, command_name(hdr->type));
+	return VIRTIO_GPU_RESP_ERR_UNSPEC;
 }
 
 static void process_control(struct vmd_gpu *gpu,
@@ -767,83 +856,9 @@ static void process_control(struct vmd_gpu *gpu,
 		return;
 	}
 	size_t len = HDR_SIZE;
-	uint32_t type;
-	union {
-		struct virtio_gpu_resource_create_2d create_2d;
-		struct virtio_gpu_resource_create_3d create_3d;
-	} cmd;
-	switch (hdr.type) {
-	case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-		type = cmd_get_display_info(gpu, &len);
-		break;
-	case VIRTIO_GPU_CMD_GET_EDID:
-		type = cmd_get_edid(gpu, elem, &len);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-		type = !read_command(elem, &cmd.create_2d, sizeof(cmd.create_2d)) ?
-			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_2d(&gpu->resources, &gpu->settings,
-				&cmd.create_2d);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
-		type = !read_command(elem, &cmd.create_3d, sizeof(cmd.create_3d)) ?
-			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_3d(&gpu->resources, &gpu->settings,
-				&cmd.create_3d);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_UNREF:
-		type = cmd_resource_unref(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_SET_SCANOUT:
-		type = cmd_set_scanout(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-		type = cmd_resource_flush(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-		type = cmd_transfer_to_host_2d(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
-		type = cmd_attach_backing(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-		type = cmd_detach_backing(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
-	case VIRTIO_GPU_CMD_GET_CAPSET:
-		tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
-			command_name(hdr.type));
-		type = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-		break;
-	case VIRTIO_GPU_CMD_CTX_CREATE:
-		type = cmd_ctx_create(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_CTX_DESTROY:
-		type = cmd_ctx_destroy(gpu, &hdr);
-		break;
-	case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
-		type = cmd_ctx_resource(gpu, elem, "CTX_ATTACH_RESOURCE");
-		break;
-	case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-		type = cmd_ctx_resource(gpu, elem, "CTX_DETACH_RESOURCE");
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-		type = cmd_transfer_3d(gpu, elem, "TRANSFER_TO_HOST_3D");
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-		type = cmd_transfer_3d(gpu, elem, "TRANSFER_FROM_HOST_3D");
-		break;
-	case VIRTIO_GPU_CMD_SUBMIT_3D:
-		type = cmd_submit_3d(gpu, elem);
-		if (type == 0) {
-			return; /* held */
-		}
-		break;
-	default:
-		tessera_log(TESSERA_ERROR, "control queue: unsupported command 0x%x (%s)",
-			hdr.type, command_name(hdr.type));
-		type = VIRTIO_GPU_RESP_ERR_UNSPEC;
-		break;
+	uint32_t type = run_control_command(gpu, elem, &hdr, &len);
+	if (type == RESP_HELD) {
+		return;
 	}
 	if (len == HDR_SIZE) {
 		memset(&gpu->resp.hdr, 0, HDR_SIZE);
