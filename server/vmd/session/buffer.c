@@ -7,7 +7,6 @@
 
 #include "context.h"
 #include "import.h"
-#include "log.h"
 #include "surface.h"
 
 /* --- release --- */

@@ -1,5 +1,5 @@
 /*
- * Frame callbacks and presentation feedback (PROTOCOL.md §6.2): the
+ * Frame callbacks and presentation feedback (PROTOCOL.md §7.3): the
  * FRAME_DONE and PRESENTED events of a surface's commits. See frame.h.
  */
 #include <stdlib.h>

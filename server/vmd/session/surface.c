@@ -6,12 +6,10 @@
  */
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "buffer.h"
 #include "context.h"
 #include "frame.h"
-#include "log.h"
 #include "role.h"
 
 /* Identifies vmd's session surfaces among all wl_surface proxies. */
