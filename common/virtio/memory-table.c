@@ -348,3 +348,103 @@ void tessera_memory_table_get_stats(struct tessera_memory_table_stats *stats) {
 	stats->regions = atomic_load(&stat_regions);
 	stats->bytes = atomic_load(&stat_bytes);
 }
+
+/* ---- walking a range of an extent list ---- */
+
+void tessera_memory_iter_init(struct tessera_memory_iter *iter,
+		const struct tessera_memory_mapping *mappings, size_t n) {
+	*iter = (struct tessera_memory_iter){
+		.mappings = mappings,
+		.n = n,
+	};
+}
+
+bool tessera_memory_iter_seek(struct tessera_memory_iter *iter,
+		uint64_t offset, uint64_t len) {
+	uint64_t end;
+	if (__builtin_add_overflow(offset, len, &end)) {
+		iter->failed = true;
+		iter->pos = iter->end = 0;
+		return false;
+	}
+	if (offset < iter->start) {
+		iter->index = 0;
+		iter->start = 0;
+	}
+	iter->failed = false;
+	iter->pos = offset;
+	iter->end = end;
+	return true;
+}
+
+bool tessera_memory_iter_next(struct tessera_memory_iter *iter,
+		struct tessera_memory_piece *piece) {
+	if (iter->failed || iter->pos >= iter->end) {
+		return false;
+	}
+	for (; iter->index < iter->n; iter->index++) {
+		const struct tessera_memory_mapping *m = &iter->mappings[iter->index];
+		uint64_t ext_end;
+		if (__builtin_add_overflow(iter->start, m->len, &ext_end)) {
+			iter->failed = true;
+			return false;
+		}
+		if (ext_end <= iter->pos) {
+			iter->start = ext_end; /* wholly before the range */
+			continue;
+		}
+		uint64_t offset = iter->pos - iter->start;
+		uint64_t len = (ext_end < iter->end ? ext_end : iter->end) - iter->pos;
+		uint64_t fd_offset, fd_end;
+		if (__builtin_add_overflow(m->fd_offset, offset, &fd_offset) ||
+				__builtin_add_overflow(fd_offset, len, &fd_end)) {
+			iter->failed = true;
+			return false;
+		}
+		*piece = (struct tessera_memory_piece){
+			.index = iter->index,
+			.offset = offset,
+			.len = len,
+			.region = m->region,
+			.fd = m->fd,
+			.host = m->host + offset,
+			.fd_offset = fd_offset,
+		};
+		iter->pos += len;
+		if (iter->pos == ext_end) {
+			iter->start = ext_end;
+			iter->index++;
+		}
+		return true;
+	}
+	return false;
+}
+
+bool tessera_memory_iter_next_run(struct tessera_memory_iter *iter,
+		struct tessera_memory_piece *run) {
+	if (!tessera_memory_iter_next(iter, run)) {
+		return false;
+	}
+	for (;;) {
+		struct tessera_memory_iter before = *iter;
+		struct tessera_memory_piece piece;
+		if (!tessera_memory_iter_next(iter, &piece)) {
+			if (!iter->failed) {
+				*iter = before;
+			}
+			return true;
+		}
+		/* no wrap: next() checked the piece's file range */
+		if (piece.region != run->region || piece.fd != run->fd ||
+				run->fd_offset + run->len != piece.fd_offset) {
+			*iter = before;
+			return true;
+		}
+		/* both lie in [offset, end) of the range: no wrap */
+		run->len += piece.len;
+	}
+}
+
+bool tessera_memory_iter_done(const struct tessera_memory_iter *iter) {
+	return !iter->failed && iter->pos == iter->end;
+}

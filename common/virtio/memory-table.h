@@ -147,4 +147,62 @@ int tessera_memory_table_map_extents(const struct tessera_memory_table *mem,
 
 void tessera_memory_table_get_stats(struct tessera_memory_table_stats *stats);
 
+/*
+ * Walking a byte range of an extent list.
+ *
+ * A resource's backing is a list of extents laid end to end: byte x of the
+ * backing is in the first extent whose end (the sum of the lengths up to
+ * and including it) is above x. The iterator cuts [offset, offset + len)
+ * of such a list into pieces, one per extent it touches, each with its host
+ * pointer and its place in the region's file; or into runs, pieces merged
+ * while they follow each other in the same region's file.
+ *
+ * Everything may come from a guest: every sum is checked for wrap-around.
+ * A range or an extent list whose offsets would wrap ends the walk early,
+ * and so does a range beyond the last extent; tessera_memory_iter_done()
+ * then says false.
+ */
+
+/* One piece (or run) of the range. */
+struct tessera_memory_piece {
+	size_t index; /* of the mapping (and guest extent) it starts in */
+	uint64_t offset; /* of its first byte inside that extent */
+	uint64_t len;
+	/* the same for every piece of a run: */
+	uint32_t region;
+	int fd;
+	/* mappings[index].host + offset: len bytes, also for a run (a run
+	 * stays inside one region, mapped contiguously) */
+	uint8_t *host;
+	uint64_t fd_offset; /* mappings[index].fd_offset + offset */
+};
+
+struct tessera_memory_iter {
+	const struct tessera_memory_mapping *mappings;
+	size_t n;
+	size_t index; /* the extent holding pos (n: past the last one) */
+	uint64_t start; /* offset of extent index in the list */
+	uint64_t pos, end; /* what is left of the range */
+	bool failed; /* a sum wrapped */
+};
+
+/* An iterator over mappings[0..n) with an empty range. */
+void tessera_memory_iter_init(struct tessera_memory_iter *iter,
+	const struct tessera_memory_mapping *mappings, size_t n);
+/* Walks [offset, offset + len) next; false (and nothing to walk) if the
+ * sum wraps. Seeking forward goes on from the current extent, seeking back
+ * starts over from the first one. */
+bool tessera_memory_iter_seek(struct tessera_memory_iter *iter,
+	uint64_t offset, uint64_t len);
+/* The next piece of the range; false when there is none (the end of the
+ * range, the end of the list or a wrapped sum). */
+bool tessera_memory_iter_next(struct tessera_memory_iter *iter,
+	struct tessera_memory_piece *piece);
+/* The next run: pieces merged while they are in the same region and
+ * follow each other in its file. */
+bool tessera_memory_iter_next_run(struct tessera_memory_iter *iter,
+	struct tessera_memory_piece *run);
+/* Every byte of the range was handed out. */
+bool tessera_memory_iter_done(const struct tessera_memory_iter *iter);
+
 #endif

@@ -8,6 +8,7 @@
 #include <wayland-server-core.h>
 
 #include "console.h"
+#include "edid.h"
 #include "gpu.h"
 #include "log.h"
 #include "resource.h"
@@ -19,6 +20,8 @@
 #define CONTROL_QUEUE 0
 #define CURSOR_QUEUE 1
 #define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
+/* a control command's "response type" when it is held: no response now */
+#define RESP_HELD 0
 /* writable segments remembered for a held response (each ≥ 1 byte) */
 #define HELD_MAX_SEGMENTS HDR_SIZE
 
@@ -113,159 +116,7 @@ static const char *command_name(uint32_t type) {
 	}
 }
 
-/* ---- EDID ---- */
-
-static void put_le16(uint8_t *p, uint32_t v) {
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-}
-
-/*
- * EDID 1.4 base block (VESA E-EDID, release A rev. 2), written by hand: no
- * Debian-packaged library generates EDID (libdisplay-info and edid-decode
- * only parse it). One detailed timing descriptor with CVT reduced-blanking
- * timings for width x height at 60 Hz (30 Hz when the pixel clock would
- * not fit the field; longer horizontal blanking for modes so small that
- * the pixel clock would be under 10 MHz), display range limits, a monitor
- * name and a dummy
- * descriptor; sRGB chromaticity; checksum in the last byte.
- */
-void vmd_gpu_make_edid(uint8_t e[128], uint32_t width, uint32_t height) {
-	memset(e, 0, 128);
-	static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
-	memcpy(e, header, sizeof(header));
-	/* manufacturer "TSR" (three 5-bit letters, big-endian), product 1 */
-	uint32_t mfg = ((uint32_t)('T' - '@') << 10) | (('S' - '@') << 5) |
-		('R' - '@');
-	e[8] = (mfg >> 8) & 0xff;
-	e[9] = mfg & 0xff;
-	put_le16(&e[10], 1);
-	/* serial 0; week 1 of 2024 */
-	e[16] = 1;
-	e[17] = 2024 - 1990;
-	e[18] = 1; /* version 1.4 */
-	e[19] = 4;
-	e[20] = 0x80 | 0x20; /* digital input, 8 bits per colour */
-	/* physical size at 96 dpi, in cm and (below) mm */
-	uint32_t w_mm = (width * 254 + 480) / 960, h_mm = (height * 254 + 480) / 960;
-	/* at least 10 cm, as a real monitor */
-	w_mm = w_mm < 100 ? 100 : w_mm;
-	h_mm = h_mm < 100 ? 100 : h_mm;
-	e[21] = (uint8_t)((w_mm + 5) / 10 > 255 ? 255 : (w_mm + 5) / 10);
-	e[22] = (uint8_t)((h_mm + 5) / 10 > 255 ? 255 : (h_mm + 5) / 10);
-	e[23] = 120; /* gamma 2.2 */
-	e[24] = 0x06; /* RGB 4:4:4, sRGB default, preferred timing is native */
-	/* sRGB chromaticity, 10-bit fractions of 1024 */
-	const uint32_t rx = 655, ry = 338, gx = 307, gy = 614, bx = 154, by = 61,
-		wx = 320, wy = 337;
-	e[25] = (uint8_t)(((rx & 3) << 6) | ((ry & 3) << 4) | ((gx & 3) << 2) |
-		(gy & 3));
-	e[26] = (uint8_t)(((bx & 3) << 6) | ((by & 3) << 4) | ((wx & 3) << 2) |
-		(wy & 3));
-	e[27] = rx >> 2;
-	e[28] = ry >> 2;
-	e[29] = gx >> 2;
-	e[30] = gy >> 2;
-	e[31] = bx >> 2;
-	e[32] = by >> 2;
-	e[33] = wx >> 2;
-	e[34] = wy >> 2;
-	/* no established timings; standard timings unused */
-	for (int i = 38; i < 54; i++) {
-		e[i] = 1;
-	}
-
-	/* CVT reduced blanking (VESA CVT 1.2, section 3.4) */
-	uint32_t refresh = 60;
-	const uint32_t h_front = 48, h_sync = 32;
-	uint32_t h_blank = 160;
-	const uint32_t v_front = 3, min_v_back = 6;
-	uint32_t v_sync = 10; /* other aspect ratios */
-	if (width * 3 == height * 4) {
-		v_sync = 4;
-	} else if (width * 9 == height * 16) {
-		v_sync = 5;
-	} else if (width * 10 == height * 16) {
-		v_sync = 6;
-	} else if (width * 4 == height * 5 || width * 9 == height * 15) {
-		v_sync = 7;
-	}
-	uint32_t h_total = width + h_blank, v_total, v_blank;
-	uint64_t clock_khz;
-	for (;;) {
-		double h_period_us = (1e6 / refresh - 460.0) / height;
-		v_blank = (uint32_t)(460.0 / h_period_us) + 1;
-		if (v_blank < v_front + v_sync + min_v_back) {
-			v_blank = v_front + v_sync + min_v_back;
-		}
-		v_total = height + v_blank;
-		/* rounded down to 250 kHz steps */
-		clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
-		if (clock_khz < 10000) {
-			/* small modes: longer blanking up to the 10 MHz an EDID
-			 * pixel clock needs at least */
-			h_total = (uint32_t)((10000000 + (uint64_t)v_total * refresh - 1) /
-				((uint64_t)v_total * refresh));
-			h_blank = h_total - width;
-			clock_khz = (uint64_t)h_total * v_total * refresh / 1000;
-		}
-		clock_khz -= clock_khz % 250;
-		if (clock_khz <= 655350 || refresh <= 30) {
-			break;
-		}
-		refresh = 30;
-	}
-	if (clock_khz > 655350) {
-		clock_khz = 655350;
-	}
-
-	uint8_t *d = &e[54];
-	put_le16(&d[0], (uint32_t)(clock_khz / 10));
-	d[2] = width & 0xff;
-	d[3] = h_blank & 0xff;
-	d[4] = (uint8_t)(((width >> 8) & 0xf) << 4 | ((h_blank >> 8) & 0xf));
-	d[5] = height & 0xff;
-	d[6] = v_blank & 0xff;
-	d[7] = (uint8_t)(((height >> 8) & 0xf) << 4 | ((v_blank >> 8) & 0xf));
-	d[8] = h_front & 0xff;
-	d[9] = h_sync & 0xff;
-	d[10] = (uint8_t)((v_front & 0xf) << 4 | (v_sync & 0xf));
-	d[11] = (uint8_t)(((h_front >> 8) & 3) << 6 | ((h_sync >> 8) & 3) << 4 |
-		((v_front >> 4) & 3) << 2 | ((v_sync >> 4) & 3));
-	d[12] = w_mm & 0xff;
-	d[13] = h_mm & 0xff;
-	d[14] = (uint8_t)(((w_mm >> 8) & 0xf) << 4 | ((h_mm >> 8) & 0xf));
-	d[17] = 0x18 | 0x02; /* digital separate sync, hsync +, vsync - */
-
-	/* display range limits around that one timing */
-	uint32_t h_khz = (uint32_t)(clock_khz / h_total);
-	d = &e[72];
-	d[3] = 0xfd;
-	d[5] = (uint8_t)(refresh - 1);
-	d[6] = (uint8_t)(refresh + 1);
-	d[7] = (uint8_t)(h_khz > 1 ? h_khz - 1 : 1);
-	d[8] = (uint8_t)(h_khz + 1 > 255 ? 255 : h_khz + 1);
-	d[9] = (uint8_t)((clock_khz + 9999) / 10000);
-	d[10] = 0x01; /* range limits only */
-	d[11] = 0x0a;
-	memset(&d[12], 0x20, 6);
-
-	/* monitor name */
-	d = &e[90];
-	d[3] = 0xfc;
-	static const char name[13] = "tessera\n     ";
-	memcpy(&d[5], name, sizeof(name));
-
-	/* dummy descriptor */
-	e[108 + 3] = 0x10;
-
-	e[126] = 0; /* no extension blocks */
-	uint8_t sum = 0;
-	for (int i = 0; i < 127; i++) {
-		sum += e[i];
-	}
-	e[127] = (uint8_t)(0x100 - sum);
-}
+/* ---- display ---- */
 
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
 		uint32_t *height) {
@@ -539,7 +390,9 @@ static bool rect_inside(const struct virtio_gpu_rect *r, uint32_t width,
 		(uint64_t)r->y + r->height <= height;
 }
 
-static uint32_t cmd_get_display_info(struct vmd_gpu *gpu, size_t *len) {
+static uint32_t cmd_get_display_info(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resp_display_info *info = &gpu->resp.display_info;
 	memset(info, 0, sizeof(*info));
 	uint32_t w, h;
@@ -552,7 +405,8 @@ static uint32_t cmd_get_display_info(struct vmd_gpu *gpu, size_t *len) {
 }
 
 static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, size_t *len) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_cmd_get_edid cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -566,14 +420,15 @@ static uint32_t cmd_get_edid(struct vmd_gpu *gpu,
 	memset(resp, 0, sizeof(*resp));
 	uint32_t w, h;
 	vmd_gpu_display_size(gpu, &w, &h);
-	vmd_gpu_make_edid(resp->edid, w, h);
-	resp->size = 128;
+	vmd_edid_make(resp->edid, w, h);
+	resp->size = VMD_EDID_SIZE;
 	*len = sizeof(*resp);
 	return VIRTIO_GPU_RESP_OK_EDID;
 }
 
 static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_unref cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -595,7 +450,8 @@ static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_set_scanout cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -634,7 +490,8 @@ static uint32_t cmd_set_scanout(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_flush cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -659,7 +516,8 @@ static uint32_t cmd_resource_flush(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_transfer_to_host_2d cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -707,7 +565,8 @@ static uint32_t cmd_transfer_to_host_2d(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_attach_backing cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -751,7 +610,8 @@ static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_resource_detach_backing cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -772,7 +632,8 @@ static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_ctx_create cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -814,7 +675,8 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
-		const struct virtio_gpu_ctrl_hdr *hdr) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct context *ctx = find_context(gpu, hdr->ctx_id);
 	if (ctx == NULL) {
 		tessera_log(TESSERA_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
@@ -828,7 +690,9 @@ static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, const char *what) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	const char *what = command_name(hdr->type);
 	struct virtio_gpu_ctx_resource cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -845,7 +709,9 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 }
 
 static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem, const char *what) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	const char *what = command_name(hdr->type);
 	struct virtio_gpu_transfer_host_3d cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -859,9 +725,10 @@ static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-/* SUBMIT_3D: 0 when the element was held (no response now). */
+/* SUBMIT_3D: RESP_HELD when the element was held. */
 static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
-		const struct tessera_virtqueue_element *elem) {
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
 	struct virtio_gpu_cmd_submit cmd;
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -898,11 +765,82 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 		/* one WAIT at a time: a new one completes the older ones */
 		complete_held(gpu);
 		hold(gpu, elem, &cmd.hdr);
-		return 0;
+		return RESP_HELD;
 	default: /* VMD_SUBMIT_ERROR: the batch was rejected */
 		break;
 	}
 	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+}
+
+static uint32_t cmd_resource_create_2d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	struct virtio_gpu_resource_create_2d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	return vmd_resource_create_2d(&gpu->resources, &gpu->settings, &cmd);
+}
+
+static uint32_t cmd_resource_create_3d(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	struct virtio_gpu_resource_create_3d cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	return vmd_resource_create_3d(&gpu->resources, &gpu->settings, &cmd);
+}
+
+static uint32_t cmd_capset(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
+		command_name(hdr->type));
+	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+}
+
+/* The control queue's commands. A handler returns the response type
+ * (RESP_HELD: no response now) and sets *len if the response is more than
+ * a header (in gpu->resp). */
+static const struct {
+	uint32_t type;
+	uint32_t (*handle)(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len);
+} control_commands[] = {
+	{ VIRTIO_GPU_CMD_GET_DISPLAY_INFO, cmd_get_display_info },
+	{ VIRTIO_GPU_CMD_GET_EDID, cmd_get_edid },
+	{ VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, cmd_resource_create_2d },
+	{ VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, cmd_resource_create_3d },
+	{ VIRTIO_GPU_CMD_RESOURCE_UNREF, cmd_resource_unref },
+	{ VIRTIO_GPU_CMD_SET_SCANOUT, cmd_set_scanout },
+	{ VIRTIO_GPU_CMD_RESOURCE_FLUSH, cmd_resource_flush },
+	{ VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, cmd_transfer_to_host_2d },
+	{ VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, cmd_attach_backing },
+	{ VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, cmd_detach_backing },
+	{ VIRTIO_GPU_CMD_GET_CAPSET_INFO, cmd_capset },
+	{ VIRTIO_GPU_CMD_GET_CAPSET, cmd_capset },
+	{ VIRTIO_GPU_CMD_CTX_CREATE, cmd_ctx_create },
+	{ VIRTIO_GPU_CMD_CTX_DESTROY, cmd_ctx_destroy },
+	{ VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, cmd_ctx_resource },
+	{ VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, cmd_ctx_resource },
+	{ VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D, cmd_transfer_3d },
+	{ VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, cmd_transfer_3d },
+	{ VIRTIO_GPU_CMD_SUBMIT_3D, cmd_submit_3d },
+};
+
+static uint32_t run_control_command(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	size_t n = sizeof(control_commands) / sizeof(control_commands[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (control_commands[i].type == hdr->type) {
+			return control_commands[i].handle(gpu, elem, hdr, len);
+		}
+	}
+	tessera_log(TESSERA_ERROR, "control queue: unsupported command 0x%x (%s)",
+		hdr->type, command_name(hdr->type));
+	return VIRTIO_GPU_RESP_ERR_UNSPEC;
 }
 
 static void process_control(struct vmd_gpu *gpu,
@@ -918,83 +856,9 @@ static void process_control(struct vmd_gpu *gpu,
 		return;
 	}
 	size_t len = HDR_SIZE;
-	uint32_t type;
-	union {
-		struct virtio_gpu_resource_create_2d create_2d;
-		struct virtio_gpu_resource_create_3d create_3d;
-	} cmd;
-	switch (hdr.type) {
-	case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-		type = cmd_get_display_info(gpu, &len);
-		break;
-	case VIRTIO_GPU_CMD_GET_EDID:
-		type = cmd_get_edid(gpu, elem, &len);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-		type = !read_command(elem, &cmd.create_2d, sizeof(cmd.create_2d)) ?
-			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_2d(&gpu->resources, &gpu->settings,
-				&cmd.create_2d);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
-		type = !read_command(elem, &cmd.create_3d, sizeof(cmd.create_3d)) ?
-			VIRTIO_GPU_RESP_ERR_UNSPEC :
-			vmd_resource_create_3d(&gpu->resources, &gpu->settings,
-				&cmd.create_3d);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_UNREF:
-		type = cmd_resource_unref(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_SET_SCANOUT:
-		type = cmd_set_scanout(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-		type = cmd_resource_flush(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-		type = cmd_transfer_to_host_2d(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
-		type = cmd_attach_backing(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-		type = cmd_detach_backing(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
-	case VIRTIO_GPU_CMD_GET_CAPSET:
-		tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
-			command_name(hdr.type));
-		type = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-		break;
-	case VIRTIO_GPU_CMD_CTX_CREATE:
-		type = cmd_ctx_create(gpu, elem);
-		break;
-	case VIRTIO_GPU_CMD_CTX_DESTROY:
-		type = cmd_ctx_destroy(gpu, &hdr);
-		break;
-	case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
-		type = cmd_ctx_resource(gpu, elem, "CTX_ATTACH_RESOURCE");
-		break;
-	case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-		type = cmd_ctx_resource(gpu, elem, "CTX_DETACH_RESOURCE");
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-		type = cmd_transfer_3d(gpu, elem, "TRANSFER_TO_HOST_3D");
-		break;
-	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-		type = cmd_transfer_3d(gpu, elem, "TRANSFER_FROM_HOST_3D");
-		break;
-	case VIRTIO_GPU_CMD_SUBMIT_3D:
-		type = cmd_submit_3d(gpu, elem);
-		if (type == 0) {
-			return; /* held */
-		}
-		break;
-	default:
-		tessera_log(TESSERA_ERROR, "control queue: unsupported command 0x%x (%s)",
-			hdr.type, command_name(hdr.type));
-		type = VIRTIO_GPU_RESP_ERR_UNSPEC;
-		break;
+	uint32_t type = run_control_command(gpu, elem, &hdr, &len);
+	if (type == RESP_HELD) {
+		return;
 	}
 	if (len == HDR_SIZE) {
 		memset(&gpu->resp.hdr, 0, HDR_SIZE);

@@ -3,7 +3,7 @@
  * vhost-user backend (vhost-user.h).
  *
  * Features: VIRTIO_GPU_F_VIRGL and VIRTIO_GPU_F_EDID (what QEMU's
- * vhost-user-gpu-pci forwards, DESIGN.md section 3); one scanout, no
+ * vhost-user-gpu-pci forwards to a vhost-user backend); one scanout, no
  * capsets. Control queue: the 2D command set (the guest's framebuffer
  * console, shown by console.c), the 3D context and resource commands for
  * guest-backed resources, and SUBMIT_3D, whose payload is a tessera wire
@@ -57,8 +57,6 @@ int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path);
 /* The mode of scanout 0 as GET_DISPLAY_INFO reports it now. */
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
 	uint32_t *height);
-/* Fills a 128-byte EDID 1.4 base block for a width x height mode. */
-void vmd_gpu_make_edid(uint8_t edid[128], uint32_t width, uint32_t height);
 
 struct vmd_gpu_stats {
 	uint64_t connections; /* VMM connections so far */

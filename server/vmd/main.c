@@ -1,5 +1,6 @@
 /*
- * tessera-vmd: the per-VM virtio-gpu device daemon (DESIGN.md section 1).
+ * tessera-vmd: the per-VM virtio-gpu device daemon (see
+ * docs/ARCHITECTURE.md for where it sits between the VMs and tessera).
  *
  * One process per VM: a vhost-user backend (the VMM connects to its UNIX
  * socket) implementing a virtio-gpu device, and one Wayland connection to

@@ -44,7 +44,8 @@ struct vmd_session_device {
 	/* The guest memory table (regions, fds) of the current connection. */
 	struct tessera_memory_table *(*memory)(void *data);
 	/* Events were written into the ring: complete the held WAIT
-	 * fence(s), the doorbell of DESIGN.md section 3. */
+	 * fence(s), so that the guest wakes up and reads them (the
+	 * doorbell, PROTOCOL.md §9). */
 	void (*doorbell)(void *data);
 };
 

@@ -364,10 +364,11 @@ static int take_fd(struct backend *b, size_t i) {
 	return fd;
 }
 
-static enum result handle_set_features(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_get_features(struct backend *b, struct queue *q) {
+	return reply_u64(b, offered_features(b));
+}
+
+static enum result handle_set_features(struct backend *b, struct queue *unused) {
 	uint64_t features = b->msg.payload.u64;
 	uint64_t generation = b->generation;
 	uint64_t offered = offered_features(b);
@@ -402,10 +403,11 @@ static enum result handle_set_features(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_set_protocol_features(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_get_protocol_features(struct backend *b, struct queue *q) {
+	return reply_u64(b, BACKEND_PROTOCOL_FEATURES);
+}
+
+static enum result handle_set_protocol_features(struct backend *b, struct queue *q) {
 	uint64_t features = b->msg.payload.u64;
 	if (features & ~BACKEND_PROTOCOL_FEATURES) {
 		tessera_log(TESSERA_INFO, "vhost-user: ignoring protocol features 0x%llx "
@@ -417,7 +419,20 @@ static enum result handle_set_protocol_features(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_set_mem_table(struct backend *b) {
+static enum result handle_set_owner(struct backend *b, struct queue *q) {
+	b->owner = true;
+	return RESULT_OK;
+}
+
+static enum result handle_reset_owner(struct backend *b, struct queue *q) {
+	/* deprecated; read as "disable all rings" */
+	for (uint32_t i = 0; i < b->impl->num_queues; i++) {
+		b->queues[i].enabled = false;
+	}
+	return RESULT_OK;
+}
+
+static enum result handle_set_mem_table(struct backend *b, struct queue *unused) {
 	const struct tessera_vhost_user_memory *m = &b->msg.payload.memory;
 	if (b->msg.hdr.size < TESSERA_VHOST_USER_MEMORY_HEADER_SIZE) {
 		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_MEM_TABLE: %u bytes",
@@ -491,15 +506,8 @@ static enum result handle_set_mem_table(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_set_vring_num(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_num(struct backend *b, struct queue *q) {
 	const struct tessera_vhost_user_vring_state *s = &b->msg.payload.state;
-	struct queue *q = get_queue(b, s->index);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
 	if (s->num == 0 || (s->num & (s->num - 1)) != 0 ||
 			s->num > TESSERA_VIRTQUEUE_MAX_SIZE) {
 		tessera_log(TESSERA_ERROR, "vhost-user: malformed SET_VRING_NUM: queue %u "
@@ -516,16 +524,8 @@ static enum result handle_set_vring_num(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_set_vring_addr(struct backend *b) {
-	if (!expect_size(b, sizeof(struct tessera_vhost_user_vring_addr)) ||
-			!expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_addr(struct backend *b, struct queue *q) {
 	const struct tessera_vhost_user_vring_addr *a = &b->msg.payload.addr;
-	struct queue *q = get_queue(b, a->index);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
 	if (a->flags & TESSERA_VHOST_USER_VRING_F_LOG) {
 		tessera_log(TESSERA_ERROR, "vhost-user: queue %u: used ring logging "
 			"requested, not supported", q->index);
@@ -555,15 +555,8 @@ static enum result handle_set_vring_addr(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_set_vring_base(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_base(struct backend *b, struct queue *q) {
 	const struct tessera_vhost_user_vring_state *s = &b->msg.payload.state;
-	struct queue *q = get_queue(b, s->index);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
 	if (s->num > UINT16_MAX) {
 		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_BASE: queue %u base %u "
 			"(packed rings are not supported)", q->index, s->num);
@@ -578,14 +571,7 @@ static enum result handle_set_vring_base(struct backend *b) {
 	return RESULT_OK;
 }
 
-static enum result handle_get_vring_base(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
-	struct queue *q = get_queue(b, b->msg.payload.state.index);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
+static enum result handle_get_vring_base(struct backend *b, struct queue *q) {
 	uint64_t generation = b->generation;
 	queue_stop(q);
 	if (generation != b->generation) {
@@ -601,37 +587,13 @@ static enum result handle_get_vring_base(struct backend *b) {
 		RESULT_REPLIED : RESULT_FATAL;
 }
 
-/* SET_VRING_KICK/CALL/ERR: u64 {index, NOFD}, one fd unless NOFD. */
-static struct queue *vring_fd_message(struct backend *b, int *fd) {
-	if (!expect_size(b, 8)) {
-		return NULL;
-	}
-	uint64_t v = b->msg.payload.u64;
-	struct queue *q = get_queue(b, (uint32_t)(v &
-		TESSERA_VHOST_USER_VRING_INDEX_MASK));
-	if (q == NULL) {
-		return NULL;
-	}
-	if (v & TESSERA_VHOST_USER_VRING_NOFD) {
-		if (!expect_fds(b, 0)) {
-			return NULL;
-		}
-		*fd = -1;
-	} else {
-		if (!expect_fds(b, 1)) {
-			return NULL;
-		}
-		*fd = take_fd(b, 0);
-	}
-	return q;
+/* SET_VRING_KICK/CALL/ERR: the fd of the message, -1 with NOFD. */
+static int vring_fd(struct backend *b) {
+	return b->msg.payload.u64 & TESSERA_VHOST_USER_VRING_NOFD ? -1 : take_fd(b, 0);
 }
 
-static enum result handle_set_vring_kick(struct backend *b) {
-	int fd;
-	struct queue *q = vring_fd_message(b, &fd);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_kick(struct backend *b, struct queue *q) {
+	int fd = vring_fd(b);
 	uint64_t generation = b->generation;
 	if (q->kick_source != NULL) {
 		wl_event_source_remove(q->kick_source);
@@ -675,39 +637,24 @@ static void set_nonblocking(int fd) {
 	}
 }
 
-static enum result handle_set_vring_call(struct backend *b) {
-	int fd;
-	struct queue *q = vring_fd_message(b, &fd);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_call(struct backend *b, struct queue *q) {
+	int fd = vring_fd(b);
 	set_nonblocking(fd);
 	close_fd(&q->call_fd);
 	q->call_fd = fd;
 	return RESULT_OK;
 }
 
-static enum result handle_set_vring_err(struct backend *b) {
-	int fd;
-	struct queue *q = vring_fd_message(b, &fd);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_err(struct backend *b, struct queue *q) {
+	int fd = vring_fd(b);
 	set_nonblocking(fd);
 	close_fd(&q->err_fd);
 	q->err_fd = fd;
 	return RESULT_OK;
 }
 
-static enum result handle_set_vring_enable(struct backend *b) {
-	if (!expect_size(b, 8) || !expect_fds(b, 0)) {
-		return RESULT_FATAL;
-	}
+static enum result handle_set_vring_enable(struct backend *b, struct queue *q) {
 	const struct tessera_vhost_user_vring_state *s = &b->msg.payload.state;
-	struct queue *q = get_queue(b, s->index);
-	if (q == NULL) {
-		return RESULT_FATAL;
-	}
 	if (s->num > 1) {
 		tessera_log(TESSERA_ERROR, "vhost-user: SET_VRING_ENABLE %u on queue %u",
 			s->num, q->index);
@@ -740,7 +687,7 @@ static bool config_range_ok(struct backend *b,
 		(uint64_t)c->offset + c->size <= b->impl->config_size;
 }
 
-static enum result handle_get_config(struct backend *b) {
+static enum result handle_get_config(struct backend *b, struct queue *q) {
 	if (!config_message(b)) {
 		return RESULT_FATAL;
 	}
@@ -760,7 +707,7 @@ static enum result handle_get_config(struct backend *b) {
 		RESULT_REPLIED : RESULT_FATAL;
 }
 
-static enum result handle_set_config(struct backend *b) {
+static enum result handle_set_config(struct backend *b, struct queue *q) {
 	if (!config_message(b)) {
 		return RESULT_FATAL;
 	}
@@ -775,87 +722,144 @@ static enum result handle_set_config(struct backend *b) {
 	return RESULT_OK;
 }
 
+static enum result handle_get_queue_num(struct backend *b, struct queue *q) {
+	return reply_u64(b, b->impl->num_queues);
+}
+
+static enum result handle_get_max_mem_slots(struct backend *b, struct queue *q) {
+	return reply_u64(b, TESSERA_VHOST_USER_MAX_REGIONS);
+}
+
+static enum result handle_gpu_set_socket(struct backend *b, struct queue *q) {
+	close_fd(&b->gpu_socket_fd);
+	b->gpu_socket_fd = take_fd(b, 0);
+	return RESULT_OK;
+}
+
+static enum result handle_set_backend_req_fd(struct backend *b, struct queue *q) {
+	return RESULT_OK; /* not offered; accepted, its fd closed */
+}
+
+/* What a message must carry before its handler runs. */
+#define ANY_SIZE UINT32_MAX /* variable: the handler checks the payload */
+enum expected_fds {
+	FDS_NONE,
+	FDS_ONE,
+	FDS_ANY, /* the handler checks them */
+	FDS_VRING, /* one, none with TESSERA_VHOST_USER_VRING_NOFD */
+};
+enum queue_index {
+	QUEUE_NONE, /* not about a queue */
+	QUEUE_STATE, /* payload.state.index */
+	QUEUE_ADDR, /* payload.addr.index */
+	QUEUE_VRING_FD, /* payload.u64 & TESSERA_VHOST_USER_VRING_INDEX_MASK */
+};
+
+/* The requests handled, with the message each expects. The handler gets
+ * the queue the message names (NULL for QUEUE_NONE). */
+static const struct request {
+	uint32_t request;
+	uint32_t size; /* payload bytes */
+	enum expected_fds fds;
+	enum queue_index queue;
+	enum result (*handle)(struct backend *b, struct queue *q);
+} requests[] = {
+	{ TESSERA_VHOST_USER_GET_FEATURES, ANY_SIZE, FDS_NONE, QUEUE_NONE,
+		handle_get_features },
+	{ TESSERA_VHOST_USER_SET_FEATURES, 8, FDS_NONE, QUEUE_NONE,
+		handle_set_features },
+	{ TESSERA_VHOST_USER_GET_PROTOCOL_FEATURES, ANY_SIZE, FDS_NONE, QUEUE_NONE,
+		handle_get_protocol_features },
+	{ TESSERA_VHOST_USER_SET_PROTOCOL_FEATURES, 8, FDS_NONE, QUEUE_NONE,
+		handle_set_protocol_features },
+	{ TESSERA_VHOST_USER_SET_OWNER, ANY_SIZE, FDS_NONE, QUEUE_NONE,
+		handle_set_owner },
+	{ TESSERA_VHOST_USER_RESET_OWNER, ANY_SIZE, FDS_ANY, QUEUE_NONE,
+		handle_reset_owner },
+	{ TESSERA_VHOST_USER_SET_MEM_TABLE, ANY_SIZE, FDS_ANY, QUEUE_NONE,
+		handle_set_mem_table },
+	{ TESSERA_VHOST_USER_SET_VRING_NUM, 8, FDS_NONE, QUEUE_STATE,
+		handle_set_vring_num },
+	{ TESSERA_VHOST_USER_SET_VRING_ADDR, sizeof(struct tessera_vhost_user_vring_addr),
+		FDS_NONE, QUEUE_ADDR, handle_set_vring_addr },
+	{ TESSERA_VHOST_USER_SET_VRING_BASE, 8, FDS_NONE, QUEUE_STATE,
+		handle_set_vring_base },
+	{ TESSERA_VHOST_USER_GET_VRING_BASE, 8, FDS_NONE, QUEUE_STATE,
+		handle_get_vring_base },
+	{ TESSERA_VHOST_USER_SET_VRING_KICK, 8, FDS_VRING, QUEUE_VRING_FD,
+		handle_set_vring_kick },
+	{ TESSERA_VHOST_USER_SET_VRING_CALL, 8, FDS_VRING, QUEUE_VRING_FD,
+		handle_set_vring_call },
+	{ TESSERA_VHOST_USER_SET_VRING_ERR, 8, FDS_VRING, QUEUE_VRING_FD,
+		handle_set_vring_err },
+	{ TESSERA_VHOST_USER_SET_VRING_ENABLE, 8, FDS_NONE, QUEUE_STATE,
+		handle_set_vring_enable },
+	{ TESSERA_VHOST_USER_GET_QUEUE_NUM, ANY_SIZE, FDS_NONE, QUEUE_NONE,
+		handle_get_queue_num },
+	{ TESSERA_VHOST_USER_GET_CONFIG, ANY_SIZE, FDS_ANY, QUEUE_NONE,
+		handle_get_config },
+	{ TESSERA_VHOST_USER_SET_CONFIG, ANY_SIZE, FDS_ANY, QUEUE_NONE,
+		handle_set_config },
+	{ TESSERA_VHOST_USER_GET_MAX_MEM_SLOTS, ANY_SIZE, FDS_NONE, QUEUE_NONE,
+		handle_get_max_mem_slots },
+	{ TESSERA_VHOST_USER_GPU_SET_SOCKET, ANY_SIZE, FDS_ONE, QUEUE_NONE,
+		handle_gpu_set_socket },
+	{ TESSERA_VHOST_USER_SET_BACKEND_REQ_FD, ANY_SIZE, FDS_ONE, QUEUE_NONE,
+		handle_set_backend_req_fd },
+};
+
+static uint32_t queue_index(const struct backend *b, enum queue_index kind) {
+	switch (kind) {
+	case QUEUE_STATE:
+		return b->msg.payload.state.index;
+	case QUEUE_ADDR:
+		return b->msg.payload.addr.index;
+	case QUEUE_VRING_FD:
+		return (uint32_t)(b->msg.payload.u64 & TESSERA_VHOST_USER_VRING_INDEX_MASK);
+	case QUEUE_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* Checks the message against what req expects (payload size, fds, queue
+ * index, in this order; logged) and finds its queue: false if malformed. */
+static bool check_message(struct backend *b, const struct request *req,
+		struct queue **q) {
+	*q = NULL;
+	if (req->size != ANY_SIZE && !expect_size(b, req->size)) {
+		return false;
+	}
+	if ((req->fds == FDS_NONE || req->fds == FDS_ONE) &&
+			!expect_fds(b, req->fds == FDS_ONE ? 1 : 0)) {
+		return false;
+	}
+	if (req->queue != QUEUE_NONE) {
+		*q = get_queue(b, queue_index(b, req->queue));
+		if (*q == NULL) {
+			return false;
+		}
+	}
+	if (req->fds == FDS_VRING && !expect_fds(b,
+			b->msg.payload.u64 & TESSERA_VHOST_USER_VRING_NOFD ? 0 : 1)) {
+		return false;
+	}
+	return true;
+}
+
 static enum result handle_message(struct backend *b) {
 	uint32_t request = b->msg.hdr.request;
-	switch (request) {
-	case TESSERA_VHOST_USER_GET_FEATURES:
-		if (!expect_fds(b, 0)) {
-			return RESULT_FATAL;
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		const struct request *req = &requests[i];
+		if (req->request == request) {
+			struct queue *q;
+			return check_message(b, req, &q) ? req->handle(b, q) : RESULT_FATAL;
 		}
-		return reply_u64(b, offered_features(b));
-	case TESSERA_VHOST_USER_SET_FEATURES:
-		return handle_set_features(b);
-	case TESSERA_VHOST_USER_GET_PROTOCOL_FEATURES:
-		if (!expect_fds(b, 0)) {
-			return RESULT_FATAL;
-		}
-		return reply_u64(b, BACKEND_PROTOCOL_FEATURES);
-	case TESSERA_VHOST_USER_SET_PROTOCOL_FEATURES:
-		return handle_set_protocol_features(b);
-	case TESSERA_VHOST_USER_SET_OWNER:
-		if (!expect_fds(b, 0)) {
-			return RESULT_FATAL;
-		}
-		b->owner = true;
-		return RESULT_OK;
-	case TESSERA_VHOST_USER_RESET_OWNER:
-		/* deprecated; read as "disable all rings" */
-		for (uint32_t i = 0; i < b->impl->num_queues; i++) {
-			b->queues[i].enabled = false;
-		}
-		return RESULT_OK;
-	case TESSERA_VHOST_USER_SET_MEM_TABLE:
-		return handle_set_mem_table(b);
-	case TESSERA_VHOST_USER_SET_VRING_NUM:
-		return handle_set_vring_num(b);
-	case TESSERA_VHOST_USER_SET_VRING_ADDR:
-		return handle_set_vring_addr(b);
-	case TESSERA_VHOST_USER_SET_VRING_BASE:
-		return handle_set_vring_base(b);
-	case TESSERA_VHOST_USER_GET_VRING_BASE:
-		return handle_get_vring_base(b);
-	case TESSERA_VHOST_USER_SET_VRING_KICK:
-		return handle_set_vring_kick(b);
-	case TESSERA_VHOST_USER_SET_VRING_CALL:
-		return handle_set_vring_call(b);
-	case TESSERA_VHOST_USER_SET_VRING_ERR:
-		return handle_set_vring_err(b);
-	case TESSERA_VHOST_USER_SET_VRING_ENABLE:
-		return handle_set_vring_enable(b);
-	case TESSERA_VHOST_USER_GET_QUEUE_NUM:
-		if (!expect_fds(b, 0)) {
-			return RESULT_FATAL;
-		}
-		return reply_u64(b, b->impl->num_queues);
-	case TESSERA_VHOST_USER_GET_CONFIG:
-		return handle_get_config(b);
-	case TESSERA_VHOST_USER_SET_CONFIG:
-		return handle_set_config(b);
-	case TESSERA_VHOST_USER_GET_MAX_MEM_SLOTS:
-		if (!expect_fds(b, 0)) {
-			return RESULT_FATAL;
-		}
-		return reply_u64(b, TESSERA_VHOST_USER_MAX_REGIONS);
-	case TESSERA_VHOST_USER_GPU_SET_SOCKET:
-		if (!expect_fds(b, 1)) {
-			return RESULT_FATAL;
-		}
-		close_fd(&b->gpu_socket_fd);
-		b->gpu_socket_fd = take_fd(b, 0);
-		return RESULT_OK;
-	case TESSERA_VHOST_USER_SET_BACKEND_REQ_FD:
-		/* not offered; accepted and closed */
-		if (!expect_fds(b, 1)) {
-			return RESULT_FATAL;
-		}
-		return RESULT_OK;
-	default:
-		tessera_log(TESSERA_ERROR, "vhost-user: unsupported request %u (%s), %u "
-			"payload bytes, %zu fds", request,
-			tessera_vhost_user_request_name(request), b->msg.hdr.size,
-			b->nfds);
-		return RESULT_FAIL;
 	}
+	tessera_log(TESSERA_ERROR, "vhost-user: unsupported request %u (%s), %u "
+		"payload bytes, %zu fds", request,
+		tessera_vhost_user_request_name(request), b->msg.hdr.size, b->nfds);
+	return RESULT_FAIL;
 }
 
 static void process_message(struct backend *b) {

@@ -1,5 +1,6 @@
 /* Guest memory table: translation bounds, overflow, multi-region, table
- * replacement, extent lists, mapping counters. */
+ * replacement, extent lists, mapping counters, walking ranges of extent
+ * lists. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -395,6 +396,182 @@ static void test_extents(void) {
 	close(memfd);
 }
 
+/* A range cut into pieces and runs. The extents, laid end to end:
+ * [0, 4K) A and [4K, 12K) B follow each other in region 0's file, [12K,
+ * 16K) C is in region 1, [16K, 20K) D is in region 0 again, further on. */
+static uint8_t iter_host[KB(40)];
+static const struct tessera_memory_mapping iter_list[4] = {
+	{ .host = iter_host, .len = KB(4), .region = 0, .fd = 10, .fd_offset = 0 },
+	{ .host = iter_host + KB(4), .len = KB(8), .region = 0, .fd = 10,
+		.fd_offset = KB(4) },
+	{ .host = iter_host + KB(20), .len = KB(4), .region = 1, .fd = 11,
+		.fd_offset = KB(64) },
+	{ .host = iter_host + KB(30), .len = KB(4), .region = 0, .fd = 10,
+		.fd_offset = KB(32) },
+};
+
+static bool piece_is(const struct tessera_memory_piece *p, size_t index,
+		uint64_t offset, uint64_t len) {
+	const struct tessera_memory_mapping *m = &iter_list[index];
+	return p->index == index && p->offset == offset && p->len == len &&
+		p->region == m->region && p->fd == m->fd &&
+		p->host == m->host + offset && p->fd_offset == m->fd_offset + offset;
+}
+
+static void test_iter_pieces(void) {
+	struct tessera_memory_iter it;
+	struct tessera_memory_piece p;
+	tessera_memory_iter_init(&it, iter_list, 4);
+	CHECK(tessera_memory_iter_done(&it)); /* the empty range */
+	CHECK(!tessera_memory_iter_next(&it, &p));
+
+	/* from inside A to inside C */
+	CHECK(tessera_memory_iter_seek(&it, KB(2), KB(12)));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 0, KB(2), KB(2)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 1, 0, KB(8)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 2, 0, KB(2)));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* the same range in runs: A and B are one run of the file */
+	CHECK(tessera_memory_iter_seek(&it, KB(2), KB(12)));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && p.index == 0 &&
+		p.offset == KB(2) && p.len == KB(10) && p.fd == 10 &&
+		p.fd_offset == KB(2) && p.host == iter_host + KB(2));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && piece_is(&p, 2, 0, KB(2)));
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* the whole list: D is in region 0 but not next to B in the file */
+	CHECK(tessera_memory_iter_seek(&it, 0, KB(20)));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && p.index == 0 &&
+		p.len == KB(12));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && piece_is(&p, 2, 0, KB(4)));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && piece_is(&p, 3, 0, KB(4)));
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+}
+
+static void test_iter_boundaries(void) {
+	struct tessera_memory_iter it;
+	struct tessera_memory_piece p;
+	tessera_memory_iter_init(&it, iter_list, 4);
+
+	/* ending and starting exactly at extent boundaries */
+	CHECK(tessera_memory_iter_seek(&it, 0, KB(4)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 0, 0, KB(4)));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, KB(4), KB(8)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 1, 0, KB(8)));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+	/* one byte on each side of a boundary */
+	CHECK(tessera_memory_iter_seek(&it, KB(12) - 1, 2));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 1, KB(8) - 1, 1));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 2, 0, 1));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* an empty range anywhere is walked at once */
+	CHECK(tessera_memory_iter_seek(&it, KB(5), 0));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* up to the very end, then beyond it */
+	CHECK(tessera_memory_iter_seek(&it, KB(16), KB(4)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 3, 0, KB(4)));
+	CHECK(tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, KB(18), KB(4)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 3, KB(2), KB(2)));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, KB(20), 1));
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+
+	/* seeking back starts over, seeking forward goes on */
+	CHECK(tessera_memory_iter_seek(&it, KB(1), KB(1)));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 0, KB(1), KB(1)));
+	CHECK(tessera_memory_iter_seek(&it, KB(4) + 100, 10));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 1, 100, 10));
+	CHECK(tessera_memory_iter_seek(&it, KB(4) + 200, 10));
+	CHECK(it.index == 1);
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 1, 200, 10));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* no extents at all */
+	tessera_memory_iter_init(&it, iter_list, 0);
+	CHECK(tessera_memory_iter_seek(&it, 0, 1));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+}
+
+static void test_iter_overflow(void) {
+	struct tessera_memory_iter it;
+	struct tessera_memory_piece p;
+	tessera_memory_iter_init(&it, iter_list, 4);
+
+	/* ranges whose end wraps */
+	CHECK(!tessera_memory_iter_seek(&it, UINT64_MAX, 1));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(!tessera_memory_iter_seek(&it, KB(4), UINT64_MAX));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, UINT64_MAX - 1, 1));
+	CHECK(!tessera_memory_iter_next(&it, &p)); /* beyond the list */
+	CHECK(!tessera_memory_iter_done(&it));
+	/* a good seek after a failed one works again */
+	CHECK(tessera_memory_iter_seek(&it, 0, 1));
+	CHECK(tessera_memory_iter_next(&it, &p) && piece_is(&p, 0, 0, 1));
+	CHECK(tessera_memory_iter_done(&it));
+
+	/* extent lengths whose sum wraps: the walk stops at the wrap */
+	const struct tessera_memory_mapping wrap[3] = {
+		{ .host = iter_host, .len = UINT64_MAX - 10, .fd = 10 },
+		{ .host = iter_host, .len = 20, .fd = 10 },
+		{ .host = iter_host, .len = 5, .fd = 10 },
+	};
+	tessera_memory_iter_init(&it, wrap, 3);
+	CHECK(tessera_memory_iter_seek(&it, 0, 4));
+	CHECK(tessera_memory_iter_next(&it, &p) && p.index == 0 && p.len == 4);
+	CHECK(tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, UINT64_MAX - 5, 3));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, UINT64_MAX - 12, 4));
+	CHECK(tessera_memory_iter_next(&it, &p) && p.index == 0 &&
+		p.offset == UINT64_MAX - 12 && p.len == 2);
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	/* the same in runs: the run so far, then nothing */
+	CHECK(tessera_memory_iter_seek(&it, UINT64_MAX - 12, 4));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && p.len == 2);
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+
+	/* a place in the file that wraps */
+	const struct tessera_memory_mapping far[2] = {
+		{ .host = iter_host, .len = 16, .fd = 10, .fd_offset = UINT64_MAX - 2 },
+		{ .host = iter_host, .len = 16, .fd = 10, .fd_offset = 0 },
+	};
+	tessera_memory_iter_init(&it, far, 2);
+	CHECK(tessera_memory_iter_seek(&it, 0, 2));
+	CHECK(tessera_memory_iter_next(&it, &p) && p.fd_offset == UINT64_MAX - 2 &&
+		p.len == 2);
+	CHECK(tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, 0, 3));
+	CHECK(!tessera_memory_iter_next(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, 4, 20));
+	CHECK(!tessera_memory_iter_next_run(&it, &p));
+	CHECK(!tessera_memory_iter_done(&it));
+	CHECK(tessera_memory_iter_seek(&it, 16, 16));
+	CHECK(tessera_memory_iter_next_run(&it, &p) && p.index == 1 && p.len == 16);
+	CHECK(tessera_memory_iter_done(&it));
+}
+
 int main(void) {
 	check_stats(0, 0);
 	test_translate();
@@ -403,6 +580,9 @@ int main(void) {
 	test_bad_tables();
 	test_replace();
 	test_extents();
+	test_iter_pieces();
+	test_iter_boundaries();
+	test_iter_overflow();
 	check_stats(0, 0);
 	return test_finish("guest-memory");
 }

@@ -1,5 +1,5 @@
 /*
- * Guest buffers as udmabufs (DESIGN.md §2, step 3, first choice): when
+ * Guest buffers as udmabufs (the first choice, see import.h): when
  * /dev/udmabuf can be opened and the compositor offers zwp_linux_dmabuf_v1
  * (version 3) with the buffer's format and DRM_FORMAT_MOD_LINEAR, the pages
  * holding the buffer are turned into one dmabuf with UDMABUF_CREATE_LIST
@@ -17,7 +17,7 @@
  * create_immed failing on the compositor side is a protocol error that
  * ends vmd's connection, so everything the compositor checks is checked
  * here first, against limits no larger than tessera's own
- * (server/compositor/linux_dmabuf.h).
+ * (common/wlr/linux-dmabuf.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,9 +28,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "context.h"
+#include "guest-access.h"
+#include "import.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "log.h"
-#include "session-private.h"
 
 /* Items of one UDMABUF_CREATE_LIST (the kernel's default list_limit). */
 #define VMD_UDMABUF_MAX_ITEMS 1024
@@ -59,11 +61,6 @@ static int udmabuf_device(void) {
 	return udmabuf_dev;
 }
 
-static uint64_t page_size(void) {
-	long v = sysconf(_SC_PAGESIZE);
-	return v > 0 ? (uint64_t)v : 4096;
-}
-
 void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
 	struct vmd_session *session = buffer->ctx->session;
 	if (buffer->udmabuf_bytes == 0) {
@@ -79,50 +76,39 @@ void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
 static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resource *res,
 		struct udmabuf_create_list *list, uint64_t *lead, uint64_t *total,
 		const char **why) {
-	const uint64_t page = page_size();
-	uint64_t offset = buffer->offset, end = buffer->offset + buffer->bytes;
-	uint64_t start = 0;
+	const uint64_t page = vmd_page_size();
 	uint32_t n = 0;
 	*lead = 0;
 	*total = 0;
-	for (size_t i = 0; i < res->n_extents && start < end; i++) {
-		const struct tessera_memory_mapping *m = &res->mappings[i];
-		uint64_t ext_end = start + m->len;
-		if (ext_end > offset) {
-			uint64_t from = offset > start ? offset - start : 0;
-			uint64_t to = end < ext_end ? end - start : m->len;
-			uint64_t fd_offset = m->fd_offset + from;
-			uint64_t len = to - from;
-			if (n == 0) {
-				*lead = fd_offset % page;
-				fd_offset -= *lead;
-				len += *lead;
-			}
-			if (n > 0 && list->list[n - 1].memfd == (uint32_t)m->fd &&
-					list->list[n - 1].offset + list->list[n - 1].size == fd_offset) {
-				list->list[n - 1].size += len; /* contiguous in the memfd */
-			} else {
-				if (n > 0 && (list->list[n - 1].size % page != 0 ||
-						fd_offset % page != 0)) {
-					*why = "its pages are not page-aligned in guest memory";
-					return false;
-				}
-				if (n == VMD_UDMABUF_MAX_ITEMS) {
-					*why = "too many discontiguous pieces for one udmabuf";
-					return false;
-				}
-				if (m->fd < 0) {
-					*why = "guest memory has no fd";
-					return false;
-				}
-				list->list[n++] = (struct udmabuf_create_item){
-					.memfd = (uint32_t)m->fd, .offset = fd_offset, .size = len,
-				};
-			}
+	/* an item per run of one memfd */
+	struct tessera_memory_iter iter;
+	tessera_memory_iter_init(&iter, res->mappings, res->n_extents);
+	tessera_memory_iter_seek(&iter, buffer->offset, buffer->bytes);
+	struct tessera_memory_piece run;
+	while (tessera_memory_iter_next_run(&iter, &run)) {
+		uint64_t fd_offset = run.fd_offset;
+		uint64_t len = run.len;
+		if (n == 0) {
+			*lead = fd_offset % page;
+			fd_offset -= *lead;
+			len += *lead;
+		} else if (list->list[n - 1].size % page != 0 || fd_offset % page != 0) {
+			*why = "its pages are not page-aligned in guest memory";
+			return false;
 		}
-		start = ext_end;
+		if (n == VMD_UDMABUF_MAX_ITEMS) {
+			*why = "too many discontiguous pieces for one udmabuf";
+			return false;
+		}
+		if (run.fd < 0) {
+			*why = "guest memory has no fd";
+			return false;
+		}
+		list->list[n++] = (struct udmabuf_create_item){
+			.memfd = (uint32_t)run.fd, .offset = fd_offset, .size = len,
+		};
 	}
-	if (n == 0) {
+	if (!tessera_memory_iter_done(&iter) || n == 0) {
 		*why = "the buffer is outside its resource";
 		return false;
 	}
@@ -138,29 +124,27 @@ static bool build_list(const struct vmd_buffer *buffer, const struct vmd_resourc
 	return true;
 }
 
-bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
-	struct vmd_session *session = buffer->ctx->session;
-	struct vmd_wayland *wayland = session->wayland;
-	struct tessera_memory_table *mem = vmd_session_memory(session);
-	if (wayland->linux_dmabuf == NULL || mem == NULL ||
+/* The compositor can take the buffer as a linux-dmabuf: its format with
+ * the linear modifier, within tessera's limits. */
+static bool compositor_takes(const struct vmd_buffer *buffer) {
+	struct vmd_wayland *wayland = buffer->ctx->session->wayland;
+	if (wayland->linux_dmabuf == NULL ||
 			!vmd_wayland_has_dmabuf_format(wayland, buffer->format)) {
 		return false;
 	}
-	if ((buffer->format != TESSERA_WIRE_FORMAT_ARGB8888 &&
-			buffer->format != TESSERA_WIRE_FORMAT_XRGB8888) ||
-			buffer->width == 0 || buffer->height == 0 ||
-			buffer->width > VMD_UDMABUF_MAX_DIMENSION ||
-			buffer->height > VMD_UDMABUF_MAX_DIMENSION ||
-			buffer->stride > VMD_UDMABUF_MAX_STRIDE ||
-			buffer->stride < buffer->width * 4 || buffer->stride % 4 != 0) {
-		return false;
-	}
-	int dev = udmabuf_device();
-	if (dev < 0) {
-		return false;
-	}
-	/* every region the buffer touches must be a memfd sealed against
-	 * shrinking (the kernel checks too; this gives a clearer log) */
+	return (buffer->format == TESSERA_WIRE_FORMAT_ARGB8888 ||
+			buffer->format == TESSERA_WIRE_FORMAT_XRGB8888) &&
+		buffer->width != 0 && buffer->height != 0 &&
+		buffer->width <= VMD_UDMABUF_MAX_DIMENSION &&
+		buffer->height <= VMD_UDMABUF_MAX_DIMENSION &&
+		buffer->stride <= VMD_UDMABUF_MAX_STRIDE &&
+		buffer->stride >= buffer->width * 4 && buffer->stride % 4 == 0;
+}
+
+/* Every region the resource touches must be a memfd sealed against
+ * shrinking (the kernel checks too; this gives a clearer log). */
+static bool regions_sealed(struct vmd_session *session,
+		const struct tessera_memory_table *mem, const struct vmd_resource *res) {
 	for (size_t i = 0; i < res->n_extents; i++) {
 		uint32_t r = res->mappings[i].region;
 		if (r >= mem->nregions || mem->regions[r].seals < 0 ||
@@ -173,37 +157,65 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 			return false;
 		}
 	}
+	return true;
+}
+
+/* Why a udmabuf of total bytes, with the buffer lead bytes in, cannot be
+ * made for this VM; NULL if it can. */
+static const char *over_limits(const struct vmd_session *session, uint64_t lead,
+		uint64_t total) {
+	if (total > VMD_UDMABUF_MAX_BYTES) {
+		return "larger than the kernel's default udmabuf size limit (64 MiB)";
+	}
+	if (session->udmabuf.buffers + 1 > VMD_UDMABUF_MAX_BUFFERS) {
+		return "the VM's udmabuf buffer budget is exhausted";
+	}
+	if (session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES) {
+		return "the VM's udmabuf byte budget is exhausted";
+	}
+	if (lead > UINT32_MAX) {
+		return "offset too large";
+	}
+	return NULL;
+}
+
+/* The udmabuf over the buffer's pages: its fd, with the offset of the
+ * buffer in it (*lead), its size (*total) and list items (*items); -1
+ * (logged and counted) if it cannot be made. */
+static int udmabuf_create(struct vmd_buffer *buffer, const struct vmd_resource *res,
+		int dev, uint64_t *lead, uint64_t *total, uint32_t *items) {
+	struct vmd_session *session = buffer->ctx->session;
 	struct udmabuf_create_list *list = malloc(sizeof(*list) +
 		VMD_UDMABUF_MAX_ITEMS * sizeof(list->list[0]));
 	if (list == NULL) {
-		return false;
+		return -1;
 	}
 	const char *why = NULL;
-	uint64_t lead, total;
-	if (!build_list(buffer, res, list, &lead, &total, &why) ||
-			(total > VMD_UDMABUF_MAX_BYTES && (why = "larger than the kernel's "
-				"default udmabuf size limit (64 MiB)")) ||
-			(session->udmabuf.buffers + 1 > VMD_UDMABUF_MAX_BUFFERS &&
-				(why = "the VM's udmabuf buffer budget is exhausted")) ||
-			(session->udmabuf.bytes + total > VMD_UDMABUF_MAX_TOTAL_BYTES &&
-				(why = "the VM's udmabuf byte budget is exhausted")) ||
-			(lead > UINT32_MAX && (why = "offset too large"))) {
+	if (!build_list(buffer, res, list, lead, total, &why) ||
+			(why = over_limits(session, *lead, *total)) != NULL) {
 		vmd_session_log(session, TESSERA_DEBUG, "udmabuf: buffer %u: %s; next path",
 			buffer->id, why);
 		session->udmabuf.failed++;
 		free(list);
-		return false;
+		return -1;
 	}
-	uint32_t items = list->count;
+	*items = list->count;
 	int fd = ioctl(dev, UDMABUF_CREATE_LIST, list);
 	free(list);
 	if (fd < 0) {
 		vmd_session_log(session, TESSERA_INFO, "udmabuf: buffer %u: UDMABUF_CREATE_LIST "
-			"(%u items, %llu bytes) failed: %s; next path", buffer->id, items,
-			(unsigned long long)total, strerror(errno));
+			"(%u items, %llu bytes) failed: %s; next path", buffer->id, *items,
+			(unsigned long long)*total, strerror(errno));
 		session->udmabuf.failed++;
-		return false;
+		return -1;
 	}
+	return fd;
+}
+
+/* The buffer's wl_buffer: the udmabuf through linux-dmabuf (create_immed,
+ * linear), the buffer lead bytes in. */
+static void dmabuf_wl_buffer(struct vmd_buffer *buffer, int fd, uint64_t lead) {
+	struct vmd_wayland *wayland = buffer->ctx->session->wayland;
 	struct zwp_linux_buffer_params_v1 *params =
 		zwp_linux_dmabuf_v1_create_params(wayland->linux_dmabuf);
 	zwp_linux_buffer_params_v1_add(params, fd, 0, (uint32_t)lead, buffer->stride,
@@ -213,6 +225,25 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	zwp_linux_buffer_params_v1_destroy(params);
 	close(fd); /* libwayland sends its own duplicate */
 	vmd_buffer_listen(buffer);
+}
+
+bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
+	struct vmd_session *session = buffer->ctx->session;
+	struct tessera_memory_table *mem = vmd_session_memory(session);
+	if (mem == NULL || !compositor_takes(buffer)) {
+		return false;
+	}
+	int dev = udmabuf_device();
+	if (dev < 0 || !regions_sealed(session, mem, res)) {
+		return false;
+	}
+	uint64_t lead, total;
+	uint32_t items;
+	int fd = udmabuf_create(buffer, res, dev, &lead, &total, &items);
+	if (fd < 0) {
+		return false;
+	}
+	dmabuf_wl_buffer(buffer, fd, lead);
 	buffer->kind = VMD_BUFFER_UDMABUF;
 	buffer->udmabuf_generation = mem->generation;
 	buffer->udmabuf_bytes = total;

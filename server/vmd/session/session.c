@@ -8,76 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "log.h"
-#include "session-private.h"
+#include "surface.h"
 
-
-/* --- id maps --- */
-
-static size_t id_map_find(const struct vmd_id_map *map, uint32_t id, bool *found) {
-	size_t lo = 0, hi = map->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (map->ids[mid] < id) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	*found = lo < map->n && map->ids[lo] == id;
-	return lo;
-}
-
-void *vmd_id_map_get(const struct vmd_id_map *map, uint32_t id) {
-	bool found;
-	size_t i = id_map_find(map, id, &found);
-	return found ? map->objs[i] : NULL;
-}
-
-bool vmd_id_map_add(struct vmd_id_map *map, uint32_t id, void *obj) {
-	bool found;
-	size_t i = id_map_find(map, id, &found);
-	if (found) {
-		return false;
-	}
-	if (map->n == map->cap) {
-		size_t cap = map->cap == 0 ? 16 : map->cap * 2;
-		uint32_t *ids = realloc(map->ids, cap * sizeof(*ids));
-		if (ids == NULL) {
-			return false;
-		}
-		map->ids = ids;
-		void **objs = realloc(map->objs, cap * sizeof(*objs));
-		if (objs == NULL) {
-			return false;
-		}
-		map->objs = objs;
-		map->cap = cap;
-	}
-	memmove(&map->ids[i + 1], &map->ids[i], (map->n - i) * sizeof(*map->ids));
-	memmove(&map->objs[i + 1], &map->objs[i], (map->n - i) * sizeof(*map->objs));
-	map->ids[i] = id;
-	map->objs[i] = obj;
-	map->n++;
-	return true;
-}
-
-void vmd_id_map_remove(struct vmd_id_map *map, uint32_t id) {
-	bool found;
-	size_t i = id_map_find(map, id, &found);
-	if (!found) {
-		return;
-	}
-	memmove(&map->ids[i], &map->ids[i + 1], (map->n - i - 1) * sizeof(*map->ids));
-	memmove(&map->objs[i], &map->objs[i + 1], (map->n - i - 1) * sizeof(*map->objs));
-	map->n--;
-}
-
-void vmd_id_map_finish(struct vmd_id_map *map) {
-	free(map->ids);
-	free(map->objs);
-	*map = (struct vmd_id_map){0};
-}
+/* Contexts with a live wire session at the same time. */
+#define VMD_MAX_CONTEXTS 8
+/* Error log lines per VM before they are only counted. */
+#define VMD_MAX_ERROR_LOGS 64
 
 /* --- logging and errors --- */
 
@@ -141,9 +79,7 @@ void vmd_ctx_error(struct vmd_ctx *ctx, uint32_t code, uint32_t object,
 	}
 	if (fatal) {
 		ctx->fatal = true;
-		if (ctx->state == VMD_CTX_RUNNING && !ctx->ring_broken) {
-			tessera_wire_ring_writer_set_status(&ctx->ring, code);
-		}
+		vmd_ctx_ring_fail(ctx, code);
 		vmd_session_schedule_doorbell(session);
 	}
 }
@@ -236,8 +172,7 @@ static void ctx_destroy(struct vmd_ctx *ctx) {
 	wl_list_for_each_safe(buffer, btmp, &ctx->buffer_list, link) {
 		vmd_buffer_destroy(buffer);
 	}
-	vmd_ctx_free_backlog(ctx);
-	vmd_ctx_unmap_ring(ctx);
+	vmd_ctx_events_finish(ctx);
 	vmd_id_map_finish(&ctx->surfaces);
 	vmd_id_map_finish(&ctx->buffers);
 	wl_list_remove(&ctx->link);
@@ -282,10 +217,7 @@ static struct vmd_ctx *ctx_create(struct vmd_session *session, uint32_t ctx_id,
 	ctx->state = VMD_CTX_GREETED;
 	ctx->version = hello->min_version <= TESSERA_WIRE_VERSION &&
 		hello->max_version >= TESSERA_WIRE_VERSION ? TESSERA_WIRE_VERSION : 0;
-	wl_list_init(&ctx->backlog);
-	for (size_t i = 0; i < VMD_BACKLOG_BUCKETS; i++) {
-		wl_list_init(&ctx->backlog_index[i]);
-	}
+	vmd_ctx_events_init(ctx);
 	wl_list_init(&ctx->surface_list);
 	wl_list_init(&ctx->buffer_list);
 	wl_list_insert(session->contexts.prev, &ctx->link);
@@ -352,7 +284,7 @@ static bool ctx_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
 static enum vmd_submit_result finish_wait(struct vmd_ctx *ctx) {
 	struct vmd_session *session = ctx->session;
 	vmd_ctx_flush_backlog(ctx);
-	if (ctx->ring.broken || tessera_wire_ring_writer_unread(&ctx->ring)) {
+	if (vmd_ctx_ring_ready(ctx)) {
 		return VMD_SUBMIT_DONE;
 	}
 	if (ctx->wait_pending && session->device->doorbell != NULL) {
@@ -472,9 +404,7 @@ void vmd_session_resource_gone(struct vmd_session *session, uint32_t id) {
 				buffer->resource_gone = true;
 			}
 		}
-		if (ctx->keymap_armed && ctx->keymap_resource == id) {
-			ctx->keymap_armed = false;
-		}
+		vmd_ctx_keymap_resource_gone(ctx, id);
 		/* The ring keeps its own mapping of the pages (PROTOCOL.md
 		 * §6.3: the guest only hurts itself). */
 	}
@@ -532,6 +462,7 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 	session->device_data = device_data;
 	wl_list_init(&session->contexts);
 	vmd_session_events_init(session);
+	vmd_session_input_init(session);
 	vmd_session_log(session, TESSERA_INFO, "session ready (limits: %llu surfaces, "
 		"%llu buffers, %llu buffer bytes, %llu-byte batches; buffers %s)",
 		(unsigned long long)session->limits.max_surfaces,
@@ -555,6 +486,7 @@ void vmd_session_destroy(struct vmd_session *session) {
 		ctx_destroy(ctx);
 	}
 	vmd_session_gmem_reset(session);
+	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);
 	vmd_session_log_stats(session);
 	free(session->vm_name);
