@@ -80,8 +80,6 @@ struct tessera_server {
 	char *vmd_path; /* default daemon program */
 	struct wl_event_source *sigchld_source;
 
-	/* headless output size */
-	int headless_width, headless_height;
 	int cascade; /* placement counter for new windows */
 };
 
