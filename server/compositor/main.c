@@ -31,6 +31,7 @@
 #include "config.h"
 #include "guest-memory.h"
 #include "linux-dmabuf.h"
+#include "seat.h"
 #include "server.h"
 #include "vm.h"
 #include "wlr-log.h"
@@ -378,7 +379,6 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->views);
 	wl_list_init(&server->vms);
-	wl_list_init(&server->keyboards);
 
 	bool headless;
 	if (!server_init_backend(server, opts, &headless) ||
@@ -387,7 +387,8 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 			!server_init_shells(server)) {
 		return false;
 	}
-	if (!tessera_input_init(server)) {
+	server->seat = tessera_seat_create(server);
+	if (server->seat == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot set up input");
 		return false;
 	}
@@ -407,9 +408,7 @@ static void server_finish(struct tessera_server *server) {
 	/* Clients first: VM windows refer to their VM until they are gone. */
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
-	if (server->seat != NULL) {
-		tessera_input_finish(server);
-	}
+	tessera_seat_destroy(server->seat);
 	if (server->xdg_shell != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);
 		wl_list_remove(&server->new_decoration.link);

@@ -23,12 +23,7 @@ static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
 	out[3] = 1.0f;
 }
 
-enum tessera_cursor_mode {
-	TESSERA_CURSOR_PASSTHROUGH,
-	TESSERA_CURSOR_MOVE,
-	TESSERA_CURSOR_RESIZE,
-};
-
+struct tessera_seat;
 struct tessera_vm;
 struct tessera_label;
 
@@ -51,28 +46,7 @@ struct tessera_server {
 	struct wl_listener new_decoration;
 	struct wlr_foreign_toplevel_manager_v1 *foreign_toplevel_manager;
 
-	/* input.c */
-	struct wlr_seat *seat;
-	struct wlr_cursor *cursor;
-	struct wlr_xcursor_manager *cursor_mgr;
-	struct wl_list keyboards; /* tessera_keyboard.link */
-	enum tessera_cursor_mode cursor_mode;
-	struct tessera_view *grabbed_view;
-	double grab_x, grab_y;
-	struct wlr_box grab_geobox;
-	uint32_t resize_edges;
-	struct tessera_view *focused_view;
-	struct wl_listener new_input;
-	struct wl_listener new_virtual_keyboard;
-	struct wl_listener new_virtual_pointer;
-	struct wl_listener cursor_motion;
-	struct wl_listener cursor_motion_absolute;
-	struct wl_listener cursor_button;
-	struct wl_listener cursor_axis;
-	struct wl_listener cursor_frame;
-	struct wl_listener request_cursor;
-	struct wl_listener request_set_selection;
-	struct wl_listener request_set_primary_selection;
+	struct tessera_seat *seat; /* seat.c */
 
 	/* vm.c */
 	struct tessera_config config;
@@ -154,13 +128,5 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box);
 void tessera_view_move(struct tessera_view *view, int x, int y);
 const char *tessera_view_owner_name(struct tessera_view *view);
-
-/* input.c */
-bool tessera_input_init(struct tessera_server *server);
-void tessera_input_finish(struct tessera_server *server);
-void tessera_input_begin_interactive(struct tessera_view *view,
-	enum tessera_cursor_mode mode, uint32_t edges);
-/* Called when a view goes away, to drop grabs and focus on it. */
-void tessera_input_view_gone(struct tessera_server *server, struct tessera_view *view);
 
 #endif

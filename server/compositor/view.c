@@ -13,6 +13,7 @@
 
 #include "label.h"
 #include "log.h"
+#include "seat.h"
 #include "server.h"
 #include "vm.h"
 
@@ -239,41 +240,31 @@ void tessera_view_move(struct tessera_view *view, int x, int y) {
 	view_update_layout(view);
 }
 
+static void view_set_activated(struct tessera_view *view, bool activated) {
+	wlr_xdg_toplevel_set_activated(view->xdg_surface, activated);
+	if (view->foreign != NULL) {
+		wlr_foreign_toplevel_handle_v1_set_activated(view->foreign, activated);
+	}
+}
+
 void tessera_view_focus(struct tessera_view *view) {
 	struct tessera_server *server = view->server;
-	struct wlr_seat *seat = server->seat;
-	struct wlr_surface *surface = view->xdg_surface->surface;
-	struct wlr_surface *prev = seat->keyboard_state.focused_surface;
+	struct tessera_seat *seat = server->seat;
+	struct wlr_surface *prev = seat->wlr_seat->keyboard_state.focused_surface;
 
 	wlr_scene_node_raise_to_top(view->tree);
 	wl_list_remove(&view->link);
 	wl_list_insert(&server->views, &view->link);
 
-	if (server->focused_view == view && prev == surface) {
+	if (seat->focused_view == view && prev == view->xdg_surface->surface) {
 		return;
 	}
-	struct tessera_view *old = server->focused_view;
+	struct tessera_view *old = seat->focused_view;
 	if (old != NULL && old != view) {
-		wlr_xdg_toplevel_set_activated(old->xdg_surface, false);
-		if (old->foreign != NULL) {
-			wlr_foreign_toplevel_handle_v1_set_activated(old->foreign, false);
-		}
+		view_set_activated(old, false);
 	}
-	server->focused_view = view;
-	wlr_xdg_toplevel_set_activated(view->xdg_surface, true);
-	if (view->foreign != NULL) {
-		wlr_foreign_toplevel_handle_v1_set_activated(view->foreign, true);
-	}
-	/* Pointer focus follows the focused window only (input.c). */
-	wlr_seat_pointer_clear_focus(seat);
-
-	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat);
-	if (keyboard != NULL) {
-		wlr_seat_keyboard_notify_enter(seat, surface, keyboard->keycodes,
-			keyboard->num_keycodes, &keyboard->modifiers);
-	} else {
-		wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
-	}
+	view_set_activated(view, true);
+	tessera_seat_set_focus(seat, view);
 	tessera_log(TESSERA_DEBUG, "focus: %s window '%s'", tessera_view_owner_name(view),
 		view->xdg_surface->toplevel->title ? view->xdg_surface->toplevel->title : "");
 }
@@ -286,9 +277,7 @@ static void focus_next_view(struct tessera_server *server) {
 			return;
 		}
 	}
-	server->focused_view = NULL;
-	wlr_seat_keyboard_notify_clear_focus(server->seat);
-	wlr_seat_pointer_clear_focus(server->seat);
+	tessera_seat_set_focus(server->seat, NULL);
 }
 
 struct tessera_view *tessera_view_at(struct tessera_server *server,
@@ -403,7 +392,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 	 * VM: a VM cannot pull keystrokes away from a window the user is
 	 * typing into.
 	 */
-	struct tessera_view *focused = server->focused_view;
+	struct tessera_view *focused = server->seat->focused_view;
 	if (view->vm == NULL || focused == NULL || focused->vm == view->vm) {
 		tessera_view_focus(view);
 	} else {
@@ -427,9 +416,9 @@ static void view_handle_unmap(struct wl_listener *listener, void *data) {
 		wlr_foreign_toplevel_handle_v1_destroy(view->foreign);
 		view->foreign = NULL;
 	}
-	tessera_input_view_gone(server, view);
-	if (server->focused_view == view) {
-		server->focused_view = NULL;
+	tessera_seat_view_gone(server->seat, view);
+	if (server->seat->focused_view == view) {
+		server->seat->focused_view = NULL;
 		focus_next_view(server);
 	}
 }
@@ -444,7 +433,7 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	if (view->mapped) {
 		view_handle_unmap(&view->unmap, NULL);
 	}
-	tessera_input_view_gone(view->server, view);
+	tessera_seat_view_gone(view->server->seat, view);
 	if (view->decoration != NULL) {
 		wl_list_remove(&view->decoration_request_mode.link);
 		wl_list_remove(&view->decoration_destroy.link);
@@ -471,14 +460,14 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 
 static bool view_may_start_interactive(struct tessera_view *view) {
 	/* Only the focused window, only while a button is held. */
-	return view->server->focused_view == view &&
-		view->server->seat->pointer_state.button_count > 0;
+	struct tessera_seat *seat = view->server->seat;
+	return seat->focused_view == view && seat->wlr_seat->pointer_state.button_count > 0;
 }
 
 static void view_handle_request_move(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, request_move);
 	if (view_may_start_interactive(view)) {
-		tessera_input_begin_interactive(view, TESSERA_CURSOR_MOVE, 0);
+		tessera_seat_begin_interactive(view->server->seat, view, TESSERA_CURSOR_MOVE, 0);
 	}
 }
 
@@ -486,7 +475,7 @@ static void view_handle_request_resize(struct wl_listener *listener, void *data)
 	struct tessera_view *view = wl_container_of(listener, view, request_resize);
 	struct wlr_xdg_toplevel_resize_event *event = data;
 	if (view_may_start_interactive(view)) {
-		tessera_input_begin_interactive(view, TESSERA_CURSOR_RESIZE, event->edges);
+		tessera_seat_begin_interactive(view->server->seat, view, TESSERA_CURSOR_RESIZE, event->edges);
 	}
 }
 
