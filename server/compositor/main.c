@@ -31,6 +31,7 @@
 #include "config.h"
 #include "guest-memory.h"
 #include "linux-dmabuf.h"
+#include "output.h"
 #include "seat.h"
 #include "server.h"
 #include "vm.h"

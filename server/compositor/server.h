@@ -57,14 +57,6 @@ struct tessera_server {
 	int cascade; /* placement counter for new windows */
 };
 
-struct tessera_output {
-	struct wl_list link;
-	struct tessera_server *server;
-	struct wlr_output *wlr_output;
-	struct wl_listener frame;
-	struct wl_listener destroy;
-};
-
 struct tessera_view {
 	struct wl_list link;
 	struct tessera_server *server;
@@ -114,9 +106,6 @@ struct tessera_popup {
 	struct wl_listener destroy;
 	struct wl_listener new_popup;
 };
-
-/* output.c */
-void tessera_output_handle_new(struct wl_listener *listener, void *data);
 
 /* view.c */
 void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *data);
