@@ -23,6 +23,7 @@ static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
 	out[3] = 1.0f;
 }
 
+struct tessera_foreign_toplevel;
 struct tessera_seat;
 struct tessera_vm;
 struct tessera_label;
@@ -64,7 +65,7 @@ struct tessera_view {
 	struct tessera_vm *vm; /* NULL for host clients */
 	struct wlr_scene_node *tree;         /* whole window: frame + content */
 	struct wlr_scene_node *content;      /* wlr_scene_xdg_surface node */
-	struct wlr_foreign_toplevel_handle_v1 *foreign;
+	struct tessera_foreign_toplevel *foreign; /* while mapped, if it could be made */
 	struct wlr_xdg_toplevel_decoration_v1 *decoration;
 
 	/* Server-side frame (VM windows always, host windows on request). */
@@ -90,8 +91,6 @@ struct tessera_view {
 	struct wl_listener set_title;
 	struct wl_listener set_app_id;
 	struct wl_listener new_popup;
-	struct wl_listener foreign_request_activate;
-	struct wl_listener foreign_request_close;
 	struct wl_listener decoration_request_mode;
 	struct wl_listener decoration_destroy;
 };

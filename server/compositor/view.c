@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/types/wlr_cursor.h>
-#include <wlr/types/wlr_foreign_toplevel_management_v1.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
+#include "foreign-toplevel.h"
 #include "label.h"
 #include "log.h"
 #include "seat.h"
@@ -178,9 +178,7 @@ static void view_update_title(struct tessera_view *view) {
 		tessera_label_set(view->label, title, bg, contrast_color(bg),
 			width, TESSERA_TITLE_HEIGHT);
 	}
-	if (view->foreign != NULL) {
-		wlr_foreign_toplevel_handle_v1_set_title(view->foreign, title);
-	}
+	tessera_foreign_toplevel_set_title(view->foreign, title);
 	free(title);
 }
 
@@ -242,9 +240,7 @@ void tessera_view_move(struct tessera_view *view, int x, int y) {
 
 static void view_set_activated(struct tessera_view *view, bool activated) {
 	wlr_xdg_toplevel_set_activated(view->xdg_surface, activated);
-	if (view->foreign != NULL) {
-		wlr_foreign_toplevel_handle_v1_set_activated(view->foreign, activated);
-	}
+	tessera_foreign_toplevel_set_activated(view->foreign, activated);
 }
 
 void tessera_view_focus(struct tessera_view *view) {
@@ -372,17 +368,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 	view->mapped = true;
 	wl_list_insert(&server->views, &view->link);
 
-	view->foreign = wlr_foreign_toplevel_handle_v1_create(server->foreign_toplevel_manager);
-	if (view->foreign != NULL) {
-		wl_signal_add(&view->foreign->events.request_activate,
-			&view->foreign_request_activate);
-		wl_signal_add(&view->foreign->events.request_close,
-			&view->foreign_request_close);
-		if (view->xdg_surface->toplevel->app_id != NULL) {
-			wlr_foreign_toplevel_handle_v1_set_app_id(view->foreign,
-				view->xdg_surface->toplevel->app_id);
-		}
-	}
+	view->foreign = tessera_foreign_toplevel_create(view);
 	wlr_scene_node_set_enabled(view->tree, true);
 	place_new_view(view);
 	view_update_title(view);
@@ -410,12 +396,8 @@ static void view_handle_unmap(struct wl_listener *listener, void *data) {
 	wlr_scene_node_set_enabled(view->tree, false);
 	wl_list_remove(&view->link);
 	wl_list_init(&view->link);
-	if (view->foreign != NULL) {
-		wl_list_remove(&view->foreign_request_activate.link);
-		wl_list_remove(&view->foreign_request_close.link);
-		wlr_foreign_toplevel_handle_v1_destroy(view->foreign);
-		view->foreign = NULL;
-	}
+	tessera_foreign_toplevel_destroy(view->foreign);
+	view->foreign = NULL;
 	tessera_seat_view_gone(server->seat, view);
 	if (server->seat->focused_view == view) {
 		server->seat->focused_view = NULL;
@@ -510,19 +492,9 @@ static void view_handle_set_title(struct wl_listener *listener, void *data) {
 static void view_handle_set_app_id(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, set_app_id);
 	const char *app_id = view->xdg_surface->toplevel->app_id;
-	if (view->foreign != NULL && app_id != NULL && g_utf8_validate(app_id, -1, NULL)) {
-		wlr_foreign_toplevel_handle_v1_set_app_id(view->foreign, app_id);
+	if (app_id != NULL && g_utf8_validate(app_id, -1, NULL)) {
+		tessera_foreign_toplevel_set_app_id(view->foreign, app_id);
 	}
-}
-
-static void view_handle_foreign_activate(struct wl_listener *listener, void *data) {
-	struct tessera_view *view = wl_container_of(listener, view, foreign_request_activate);
-	tessera_view_focus(view);
-}
-
-static void view_handle_foreign_close(struct wl_listener *listener, void *data) {
-	struct tessera_view *view = wl_container_of(listener, view, foreign_request_close);
-	wlr_xdg_toplevel_send_close(view->xdg_surface);
 }
 
 /* ---- popups ---- */
@@ -668,10 +640,6 @@ void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *dat
 	wl_signal_add(&toplevel->events.set_title, &view->set_title);
 	view->set_app_id.notify = view_handle_set_app_id;
 	wl_signal_add(&toplevel->events.set_app_id, &view->set_app_id);
-	view->foreign_request_activate.notify = view_handle_foreign_activate;
-	view->foreign_request_close.notify = view_handle_foreign_close;
-	wl_list_init(&view->foreign_request_activate.link);
-	wl_list_init(&view->foreign_request_close.link);
 
 	/* VM windows are framed and labelled from the start, whatever the
 	 * client asks for. */
