@@ -116,5 +116,7 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box);
 void tessera_view_move(struct tessera_view *view, int x, int y);
 const char *tessera_view_owner_name(struct tessera_view *view);
+/* The layout box a view's frame (or content) covers. */
+struct wlr_box tessera_view_outer_box(struct tessera_view *view);
 
 #endif

@@ -13,6 +13,7 @@
 #include "foreign-toplevel.h"
 #include "label.h"
 #include "log.h"
+#include "placement.h"
 #include "seat.h"
 #include "server.h"
 #include "vm.h"
@@ -293,8 +294,7 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 	return node != NULL ? node->data : NULL;
 }
 
-/* The layout box a view's frame (or content) covers. */
-static struct wlr_box view_outer_box(struct tessera_view *view) {
+struct wlr_box tessera_view_outer_box(struct tessera_view *view) {
 	struct wlr_box box;
 	if (view->decorated) {
 		box = view->frame_box;
@@ -310,58 +310,6 @@ static struct wlr_box view_outer_box(struct tessera_view *view) {
 	return box;
 }
 
-static bool boxes_overlap(const struct wlr_box *a, const struct wlr_box *b) {
-	return a->x < b->x + b->width && b->x < a->x + a->width &&
-		a->y < b->y + b->height && b->y < a->y + a->height;
-}
-
-/*
- * New windows go to the first free spot of the output (scanning a grid
- * from the top left), so that they do not cover each other; when the
- * output is full, they cascade.
- */
-static void place_new_view(struct tessera_view *view) {
-	struct tessera_server *server = view->server;
-	struct wlr_box *out = wlr_output_layout_get_box(server->output_layout, NULL);
-	struct wlr_box area = { 0, 0, 1280, 800 };
-	if (out != NULL && out->width > 0) {
-		area = *out;
-	}
-	tessera_view_move(view, 0, 0);
-	struct wlr_box size = view_outer_box(view);
-	int off_x = -size.x, off_y = -size.y; /* from frame corner to view->x/y */
-	const int margin = 16, grid = 16;
-	for (int y = area.y + margin; y + size.height <= area.y + area.height; y += grid) {
-		for (int x = area.x + margin; x + size.width <= area.x + area.width; x += grid) {
-			struct wlr_box candidate = {
-				x - margin / 2, y - margin / 2,
-				size.width + margin, size.height + margin,
-			};
-			bool free_spot = true;
-			struct tessera_view *other;
-			wl_list_for_each(other, &server->views, link) {
-				if (other == view || !other->mapped) {
-					continue;
-				}
-				struct wlr_box box = view_outer_box(other);
-				if (boxes_overlap(&candidate, &box)) {
-					free_spot = false;
-					break;
-				}
-			}
-			if (free_spot) {
-				tessera_log(TESSERA_DEBUG, "placing %s window at %d,%d (%dx%d)",
-					tessera_view_owner_name(view), x, y, size.width, size.height);
-				tessera_view_move(view, x + off_x, y + off_y);
-				return;
-			}
-		}
-	}
-	int step = server->cascade++ % 8;
-	tessera_view_move(view, area.x + margin + step * 48 + off_x,
-		area.y + margin + step * 48 + off_y);
-}
-
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, map);
 	struct tessera_server *server = view->server;
@@ -370,7 +318,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 
 	view->foreign = tessera_foreign_toplevel_create(view);
 	wlr_scene_node_set_enabled(view->tree, true);
-	place_new_view(view);
+	tessera_place_new_view(view);
 	view_update_title(view);
 
 	/*
