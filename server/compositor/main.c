@@ -24,11 +24,11 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_viewporter.h>
-#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
+#include "decoration.h"
 #include "guest-memory.h"
 #include "linux-dmabuf.h"
 #include "output.h"
@@ -362,10 +362,9 @@ static bool server_init_shells(struct tessera_server *server) {
 	server->xdg_shell = wlr_xdg_shell_create(server->wl_display);
 	server->new_xdg_surface.notify = tessera_view_handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	server->decoration_manager = wlr_xdg_decoration_manager_v1_create(server->wl_display);
-	server->new_decoration.notify = tessera_view_handle_new_decoration;
-	wl_signal_add(&server->decoration_manager->events.new_toplevel_decoration,
-		&server->new_decoration);
+	if (!tessera_xdg_decoration_init(server)) {
+		return false;
+	}
 	server->foreign_toplevel_manager =
 		wlr_foreign_toplevel_manager_v1_create(server->wl_display);
 	return true;
@@ -412,8 +411,8 @@ static void server_finish(struct tessera_server *server) {
 	tessera_seat_destroy(server->seat);
 	if (server->xdg_shell != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);
-		wl_list_remove(&server->new_decoration.link);
 	}
+	tessera_xdg_decoration_finish(server);
 	if (server->backend != NULL) {
 		wl_list_remove(&server->new_output.link);
 		wlr_backend_destroy(server->backend);

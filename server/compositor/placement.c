@@ -2,6 +2,7 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/util/box.h>
 
+#include "decoration.h"
 #include "log.h"
 #include "placement.h"
 #include "server.h"

@@ -8,12 +8,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
-
-/* Decoration geometry of a labelled (server-side decorated) window. */
-#define TESSERA_BORDER_WIDTH 4
-#define TESSERA_TITLE_HEIGHT 22
-/* Longest client title shown (bytes, before the [NAME] prefix). */
-#define TESSERA_TITLE_MAX 256
+#include "decoration.h"
 
 /* 0xRRGGBB to the float RGBA that scene rects take. */
 static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
@@ -66,13 +61,14 @@ struct tessera_view {
 	struct wlr_scene_node *tree;         /* whole window: frame + content */
 	struct wlr_scene_node *content;      /* wlr_scene_xdg_surface node */
 	struct tessera_foreign_toplevel *foreign; /* while mapped, if it could be made */
-	struct wlr_xdg_toplevel_decoration_v1 *decoration;
 
-	/* Server-side frame (VM windows always, host windows on request). */
+	/* Server-side frame (decoration.c): VM windows always, host windows
+	 * on request. */
 	bool decorated;
-	struct wlr_scene_rect *frame_rects[4]; /* top, bottom, left, right */
+	struct tessera_frame frame;
 	struct tessera_label *label;
-	struct wlr_box frame_box; /* content extents in surface-local coords */
+	struct wlr_box frame_box; /* what the frame surrounds, relative to the geometry origin */
+	struct tessera_xdg_decoration *xdg_decoration; /* the client's, if it made one */
 	/* A title change is rendered once the client's requests of this
 	 * dispatch are handled: a client sending many set_title requests at
 	 * once gets one label rendering, not one each. */
@@ -91,8 +87,6 @@ struct tessera_view {
 	struct wl_listener set_title;
 	struct wl_listener set_app_id;
 	struct wl_listener new_popup;
-	struct wl_listener decoration_request_mode;
-	struct wl_listener decoration_destroy;
 };
 
 /* A popup of any window; VM popups carry a thin frame in the VM colour. */
@@ -100,7 +94,7 @@ struct tessera_popup {
 	struct wlr_xdg_surface *xdg_surface;
 	struct tessera_view *view;
 	struct wlr_scene_node *tree;
-	struct wlr_scene_rect *frame_rects[4];
+	struct tessera_frame frame;
 	struct wl_listener commit;
 	struct wl_listener destroy;
 	struct wl_listener new_popup;
@@ -108,7 +102,6 @@ struct tessera_popup {
 
 /* view.c */
 void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *data);
-void tessera_view_handle_new_decoration(struct wl_listener *listener, void *data);
 void tessera_view_focus(struct tessera_view *view);
 struct tessera_view *tessera_view_at(struct tessera_server *server,
 	double lx, double ly, struct wlr_surface **surface, double *sx, double *sy);
@@ -116,7 +109,5 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box);
 void tessera_view_move(struct tessera_view *view, int x, int y);
 const char *tessera_view_owner_name(struct tessera_view *view);
-/* The layout box a view's frame (or content) covers. */
-struct wlr_box tessera_view_outer_box(struct tessera_view *view);
 
 #endif

@@ -7,236 +7,28 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_seat.h>
-#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
+#include "decoration.h"
 #include "foreign-toplevel.h"
-#include "label.h"
 #include "log.h"
 #include "placement.h"
 #include "seat.h"
 #include "server.h"
 #include "vm.h"
 
-enum frame_side { FRAME_TOP, FRAME_BOTTOM, FRAME_LEFT, FRAME_RIGHT };
-
-/* Frame colour of host windows that asked for server-side decorations. */
-#define HOST_FRAME_COLOR 0x3c3c3c
-/* Popups of VM windows get a frame this wide. */
-#define POPUP_BORDER_WIDTH 2
-
-/* Black or white, whichever reads better on the given background. */
-static uint32_t contrast_color(uint32_t rgb) {
-	uint32_t r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
-	return (r * 299 + g * 587 + b * 114) / 1000 >= 140 ? 0x000000 : 0xffffff;
-}
-
-static uint32_t view_frame_rgb(struct tessera_view *view) {
-	return view->vm != NULL ? view->vm->config->color : HOST_FRAME_COLOR;
-}
-
 const char *tessera_view_owner_name(struct tessera_view *view) {
 	return view->vm != NULL ? view->vm->config->name : "host";
-}
-
-/*
- * The title as the compositor shows it: the client's title made valid
- * UTF-8, stripped of control characters, capped, and for VM windows
- * prefixed with "[NAME] ". A client cannot influence the prefix.
- */
-static char *view_display_title(struct tessera_view *view) {
-	const char *raw = view->xdg_surface->toplevel->title;
-	if (raw == NULL) {
-		raw = "";
-	}
-	size_t raw_len = strnlen(raw, TESSERA_TITLE_MAX * 4);
-	gchar *valid = g_utf8_make_valid(raw, raw_len);
-	GString *clean = g_string_new(NULL);
-	for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c)) {
-			c = ' ';
-		}
-		if (clean->len + 6 > TESSERA_TITLE_MAX) {
-			break;
-		}
-		g_string_append_unichar(clean, c);
-	}
-	g_free(valid);
-
-	char *title;
-	if (view->vm != NULL) {
-		title = g_strdup_printf("[%s] %s", view->vm->config->name, clean->str);
-	} else {
-		title = g_strdup(clean->str);
-	}
-	g_string_free(clean, TRUE);
-	char *result = strdup(title);
-	g_free(title);
-	return result;
 }
 
 void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box) {
 	wlr_xdg_surface_get_geometry(view->xdg_surface, box);
 }
 
-static void extend_box(struct wlr_box *box, int x, int y, int w, int h) {
-	if (w <= 0 || h <= 0) {
-		return;
-	}
-	int x2 = box->x + box->width, y2 = box->y + box->height;
-	if (x < box->x) {
-		box->x = x;
-	}
-	if (y < box->y) {
-		box->y = y;
-	}
-	if (x + w > x2) {
-		x2 = x + w;
-	}
-	if (y + h > y2) {
-		y2 = y + h;
-	}
-	box->width = x2 - box->x;
-	box->height = y2 - box->y;
-}
-
-struct extents_data {
-	struct wlr_box box;
-	int geo_x, geo_y;
-};
-
-static void add_surface_extents(struct wlr_surface *surface, int sx, int sy, void *data) {
-	struct extents_data *ext = data;
-	extend_box(&ext->box, sx - ext->geo_x, sy - ext->geo_y,
-		surface->current.width, surface->current.height);
-}
-
-/*
- * Everything the client draws, relative to its window geometry origin:
- * the geometry itself plus every subsurface, wherever the client placed
- * it. The frame goes around all of it, so no pixel of a VM escapes its
- * border.
- */
-static struct wlr_box view_content_extents(struct tessera_view *view) {
-	struct wlr_box geo;
-	tessera_view_get_geometry(view, &geo);
-	struct extents_data ext = {
-		.box = { 0, 0, geo.width, geo.height },
-		.geo_x = geo.x,
-		.geo_y = geo.y,
-	};
-	wlr_surface_for_each_surface(view->xdg_surface->surface,
-		add_surface_extents, &ext);
-	if (ext.box.width <= 0 || ext.box.height <= 0) {
-		ext.box.width = ext.box.height = 1;
-	}
-	return ext.box;
-}
-
-static void frame_rects_update(struct wlr_scene_rect *rects[4],
-		int width, int height, int border, int top) {
-	/* width x height is the framed content; frame origin is (0, 0). */
-	wlr_scene_rect_set_size(rects[FRAME_TOP], width + 2 * border, top);
-	wlr_scene_node_set_position(&rects[FRAME_TOP]->node, 0, 0);
-	wlr_scene_rect_set_size(rects[FRAME_BOTTOM], width + 2 * border, border);
-	wlr_scene_node_set_position(&rects[FRAME_BOTTOM]->node, 0, top + height);
-	wlr_scene_rect_set_size(rects[FRAME_LEFT], border, height);
-	wlr_scene_node_set_position(&rects[FRAME_LEFT]->node, 0, top);
-	wlr_scene_rect_set_size(rects[FRAME_RIGHT], border, height);
-	wlr_scene_node_set_position(&rects[FRAME_RIGHT]->node, border + width, top);
-}
-
-static bool frame_rects_create(struct wlr_scene_rect *rects[4],
-		struct wlr_scene_node *parent, const float color[4]) {
-	for (int i = 0; i < 4; i++) {
-		rects[i] = wlr_scene_rect_create(parent, 1, 1, color);
-		if (rects[i] == NULL) {
-			return false;
-		}
-		wlr_scene_node_lower_to_bottom(&rects[i]->node);
-	}
-	return true;
-}
-
-static void frame_rects_destroy(struct wlr_scene_rect *rects[4]) {
-	for (int i = 0; i < 4; i++) {
-		if (rects[i] != NULL) {
-			wlr_scene_node_destroy(&rects[i]->node);
-			rects[i] = NULL;
-		}
-	}
-}
-
-static void view_update_title(struct tessera_view *view) {
-	char *title = view_display_title(view);
-	if (title == NULL) {
-		return;
-	}
-	if (view->label != NULL) {
-		uint32_t bg = view_frame_rgb(view);
-		int width = view->frame_box.width + 2 * TESSERA_BORDER_WIDTH;
-		tessera_label_set(view->label, title, bg, contrast_color(bg),
-			width, TESSERA_TITLE_HEIGHT);
-	}
-	tessera_foreign_toplevel_set_title(view->foreign, title);
-	free(title);
-}
-
-/* Lays out frame and content after a commit or a decoration change. */
-static void view_update_layout(struct tessera_view *view) {
-	struct wlr_box old = view->frame_box;
-	if (view->decorated) {
-		view->frame_box = view_content_extents(view);
-		struct wlr_box *e = &view->frame_box;
-		wlr_scene_node_set_position(view->content,
-			TESSERA_BORDER_WIDTH - e->x, TESSERA_TITLE_HEIGHT - e->y);
-		wlr_scene_node_set_position(view->tree,
-			view->x - TESSERA_BORDER_WIDTH + e->x,
-			view->y - TESSERA_TITLE_HEIGHT + e->y);
-		frame_rects_update(view->frame_rects, e->width, e->height,
-			TESSERA_BORDER_WIDTH, TESSERA_TITLE_HEIGHT);
-		if (old.width != e->width) {
-			view_update_title(view);
-		}
-	} else {
-		wlr_scene_node_set_position(view->content, 0, 0);
-		wlr_scene_node_set_position(view->tree, view->x, view->y);
-	}
-}
-
-static void view_set_decorated(struct tessera_view *view, bool decorated) {
-	if (view->vm != NULL) {
-		decorated = true; /* never negotiable for VM windows */
-	}
-	if (decorated == view->decorated && (!decorated || view->label != NULL)) {
-		return;
-	}
-	view->decorated = decorated;
-	if (decorated) {
-		float color[4];
-		tessera_rgb_to_float(view_frame_rgb(view), color);
-		if (!frame_rects_create(view->frame_rects, view->tree, color)) {
-			tessera_log(TESSERA_ERROR, "cannot create a window frame");
-		}
-		view->label = tessera_label_create(view->tree);
-		if (view->label != NULL) {
-			tessera_label_set_position(view->label, 0, 0);
-		}
-		view->frame_box.width = -1; /* force a title render */
-	} else {
-		frame_rects_destroy(view->frame_rects);
-		tessera_label_destroy(view->label);
-		view->label = NULL;
-	}
-	view_update_layout(view);
-	view_update_title(view);
-}
-
 void tessera_view_move(struct tessera_view *view, int x, int y) {
 	view->x = x;
 	view->y = y;
-	view_update_layout(view);
+	tessera_view_update_frame(view);
 }
 
 static void view_set_activated(struct tessera_view *view, bool activated) {
@@ -294,22 +86,6 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 	return node != NULL ? node->data : NULL;
 }
 
-struct wlr_box tessera_view_outer_box(struct tessera_view *view) {
-	struct wlr_box box;
-	if (view->decorated) {
-		box = view->frame_box;
-		box.x += view->x - TESSERA_BORDER_WIDTH;
-		box.y += view->y - TESSERA_TITLE_HEIGHT;
-		box.width += 2 * TESSERA_BORDER_WIDTH;
-		box.height += TESSERA_TITLE_HEIGHT + TESSERA_BORDER_WIDTH;
-	} else {
-		tessera_view_get_geometry(view, &box);
-		box.x = view->x;
-		box.y = view->y;
-	}
-	return box;
-}
-
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, map);
 	struct tessera_server *server = view->server;
@@ -319,7 +95,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 	view->foreign = tessera_foreign_toplevel_create(view);
 	wlr_scene_node_set_enabled(view->tree, true);
 	tessera_place_new_view(view);
-	view_update_title(view);
+	tessera_view_update_title(view);
 
 	/*
 	 * A new VM window may take the focus only from nobody or from its own
@@ -355,7 +131,7 @@ static void view_handle_unmap(struct wl_listener *listener, void *data) {
 
 static void view_handle_commit(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, commit);
-	view_update_layout(view);
+	tessera_view_update_frame(view);
 }
 
 static void view_handle_destroy(struct wl_listener *listener, void *data) {
@@ -364,11 +140,6 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 		view_handle_unmap(&view->unmap, NULL);
 	}
 	tessera_seat_view_gone(view->server->seat, view);
-	if (view->decoration != NULL) {
-		wl_list_remove(&view->decoration_request_mode.link);
-		wl_list_remove(&view->decoration_destroy.link);
-		view->decoration->data = NULL;
-	}
 	wl_list_remove(&view->map.link);
 	wl_list_remove(&view->unmap.link);
 	wl_list_remove(&view->destroy.link);
@@ -383,7 +154,7 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	if (view->title_idle != NULL) {
 		wl_event_source_remove(view->title_idle);
 	}
-	tessera_label_destroy(view->label);
+	tessera_view_finish_decoration(view);
 	wlr_scene_node_destroy(view->tree);
 	free(view);
 }
@@ -426,7 +197,7 @@ static void view_handle_request_fullscreen(struct wl_listener *listener, void *d
 static void view_title_idle(void *data) {
 	struct tessera_view *view = data;
 	view->title_idle = NULL;
-	view_update_title(view);
+	tessera_view_update_title(view);
 }
 
 static void view_handle_set_title(struct wl_listener *listener, void *data) {
@@ -465,18 +236,9 @@ static void popup_unconstrain(struct tessera_popup *popup) {
 
 static void popup_handle_commit(struct wl_listener *listener, void *data) {
 	struct tessera_popup *popup = wl_container_of(listener, popup, commit);
-	if (popup->frame_rects[0] == NULL) {
-		return;
-	}
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(popup->xdg_surface, &geo);
-	frame_rects_update(popup->frame_rects, geo.width, geo.height,
-		POPUP_BORDER_WIDTH, POPUP_BORDER_WIDTH);
-	for (int i = 0; i < 4; i++) {
-		struct wlr_scene_node *node = &popup->frame_rects[i]->node;
-		wlr_scene_node_set_position(node, node->state.x - POPUP_BORDER_WIDTH,
-			node->state.y - POPUP_BORDER_WIDTH);
-	}
+	tessera_popup_frame_update(&popup->frame, &geo);
 }
 
 static void popup_handle_destroy(struct wl_listener *listener, void *data) {
@@ -508,9 +270,7 @@ static void handle_new_popup(struct tessera_view *view,
 		free(popup);
 		return;
 	}
-	if (view->vm != NULL) {
-		frame_rects_create(popup->frame_rects, popup->tree, view->vm->color);
-	}
+	tessera_popup_frame_init(&popup->frame, popup->tree, view);
 	popup->commit.notify = popup_handle_commit;
 	wl_signal_add(&xdg_popup->base->surface->events.commit, &popup->commit);
 	popup->destroy.notify = popup_handle_destroy;
@@ -592,52 +352,7 @@ void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *dat
 	/* VM windows are framed and labelled from the start, whatever the
 	 * client asks for. */
 	if (view->vm != NULL) {
-		view_set_decorated(view, true);
+		tessera_view_set_decorated(view, true);
 		tessera_log(TESSERA_INFO, "vm '%s': new toplevel", view->vm->config->name);
 	}
-}
-
-/* ---- xdg-decoration ---- */
-
-static void decoration_apply(struct tessera_view *view) {
-	struct wlr_xdg_toplevel_decoration_v1 *deco = view->decoration;
-	enum wlr_xdg_toplevel_decoration_v1_mode mode;
-	if (view->vm != NULL) {
-		mode = WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE;
-	} else if (deco->requested_mode == WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE) {
-		mode = WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE;
-	} else {
-		mode = WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE;
-	}
-	wlr_xdg_toplevel_decoration_v1_set_mode(deco, mode);
-	view_set_decorated(view, mode == WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
-}
-
-static void decoration_handle_request_mode(struct wl_listener *listener, void *data) {
-	struct tessera_view *view = wl_container_of(listener, view, decoration_request_mode);
-	decoration_apply(view);
-}
-
-static void decoration_handle_destroy(struct wl_listener *listener, void *data) {
-	struct tessera_view *view = wl_container_of(listener, view, decoration_destroy);
-	wl_list_remove(&view->decoration_request_mode.link);
-	wl_list_remove(&view->decoration_destroy.link);
-	view->decoration = NULL;
-	if (view->vm == NULL) {
-		view_set_decorated(view, false);
-	}
-}
-
-void tessera_view_handle_new_decoration(struct wl_listener *listener, void *data) {
-	struct wlr_xdg_toplevel_decoration_v1 *deco = data;
-	struct tessera_view *view = deco->surface->data;
-	if (view == NULL || view->decoration != NULL) {
-		return;
-	}
-	view->decoration = deco;
-	view->decoration_request_mode.notify = decoration_handle_request_mode;
-	wl_signal_add(&deco->events.request_mode, &view->decoration_request_mode);
-	view->decoration_destroy.notify = decoration_handle_destroy;
-	wl_signal_add(&deco->events.destroy, &view->decoration_destroy);
-	decoration_apply(view);
 }
