@@ -11,6 +11,7 @@
 #include "label.h"
 #include "log.h"
 #include "server.h"
+#include "view.h"
 #include "vm.h"
 
 enum frame_side { FRAME_TOP, FRAME_BOTTOM, FRAME_LEFT, FRAME_RIGHT };

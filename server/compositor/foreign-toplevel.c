@@ -4,6 +4,7 @@
 
 #include "foreign-toplevel.h"
 #include "server.h"
+#include "view.h"
 
 static void handle_request_activate(struct wl_listener *listener, void *data) {
 	struct tessera_foreign_toplevel *toplevel =

@@ -25,7 +25,6 @@
 #include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
-#include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
 #include "decoration.h"
@@ -36,6 +35,7 @@
 #include "server.h"
 #include "vm.h"
 #include "wlr-log.h"
+#include "xdg-shell.h"
 
 #define MAX_COMMANDS 16
 #define MAX_OUTPUT_SIZE 16384
@@ -359,15 +359,12 @@ static bool server_init_outputs(struct tessera_server *server) {
 
 /* The window protocols: xdg-shell, xdg-decoration, foreign toplevels. */
 static bool server_init_shells(struct tessera_server *server) {
-	server->xdg_shell = wlr_xdg_shell_create(server->wl_display);
-	server->new_xdg_surface.notify = tessera_view_handle_new_xdg_surface;
-	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	if (!tessera_xdg_decoration_init(server)) {
+	if (!tessera_xdg_shell_init(server) || !tessera_xdg_decoration_init(server)) {
 		return false;
 	}
 	server->foreign_toplevel_manager =
 		wlr_foreign_toplevel_manager_v1_create(server->wl_display);
-	return true;
+	return server->foreign_toplevel_manager != NULL;
 }
 
 static bool server_init(struct tessera_server *server, const struct options *opts) {
@@ -409,9 +406,7 @@ static void server_finish(struct tessera_server *server) {
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
 	tessera_seat_destroy(server->seat);
-	if (server->xdg_shell != NULL) {
-		wl_list_remove(&server->new_xdg_surface.link);
-	}
+	tessera_xdg_shell_finish(server);
 	tessera_xdg_decoration_finish(server);
 	if (server->backend != NULL) {
 		wl_list_remove(&server->new_output.link);

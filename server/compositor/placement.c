@@ -6,6 +6,7 @@
 #include "log.h"
 #include "placement.h"
 #include "server.h"
+#include "view.h"
 
 #define PLACEMENT_MARGIN 16 /* free space around a new window */
 #define PLACEMENT_GRID 16 /* step of the scan for a free spot */
