@@ -1,6 +1,6 @@
 /*
  * zwp_linux_dmabuf_v1 as a CPU import, for the pixman renderer (see
- * linux_dmabuf.h). Same technique as guest-memory.c: our own wl_buffer
+ * linux-dmabuf.h). Same technique as guest-memory.c: our own wl_buffer
  * implementation, registered with wlr_buffer_register_resource_interface,
  * whose wlr_buffer hands the renderer a data pointer into a read-only
  * MAP_SHARED mapping of the dmabuf. wlroots' pixman renderer wraps that
