@@ -1,6 +1,6 @@
 /*
  * zwp_linux_dmabuf_v1 as a CPU import, for the pixman renderer (see
- * linux_dmabuf.h). Same technique as guest-memory.c: our own wl_buffer
+ * linux-dmabuf.h). Same technique as guest-memory.c: our own wl_buffer
  * implementation, registered with wlr_buffer_register_resource_interface,
  * whose wlr_buffer hands the renderer a data pointer into a read-only
  * MAP_SHARED mapping of the dmabuf. wlroots' pixman renderer wraps that
@@ -267,47 +267,44 @@ static bool format_supported(uint32_t format) {
 	return false;
 }
 
-/*
- * Checks the parameters; a violation of the protocol is posted as its
- * error (returns false, *posted true). An fd we cannot import is a failure
- * (returns false, *posted false, *why says why).
- */
-static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
-		int32_t width, int32_t height, uint32_t format, uint32_t flags,
-		bool *posted, const char **why) {
+/* The plane and its format; posts the protocol error of the first violation. */
+static bool params_check_plane(struct dmabuf_params *params, uint32_t format) {
 	struct wl_resource *resource = params->resource;
-	struct dmabuf_client *dc = params->owner;
-	struct tessera_linux_dmabuf *ld = dc->ld;
-	*posted = true;
-	*why = NULL;
 	if (params->used) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
 			"params was already used to create a wl_buffer");
-		return NULL;
+		return false;
 	}
 	params->used = true;
 	if (!params->has_plane) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
 			"plane 0 was not added");
-		return NULL;
+		return false;
 	}
 	if (!format_supported(format)) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
 			"format 0x%08" PRIx32 " is not supported (ARGB8888 and XRGB8888 only)", format);
-		return NULL;
+		return false;
 	}
 	if (params->modifier != DRM_FORMAT_MOD_LINEAR) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
 			"modifier 0x%016" PRIx64 " is not supported (LINEAR only)", params->modifier);
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+/* Size, stride and offset; posts the protocol error of the first violation. */
+static bool params_check_layout(struct dmabuf_params *params,
+		int32_t width, int32_t height) {
+	struct wl_resource *resource = params->resource;
 	if (width <= 0 || height <= 0 || width > TESSERA_DMABUF_MAX_DIMENSION ||
 			height > TESSERA_DMABUF_MAX_DIMENSION) {
 		wl_resource_post_error(resource,
 			ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS,
 			"size %" PRIi32 "x%" PRIi32 " is not within 1..%d", width, height,
 			TESSERA_DMABUF_MAX_DIMENSION);
-		return NULL;
+		return false;
 	}
 	uint64_t min_stride = (uint64_t)width * 4;
 	if (params->stride < min_stride || params->stride % 4 != 0 ||
@@ -315,62 +312,87 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 			"stride %" PRIu32 " is not a multiple of 4 in %" PRIu64 "..%d for width %"
 			PRIi32, params->stride, min_stride, TESSERA_DMABUF_MAX_STRIDE, width);
-		return NULL;
+		return false;
 	}
 	if (params->offset % 4 != 0) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 			"offset %" PRIu32 " is not a multiple of 4", params->offset);
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+/*
+ * The bytes of the fd the buffer reads (*end) must exist. An fd without
+ * a size is a failure (*posted false, *why says why); one too small is a
+ * protocol error (posted).
+ */
+static bool params_check_fd_size(struct dmabuf_params *params, int32_t width,
+		int32_t height, uint64_t *end, bool *posted, const char **why) {
 	/* the last row needs only width * 4 bytes */
-	uint64_t end = (uint64_t)params->offset +
-		(uint64_t)params->stride * (uint64_t)(height - 1) + min_stride;
+	*end = (uint64_t)params->offset +
+		(uint64_t)params->stride * (uint64_t)(height - 1) + (uint64_t)width * 4;
 	off_t size = lseek(params->fd, 0, SEEK_END);
 	if (size < 0) {
 		*posted = false;
 		*why = "the fd has no size (lseek failed)";
-		return NULL;
+		return false;
 	}
-	if (end > (uint64_t)size) {
-		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+	if (*end > (uint64_t)size) {
+		wl_resource_post_error(params->resource,
+			ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 			"offset %" PRIu32 " + stride %" PRIu32 " x height %" PRIi32 " needs %" PRIu64
-			" bytes, the fd has %jd", params->offset, params->stride, height, end,
+			" bytes, the fd has %jd", params->offset, params->stride, height, *end,
 			(intmax_t)size);
-		return NULL;
+		return false;
 	}
-	*posted = false;
-	if (flags != 0) {
-		*why = "flags (y_invert, interlaced, bottom_first) are not supported";
-		return NULL;
-	}
-	/* Which kind of fd: a dmabuf, or a memfd sealed against shrinking. */
-	bool sync;
+	return true;
+}
+
+/*
+ * Which kind of fd: a dmabuf (*sync: reads are bracketed with
+ * DMA_BUF_IOCTL_SYNC), or a memfd sealed against shrinking.
+ */
+static bool fd_check_kind(int fd, bool *sync, const char **why) {
 	struct statfs sfs;
-	if (fstatfs(params->fd, &sfs) != 0) {
+	if (fstatfs(fd, &sfs) != 0) {
 		*why = "fstatfs on the fd failed";
-		return NULL;
+		return false;
 	}
 	if (sfs.f_type == DMA_BUF_MAGIC) {
-		sync = true;
-	} else {
-		int seals = fcntl(params->fd, F_GET_SEALS);
-		if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
-			*why = "the fd is neither a dmabuf nor a memfd sealed with F_SEAL_SHRINK";
-			return NULL;
-		}
-		sync = false; /* a memfd: no DMA_BUF_IOCTL_SYNC (ENOTTY) */
+		*sync = true;
+		return true;
 	}
-	const uint64_t page = ld->page_size;
-	uint64_t map_len = (end + page - 1) / page * page;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		*why = "the fd is neither a dmabuf nor a memfd sealed with F_SEAL_SHRINK";
+		return false;
+	}
+	*sync = false; /* a memfd: no DMA_BUF_IOCTL_SYNC (ENOTTY) */
+	return true;
+}
+
+/* The per-buffer limit and the client's budget allow mapping map_len bytes. */
+static bool client_check_budget(struct dmabuf_client *dc, uint64_t map_len,
+		const char **why) {
 	if (map_len > TESSERA_DMABUF_MAX_BUFFER_BYTES) {
 		*why = "the buffer is larger than 256 MiB";
-		return NULL;
+		return false;
 	}
 	if (dc->buffers >= TESSERA_DMABUF_MAX_CLIENT_BUFFERS ||
 			dc->bytes_mapped + map_len > TESSERA_DMABUF_MAX_CLIENT_BYTES) {
 		*why = "the client's budget of buffers is exhausted";
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+/* Maps the checked plane read-only; the buffer takes the params' fd. */
+static struct dmabuf_buffer *buffer_create(struct dmabuf_params *params,
+		int32_t width, int32_t height, uint32_t format, bool sync, uint64_t map_len,
+		const char **why) {
+	struct dmabuf_client *dc = params->owner;
+	struct tessera_linux_dmabuf *ld = dc->ld;
 	void *map = mmap(NULL, (size_t)map_len, PROT_READ, MAP_SHARED, params->fd, 0);
 	if (map == MAP_FAILED) {
 		*why = "mmap of the fd failed";
@@ -404,6 +426,39 @@ static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
 		sync ? "dmabuf" : "sealed memfd", map_len);
 	log_stats(ld, "buffer created");
 	return buffer;
+}
+
+/*
+ * Checks the parameters; a violation of the protocol is posted as its
+ * error (returns false, *posted true). An fd we cannot import is a failure
+ * (returns false, *posted false, *why says why).
+ */
+static struct dmabuf_buffer *params_import(struct dmabuf_params *params,
+		int32_t width, int32_t height, uint32_t format, uint32_t flags,
+		bool *posted, const char **why) {
+	*posted = true;
+	*why = NULL;
+	uint64_t end;
+	if (!params_check_plane(params, format) ||
+			!params_check_layout(params, width, height) ||
+			!params_check_fd_size(params, width, height, &end, posted, why)) {
+		return NULL;
+	}
+	*posted = false;
+	if (flags != 0) {
+		*why = "flags (y_invert, interlaced, bottom_first) are not supported";
+		return NULL;
+	}
+	bool sync;
+	if (!fd_check_kind(params->fd, &sync, why)) {
+		return NULL;
+	}
+	const uint64_t page = params->owner->ld->page_size;
+	uint64_t map_len = (end + page - 1) / page * page;
+	if (!client_check_budget(params->owner, map_len, why)) {
+		return NULL;
+	}
+	return buffer_create(params, width, height, format, sync, map_len, why);
 }
 
 static bool buffer_add_resource(struct dmabuf_buffer *buffer, struct wl_client *client,

@@ -8,7 +8,7 @@ struct wlr_scene_node;
 /*
  * A single line of text rendered by the compositor (pango + cairo) into a
  * scene buffer node. Used for window titles; the text never comes from a
- * client unprefixed, see view.c.
+ * client unprefixed, see decoration.c.
  */
 struct tessera_label;
 

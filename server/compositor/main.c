@@ -24,16 +24,18 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_viewporter.h>
-#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
-#include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
+#include "decoration.h"
 #include "guest-memory.h"
 #include "linux-dmabuf.h"
+#include "output.h"
+#include "seat.h"
 #include "server.h"
 #include "vm.h"
 #include "wlr-log.h"
+#include "xdg-shell.h"
 
 #define MAX_COMMANDS 16
 #define MAX_OUTPUT_SIZE 16384
@@ -101,6 +103,75 @@ static bool valid_socket_name(const char *name) {
 	return true;
 }
 
+static bool parse_backend(const char *arg, enum backend_choice *backend) {
+	static const char *const names[] = {
+		[BACKEND_AUTO] = "auto",
+		[BACKEND_HEADLESS] = "headless",
+		[BACKEND_WAYLAND] = "wayland",
+		[BACKEND_DRM] = "drm",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*backend = (enum backend_choice)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One option from getopt; returns -1 to go on, otherwise the exit status. */
+static int apply_option(int c, const char *arg, struct options *opts) {
+	switch (c) {
+	case 'b':
+		if (!parse_backend(arg, &opts->backend)) {
+			fprintf(stderr, "tessera: unknown backend '%s' "
+				"(expected auto, headless, wayland or drm)\n", arg);
+			return 2;
+		}
+		return -1;
+	case 'S':
+		if (!parse_size(arg, &opts->width, &opts->height)) {
+			fprintf(stderr, "tessera: invalid size '%s' (expected WxH, "
+				"each 1..%d)\n", arg, MAX_OUTPUT_SIZE);
+			return 2;
+		}
+		return -1;
+	case 'L':
+		if (!valid_socket_name(arg)) {
+			fprintf(stderr, "tessera: invalid socket name '%s' "
+				"(1-64 characters, no '/', not starting with '.')\n", arg);
+			return 2;
+		}
+		opts->socket = arg;
+		return -1;
+	case 'c':
+		opts->config = arg;
+		return -1;
+	case 's':
+		if (opts->command_count == MAX_COMMANDS) {
+			fprintf(stderr, "tessera: at most %d -s commands\n", MAX_COMMANDS);
+			return 2;
+		}
+		opts->commands[opts->command_count++] = arg;
+		return -1;
+	case 'v':
+		opts->verbosity = TESSERA_DEBUG;
+		return -1;
+	case 'q':
+		opts->verbosity = TESSERA_ERROR;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	case 'V':
+		printf("tessera %s\n", TESSERA_VERSION);
+		return 0;
+	default:
+		fputs(usage, stderr);
+		return 2;
+	}
+}
+
 /* Returns -1 to go on, otherwise the exit status. */
 static int parse_options(int argc, char *argv[], struct options *opts) {
 	static const struct option long_options[] = {
@@ -123,62 +194,9 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "b:S:c:s:vqhV", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (strcmp(optarg, "auto") == 0) {
-				opts->backend = BACKEND_AUTO;
-			} else if (strcmp(optarg, "headless") == 0) {
-				opts->backend = BACKEND_HEADLESS;
-			} else if (strcmp(optarg, "wayland") == 0) {
-				opts->backend = BACKEND_WAYLAND;
-			} else if (strcmp(optarg, "drm") == 0) {
-				opts->backend = BACKEND_DRM;
-			} else {
-				fprintf(stderr, "tessera: unknown backend '%s' "
-					"(expected auto, headless, wayland or drm)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'S':
-			if (!parse_size(optarg, &opts->width, &opts->height)) {
-				fprintf(stderr, "tessera: invalid size '%s' (expected WxH, "
-					"each 1..%d)\n", optarg, MAX_OUTPUT_SIZE);
-				return 2;
-			}
-			break;
-		case 'L':
-			if (!valid_socket_name(optarg)) {
-				fprintf(stderr, "tessera: invalid socket name '%s' "
-					"(1-64 characters, no '/', not starting with '.')\n", optarg);
-				return 2;
-			}
-			opts->socket = optarg;
-			break;
-		case 'c':
-			opts->config = optarg;
-			break;
-		case 's':
-			if (opts->command_count == MAX_COMMANDS) {
-				fprintf(stderr, "tessera: at most %d -s commands\n", MAX_COMMANDS);
-				return 2;
-			}
-			opts->commands[opts->command_count++] = optarg;
-			break;
-		case 'v':
-			opts->verbosity = TESSERA_DEBUG;
-			break;
-		case 'q':
-			opts->verbosity = TESSERA_ERROR;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("tessera %s\n", TESSERA_VERSION);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
+		int status = apply_option(c, optarg, opts);
+		if (status >= 0) {
+			return status;
 		}
 	}
 	if (optind < argc) {
@@ -260,26 +278,17 @@ static struct wlr_backend *create_backend(struct tessera_server *server,
 	return wlr_headless_backend_create(display);
 }
 
-static bool server_init(struct tessera_server *server, const struct options *opts) {
-	server->wl_display = wl_display_create();
-	if (server->wl_display == NULL) {
-		return false;
-	}
-	server->event_loop = wl_display_get_event_loop(server->wl_display);
-	wl_list_init(&server->outputs);
-	wl_list_init(&server->views);
-	wl_list_init(&server->vms);
-	wl_list_init(&server->keyboards);
-
-	bool headless;
-	server->backend = create_backend(server, opts, &headless);
+/* The backend and what draws: the renderer and the allocator. */
+static bool server_init_backend(struct tessera_server *server, const struct options *opts,
+		bool *headless) {
+	server->backend = create_backend(server, opts, headless);
 	if (server->backend == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot create the backend");
 		return false;
 	}
 
 	const char *renderer_env = getenv("WLR_RENDERER");
-	if (headless && (renderer_env == NULL || renderer_env[0] == '\0')) {
+	if (*headless && (renderer_env == NULL || renderer_env[0] == '\0')) {
 		server->renderer = wlr_pixman_renderer_create();
 	} else {
 		server->renderer = wlr_renderer_autocreate(server->backend);
@@ -288,7 +297,7 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		tessera_log(TESSERA_ERROR, "cannot create the renderer");
 		return false;
 	}
-	tessera_log(TESSERA_INFO, "backend: %s, renderer: %s", headless ? "headless" : "autocreated",
+	tessera_log(TESSERA_INFO, "backend: %s, renderer: %s", *headless ? "headless" : "autocreated",
 		wlr_renderer_is_pixman(server->renderer) ? "pixman" : "GPU");
 	/* wl_shm, and linux-dmabuf when the renderer can import dmabufs. */
 	wlr_renderer_init_wl_display(server->renderer, server->wl_display);
@@ -298,7 +307,11 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		tessera_log(TESSERA_ERROR, "cannot create the allocator");
 		return false;
 	}
+	return true;
+}
 
+/* The protocols of surfaces, buffers, selections and screen capture. */
+static bool server_init_globals(struct tessera_server *server) {
 	/* wl_compositor and wl_subcompositor */
 	if (wlr_compositor_create(server->wl_display, server->renderer) == NULL) {
 		return false;
@@ -321,7 +334,11 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 			tessera_linux_dmabuf_create(server->wl_display) == NULL) {
 		return false;
 	}
+	return true;
+}
 
+/* The output layout and the scene shown on it, with presentation time. */
+static bool server_init_outputs(struct tessera_server *server) {
 	server->output_layout = wlr_output_layout_create();
 	wlr_xdg_output_manager_v1_create(server->wl_display, server->output_layout);
 	server->new_output.notify = tessera_output_handle_new;
@@ -337,18 +354,38 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 	if (presentation != NULL) {
 		wlr_scene_set_presentation(server->scene, presentation);
 	}
+	return true;
+}
 
-	server->xdg_shell = wlr_xdg_shell_create(server->wl_display);
-	server->new_xdg_surface.notify = tessera_view_handle_new_xdg_surface;
-	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	server->decoration_manager = wlr_xdg_decoration_manager_v1_create(server->wl_display);
-	server->new_decoration.notify = tessera_view_handle_new_decoration;
-	wl_signal_add(&server->decoration_manager->events.new_toplevel_decoration,
-		&server->new_decoration);
+/* The window protocols: xdg-shell, xdg-decoration, foreign toplevels. */
+static bool server_init_shells(struct tessera_server *server) {
+	if (!tessera_xdg_shell_init(server) || !tessera_xdg_decoration_init(server)) {
+		return false;
+	}
 	server->foreign_toplevel_manager =
 		wlr_foreign_toplevel_manager_v1_create(server->wl_display);
+	return server->foreign_toplevel_manager != NULL;
+}
 
-	if (!tessera_input_init(server)) {
+static bool server_init(struct tessera_server *server, const struct options *opts) {
+	server->wl_display = wl_display_create();
+	if (server->wl_display == NULL) {
+		return false;
+	}
+	server->event_loop = wl_display_get_event_loop(server->wl_display);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+	wl_list_init(&server->vms);
+
+	bool headless;
+	if (!server_init_backend(server, opts, &headless) ||
+			!server_init_globals(server) ||
+			!server_init_outputs(server) ||
+			!server_init_shells(server)) {
+		return false;
+	}
+	server->seat = tessera_seat_create(server);
+	if (server->seat == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot set up input");
 		return false;
 	}
@@ -368,13 +405,9 @@ static void server_finish(struct tessera_server *server) {
 	/* Clients first: VM windows refer to their VM until they are gone. */
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
-	if (server->seat != NULL) {
-		tessera_input_finish(server);
-	}
-	if (server->xdg_shell != NULL) {
-		wl_list_remove(&server->new_xdg_surface.link);
-		wl_list_remove(&server->new_decoration.link);
-	}
+	tessera_seat_destroy(server->seat);
+	tessera_xdg_shell_finish(server);
+	tessera_xdg_decoration_finish(server);
 	if (server->backend != NULL) {
 		wl_list_remove(&server->new_output.link);
 		wlr_backend_destroy(server->backend);
@@ -391,6 +424,40 @@ static void server_finish(struct tessera_server *server) {
 	tessera_config_finish(&server->config);
 }
 
+/* The given config file, else the user's default one if there is one. */
+static bool load_config(struct tessera_config *config, const char *path_option) {
+	char *config_path = path_option != NULL ? strdup(path_option) : default_config_path();
+	if (config_path == NULL) {
+		return true;
+	}
+	char err[512];
+	bool ok = tessera_config_load(config, config_path, err, sizeof(err));
+	if (ok) {
+		tessera_log(TESSERA_INFO, "config %s: %zu VM(s)", config_path, config->vm_count);
+	} else {
+		tessera_log(TESSERA_ERROR, "%s", err);
+	}
+	free(config_path);
+	return ok;
+}
+
+/* The listening socket: the given name, or the first free wayland-N. */
+static const char *add_socket(struct wl_display *display, const char *socket) {
+	if (socket != NULL) {
+		if (wl_display_add_socket(display, socket) != 0) {
+			tessera_log(TESSERA_ERROR, "cannot listen on socket '%s' in XDG_RUNTIME_DIR "
+				"(in use, or the directory is not writable)", socket);
+			return NULL;
+		}
+		return socket;
+	}
+	socket = wl_display_add_socket_auto(display);
+	if (socket == NULL) {
+		tessera_log(TESSERA_ERROR, "cannot create a Wayland socket in XDG_RUNTIME_DIR");
+	}
+	return socket;
+}
+
 int main(int argc, char *argv[]) {
 	struct options opts;
 	int status = parse_options(argc, argv, &opts);
@@ -404,37 +471,18 @@ int main(int argc, char *argv[]) {
 	}
 
 	struct tessera_server server = { 0 };
-	char *config_path = opts.config != NULL ? strdup(opts.config) : default_config_path();
-	if (config_path != NULL) {
-		char err[512];
-		if (!tessera_config_load(&server.config, config_path, err, sizeof(err))) {
-			tessera_log(TESSERA_ERROR, "%s", err);
-			free(config_path);
-			tessera_config_finish(&server.config);
-			return 1;
-		}
-		tessera_log(TESSERA_INFO, "config %s: %zu VM(s)", config_path, server.config.vm_count);
-		free(config_path);
+	if (!load_config(&server.config, opts.config)) {
+		tessera_config_finish(&server.config);
+		return 1;
 	}
 
 	status = 1;
 	if (!server_init(&server, &opts)) {
 		goto out;
 	}
-
-	const char *socket = opts.socket;
-	if (socket != NULL) {
-		if (wl_display_add_socket(server.wl_display, socket) != 0) {
-			tessera_log(TESSERA_ERROR, "cannot listen on socket '%s' in XDG_RUNTIME_DIR "
-				"(in use, or the directory is not writable)", socket);
-			goto out;
-		}
-	} else {
-		socket = wl_display_add_socket_auto(server.wl_display);
-		if (socket == NULL) {
-			tessera_log(TESSERA_ERROR, "cannot create a Wayland socket in XDG_RUNTIME_DIR");
-			goto out;
-		}
+	const char *socket = add_socket(server.wl_display, opts.socket);
+	if (socket == NULL) {
+		goto out;
 	}
 
 	if (!wlr_backend_start(server.backend)) {

@@ -11,6 +11,7 @@
 #include <wlr/types/wlr_scene.h>
 
 #include "log.h"
+#include "output.h"
 #include "server.h"
 
 static void output_handle_frame(struct wl_listener *listener, void *data) {

@@ -1,37 +1,18 @@
 #ifndef TESSERA_SERVER_H
 #define TESSERA_SERVER_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <wayland-server-core.h>
-#include <wlr/util/box.h>
-#include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
 
-/* Decoration geometry of a labelled (server-side decorated) window. */
-#define TESSERA_BORDER_WIDTH 4
-#define TESSERA_TITLE_HEIGHT 22
-/* Longest client title shown (bytes, before the [NAME] prefix). */
-#define TESSERA_TITLE_MAX 256
-
-/* 0xRRGGBB to the float RGBA that scene rects take. */
-static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
-	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
-	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
-	out[2] = (rgb & 0xff) / 255.0f;
-	out[3] = 1.0f;
-}
-
-enum tessera_cursor_mode {
-	TESSERA_CURSOR_PASSTHROUGH,
-	TESSERA_CURSOR_MOVE,
-	TESSERA_CURSOR_RESIZE,
-};
-
-struct tessera_vm;
-struct tessera_label;
-
+/*
+ * The compositor as a whole: the wlroots objects every module works with,
+ * the window lists and the VMs. Each concern has its own module and
+ * header: view.h (windows), xdg-shell.h, decoration.h (frames, titles,
+ * xdg-decoration), placement.h, foreign-toplevel.h, seat.h (input),
+ * output.h, vm.h.
+ */
 struct tessera_server {
 	struct wl_display *wl_display;
 	struct wl_event_loop *event_loop;
@@ -45,124 +26,28 @@ struct tessera_server {
 
 	struct wlr_xdg_shell *xdg_shell;
 	struct wl_listener new_xdg_surface;
-	struct wl_list views; /* tessera_view.link, front to back */
+	struct wl_list views; /* tessera_view.link, mapped views front to back */
+	int cascade; /* placement.c: where a window goes when no spot is free */
 
 	struct wlr_xdg_decoration_manager_v1 *decoration_manager;
 	struct wl_listener new_decoration;
 	struct wlr_foreign_toplevel_manager_v1 *foreign_toplevel_manager;
 
-	/* input.c */
-	struct wlr_seat *seat;
-	struct wlr_cursor *cursor;
-	struct wlr_xcursor_manager *cursor_mgr;
-	struct wl_list keyboards; /* tessera_keyboard.link */
-	enum tessera_cursor_mode cursor_mode;
-	struct tessera_view *grabbed_view;
-	double grab_x, grab_y;
-	struct wlr_box grab_geobox;
-	uint32_t resize_edges;
-	struct tessera_view *focused_view;
-	struct wl_listener new_input;
-	struct wl_listener new_virtual_keyboard;
-	struct wl_listener new_virtual_pointer;
-	struct wl_listener cursor_motion;
-	struct wl_listener cursor_motion_absolute;
-	struct wl_listener cursor_button;
-	struct wl_listener cursor_axis;
-	struct wl_listener cursor_frame;
-	struct wl_listener request_cursor;
-	struct wl_listener request_set_selection;
-	struct wl_listener request_set_primary_selection;
+	struct tessera_seat *seat;
 
 	/* vm.c */
 	struct tessera_config config;
 	struct wl_list vms; /* tessera_vm.link */
 	char *vmd_path; /* default daemon program */
 	struct wl_event_source *sigchld_source;
-
-	/* headless output size */
-	int headless_width, headless_height;
-	int cascade; /* placement counter for new windows */
 };
 
-struct tessera_output {
-	struct wl_list link;
-	struct tessera_server *server;
-	struct wlr_output *wlr_output;
-	struct wl_listener frame;
-	struct wl_listener destroy;
-};
-
-struct tessera_view {
-	struct wl_list link;
-	struct tessera_server *server;
-	struct wlr_xdg_surface *xdg_surface;
-	struct tessera_vm *vm; /* NULL for host clients */
-	struct wlr_scene_node *tree;         /* whole window: frame + content */
-	struct wlr_scene_node *content;      /* wlr_scene_xdg_surface node */
-	struct wlr_foreign_toplevel_handle_v1 *foreign;
-	struct wlr_xdg_toplevel_decoration_v1 *decoration;
-
-	/* Server-side frame (VM windows always, host windows on request). */
-	bool decorated;
-	struct wlr_scene_rect *frame_rects[4]; /* top, bottom, left, right */
-	struct tessera_label *label;
-	struct wlr_box frame_box; /* content extents in surface-local coords */
-	/* A title change is rendered once the client's requests of this
-	 * dispatch are handled: a client sending many set_title requests at
-	 * once gets one label rendering, not one each. */
-	struct wl_event_source *title_idle;
-	int x, y; /* layout position of the tree */
-	bool mapped;
-
-	struct wl_listener map;
-	struct wl_listener unmap;
-	struct wl_listener destroy;
-	struct wl_listener commit;
-	struct wl_listener request_move;
-	struct wl_listener request_resize;
-	struct wl_listener request_maximize;
-	struct wl_listener request_fullscreen;
-	struct wl_listener set_title;
-	struct wl_listener set_app_id;
-	struct wl_listener new_popup;
-	struct wl_listener foreign_request_activate;
-	struct wl_listener foreign_request_close;
-	struct wl_listener decoration_request_mode;
-	struct wl_listener decoration_destroy;
-};
-
-/* A popup of any window; VM popups carry a thin frame in the VM colour. */
-struct tessera_popup {
-	struct wlr_xdg_surface *xdg_surface;
-	struct tessera_view *view;
-	struct wlr_scene_node *tree;
-	struct wlr_scene_rect *frame_rects[4];
-	struct wl_listener commit;
-	struct wl_listener destroy;
-	struct wl_listener new_popup;
-};
-
-/* output.c */
-void tessera_output_handle_new(struct wl_listener *listener, void *data);
-
-/* view.c */
-void tessera_view_handle_new_xdg_surface(struct wl_listener *listener, void *data);
-void tessera_view_handle_new_decoration(struct wl_listener *listener, void *data);
-void tessera_view_focus(struct tessera_view *view);
-struct tessera_view *tessera_view_at(struct tessera_server *server,
-	double lx, double ly, struct wlr_surface **surface, double *sx, double *sy);
-/* Surface-local box of the window content (xdg geometry). */
-void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box);
-void tessera_view_move(struct tessera_view *view, int x, int y);
-const char *tessera_view_owner_name(struct tessera_view *view);
-
-/* input.c */
-bool tessera_input_init(struct tessera_server *server);
-void tessera_input_finish(struct tessera_server *server);
-void tessera_input_begin_interactive(struct tessera_view *view,
-	enum tessera_cursor_mode mode, uint32_t edges);
-/* Called when a view goes away, to drop grabs and focus on it. */
-void tessera_input_view_gone(struct tessera_server *server, struct tessera_view *view);
+/* 0xRRGGBB to the float RGBA that scene rects take. */
+static inline void tessera_rgb_to_float(uint32_t rgb, float out[static 4]) {
+	out[0] = ((rgb >> 16) & 0xff) / 255.0f;
+	out[1] = ((rgb >> 8) & 0xff) / 255.0f;
+	out[2] = (rgb & 0xff) / 255.0f;
+	out[3] = 1.0f;
+}
 
 #endif
