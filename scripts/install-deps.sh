@@ -28,6 +28,8 @@ build_pkgs=(
 # The wlr-protocols XML (screencopy, virtual pointer, foreign toplevel) for
 # the test tools: Debian 12 ships it only inside this source package.
 build_pkgs+=(librust-wayland-protocols-dev)
+# The manual pages (doc/*.scd).
+build_pkgs+=(scdoc)
 run_pkgs=(weston grim foot)
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe)
 
