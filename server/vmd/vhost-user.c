@@ -1128,12 +1128,12 @@ int tessera_vhost_user_backend_listen(struct tessera_vhost_user_backend *backend
 		return -1;
 	}
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		tessera_log_errno(TESSERA_ERROR, "vhost-user: bind %s", path);
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: cannot bind %s", addr.sun_path);
 		close(fd);
 		return -1;
 	}
 	if (chmod(path, 0600) != 0 || listen(fd, 1) != 0) {
-		tessera_log_errno(TESSERA_ERROR, "vhost-user: listen %s", path);
+		tessera_log_errno(TESSERA_ERROR, "vhost-user: cannot listen on %s", addr.sun_path);
 		unlink(path);
 		close(fd);
 		return -1;
