@@ -36,6 +36,7 @@
 
 #include "agent.h"
 #include "client-buffer.h"
+#include "guest-globals.h"
 #include "linux-dmabuf.h"
 #include "wlr-log.h"
 
@@ -190,6 +191,14 @@ static bool check_runtime_dir(void) {
 	return true;
 }
 
+/* Guest applications see exactly the guest rows of protocol/guest-globals.h,
+ * whatever wlroots creates along the way. */
+static bool global_filter(const struct wl_client *client,
+		const struct wl_global *global, void *data) {
+	return tessera_guest_global_is(wl_global_get_interface(global)->name,
+		TESSERA_GLOBAL_GUEST);
+}
+
 static bool server_init(struct agent_server *server) {
 	wl_list_init(&server->surfaces);
 	wl_list_init(&server->outputs);
@@ -198,6 +207,7 @@ static bool server_init(struct agent_server *server) {
 	if (server->display == NULL) {
 		return false;
 	}
+	wl_display_set_global_filter(server->display, global_filter, NULL);
 	server->loop = wl_display_get_event_loop(server->display);
 	server->backend = wlr_headless_backend_create(server->display);
 	server->renderer = wlr_pixman_renderer_create();

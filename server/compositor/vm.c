@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "guest-globals.h"
 #include "log.h"
 #include "server.h"
 #include "vm.h"
@@ -27,41 +28,6 @@ extern char **environ;
 /* The fd number the tagged connection has in the daemon. */
 #define VM_SOCKET_FD 3
 
-/*
- * Globals a VM connection may see. Anything not listed here (screencopy,
- * data control, export-dmabuf, virtual keyboard and pointer, input method,
- * foreign toplevel management, output management, the clipboard, ...) is
- * hidden from VMs.
- */
-static const char *const vm_allowed_globals[] = {
-	"wl_compositor",
-	"wl_subcompositor",
-	"wl_shm",
-	"wl_seat",
-	"wl_output",
-	"zxdg_output_manager_v1",
-	"xdg_wm_base",
-	"wp_presentation",
-	"wp_viewporter",
-	"zxdg_decoration_manager_v1",
-	"zwp_linux_dmabuf_v1",
-	"tessera_guest_memory_v1",
-};
-
-/* Globals only VM connections see (host clients have no use for them). */
-static const char *const vm_only_globals[] = {
-	"tessera_guest_memory_v1",
-};
-
-static bool name_in(const char *name, const char *const *list, size_t n) {
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(name, list[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 		const struct wl_client *client) {
 	struct tessera_vm *vm;
@@ -78,11 +44,11 @@ static bool global_filter(const struct wl_client *client,
 	struct tessera_server *server = data;
 	const char *name = wl_global_get_interface(global)->name;
 	if (tessera_vm_from_client(server, client) != NULL) {
-		return name_in(name, vm_allowed_globals,
-			sizeof(vm_allowed_globals) / sizeof(vm_allowed_globals[0]));
+		/* Anything not listed (screencopy, data control, virtual input,
+		 * foreign toplevel management, the clipboard, ...) is hidden. */
+		return tessera_guest_global_is(name, TESSERA_GLOBAL_VM);
 	}
-	return !name_in(name, vm_only_globals,
-		sizeof(vm_only_globals) / sizeof(vm_only_globals[0]));
+	return !tessera_guest_global_is(name, TESSERA_GLOBAL_VM_ONLY);
 }
 
 static int64_t ms_since(const struct timespec *then) {

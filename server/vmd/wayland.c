@@ -11,6 +11,7 @@
 #include <wayland-client.h>
 #include <wayland-server-core.h>
 
+#include "guest-globals.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "log.h"
 #include "presentation-time-client-protocol.h"
@@ -509,6 +510,9 @@ bool vmd_wayland_has_dmabuf_format(const struct vmd_wayland *wayland,
 static void registry_handle_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct vmd_wayland *wayland = data;
+	if (!tessera_guest_global_is(interface, TESSERA_GLOBAL_VM)) {
+		return; /* not for VMs (protocol/guest-globals.h) */
+	}
 	if (strcmp(interface, wl_compositor_interface.name) == 0 &&
 			wayland->compositor == NULL) {
 		wayland->compositor = wl_registry_bind(registry, name,

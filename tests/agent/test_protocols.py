@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Guest-side protocols of the agent: the globals a guest application
-expects are there; wl_output matches the host's output (size, scale,
+expects are there, and exactly those protocol/guest-globals.h lists; wl_output matches the host's output (size, scale,
 refresh), as weston-info sees it on both sides; presentation feedback
 flows from the host's frames (weston-presentation-shm gets presented
 events); wp_viewporter works (weston-scaler's window has the viewport's
@@ -14,6 +14,7 @@ import subprocess
 import agent_test as a
 import tessera_test as t
 
+# What guest applications expect, whatever the list says.
 GLOBALS = ["wl_compositor", "wl_subcompositor", "wl_shm", "zwp_linux_dmabuf_v1",
            "xdg_wm_base", "wl_seat", "wl_output", "wp_presentation", "wp_viewporter",
            "wl_data_device_manager", "zxdg_output_manager_v1"]
@@ -42,6 +43,11 @@ def test():
         host = loop.tessera.run([info_tool]).stdout
         for name in GLOBALS:
             t.check(f"interface: '{name}'" in guest, f"the agent offers no {name}")
+        # ... and exactly the guest rows of protocol/guest-globals.h
+        offered = set(re.findall(r"interface: '(\w+)'", guest))
+        listed = t.guest_globals("guest")
+        t.check(offered == listed, f"the agent offers {sorted(offered)}, "
+                f"protocol/guest-globals.h lists {sorted(listed)}")
         g, h = outputs(guest), outputs(host)
         t.check(g == h and g, f"guest outputs {g} differ from the host's {h}")
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """VM windows: clients arriving through a tagged connection get a frame in
 the VM colour and a [NAME]-prefixed title drawn by the compositor, which
-they cannot remove or spoof, and see only the allowed globals."""
+they cannot remove or spoof, and see exactly the globals that
+protocol/guest-globals.h lets VMs see."""
 
 import tessera_test as t
 
-# Globals a VM must not see, and one it must.
+# Globals a VM must not see (besides checking the whole list below), and
+# some it must.
 FORBIDDEN = [
     "zwlr_screencopy_manager_v1",
     "zwlr_export_dmabuf_manager_v1",
@@ -88,6 +90,17 @@ vmd = {fake_vmd}
             t.check(work.has(f"bind {name} absent"), f"vm sees {name}")
         for name in ALLOWED:
             t.check(work.has(f"bind {name} ok"), f"vm does not see {name}")
+        # The whole list: a VM sees what tessera offers and guest-globals.h
+        # allows VMs, nothing more; host clients see all but the VM-only rows.
+        def advertised(log):
+            return {line.split()[1] for line in log.matching("global ")}
+        vm_side, vm_only = t.guest_globals("vm"), t.guest_globals("vm-only")
+        offered = advertised(host_log) | (vm_only & advertised(work))
+        t.check(not (advertised(host_log) & vm_only),
+                f"host client sees {advertised(host_log) & vm_only}")
+        t.check(vm_only <= advertised(work), f"vm misses {vm_only - advertised(work)}")
+        t.check(advertised(work) == offered & vm_side,
+                f"vm sees {sorted(advertised(work))}, expected {sorted(offered & vm_side)}")
         t.check(host_log.has("bind zwlr_screencopy_manager_v1 ok"),
                 "host client does not see screencopy")
         tessera.stop()

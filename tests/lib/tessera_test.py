@@ -41,6 +41,15 @@ def host_program(name):
     return path
 
 
+def guest_globals(side):
+    """The interfaces protocol/guest-globals.h marks with side ("vm",
+    "vm-only" or "guest"), printed by tests/tools/guest-globals."""
+    out = subprocess.run([program("TESSERA_GUEST_GLOBALS"), side], check=True,
+                         capture_output=True, text=True).stdout.split()
+    check(out, f"protocol/guest-globals.h lists no {side} global")
+    return set(out)
+
+
 def skip(reason):
     print(f"SKIP: {reason}", flush=True)
     sys.exit(SKIP)
