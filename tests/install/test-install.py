@@ -24,8 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compositor"))
-import tessera_test as t  # noqa: E402
+import tessera_test as t
 
 PROGRAMS = ["tessera", "tessera-vmd", "tessera-agent", "tessera-simple-shm"]
 MAN_PAGES = ["man1/tessera.1", "man1/tessera-vmd.1", "man1/tessera-agent.1",
