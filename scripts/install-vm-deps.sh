@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the real-VM test tier (DESIGN.md section 5, tests/vm/) needs
+# Installs what the real-VM test tier (tests/vm/) needs
 # on Debian 12: QEMU >= 8 from Debian's bookworm-backports suite,
 # busybox-static and kmod (for the guest initramfs), and two guest kernels
 # unpacked into a cache directory — never installed into the host's /boot:
