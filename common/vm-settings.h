@@ -8,8 +8,9 @@
  *
  * Adding a setting: one TESSERA_VM_SETTINGS line below (the field of
  * struct tessera_vm_settings, the config key, the option, --help and the
- * range come from it), the code that uses settings->FIELD, and its line in
- * doc/tessera.ini.5.scd.
+ * range come from it), the code that uses settings->FIELD, and its lines in
+ * doc/tessera.ini.5.scd, doc/tessera-vmd.1.scd and doc/tessera.ini.example
+ * (the docs tests compare them with this table).
  */
 #ifndef TESSERA_COMMON_VM_SETTINGS_H
 #define TESSERA_COMMON_VM_SETTINGS_H

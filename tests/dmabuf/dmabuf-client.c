@@ -1,5 +1,5 @@
 /*
- * A linux-dmabuf test client for tessera's CPU import (linux_dmabuf.c).
+ * A linux-dmabuf test client for tessera's CPU import (common/wlr/linux-dmabuf.c).
  *
  *   dmabuf-client show     a 128x96 window from a sealed memfd through
  *                          params.create (created event); prints "shown";

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""linux-dmabuf CPU import (server/compositor/linux_dmabuf.c) on tessera
+"""linux-dmabuf CPU import (common/wlr/linux-dmabuf.c) on tessera
 headless + pixman, with sealed memfds standing in for dmabufs (there is no
 /dev/udmabuf here; tests/vm/test_udmabuf.py covers real dmabufs).
 
