@@ -407,37 +407,37 @@ static void send_ack(struct agent_surface *as, uint32_t host_serial) {
 	}
 }
 
-/* Sends the surface's current state as one COMMIT. */
-static void forward_commit(struct agent_surface *as) {
+/* The xdg side of a commit: a buffer needs an acked host configure (held
+ * until the host's CONFIGURE otherwise), then the window geometry, size
+ * limits and popup grab. Returns false when the commit is held. */
+static bool commit_xdg(struct agent_surface *as) {
+	if (as->surface->buffer != NULL && !as->host_acked) {
+		if (!as->host_configure_pending) {
+			as->commit_held = true; /* until the host's CONFIGURE */
+			return false;
+		}
+		send_ack(as, as->host_configure_serial);
+	}
+	send_xdg_state(as);
+	if (as->role == AGENT_ROLE_POPUP && !as->grab_sent &&
+			as->xdg->popup->seat != NULL) {
+		/* xdg_popup.grab (wlroots 0.15 has no event for it: the
+		 * popup's seat is set): the host dismisses the popup when
+		 * the user clicks elsewhere */
+		struct tessera_wire_msg grab = {
+			.type = TESSERA_WIRE_POPUP_GRAB,
+			.surface_serial = { .surface = as->id,
+				.serial = as->server->host.last_input_serial },
+		};
+		as->grab_sent = agent_host_send(&as->server->host, &grab);
+	}
+	return true;
+}
+
+/* What comes before the COMMIT itself: the regions it changed and where
+ * its subsurfaces are. */
+static void commit_send_pending(struct agent_surface *as) {
 	struct wlr_surface *s = as->surface;
-	struct agent_host *host = &as->server->host;
-	if (!agent_surface_ensure_host(as)) {
-		return;
-	}
-	bool has_buffer = s->buffer != NULL;
-	if (is_xdg(as)) {
-		if (has_buffer && !as->host_acked) {
-			if (!as->host_configure_pending) {
-				as->commit_held = true; /* until the host's CONFIGURE */
-				return;
-			}
-			send_ack(as, as->host_configure_serial);
-		}
-		send_xdg_state(as);
-		if (as->role == AGENT_ROLE_POPUP && !as->grab_sent &&
-				as->xdg->popup->seat != NULL) {
-			/* xdg_popup.grab (wlroots 0.15 has no event for it: the
-			 * popup's seat is set): the host dismisses the popup when
-			 * the user clicks elsewhere */
-			struct tessera_wire_msg grab = {
-				.type = TESSERA_WIRE_POPUP_GRAB,
-				.surface_serial = { .surface = as->id,
-					.serial = as->server->host.last_input_serial },
-			};
-			as->grab_sent = agent_host_send(host, &grab);
-		}
-	}
-	as->commit_held = false;
 	if (s->current.committed & WLR_SURFACE_STATE_INPUT_REGION) {
 		send_region(as, TESSERA_WIRE_SET_INPUT_REGION, &s->current.input);
 	}
@@ -446,13 +446,12 @@ static void forward_commit(struct agent_surface *as) {
 	}
 	send_child_positions(as);
 	send_child_order(as);
+}
 
-	struct tessera_wire_msg *msg = calloc(1, sizeof(*msg));
-	if (msg == NULL) {
-		return;
-	}
-	msg->type = TESSERA_WIRE_COMMIT;
-	struct tessera_wire_commit *c = &msg->commit;
+/* The COMMIT's fields that do not depend on the buffer, clamped to what
+ * the wire allows. */
+static void commit_fill(struct agent_surface *as, struct tessera_wire_commit *c) {
+	const struct wlr_surface_state *cur = &as->surface->current;
 	c->surface = as->id;
 	c->serial = as->commit_serial;
 	c->flags = TESSERA_WIRE_COMMIT_PRESENTATION;
@@ -460,70 +459,115 @@ static void forward_commit(struct agent_surface *as) {
 		c->flags |= TESSERA_WIRE_COMMIT_FRAME;
 	}
 	const int32_t cmax = TESSERA_WIRE_MAX_COORD;
-	c->dx = clamp_i32(s->current.dx, -cmax, cmax);
-	c->dy = clamp_i32(s->current.dy, -cmax, cmax);
-	c->scale = clamp_i32(s->current.scale, 1, TESSERA_WIRE_MAX_SCALE);
-	c->transform = (uint32_t)s->current.transform <= 7 ? (uint32_t)s->current.transform : 0;
+	c->dx = clamp_i32(cur->dx, -cmax, cmax);
+	c->dy = clamp_i32(cur->dy, -cmax, cmax);
+	c->scale = clamp_i32(cur->scale, 1, TESSERA_WIRE_MAX_SCALE);
+	c->transform = (uint32_t)cur->transform <= 7 ? (uint32_t)cur->transform : 0;
+}
 
+/* The buffer damage as COMMIT rectangles clipped to wire, or DAMAGE_ALL
+ * (full damage, a flattened copy, too many rectangles). */
+static void commit_damage(struct tessera_wire_commit *c, const struct agent_wire_buffer *wire,
+		const pixman_region32_t *damage, bool full) {
+	int n = 0;
+	const pixman_box32_t *boxes = pixman_region32_rectangles(
+		(pixman_region32_t *)damage, &n);
+	if (full || wire->flattened || n > TESSERA_WIRE_MAX_DAMAGE_RECTS) {
+		c->flags |= TESSERA_WIRE_COMMIT_DAMAGE_ALL;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int32_t x = clamp_i32(boxes[i].x1, 0, wire->width);
+		int32_t y = clamp_i32(boxes[i].y1, 0, wire->height);
+		int32_t x2 = clamp_i32(boxes[i].x2, 0, wire->width);
+		int32_t y2 = clamp_i32(boxes[i].y2, 0, wire->height);
+		if (x2 > x && y2 > y) {
+			c->damage[c->damage_count++] =
+				(struct tessera_wire_rect){ x, y, x2 - x, y2 - y };
+		}
+	}
+}
+
+/* The wire buffer the COMMIT names for the surface's buffer: the client's
+ * new buffer put on the host, else what the host shows already. *source is
+ * the client buffer it shows. Returns NULL when there is nothing to show. */
+static struct agent_wire_buffer *commit_buffer(struct agent_surface *as,
+		struct tessera_wire_commit *c, struct wlr_buffer **source) {
+	struct wlr_surface *s = as->surface;
+	*source = s->buffer->source;
+	bool full = !as->mapped_on_host;
+	bool changed = (s->current.committed & WLR_SURFACE_STATE_BUFFER) ||
+		as->shown == NULL || !as->mapped_on_host;
+	struct agent_wire_buffer *wire;
+	if (changed && *source != NULL) {
+		wire = agent_buffer_prepare(as, *source, &s->buffer_damage, &full);
+	} else {
+		wire = as->shown;
+	}
+	if (wire == NULL) {
+		/* nothing new could be shown (allocation failed or the
+		 * buffer is gone): keep the frame, complete the callbacks */
+		wire = as->shown;
+	}
+	if (wire == NULL) {
+		return NULL;
+	}
+	if (wire != as->shown || changed) {
+		commit_damage(c, wire, &s->buffer_damage, full);
+	}
+	if (wire->flattened) {
+		/* scale, transform and viewport are applied in the copy */
+		c->scale = 1;
+		c->transform = 0;
+	}
+	c->buffer = wire->id;
+	return wire;
+}
+
+/* After the host took the COMMIT: what the surface shows there now. */
+static void commit_sent(struct agent_surface *as, struct agent_wire_buffer *wire,
+		struct wlr_buffer *source) {
+	as->server->stats.commits++;
+	if (wire != NULL) {
+		agent_buffer_mark_busy(as, wire, source);
+		as->mapped_on_host = true;
+	} else {
+		as->mapped_on_host = false;
+		if (is_xdg(as)) {
+			/* mapped again later: a new CONFIGURE comes first */
+			as->host_acked = false;
+		}
+	}
+}
+
+/* Sends the surface's current state as one COMMIT. */
+static void forward_commit(struct agent_surface *as) {
+	if (!agent_surface_ensure_host(as)) {
+		return;
+	}
+	if (is_xdg(as) && !commit_xdg(as)) {
+		return;
+	}
+	as->commit_held = false;
+	commit_send_pending(as);
+
+	struct tessera_wire_msg *msg = calloc(1, sizeof(*msg));
+	if (msg == NULL) {
+		return;
+	}
+	msg->type = TESSERA_WIRE_COMMIT;
+	commit_fill(as, &msg->commit);
 	struct agent_wire_buffer *wire = NULL;
 	struct wlr_buffer *source = NULL;
-	if (has_buffer) {
-		source = s->buffer->source;
-		bool full = !as->mapped_on_host;
-		bool changed = (s->current.committed & WLR_SURFACE_STATE_BUFFER) ||
-			as->shown == NULL || !as->mapped_on_host;
-		if (changed && source != NULL) {
-			wire = agent_buffer_prepare(as, source, &s->buffer_damage, &full);
-		} else {
-			wire = as->shown;
-		}
-		if (wire == NULL) {
-			/* nothing new could be shown (allocation failed or the
-			 * buffer is gone): keep the frame, complete the callbacks */
-			wire = as->shown;
-		}
+	if (as->surface->buffer != NULL) {
+		wire = commit_buffer(as, &msg->commit, &source);
 		if (wire == NULL) {
 			free(msg);
 			return;
 		}
-		if (wire != as->shown || changed) {
-			int n = 0;
-			const pixman_box32_t *boxes = pixman_region32_rectangles(
-				&s->buffer_damage, &n);
-			if (full || wire->flattened || n > TESSERA_WIRE_MAX_DAMAGE_RECTS) {
-				c->flags |= TESSERA_WIRE_COMMIT_DAMAGE_ALL;
-			} else {
-				for (int i = 0; i < n; i++) {
-					int32_t x = clamp_i32(boxes[i].x1, 0, wire->width);
-					int32_t y = clamp_i32(boxes[i].y1, 0, wire->height);
-					int32_t x2 = clamp_i32(boxes[i].x2, 0, wire->width);
-					int32_t y2 = clamp_i32(boxes[i].y2, 0, wire->height);
-					if (x2 > x && y2 > y) {
-						c->damage[c->damage_count++] =
-							(struct tessera_wire_rect){ x, y, x2 - x, y2 - y };
-					}
-				}
-			}
-		}
-		if (wire->flattened) {
-			/* scale, transform and viewport are applied in the copy */
-			c->scale = 1;
-			c->transform = 0;
-		}
-		c->buffer = wire->id;
 	}
-	if (agent_host_send(host, msg)) {
-		host->server->stats.commits++;
-		if (wire != NULL) {
-			agent_buffer_mark_busy(as, wire, source);
-			as->mapped_on_host = true;
-		} else {
-			as->mapped_on_host = false;
-			if (is_xdg(as)) {
-				/* mapped again later: a new CONFIGURE comes first */
-				as->host_acked = false;
-			}
-		}
+	if (agent_host_send(&as->server->host, msg)) {
+		commit_sent(as, wire, source);
 	}
 	free(msg);
 }
