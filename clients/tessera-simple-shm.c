@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
+#include "color.h"
 #include "log.h"
 #include "tessera-client.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -669,7 +670,7 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_COLOR:
-			if (!tessera_client_parse_color(optarg, &client->color)) {
+			if (!tessera_color_parse(optarg, &client->color)) {
 				tessera_log(TESSERA_ERROR, "invalid --color '%s' (expected RRGGBB)", optarg);
 				return 2;
 			}

@@ -9,7 +9,10 @@
  *   host.c     the session with the host: connect/reconnect, batches,
  *              the event ring, the WAIT doorbell, event dispatch
  *   surface.c  guest surfaces and their roles (xdg toplevel/popup,
- *              subsurface, cursor), commits, frames, presentation
+ *              subsurface, cursor), the configure handshake, sessions
+ *   commit.c   what one commit sends the host (state, regions,
+ *              subsurface stacking, COMMIT with buffer and damage); its
+ *              frame callbacks and presentation feedback
  *   buffer.c   what a commit shows on the host: zero-copy virtio-gpu
  *              dmabufs, or a per-surface pool of agent resources that shm
  *              and foreign dmabufs are copied into (damage only)
@@ -222,6 +225,20 @@ struct agent_server {
 	struct agent_stats stats;
 };
 
+/* Clamps v into [lo, hi] (both within int32_t). */
+static inline int32_t agent_clamp_i32(int64_t v, int64_t lo, int64_t hi) {
+	return (int32_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* Whether serial a comes after b (wrapping). */
+static inline bool agent_serial_after(uint32_t a, uint32_t b) {
+	return (int32_t)(a - b) > 0;
+}
+
+static inline bool agent_surface_is_xdg(const struct agent_surface *surface) {
+	return surface->role == AGENT_ROLE_TOPLEVEL || surface->role == AGENT_ROLE_POPUP;
+}
+
 /* host.c */
 bool agent_host_init(struct agent_host *host, struct agent_server *server,
 	const char *transport_spec);
@@ -249,12 +266,12 @@ bool agent_surface_ensure_host(struct agent_surface *surface);
 /* Session lifecycle: forget everything host-side / re-create it all. */
 void agent_surfaces_session_lost(struct agent_server *server);
 void agent_surfaces_session_start(struct agent_server *server);
-/* Called at flush: presentation feedback of this dispatch's commits. */
-void agent_surfaces_sample(struct agent_server *server);
 void agent_surface_handle_new_decoration(struct agent_server *server,
 	struct wlr_xdg_toplevel_decoration_v1 *decoration);
 void agent_surface_set_cursor(struct agent_server *server,
 	struct agent_surface *surface, int32_t hotspot_x, int32_t hotspot_y);
+/* Acks host_serial to the host (and the older ones with it) unless done. */
+void agent_surface_send_ack(struct agent_surface *surface, uint32_t host_serial);
 /* host events */
 void agent_surface_handle_configure(struct agent_server *server,
 	const struct tessera_wire_configure *ev);
@@ -262,12 +279,26 @@ void agent_surface_handle_popup_configure(struct agent_server *server,
 	const struct tessera_wire_popup_configure *ev);
 void agent_surface_handle_close(struct agent_server *server, uint32_t id);
 void agent_surface_handle_popup_done(struct agent_server *server, uint32_t id);
+void agent_surface_handle_output(struct agent_server *server,
+	const struct tessera_wire_surface_output *ev, bool enter);
+
+/* commit.c */
+/* A wl_surface commit of the client: the next commit serial, the frame
+ * callbacks it carries, presentation feedback to sample at flush. */
+void agent_commit_begin(struct agent_surface *surface);
+/* Sends the surface's current state as one COMMIT (or holds it, see
+ * commit_held). */
+void agent_commit_forward(struct agent_surface *surface);
+/* The xdg window geometry and toplevel size limits, when they changed. */
+void agent_commit_send_xdg_state(struct agent_surface *surface);
+/* Called at flush: presentation feedback of this dispatch's commits. */
+void agent_surfaces_sample(struct agent_server *server);
 void agent_surface_handle_frame_done(struct agent_server *server,
 	const struct tessera_wire_frame_done *ev);
 void agent_surface_handle_presented(struct agent_server *server,
 	const struct tessera_wire_presented *ev);
-void agent_surface_handle_output(struct agent_server *server,
-	const struct tessera_wire_surface_output *ev, bool enter);
+/* Frees the frame callbacks and feedback of a destroyed surface. */
+void agent_commit_surface_finish(struct agent_surface *surface);
 
 /* buffer.c */
 /* Puts the client's current buffer on the host for this commit: returns

@@ -14,11 +14,8 @@
  * commit before the host's first configure was acked is held until it
  * arrives (the host rejects buffers before an ack).
  *
- * Frame callbacks are moved out of wlroots at every commit into a batch
- * tagged with the commit serial and completed when the host's FRAME_DONE
- * for that serial (or a later one) arrives. Presentation feedback is taken
- * at flush time (wlroots moves it to the surface's current state after our
- * commit listener ran) and answered from the host's PRESENTED.
+ * What each commit sends, and its frame callbacks and presentation
+ * feedback, are in commit.c.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -26,7 +23,6 @@
 #include <string.h>
 #include <wayland-server-protocol.h>
 #include <wlr/types/wlr_compositor.h>
-#include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
@@ -36,12 +32,7 @@
 #include "agent.h"
 #include "log.h"
 
-static void forward_commit(struct agent_surface *as);
 static void subsurface_attach(struct agent_surface *child, struct wlr_subsurface *sub);
-
-static bool serial_after(uint32_t a, uint32_t b) {
-	return (int32_t)(a - b) > 0;
-}
 
 struct agent_surface *agent_surface_from_wlr(struct wlr_surface *surface) {
 	return surface != NULL ? surface->data : NULL;
@@ -58,10 +49,6 @@ struct agent_surface *agent_surface_by_id(struct agent_server *server, uint32_t 
 		}
 	}
 	return NULL;
-}
-
-static int32_t clamp_i32(int64_t v, int64_t lo, int64_t hi) {
-	return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
 static void send_string(struct agent_surface *as, uint16_t type, const char *text) {
@@ -139,17 +126,17 @@ static bool send_role(struct agent_surface *as) {
 		msg.popup_create.surface = as->id;
 		msg.popup_create.parent = parent->id;
 		msg.popup_create.positioner = (struct tessera_wire_positioner){
-			.width = clamp_i32(p->size.width, 1, d),
-			.height = clamp_i32(p->size.height, 1, d),
-			.anchor_x = clamp_i32(p->anchor_rect.x, -c, c),
-			.anchor_y = clamp_i32(p->anchor_rect.y, -c, c),
-			.anchor_width = clamp_i32(p->anchor_rect.width, 0, d),
-			.anchor_height = clamp_i32(p->anchor_rect.height, 0, d),
+			.width = agent_clamp_i32(p->size.width, 1, d),
+			.height = agent_clamp_i32(p->size.height, 1, d),
+			.anchor_x = agent_clamp_i32(p->anchor_rect.x, -c, c),
+			.anchor_y = agent_clamp_i32(p->anchor_rect.y, -c, c),
+			.anchor_width = agent_clamp_i32(p->anchor_rect.width, 0, d),
+			.anchor_height = agent_clamp_i32(p->anchor_rect.height, 0, d),
 			.anchor = (uint32_t)p->anchor <= 8 ? (uint32_t)p->anchor : 0,
 			.gravity = (uint32_t)p->gravity <= 8 ? (uint32_t)p->gravity : 0,
 			.constraint_adjustment = (uint32_t)p->constraint_adjustment & 0x3f,
-			.offset_x = clamp_i32(p->offset.x, -c, c),
-			.offset_y = clamp_i32(p->offset.y, -c, c),
+			.offset_x = agent_clamp_i32(p->offset.x, -c, c),
+			.offset_y = agent_clamp_i32(p->offset.y, -c, c),
 		};
 		if (!agent_host_send(host, &msg)) {
 			return false;
@@ -224,430 +211,7 @@ static void surface_drop_host(struct agent_surface *as) {
 	as->min_w = as->min_h = as->max_w = as->max_h = -1;
 }
 
-/* ---- regions and pre-commit state ---- */
-
-static void send_region(struct agent_surface *as, uint16_t type,
-		const pixman_region32_t *region) {
-	struct tessera_wire_msg *msg = calloc(1, sizeof(*msg));
-	if (msg == NULL) {
-		return;
-	}
-	msg->type = type;
-	msg->region.surface = as->id;
-	const pixman_box32_t *ext = pixman_region32_extents((pixman_region32_t *)region);
-	const int64_t c = TESSERA_WIRE_MAX_COORD;
-	if (ext->x1 <= -c || ext->y1 <= -c || ext->x2 >= c || ext->y2 >= c) {
-		msg->region.flags = TESSERA_WIRE_REGION_INFINITE;
-	} else {
-		int n = 0;
-		const pixman_box32_t *boxes = pixman_region32_rectangles(
-			(pixman_region32_t *)region, &n);
-		const pixman_box32_t *src = boxes;
-		if (n > TESSERA_WIRE_MAX_REGION_RECTS) {
-			n = 1;
-			src = ext;
-		}
-		uint32_t count = 0;
-		for (int i = 0; i < n; i++) {
-			if (src[i].x2 <= src[i].x1 || src[i].y2 <= src[i].y1) {
-				continue;
-			}
-			msg->region.rects[count++] = (struct tessera_wire_rect){
-				src[i].x1, src[i].y1, src[i].x2 - src[i].x1, src[i].y2 - src[i].y1 };
-		}
-		msg->region.rect_count = count;
-	}
-	agent_host_send(&as->server->host, msg);
-	free(msg);
-}
-
-static void send_xdg_state(struct agent_surface *as) {
-	struct agent_host *host = &as->server->host;
-	struct wlr_xdg_surface *xdg = as->xdg;
-	struct wlr_box geo = xdg->current.geometry;
-	if (geo.width > 0 && geo.height > 0 && memcmp(&geo, &as->geometry_sent, sizeof(geo)) != 0) {
-		const int32_t c = TESSERA_WIRE_MAX_COORD, d = TESSERA_WIRE_MAX_DIMENSION;
-		struct tessera_wire_msg msg = {
-			.type = TESSERA_WIRE_SET_WINDOW_GEOMETRY,
-			.window_geometry = { .surface = as->id,
-				.x = clamp_i32(geo.x, -c, c), .y = clamp_i32(geo.y, -c, c),
-				.width = clamp_i32(geo.width, 1, d), .height = clamp_i32(geo.height, 1, d) },
-		};
-		if (agent_host_send(host, &msg)) {
-			as->geometry_sent = geo;
-		}
-	}
-	if (as->role != AGENT_ROLE_TOPLEVEL) {
-		return;
-	}
-	const struct wlr_xdg_toplevel_state *st = &xdg->toplevel->current;
-	const int64_t d = TESSERA_WIRE_MAX_DIMENSION;
-	int32_t min_w = clamp_i32(st->min_width, 0, d), min_h = clamp_i32(st->min_height, 0, d);
-	int32_t max_w = clamp_i32(st->max_width, 0, d), max_h = clamp_i32(st->max_height, 0, d);
-	if (max_w != 0 && max_w < min_w) {
-		max_w = min_w;
-	}
-	if (max_h != 0 && max_h < min_h) {
-		max_h = min_h;
-	}
-	if (min_w != as->min_w || min_h != as->min_h || max_w != as->max_w || max_h != as->max_h) {
-		struct tessera_wire_msg msg = {
-			.type = TESSERA_WIRE_TOPLEVEL_SET_SIZE_LIMITS,
-			.size_limits = { .surface = as->id, .min_width = min_w, .min_height = min_h,
-				.max_width = max_w, .max_height = max_h },
-		};
-		if (agent_host_send(host, &msg)) {
-			as->min_w = min_w;
-			as->min_h = min_h;
-			as->max_w = max_w;
-			as->max_h = max_h;
-		}
-	}
-}
-
-static void send_place(struct agent_surface *as, struct agent_surface *child,
-		uint32_t sibling, bool above) {
-	struct tessera_wire_msg msg = {
-		.type = TESSERA_WIRE_SUBSURFACE_PLACE,
-		.subsurface_place = { .surface = child->id, .sibling = sibling, .above = above },
-	};
-	agent_host_send(&as->server->host, &msg);
-}
-
-/* Subsurface stacking (bottom to top in both wlroots lists), sent again
- * whenever it changed: each child above the previous one, the lower ones
- * below the next. */
-static void send_child_order(struct agent_surface *as) {
-	uint64_t hash = 1469598103934665603ull;
-	struct wlr_subsurface *sub;
-	struct wl_list *below = &as->surface->current.subsurfaces_below;
-	struct wl_list *above = &as->surface->current.subsurfaces_above;
-	wl_list_for_each(sub, below, current.link) {
-		hash = (hash ^ (uintptr_t)sub) * 1099511628211ull;
-	}
-	hash = (hash ^ 0xff) * 1099511628211ull;
-	wl_list_for_each(sub, above, current.link) {
-		hash = (hash ^ (uintptr_t)sub) * 1099511628211ull;
-	}
-	if (hash == as->order_sent) {
-		return;
-	}
-	as->order_sent = hash;
-	uint32_t prev = as->id;
-	wl_list_for_each(sub, above, current.link) {
-		struct agent_surface *child = agent_surface_from_wlr(sub->surface);
-		if (child != NULL && child->id != 0 && child->role_sent) {
-			send_place(as, child, prev, true);
-			prev = child->id;
-		}
-	}
-	uint32_t next = as->id;
-	wl_list_for_each_reverse(sub, below, current.link) {
-		struct agent_surface *child = agent_surface_from_wlr(sub->surface);
-		if (child != NULL && child->id != 0 && child->role_sent) {
-			send_place(as, child, next, false);
-			next = child->id;
-		}
-	}
-}
-
-static void send_child_positions(struct agent_surface *as) {
-	struct wlr_subsurface *sub;
-	struct wl_list *lists[] = {
-		&as->surface->current.subsurfaces_below,
-		&as->surface->current.subsurfaces_above,
-	};
-	for (size_t i = 0; i < 2; i++) {
-		wl_list_for_each(sub, lists[i], current.link) {
-			struct agent_surface *child = agent_surface_from_wlr(sub->surface);
-			if (child == NULL || child->role != AGENT_ROLE_SUBSURFACE ||
-					!agent_surface_ensure_host(child)) {
-				continue;
-			}
-			if (child->sub_sent && child->sub_x == sub->current.x &&
-					child->sub_y == sub->current.y) {
-				continue;
-			}
-			const int32_t c = TESSERA_WIRE_MAX_COORD;
-			struct tessera_wire_msg msg = {
-				.type = TESSERA_WIRE_SUBSURFACE_SET_POSITION,
-				.subsurface_position = { .surface = child->id,
-					.x = clamp_i32(sub->current.x, -c, c),
-					.y = clamp_i32(sub->current.y, -c, c) },
-			};
-			if (agent_host_send(&as->server->host, &msg)) {
-				child->sub_x = sub->current.x;
-				child->sub_y = sub->current.y;
-				child->sub_sent = true;
-			}
-		}
-	}
-}
-
-/* ---- commits ---- */
-
-static bool is_xdg(const struct agent_surface *as) {
-	return as->role == AGENT_ROLE_TOPLEVEL || as->role == AGENT_ROLE_POPUP;
-}
-
-static void send_ack(struct agent_surface *as, uint32_t host_serial) {
-	if (as->host_acked && !serial_after(host_serial, as->host_acked_serial)) {
-		return; /* acked already (acking a serial acks the older ones) */
-	}
-	struct tessera_wire_msg msg = {
-		.type = TESSERA_WIRE_ACK_CONFIGURE,
-		.surface_serial = { .surface = as->id, .serial = host_serial },
-	};
-	if (agent_host_send(&as->server->host, &msg)) {
-		as->host_acked = true;
-		as->host_acked_serial = host_serial;
-		if (as->host_configure_pending && host_serial == as->host_configure_serial) {
-			as->host_configure_pending = false;
-		}
-	}
-}
-
-/* Sends the surface's current state as one COMMIT. */
-static void forward_commit(struct agent_surface *as) {
-	struct wlr_surface *s = as->surface;
-	struct agent_host *host = &as->server->host;
-	if (!agent_surface_ensure_host(as)) {
-		return;
-	}
-	bool has_buffer = s->buffer != NULL;
-	if (is_xdg(as)) {
-		if (has_buffer && !as->host_acked) {
-			if (!as->host_configure_pending) {
-				as->commit_held = true; /* until the host's CONFIGURE */
-				return;
-			}
-			send_ack(as, as->host_configure_serial);
-		}
-		send_xdg_state(as);
-		if (as->role == AGENT_ROLE_POPUP && !as->grab_sent &&
-				as->xdg->popup->seat != NULL) {
-			/* xdg_popup.grab (wlroots 0.15 has no event for it: the
-			 * popup's seat is set): the host dismisses the popup when
-			 * the user clicks elsewhere */
-			struct tessera_wire_msg grab = {
-				.type = TESSERA_WIRE_POPUP_GRAB,
-				.surface_serial = { .surface = as->id,
-					.serial = as->server->host.last_input_serial },
-			};
-			as->grab_sent = agent_host_send(host, &grab);
-		}
-	}
-	as->commit_held = false;
-	if (s->current.committed & WLR_SURFACE_STATE_INPUT_REGION) {
-		send_region(as, TESSERA_WIRE_SET_INPUT_REGION, &s->current.input);
-	}
-	if (s->current.committed & WLR_SURFACE_STATE_OPAQUE_REGION) {
-		send_region(as, TESSERA_WIRE_SET_OPAQUE_REGION, &s->current.opaque);
-	}
-	send_child_positions(as);
-	send_child_order(as);
-
-	struct tessera_wire_msg *msg = calloc(1, sizeof(*msg));
-	if (msg == NULL) {
-		return;
-	}
-	msg->type = TESSERA_WIRE_COMMIT;
-	struct tessera_wire_commit *c = &msg->commit;
-	c->surface = as->id;
-	c->serial = as->commit_serial;
-	c->flags = TESSERA_WIRE_COMMIT_PRESENTATION;
-	if (!wl_list_empty(&as->frames)) {
-		c->flags |= TESSERA_WIRE_COMMIT_FRAME;
-	}
-	const int32_t cmax = TESSERA_WIRE_MAX_COORD;
-	c->dx = clamp_i32(s->current.dx, -cmax, cmax);
-	c->dy = clamp_i32(s->current.dy, -cmax, cmax);
-	c->scale = clamp_i32(s->current.scale, 1, TESSERA_WIRE_MAX_SCALE);
-	c->transform = (uint32_t)s->current.transform <= 7 ? (uint32_t)s->current.transform : 0;
-
-	struct agent_wire_buffer *wire = NULL;
-	struct wlr_buffer *source = NULL;
-	if (has_buffer) {
-		source = s->buffer->source;
-		bool full = !as->mapped_on_host;
-		bool changed = (s->current.committed & WLR_SURFACE_STATE_BUFFER) ||
-			as->shown == NULL || !as->mapped_on_host;
-		if (changed && source != NULL) {
-			wire = agent_buffer_prepare(as, source, &s->buffer_damage, &full);
-		} else {
-			wire = as->shown;
-		}
-		if (wire == NULL) {
-			/* nothing new could be shown (allocation failed or the
-			 * buffer is gone): keep the frame, complete the callbacks */
-			wire = as->shown;
-		}
-		if (wire == NULL) {
-			free(msg);
-			return;
-		}
-		if (wire != as->shown || changed) {
-			int n = 0;
-			const pixman_box32_t *boxes = pixman_region32_rectangles(
-				&s->buffer_damage, &n);
-			if (full || wire->flattened || n > TESSERA_WIRE_MAX_DAMAGE_RECTS) {
-				c->flags |= TESSERA_WIRE_COMMIT_DAMAGE_ALL;
-			} else {
-				for (int i = 0; i < n; i++) {
-					int32_t x = clamp_i32(boxes[i].x1, 0, wire->width);
-					int32_t y = clamp_i32(boxes[i].y1, 0, wire->height);
-					int32_t x2 = clamp_i32(boxes[i].x2, 0, wire->width);
-					int32_t y2 = clamp_i32(boxes[i].y2, 0, wire->height);
-					if (x2 > x && y2 > y) {
-						c->damage[c->damage_count++] =
-							(struct tessera_wire_rect){ x, y, x2 - x, y2 - y };
-					}
-				}
-			}
-		}
-		if (wire->flattened) {
-			/* scale, transform and viewport are applied in the copy */
-			c->scale = 1;
-			c->transform = 0;
-		}
-		c->buffer = wire->id;
-	}
-	if (agent_host_send(host, msg)) {
-		host->server->stats.commits++;
-		if (wire != NULL) {
-			agent_buffer_mark_busy(as, wire, source);
-			as->mapped_on_host = true;
-		} else {
-			as->mapped_on_host = false;
-			if (is_xdg(as)) {
-				/* mapped again later: a new CONFIGURE comes first */
-				as->host_acked = false;
-			}
-		}
-	}
-	free(msg);
-}
-
-static void handle_commit(struct wl_listener *listener, void *data) {
-	struct agent_surface *as = wl_container_of(listener, as, commit);
-	struct wlr_surface *s = as->surface;
-	as->commit_serial++;
-	if (!wl_list_empty(&s->current.frame_callback_list)) {
-		struct agent_frame_batch *batch = calloc(1, sizeof(*batch));
-		if (batch != NULL) {
-			batch->serial = as->commit_serial;
-			wl_list_init(&batch->callbacks);
-			wl_list_insert_list(&batch->callbacks, &s->current.frame_callback_list);
-			wl_list_init(&s->current.frame_callback_list);
-			wl_list_insert(as->frames.prev, &batch->link);
-		}
-	}
-	as->sample_pending = true;
-	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_subsurface(s)) {
-		struct wlr_subsurface *sub = wlr_subsurface_from_wlr_surface(s);
-		if (sub != NULL) {
-			subsurface_attach(as, sub);
-		}
-	}
-	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_xdg_surface(s)) {
-		/* the xdg role, if new_surface came before the role existed */
-		struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(s);
-		if (xdg != NULL && xdg->role != WLR_XDG_SURFACE_ROLE_NONE) {
-			agent_surface_handle_new_xdg(as->server, xdg);
-		}
-	}
-	if (as->role == AGENT_ROLE_NONE) {
-		return;
-	}
-	forward_commit(as);
-}
-
-/* ---- frame callbacks and presentation ---- */
-
-static void frame_batch_destroy(struct agent_frame_batch *batch, bool done, uint32_t time) {
-	struct wl_resource *resource, *tmp;
-	wl_resource_for_each_safe(resource, tmp, &batch->callbacks) {
-		if (done) {
-			wl_callback_send_done(resource, time);
-		}
-		wl_resource_destroy(resource); /* unlinks it */
-	}
-	wl_list_remove(&batch->link);
-	free(batch);
-}
-
-void agent_surface_handle_frame_done(struct agent_server *server,
-		const struct tessera_wire_frame_done *ev) {
-	struct agent_surface *as = agent_surface_by_id(server, ev->surface);
-	if (as == NULL) {
-		return;
-	}
-	struct agent_frame_batch *batch, *tmp;
-	wl_list_for_each_safe(batch, tmp, &as->frames, link) {
-		if (serial_after(batch->serial, ev->serial)) {
-			break;
-		}
-		server->stats.frames_done++;
-		frame_batch_destroy(batch, true, ev->time);
-	}
-}
-
-void agent_surfaces_sample(struct agent_server *server) {
-	struct agent_surface *as;
-	wl_list_for_each(as, &server->surfaces, link) {
-		if (!as->sample_pending) {
-			continue;
-		}
-		as->sample_pending = false;
-		struct wlr_presentation_feedback *fb =
-			wlr_presentation_surface_sampled(server->presentation, as->surface);
-		if (fb == NULL) {
-			continue;
-		}
-		struct agent_feedback *f = calloc(1, sizeof(*f));
-		if (f == NULL) {
-			wlr_presentation_feedback_destroy(fb);
-			continue;
-		}
-		f->serial = as->commit_serial;
-		f->feedback = fb;
-		wl_list_insert(as->feedbacks.prev, &f->link);
-	}
-}
-
-static void feedback_destroy(struct agent_feedback *f) {
-	wlr_presentation_feedback_destroy(f->feedback); /* discarded if unsent */
-	wl_list_remove(&f->link);
-	free(f);
-}
-
-void agent_surface_handle_presented(struct agent_server *server,
-		const struct tessera_wire_presented *ev) {
-	struct agent_surface *as = agent_surface_by_id(server, ev->surface);
-	if (as == NULL) {
-		return;
-	}
-	struct agent_feedback *f, *tmp;
-	wl_list_for_each_safe(f, tmp, &as->feedbacks, link) {
-		if (serial_after(f->serial, ev->serial)) {
-			break;
-		}
-		if (f->serial == ev->serial && !(ev->flags & TESSERA_WIRE_PRESENTED_DISCARDED)) {
-			struct agent_output *out = agent_output_by_id(server, ev->output);
-			struct wlr_presentation_event event = {
-				.output = out != NULL ? out->output : NULL,
-				.tv_sec = ev->tv_sec,
-				.tv_nsec = ev->tv_nsec,
-				.refresh = ev->refresh_ns,
-				.seq = ev->seq,
-				.flags = ev->flags & TESSERA_WIRE_PRESENTED_KIND_MASK,
-			};
-			wlr_presentation_feedback_send_presented(f->feedback, &event);
-			server->stats.presented++;
-		}
-		feedback_destroy(f);
-	}
-}
+/* ---- outputs ---- */
 
 void agent_surface_handle_output(struct agent_server *server,
 		const struct tessera_wire_surface_output *ev, bool enter) {
@@ -679,7 +243,7 @@ static void host_configured(struct agent_surface *as, uint32_t guest_serial,
 	if (as->commit_held) {
 		/* the client committed a buffer before the host's configure:
 		 * show it now under this configure */
-		forward_commit(as);
+		agent_commit_forward(as);
 	}
 }
 
@@ -744,6 +308,23 @@ void agent_surface_handle_popup_done(struct agent_server *server, uint32_t id) {
 	}
 }
 
+void agent_surface_send_ack(struct agent_surface *as, uint32_t host_serial) {
+	if (as->host_acked && !agent_serial_after(host_serial, as->host_acked_serial)) {
+		return; /* acked already (acking a serial acks the older ones) */
+	}
+	struct tessera_wire_msg msg = {
+		.type = TESSERA_WIRE_ACK_CONFIGURE,
+		.surface_serial = { .surface = as->id, .serial = host_serial },
+	};
+	if (agent_host_send(&as->server->host, &msg)) {
+		as->host_acked = true;
+		as->host_acked_serial = host_serial;
+		if (as->host_configure_pending && host_serial == as->host_configure_serial) {
+			as->host_configure_pending = false;
+		}
+	}
+}
+
 static void handle_ack_configure(struct wl_listener *listener, void *data) {
 	struct agent_surface *as = wl_container_of(listener, as, ack_configure);
 	struct wlr_xdg_surface_configure *configure = data;
@@ -752,7 +333,7 @@ static void handle_ack_configure(struct wl_listener *listener, void *data) {
 			uint32_t host_serial = as->serial_map[i].host;
 			as->serial_map[i].host = 0;
 			if (as->id != 0 && as->role_sent) {
-				send_ack(as, host_serial);
+				agent_surface_send_ack(as, host_serial);
 			}
 			return;
 		}
@@ -835,6 +416,32 @@ static void handle_request_resize(struct wl_listener *listener, void *data) {
 
 /* ---- lifetimes ---- */
 
+/* The client committed: a new commit serial with its frame callbacks
+ * (commit.c), the role if it has just got one, then the commit goes to the
+ * host. */
+static void handle_commit(struct wl_listener *listener, void *data) {
+	struct agent_surface *as = wl_container_of(listener, as, commit);
+	struct wlr_surface *s = as->surface;
+	agent_commit_begin(as);
+	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_subsurface(s)) {
+		struct wlr_subsurface *sub = wlr_subsurface_from_wlr_surface(s);
+		if (sub != NULL) {
+			subsurface_attach(as, sub);
+		}
+	}
+	if (as->role == AGENT_ROLE_NONE && wlr_surface_is_xdg_surface(s)) {
+		/* the xdg role, if new_surface came before the role existed */
+		struct wlr_xdg_surface *xdg = wlr_xdg_surface_from_wlr_surface(s);
+		if (xdg != NULL && xdg->role != WLR_XDG_SURFACE_ROLE_NONE) {
+			agent_surface_handle_new_xdg(as->server, xdg);
+		}
+	}
+	if (as->role == AGENT_ROLE_NONE) {
+		return;
+	}
+	agent_commit_forward(as);
+}
+
 static void role_listeners_remove(struct agent_surface *as) {
 	if (as->xdg != NULL) {
 		wl_list_remove(&as->xdg_destroy.link);
@@ -897,7 +504,7 @@ static void handle_new_subsurface(struct wl_listener *listener, void *data) {
 	subsurface_attach(child, sub);
 	if (child->role == AGENT_ROLE_SUBSURFACE && agent_surface_ensure_host(child) &&
 			child->surface->buffer != NULL && !child->mapped_on_host) {
-		forward_commit(child);
+		agent_commit_forward(child);
 	}
 }
 
@@ -991,7 +598,7 @@ void agent_surface_set_cursor(struct agent_server *server, struct agent_surface 
 			return;
 		}
 		if (as->surface->buffer != NULL) {
-			forward_commit(as);
+			agent_commit_forward(as);
 		}
 	}
 	if (!agent_host_ready(&server->host)) {
@@ -1002,8 +609,8 @@ void agent_surface_set_cursor(struct agent_server *server, struct agent_surface 
 		.type = TESSERA_WIRE_SET_CURSOR,
 		.set_cursor = { .surface = as != NULL ? as->id : 0,
 			.serial = server->host.pointer_enter_serial,
-			.hotspot_x = clamp_i32(hotspot_x, -c, c),
-			.hotspot_y = clamp_i32(hotspot_y, -c, c) },
+			.hotspot_x = agent_clamp_i32(hotspot_x, -c, c),
+			.hotspot_y = agent_clamp_i32(hotspot_y, -c, c) },
 	};
 	agent_host_send(&server->host, &msg);
 }
@@ -1014,14 +621,7 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	role_ended(as);
 	decoration_detach(as);
 	agent_buffer_surface_finish(as);
-	struct agent_frame_batch *batch, *btmp;
-	wl_list_for_each_safe(batch, btmp, &as->frames, link) {
-		frame_batch_destroy(batch, false, 0);
-	}
-	struct agent_feedback *f, *ftmp;
-	wl_list_for_each_safe(f, ftmp, &as->feedbacks, link) {
-		feedback_destroy(f);
-	}
+	agent_commit_surface_finish(as);
 	wl_list_remove(&as->commit.link);
 	wl_list_remove(&as->destroy.link);
 	wl_list_remove(&as->new_subsurface.link);
@@ -1080,7 +680,7 @@ void agent_surfaces_session_lost(struct agent_server *server) {
 		as->shown = NULL;
 		memset(as->serial_map, 0, sizeof(as->serial_map));
 		/* a buffer shown now is shown again after the reconnection */
-		as->commit_held = is_xdg(as) && as->surface->buffer != NULL;
+		as->commit_held = agent_surface_is_xdg(as) && as->surface->buffer != NULL;
 	}
 }
 
@@ -1093,7 +693,7 @@ void agent_surfaces_session_start(struct agent_server *server) {
 		if (!agent_surface_ensure_host(as)) {
 			continue;
 		}
-		if (is_xdg(as)) {
+		if (agent_surface_is_xdg(as)) {
 			/* initial commit without a buffer: the host configures,
 			 * then the held buffer follows (host_configured) */
 			bool held = as->surface->buffer != NULL;
@@ -1102,10 +702,10 @@ void agent_surfaces_session_start(struct agent_server *server) {
 				.commit = { .surface = as->id, .serial = as->commit_serial, .scale = 1 },
 			};
 			agent_host_send(&server->host, &msg);
-			send_xdg_state(as);
+			agent_commit_send_xdg_state(as);
 			as->commit_held = held;
 		} else if (as->surface->buffer != NULL) {
-			forward_commit(as);
+			agent_commit_forward(as);
 		}
 	}
 	if (server->cursor != NULL) {

@@ -8,7 +8,8 @@
  *   shm buffer an XRGB8888 wl_shm buffer in a memfd of its own
  *   window     a wl_surface with its xdg_surface and xdg_toplevel; acks
  *              configures; tessera_client_wm_base_listener answers pings
- *   parsing    RRGGBB colours and bounded decimal numbers of command lines
+ *   parsing    bounded decimal numbers of command lines (colours:
+ *              tessera_color_parse(), common/color.h)
  *
  * Failures are logged with tessera_log() (common/log.h).
  */
@@ -113,8 +114,6 @@ void tessera_client_window_init(struct tessera_client_window *window,
  * exist, and sets them to NULL. */
 void tessera_client_window_finish(struct tessera_client_window *window);
 
-/* RRGGBB, with or without a leading '#', into 0xRRGGBB. */
-bool tessera_client_parse_color(const char *str, uint32_t *out);
 /* A decimal number 0..max, digits only (false for NULL or ""). */
 bool tessera_client_parse_uint(const char *str, uint32_t max, uint32_t *out);
 

@@ -18,9 +18,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "vhost-user-frontend.h"
 #include "vhost-user-proto.h"
 #include "virtqueue.h"
@@ -170,18 +170,12 @@ int tessera_vhost_user_frontend_send(struct tessera_vhost_user_frontend *fe,
 	return 0;
 }
 
-static int64_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads exactly len bytes before the deadline. */
 static int read_full(struct tessera_vhost_user_frontend *fe, void *buf,
 		size_t len, int64_t deadline) {
 	size_t done = 0;
 	while (done < len) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - tessera_clock_now_ms();
 		if (left <= 0) {
 			return fail(fe, "timed out waiting for a reply");
 		}
@@ -214,7 +208,7 @@ static int read_full(struct tessera_vhost_user_frontend *fe, void *buf,
 
 int tessera_vhost_user_frontend_receive(struct tessera_vhost_user_frontend *fe,
 		uint32_t request, void *payload, uint32_t size) {
-	int64_t deadline = now_ms() + fe->timeout_ms;
+	int64_t deadline = tessera_clock_now_ms() + fe->timeout_ms;
 	struct tessera_vhost_user_header hdr;
 	if (read_full(fe, &hdr, sizeof(hdr), deadline) != 0) {
 		return -1;
@@ -764,7 +758,7 @@ int tessera_vhost_user_frontend_wait_call(struct tessera_vhost_user_frontend *fe
 	if (q == NULL) {
 		return -1;
 	}
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = tessera_clock_now_ms() + timeout_ms;
 	for (;;) {
 		uint64_t value;
 		if (read(q->call_fd, &value, sizeof(value)) == sizeof(value)) {
@@ -773,7 +767,7 @@ int tessera_vhost_user_frontend_wait_call(struct tessera_vhost_user_frontend *fe
 		if (errno != EAGAIN && errno != EINTR) {
 			return fail(fe, "reading call fd: %s", strerror(errno));
 		}
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - tessera_clock_now_ms();
 		if (left <= 0) {
 			return 0;
 		}

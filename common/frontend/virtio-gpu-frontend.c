@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "vhost-user-frontend.h"
 #include "virtio-gpu-frontend.h"
 
@@ -64,12 +64,6 @@ static int fail(struct tessera_virtio_gpu_frontend *gpu, const char *fmt, ...) {
 static int fail_fe(struct tessera_virtio_gpu_frontend *gpu, const char *what) {
 	return fail(gpu, "%s: %s", what,
 		tessera_vhost_user_frontend_error(gpu->fe));
-}
-
-static int64_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *response_name(uint32_t type) {
@@ -357,7 +351,7 @@ static struct command *submit(struct tessera_virtio_gpu_frontend *gpu,
  * command is leaked into the async list to be reaped later. */
 static int wait_command(struct tessera_virtio_gpu_frontend *gpu,
 		struct command *c) {
-	int64_t deadline = now_ms() + gpu->timeout_ms;
+	int64_t deadline = tessera_clock_now_ms() + gpu->timeout_ms;
 	for (;;) {
 		if (reap_all(gpu) < 0) {
 			return -1;
@@ -365,7 +359,7 @@ static int wait_command(struct tessera_virtio_gpu_frontend *gpu,
 		if (c->done) {
 			return 0;
 		}
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - tessera_clock_now_ms();
 		if (left <= 0) {
 			/* keep it for a late completion */
 			c->async = true;

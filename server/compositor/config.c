@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "color.h"
 #include "config.h"
 
 /* Room for a quoted, escaped copy of anything taken from one line. */
@@ -102,11 +103,6 @@ static bool is_space(char c) {
 	/* isspace() in the "C" locale, as inih uses it */
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
 		c == '\r';
-}
-
-static bool is_hex_digit(char c) {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		(c >= 'A' && c <= 'F');
 }
 
 static bool is_name_char(char c) {
@@ -404,16 +400,12 @@ static void set_color(struct config_loader *loader,
 			vm->name);
 		return;
 	}
-	bool valid = value[0] == '#' && strlen(value) == 7;
-	for (size_t i = 1; valid && i < 7; i++) {
-		valid = is_hex_digit(value[i]);
-	}
-	if (!valid) {
+	/* the file wants the '#' (tessera_color_parse takes it as optional) */
+	if (value[0] != '#' || !tessera_color_parse(value, &vm->color)) {
 		fail(loader, line, line, "invalid color '%s' for vm '%s' "
 			"(expected #RRGGBB)", escape(value, esc), vm->name);
 		return;
 	}
-	vm->color = (uint32_t)strtoul(value + 1, NULL, 16);
 	loader->has_color = true;
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <wayland-server-core.h>
 
+#include "color.h"
 #include "gpu.h"
 #include "log.h"
 #include "session.h"
@@ -86,32 +87,6 @@ static bool valid_name(const char *name) {
 	return true;
 }
 
-static bool parse_color(const char *arg, uint32_t *color) {
-	if (arg[0] == '#') {
-		arg++;
-	}
-	if (strlen(arg) != 6) {
-		return false;
-	}
-	uint32_t v = 0;
-	for (int i = 0; i < 6; i++) {
-		char c = arg[i];
-		uint32_t d;
-		if (c >= '0' && c <= '9') {
-			d = (uint32_t)(c - '0');
-		} else if (c >= 'a' && c <= 'f') {
-			d = (uint32_t)(c - 'a' + 10);
-		} else if (c >= 'A' && c <= 'F') {
-			d = (uint32_t)(c - 'A' + 10);
-		} else {
-			return false;
-		}
-		v = v << 4 | d;
-	}
-	*color = v;
-	return true;
-}
-
 /* getopt values of the per-VM settings: OPT_SETTING + their id */
 #define OPT_SETTING 0x100
 
@@ -174,7 +149,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->name = optarg;
 			break;
 		case 'c':
-			if (!parse_color(optarg, &opts->color)) {
+			if (!tessera_color_parse(optarg, &opts->color)) {
 				fprintf(stderr, "tessera-vmd: invalid colour '%s' (expected "
 					"RRGGBB)\n", optarg);
 				return 2;

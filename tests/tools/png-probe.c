@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "color.h"
 #include "log.h"
 #include "tessera-client.h"
 
@@ -169,7 +170,7 @@ static int compare_u32(const void *a, const void *b) {
 /* Reads "RRGGBB [TOL]" at argv[*i]; advances *i past what it used. */
 static bool parse_color_tolerance(int argc, char *argv[], int *i, const char *cmd,
 		uint32_t *color, uint32_t *tolerance) {
-	if (*i >= argc || !tessera_client_parse_color(argv[*i], color)) {
+	if (*i >= argc || !tessera_color_parse(argv[*i], color)) {
 		tessera_log(TESSERA_ERROR, "%s: expected a colour RRGGBB, got '%s'", cmd,
 			*i < argc ? argv[*i] : "");
 		return false;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <wayland-client.h>
+#include "clock.h"
 #include "log.h"
 #include "tessera-client.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
@@ -131,12 +132,6 @@ static int parse_actions(int argc, char *argv[], struct action *actions) {
 	return count;
 }
 
-static uint32_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 static void output_handle_geometry(void *data, struct wl_output *output, int32_t x,
 		int32_t y, int32_t physical_width, int32_t physical_height, int32_t subpixel,
 		const char *make, const char *model, int32_t transform) {
@@ -221,7 +216,8 @@ static void sleep_ms(uint32_t ms) {
 }
 
 static void send_button(struct test_pointer *state, uint32_t button, bool pressed) {
-	zwlr_virtual_pointer_v1_button(state->pointer, now_ms(), button,
+	uint32_t now = (uint32_t)tessera_clock_now_ms();
+	zwlr_virtual_pointer_v1_button(state->pointer, now, button,
 		pressed ? WL_POINTER_BUTTON_STATE_PRESSED : WL_POINTER_BUTTON_STATE_RELEASED);
 	zwlr_virtual_pointer_v1_frame(state->pointer);
 }
@@ -242,9 +238,9 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 		const struct action *action = &actions[i];
 		switch (action->type) {
 		case ACTION_MOVE:
-			zwlr_virtual_pointer_v1_motion_absolute(state->pointer, now_ms(),
-				action->a, action->b, (uint32_t)state->mode_width,
-				(uint32_t)state->mode_height);
+			zwlr_virtual_pointer_v1_motion_absolute(state->pointer,
+				(uint32_t)tessera_clock_now_ms(), action->a, action->b,
+				(uint32_t)state->mode_width, (uint32_t)state->mode_height);
 			zwlr_virtual_pointer_v1_frame(state->pointer);
 			break;
 		case ACTION_CLICK:
@@ -261,8 +257,9 @@ static int run_actions(struct test_pointer *state, const struct action *actions,
 			int32_t notches = action->b ? -(int32_t)action->a : (int32_t)action->a;
 			zwlr_virtual_pointer_v1_axis_source(state->pointer,
 				WL_POINTER_AXIS_SOURCE_WHEEL);
-			zwlr_virtual_pointer_v1_axis_discrete(state->pointer, now_ms(),
-				WL_POINTER_AXIS_VERTICAL_SCROLL, wl_fixed_from_int(15 * notches), notches);
+			zwlr_virtual_pointer_v1_axis_discrete(state->pointer,
+				(uint32_t)tessera_clock_now_ms(), WL_POINTER_AXIS_VERTICAL_SCROLL,
+				wl_fixed_from_int(15 * notches), notches);
 			zwlr_virtual_pointer_v1_frame(state->pointer);
 			break;
 		}

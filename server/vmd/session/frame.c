@@ -3,8 +3,8 @@
  * FRAME_DONE and PRESENTED events of a surface's commits. See frame.h.
  */
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "context.h"
 #include "frame.h"
 #include "presentation-time-client-protocol.h"
@@ -20,12 +20,6 @@ struct vmd_feedback {
 	uint32_t serial;
 	uint32_t output;
 };
-
-static uint32_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 static void frame_handle_done(void *data, struct wl_callback *callback,
 		uint32_t time) {
@@ -45,9 +39,10 @@ static const struct wl_callback_listener frame_listener = {
 };
 
 static void emit_frame_done_now(struct vmd_surface *surface, uint32_t serial) {
+	uint32_t now = (uint32_t)tessera_clock_now_ms(); /* wraps, as wl_callback times do */
 	struct tessera_wire_msg event = {
 		.type = TESSERA_WIRE_FRAME_DONE,
-		.frame_done = { .surface = surface->id, .serial = serial, .time = now_ms() },
+		.frame_done = { .surface = surface->id, .serial = serial, .time = now },
 	};
 	vmd_ctx_emit(surface->ctx, &event);
 }
