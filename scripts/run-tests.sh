@@ -136,9 +136,8 @@ if [ "$quick" = 0 ]; then
 	echo "=== build with -Werror, ASan and UBSan"
 	run_build "$here/build/ci-asan" -Db_sanitize=address,undefined -Db_lundef=false
 	echo "=== tests under ASan+UBSan"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	LSAN_OPTIONS="suppressions=$here/tests/lsan.supp:print_suppressions=0" \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	# The sanitizer options (tests/lsan.supp among them) come with the
+	# build: the default test setup of a sanitized build (tests/meson.build).
 	run_tests "$here/build/ci-asan" --no-suite fuzz --no-suite vm
 fi
 

@@ -29,7 +29,7 @@ class Loopback:
     log holds no sanitizer report and no ERROR line the test did not
     declare (expect_error)."""
 
-    def __init__(self, size=(1024, 768), agent_args=(), lsan_extra=()):
+    def __init__(self, size=(1024, 768), agent_args=()):
         self.sock = None
         self.tessera = None
         self.agent = None
@@ -46,8 +46,7 @@ vhost-user = {config_sock}
         # only known once it exists: write the config afterwards.
         env = {"TESSERA_VMD": t.program("TESSERA_VMD")}
         self.tessera = t.Tessera(size=size, config=None, env=env,
-                                 args=self._config_args(config),
-                                 lsan_extra=lsan_extra)
+                                 args=self._config_args(config))
         # Stopping tessera stops and checks the agents first.
         self.tessera.before_stop.append(self._stop_agents)
         t.wait_for(lambda: os.path.exists(self.sock), 15, "vmd's vhost-user socket")

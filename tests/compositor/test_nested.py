@@ -16,9 +16,6 @@ def test():
     child = None
     try:
         env = dict(parent.client_env)  # WAYLAND_DISPLAY = the parent
-        # wlroots 0.15's Wayland backend leaks a format set allocated in a
-        # static function (no symbol but the library's name).
-        t.extend_lsan_suppressions(env, ["leak:libwlroots.so.10"], parent.tmp)
         child_log = os.path.join(parent.tmp, "child.log")
         with open(child_log, "w") as log:
             child = subprocess.Popen(

@@ -121,22 +121,6 @@ def terminate(proc, timeout, what):
     return proc.returncode
 
 
-def extend_lsan_suppressions(env, lines, tmpdir):
-    """For a process that knowingly triggers a leak inside a system
-    library: the run's LeakSanitizer suppressions plus these lines."""
-    parts = [p for p in env.get("LSAN_OPTIONS", "").split(":") if p]
-    base = ""
-    for p in parts:
-        if p.startswith("suppressions="):
-            with open(p.split("=", 1)[1]) as f:
-                base = f.read()
-    path = os.path.join(tmpdir, f"lsan-{len(os.listdir(tmpdir))}.supp")
-    with open(path, "w") as f:
-        f.write(base + "\n".join(lines) + "\n")
-    parts = [p for p in parts if not p.startswith("suppressions=")]
-    env["LSAN_OPTIONS"] = ":".join(parts + [f"suppressions={path}"])
-
-
 # The first line of a report of AddressSanitizer, LeakSanitizer (also
 # "==PID==ERROR: LeakSanitizer") or UndefinedBehaviorSanitizer.
 SANITIZER_REPORT = re.compile(r"==\d+==\s*(ERROR|WARNING): \w*Sanitizer"
@@ -182,7 +166,7 @@ class Tessera:
     """A tessera compositor on the headless backend."""
 
     def __init__(self, args=(), size=(800, 600), config=None, env=None,
-                 backend="headless", lsan_extra=()):
+                 backend="headless"):
         self.tmp = tempfile.mkdtemp(prefix="tessera-test-")
         self.runtime_dir = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime_dir, 0o700)
@@ -194,8 +178,6 @@ class Tessera:
         self.env["TESSERA_TEST_DIR"] = self.tmp
         if env:
             self.env.update(env)
-        if lsan_extra:
-            extend_lsan_suppressions(self.env, lsan_extra, self.tmp)
         cmd = [program("TESSERA"), "-v"]
         if backend is not None:
             cmd += ["--backend", backend]
