@@ -31,7 +31,8 @@ build_pkgs+=(librust-wayland-protocols-dev)
 # The manual pages (doc/*.scd).
 build_pkgs+=(scdoc)
 run_pkgs=(weston grim foot)
-test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe)
+# systemd: systemd-analyze, which checks the agent's unit.
+test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

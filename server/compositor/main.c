@@ -402,7 +402,10 @@ static void server_finish(struct tessera_server *server) {
 		tessera_config_finish(&server->config);
 		return;
 	}
-	/* Clients first: VM windows refer to their VM until they are gone. */
+	/* The daemons end while their connections still stand (a lost
+	 * connection is an error for them), then the clients go: VM windows
+	 * refer to their VM until they are gone. */
+	tessera_vms_stop(server);
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
 	tessera_seat_destroy(server->seat);

@@ -20,12 +20,18 @@
 #include "view.h"
 
 struct tessera_keyboard {
-	struct wl_list link; /* tessera_seat.keyboards */
+	struct wl_list link; /* tessera_seat.keyboards or .orphans */
 	struct tessera_seat *seat;
 	struct wlr_input_device *device;
+	bool is_virtual;
 	struct wl_listener modifiers;
 	struct wl_listener key;
 	struct wl_listener destroy;
+	/* wlroots 0.15 never frees a virtual keyboard's wlr_keyboard (its
+	 * keyboard_impl.destroy is empty): once the device is gone, tessera
+	 * frees it from an idle callback, when wlroots is done with it. */
+	struct wlr_keyboard *orphan;
+	struct wl_event_source *free_orphan;
 };
 
 /* ---- keyboards ---- */
@@ -93,17 +99,43 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	}
 }
 
-static void keyboard_destroy(struct tessera_keyboard *keyboard) {
+static void keyboard_unlink(struct tessera_keyboard *keyboard) {
 	wl_list_remove(&keyboard->modifiers.link);
 	wl_list_remove(&keyboard->key.link);
 	wl_list_remove(&keyboard->destroy.link);
 	wl_list_remove(&keyboard->link);
+}
+
+static void keyboard_destroy(struct tessera_keyboard *keyboard) {
+	keyboard_unlink(keyboard);
 	free(keyboard);
+}
+
+static void orphan_free(struct tessera_keyboard *keyboard) {
+	free(keyboard->orphan);
+	wl_list_remove(&keyboard->link);
+	free(keyboard);
+}
+
+static void handle_free_orphan(void *data) {
+	orphan_free(data); /* libwayland removes the idle source */
 }
 
 static void keyboard_handle_destroy(struct wl_listener *listener, void *data) {
 	struct tessera_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
-	keyboard_destroy(keyboard);
+	if (!keyboard->is_virtual) {
+		keyboard_destroy(keyboard);
+		return;
+	}
+	/* wlr_input_device_destroy() is still using the wlr_keyboard: free
+	 * it once the event loop is idle (or with the seat). */
+	keyboard_unlink(keyboard);
+	wl_list_insert(&keyboard->seat->orphans, &keyboard->link);
+	keyboard->orphan = keyboard->device->keyboard;
+	keyboard->device = NULL;
+	keyboard->free_orphan = wl_event_loop_add_idle(
+		wl_display_get_event_loop(keyboard->seat->server->wl_display),
+		handle_free_orphan, keyboard);
 }
 
 /* Layout from XKB_DEFAULT_{RULES,MODEL,LAYOUT,VARIANT,OPTIONS}. */
@@ -122,14 +154,15 @@ static void keyboard_set_default_keymap(struct wlr_keyboard *keyboard) {
 }
 
 static void seat_add_keyboard(struct tessera_seat *seat,
-		struct wlr_input_device *device, bool set_keymap) {
+		struct wlr_input_device *device, bool is_virtual) {
 	struct tessera_keyboard *keyboard = calloc(1, sizeof(*keyboard));
 	if (keyboard == NULL) {
 		return;
 	}
 	keyboard->seat = seat;
 	keyboard->device = device;
-	if (set_keymap) {
+	keyboard->is_virtual = is_virtual;
+	if (!is_virtual) {
 		keyboard_set_default_keymap(device->keyboard);
 	}
 
@@ -155,7 +188,7 @@ static void handle_new_input(struct wl_listener *listener, void *data) {
 	struct wlr_input_device *device = data;
 	switch (device->type) {
 	case WLR_INPUT_DEVICE_KEYBOARD:
-		seat_add_keyboard(seat, device, true);
+		seat_add_keyboard(seat, device, false);
 		break;
 	case WLR_INPUT_DEVICE_POINTER:
 		wlr_cursor_attach_input_device(seat->cursor, device);
@@ -170,7 +203,7 @@ static void handle_new_virtual_keyboard(struct wl_listener *listener, void *data
 	struct tessera_seat *seat = wl_container_of(listener, seat, new_virtual_keyboard);
 	struct wlr_virtual_keyboard_v1 *keyboard = data;
 	/* The client brings its own keymap. */
-	seat_add_keyboard(seat, &keyboard->input_device, false);
+	seat_add_keyboard(seat, &keyboard->input_device, true);
 	tessera_log(TESSERA_INFO, "virtual keyboard added");
 }
 
@@ -499,6 +532,7 @@ struct tessera_seat *tessera_seat_create(struct tessera_server *server) {
 	}
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
+	wl_list_init(&seat->orphans);
 	seat->cursor_mode = TESSERA_CURSOR_PASSTHROUGH;
 	seat->cursor = wlr_cursor_create();
 	seat->xcursor_manager = wlr_xcursor_manager_create(NULL, 24);
@@ -546,6 +580,14 @@ void tessera_seat_destroy(struct tessera_seat *seat) {
 	struct tessera_keyboard *keyboard, *tmp;
 	wl_list_for_each_safe(keyboard, tmp, &seat->keyboards, link) {
 		keyboard_destroy(keyboard);
+	}
+	/* Virtual keyboards destroyed with their clients at shutdown, after
+	 * the last dispatch. */
+	wl_list_for_each_safe(keyboard, tmp, &seat->orphans, link) {
+		if (keyboard->free_orphan != NULL) {
+			wl_event_source_remove(keyboard->free_orphan);
+		}
+		orphan_free(keyboard);
 	}
 	wl_list_remove(&seat->cursor_motion.link);
 	wl_list_remove(&seat->cursor_motion_absolute.link);

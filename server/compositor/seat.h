@@ -29,6 +29,8 @@ struct tessera_seat {
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *xcursor_manager;
 	struct wl_list keyboards; /* tessera_keyboard.link */
+	/* Virtual keyboards' wlr_keyboards waiting to be freed (seat.c). */
+	struct wl_list orphans; /* tessera_keyboard.link */
 	struct tessera_view *focused_view;
 
 	enum tessera_cursor_mode cursor_mode;

@@ -25,6 +25,8 @@ extern char **environ;
 /* A daemon exiting with this status rejected its command line (a bad
  * setting in the config): restarting it would not help. */
 #define VM_EXIT_USAGE 2
+/* How long the daemons get to exit after SIGTERM when tessera stops. */
+#define VM_STOP_TIMEOUT_MS 5000
 /* The fd number the tagged connection has in the daemon. */
 #define VM_SOCKET_FD 3
 
@@ -119,6 +121,7 @@ static void vm_handle_client_destroy(struct wl_listener *listener, void *data) {
 	if (vm->pid > 0) {
 		/* A daemon without its connection is of no use: end it, it
 		 * is restarted when it has exited. */
+		vm->stopping = true;
 		kill(vm->pid, SIGTERM);
 	}
 }
@@ -188,6 +191,7 @@ static bool vm_start(struct tessera_vm *vm) {
 		close(sv[0]);
 		kill(pid, SIGTERM);
 		vm->pid = pid;
+		vm->stopping = true;
 		return true; /* reaped and restarted through SIGCHLD */
 	}
 	vm->client_destroy.notify = vm_handle_client_destroy;
@@ -222,14 +226,30 @@ static void vm_schedule_restart(struct tessera_vm *vm) {
 	}
 }
 
-static void vm_handle_exit(struct tessera_vm *vm, int status) {
+/*
+ * Logs how a daemon ended. An exit tessera did not ask for, or anything but
+ * status 0 after it asked (SIGTERM), is an ERROR: the tests read these
+ * lines to tell a crash from a clean stop.
+ */
+static void vm_log_exit(const struct tessera_vm *vm, pid_t pid, int status,
+		const char *when) {
+	bool clean = vm->stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	enum tessera_log_importance importance = clean ? TESSERA_INFO : TESSERA_ERROR;
 	if (WIFEXITED(status)) {
-		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) exited with status %d",
-			vm->config->name, (int)vm->pid, WEXITSTATUS(status));
+		tessera_log(importance, "vm '%s': daemon (pid %d) exited with status %d%s",
+			vm->config->name, (int)pid, WEXITSTATUS(status), when);
 	} else if (WIFSIGNALED(status)) {
-		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) killed by signal %d",
-			vm->config->name, (int)vm->pid, WTERMSIG(status));
+		tessera_log(importance, "vm '%s': daemon (pid %d) killed by signal %d%s",
+			vm->config->name, (int)pid, WTERMSIG(status), when);
+	} else {
+		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) ended with wait status 0x%x%s",
+			vm->config->name, (int)pid, status, when);
 	}
+}
+
+static void vm_handle_exit(struct tessera_vm *vm, int status) {
+	vm_log_exit(vm, vm->pid, status, "");
+	vm->stopping = false;
 	vm->pid = 0;
 	if (vm->client != NULL) {
 		/* Its windows disappear now, not when the socket drains. */
@@ -327,30 +347,59 @@ bool tessera_vms_init(struct tessera_server *server) {
 	return true;
 }
 
+/*
+ * SIGTERM to every daemon, then together they get VM_STOP_TIMEOUT_MS (a
+ * sanitized daemon checks for leaks on its way out) before SIGKILL. Every
+ * exit status is logged like one at run time.
+ */
+void tessera_vms_stop(struct tessera_server *server) {
+	struct tessera_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm->pid > 0) {
+			vm->stopping = true;
+			kill(vm->pid, SIGTERM);
+		}
+	}
+	struct timespec sent;
+	clock_gettime(CLOCK_MONOTONIC, &sent);
+	wl_list_for_each(vm, &server->vms, link) {
+		int status;
+		while (vm->pid > 0) {
+			pid_t ret = waitpid(vm->pid, &status, WNOHANG);
+			if (ret == vm->pid) {
+				vm_log_exit(vm, vm->pid, status, " at shutdown");
+				vm->pid = 0;
+			} else if (ret < 0) {
+				tessera_log_errno(TESSERA_ERROR, "vm '%s': cannot wait for "
+					"daemon (pid %d)", vm->config->name, (int)vm->pid);
+				vm->pid = 0;
+			} else if (ms_since(&sent) >= VM_STOP_TIMEOUT_MS) {
+				tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) did not exit "
+					"within %d ms of SIGTERM: killing it", vm->config->name,
+					(int)vm->pid, VM_STOP_TIMEOUT_MS);
+				kill(vm->pid, SIGKILL);
+				if (waitpid(vm->pid, &status, 0) == vm->pid) {
+					vm_log_exit(vm, vm->pid, status, " at shutdown");
+				}
+				vm->pid = 0;
+			} else {
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+			}
+		}
+	}
+}
+
 void tessera_vms_finish(struct tessera_server *server) {
 	struct tessera_vm *vm, *tmp;
-	wl_list_for_each_safe(vm, tmp, &server->vms, link) {
+	wl_list_for_each(vm, &server->vms, link) {
 		if (vm->client != NULL) {
 			wl_list_remove(&vm->client_destroy.link);
 			wl_list_init(&vm->client_destroy.link);
 			vm->client = NULL;
 		}
-		if (vm->pid > 0) {
-			kill(vm->pid, SIGTERM);
-			/* Give it a moment, then make sure it is gone. */
-			int status;
-			for (int i = 0; i < 50; i++) {
-				if (waitpid(vm->pid, &status, WNOHANG) != 0) {
-					vm->pid = 0;
-					break;
-				}
-				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
-			}
-			if (vm->pid > 0) {
-				kill(vm->pid, SIGKILL);
-				waitpid(vm->pid, &status, 0);
-			}
-		}
+	}
+	tessera_vms_stop(server);
+	wl_list_for_each_safe(vm, tmp, &server->vms, link) {
 		if (vm->restart_timer != NULL) {
 			wl_event_source_remove(vm->restart_timer);
 		}

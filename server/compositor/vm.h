@@ -22,6 +22,7 @@ struct tessera_vm {
 	float color[4]; /* VM colour for scene rects */
 
 	pid_t pid; /* 0 while not running */
+	bool stopping; /* tessera sent the running daemon SIGTERM */
 	struct wl_client *client; /* NULL while not connected */
 	struct wl_listener client_destroy;
 	struct wl_event_source *restart_timer;
@@ -31,6 +32,10 @@ struct tessera_vm {
 };
 
 bool tessera_vms_init(struct tessera_server *server);
+/* Ends every VM daemon and logs how each ended; called before the
+ * compositor closes the daemons' connections, which they would otherwise
+ * report as a lost compositor (status 1). */
+void tessera_vms_stop(struct tessera_server *server);
 void tessera_vms_finish(struct tessera_server *server);
 /* The VM a client belongs to, or NULL for host clients. */
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,

@@ -21,12 +21,21 @@ VM_COLOR = "cc3333"
 
 
 class Loopback:
-    """tessera + tessera-vmd (spawned by tessera) + tessera-agent."""
+    """tessera + tessera-vmd (spawned by tessera) + tessera-agent.
 
-    def __init__(self, size=(1024, 768), agent_args=(), lsan_extra=()):
+    tessera.stop() (also through stop()) first stops the agent, then checks
+    every agent the test started: it ran until the end (or ended with a
+    status declared by expect_agent_exit) and exited with status 0; its
+    log holds no sanitizer report and no ERROR line the test did not
+    declare (expect_error)."""
+
+    def __init__(self, size=(1024, 768), agent_args=()):
         self.sock = None
         self.tessera = None
         self.agent = None
+        self.agents = []  # (Popen, log path) of every agent started
+        self.checked_agents = set()  # pids whose exit status was checked
+        self.expected_agent_exits = []
         config_sock = "@SOCK@"
         config = f"""
 [vm {VM}]
@@ -37,8 +46,9 @@ vhost-user = {config_sock}
         # only known once it exists: write the config afterwards.
         env = {"TESSERA_VMD": t.program("TESSERA_VMD")}
         self.tessera = t.Tessera(size=size, config=None, env=env,
-                                 args=self._config_args(config),
-                                 lsan_extra=lsan_extra)
+                                 args=self._config_args(config))
+        # Stopping tessera stops and checks the agents first.
+        self.tessera.before_stop.append(self._stop_agents)
         t.wait_for(lambda: os.path.exists(self.sock), 15, "vmd's vhost-user socket")
         self.guest_runtime = os.path.join(self.tessera.tmp, "guest-runtime")
         os.mkdir(self.guest_runtime, 0o700)
@@ -67,6 +77,7 @@ vhost-user = {config_sock}
             [agent, "-v", "--transport", f"vhost-user:{self.sock}",
              "--socket", "guest-0", *self.agent_args],
             env=self.agent_env, stdout=subprocess.PIPE, stderr=self.agent_log, text=True)
+        self.agents.append((self.agent, self.agent_log_path))
         line = self.agent.stdout.readline()
         if not line.startswith("WAYLAND_DISPLAY="):
             self.agent.kill()
@@ -118,18 +129,63 @@ vhost-user = {config_sock}
                 ((m.group(2), m.group(1)) for m in
                  re.finditer(r"([a-z -]+) (\d+)", line.split(":", 2)[-1]))}
 
+    def expect_error(self, pattern):
+        """ERROR lines the test provokes on purpose, in tessera's log (with
+        vmd's) or an agent's (Tessera.expect_error)."""
+        self.tessera.expect_error(pattern)
+
+    def expect_agent_exit(self, status):
+        """Declares that an agent ends during the test with this exit
+        status (a Popen returncode: -9 for SIGKILL), e.g. killed by the
+        test, which then starts another."""
+        self.expected_agent_exits.append(status)
+
     def stop_agent(self):
-        if self.agent is not None and self.agent.poll() is None:
-            rc = t.terminate(self.agent, 15, "tessera-agent")
-            self.agent.stdout.close()
-            self.agent_log.close()
-            if rc != 0:
-                print(self.log())
-                t.fail(f"tessera-agent exited with status {rc}")
+        """Ends the current agent (SIGTERM); it must have run until now
+        and exit with status 0."""
+        problems = self._stop_agent()
+        if problems:
+            print(self.log())
+            t.fail("\n".join(problems))
+
+    def _stop_agent(self):
+        agent = self.agent
+        if agent is None or agent.stdout.closed:
+            return []
+        problems = []
+        if agent.poll() is not None and agent.returncode not in self.expected_agent_exits:
+            problems.append(f"tessera-agent (pid {agent.pid}) died during the test "
+                            f"(status {agent.returncode}; declare an intended exit "
+                            "with expect_agent_exit)")
+        elif t.terminate(agent, 15, "tessera-agent") != 0:
+            problems.append(f"tessera-agent (pid {agent.pid}) exited with status "
+                            f"{agent.returncode} on SIGTERM")
+        agent.stdout.close()
+        self.agent_log.close()
+        self.checked_agents.add(agent.pid)
+        return problems
+
+    def _stop_agents(self):
+        """Run by tessera.stop(): stops the current agent, then checks
+        every agent of the test: each ended with status 0 or one the test
+        declared, and its log holds no sanitizer report and no undeclared
+        ERROR line."""
+        problems = self._stop_agent()
+        for agent, log_path in self.agents:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+                problems.append(f"tessera-agent (pid {agent.pid}) still ran at the end")
+            elif (agent.pid not in self.checked_agents and agent.returncode != 0
+                  and agent.returncode not in self.expected_agent_exits):
+                problems.append(f"tessera-agent (pid {agent.pid}) exited with status "
+                                f"{agent.returncode}")
+            with open(log_path, errors="replace") as f:
+                problems += t.log_problems(f.read(), f"the log of tessera-agent "
+                                           f"(pid {agent.pid})", self.tessera.expected_errors)
+        return problems
 
     def stop(self):
-        self.tessera.stop_clients()
-        self.stop_agent()
         self.tessera.stop()
 
     def cleanup(self):

@@ -67,6 +67,7 @@ def test():
                               stderr=subprocess.DEVNULL)
         loop.wait_title("[guest] simple-shm", timeout=20)
         time.sleep(0.5)
+        loop.expect_agent_exit(-9)
         loop.agent.kill()
         loop.agent.wait()
         loop.agent.stdout.close()

@@ -17,7 +17,7 @@ def test():
     simple_shm = t.program("TESSERA_SIMPLE_SHM")
     pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
-    loop = a.Loopback(size=(1024, 768), lsan_extra=["leak:libwlroots.so.10"])
+    loop = a.Loopback(size=(1024, 768))
     try:
         tmp = loop.tessera.tmp
         first = t.ClientLog(f"{tmp}/first.log")

@@ -26,6 +26,7 @@ vmd = {fake_vmd}
         t.wait_for(lambda: tessera.screenshot().bbox("cc3333"), 10, "the VM window")
         first_pid = vm.pids()[0]
 
+        tessera.expect_daemon_exit("work", r"^killed by signal 9$")
         os.kill(first_pid, signal.SIGKILL)
         t.wait_for(lambda: f"(pid {first_pid}) killed by signal 9" in tessera.log(),
                    10, "the compositor to notice the daemon's death")

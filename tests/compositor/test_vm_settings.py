@@ -27,6 +27,8 @@ max-contexts = 3
 """
     tessera = t.Tessera(size=(800, 600), config=config,
                         env={"FAKE_VMD_EXIT_broken": "2"})
+    tessera.expect_daemon_exit("broken", r"^exited with status 2$")
+    tessera.expect_error(r"tessera \[ERROR\] vm 'broken': the daemon rejected its settings ")
     try:
         work = t.ClientLog(f"{tessera.tmp}/work.log")
         work.wait("mapped")

@@ -6,6 +6,8 @@ Meanwhile the compositor keeps running and serving: a good VM's window
 shows its pattern and follows new pixels, a host client works, and the host
 client does not even see the global."""
 
+import re
+
 import tessera_test as t
 import test_pixels as px
 
@@ -63,6 +65,14 @@ vmd = {vmd}
 """
         env["GMEM_SCENARIO_" + name] = name
     tessera = t.Tessera(size=(640, 480), config=config, env=env)
+    # What each bad VM provokes on purpose: the compositor's log line, the
+    # daemon's own report of the error (libwayland's) and its exit.
+    for name, (interface, code, text) in BAD.items():
+        tessera.expect_error(rf"tessera \[ERROR\] guest memory: vm '{name}': protocol "
+                             rf"error {code} on {interface}: .*{re.escape(text)}")
+        tessera.expect_error(rf"\[ERROR\] libwayland: {interface}@\d+: error {code}: "
+                             rf".*{re.escape(text)}")
+        tessera.expect_daemon_exit(name, r"^exited with status 1$")
     try:
         good = t.ClientLog(f"{tessera.tmp}/{px.VM}.log")
         good.wait("1 connected", timeout=30)

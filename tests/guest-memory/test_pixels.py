@@ -161,6 +161,8 @@ vmd = {vmd}
         t.check("2 buffers created" in tessera.log(), "stats: not 2 buffers created")
 
         # Run 2: the daemon is restarted; this time it vanishes mid-way.
+        # Both runs end with status 0, tessera restarting the daemon.
+        tessera.expect_daemon_exit(VM, r"^exited with status 0$")
         step(1, "exit")
         log.wait("2 connected", timeout=20)
         t.wait_for(lambda: fds(pid) == (base_fds, 0), 10,

@@ -2,6 +2,19 @@
 backend (Tessera), its screenshots (Png), the --log file of
 tessera-simple-shm (ClientLog), waiting, failing and skipping.
 
+Tessera.stop() is where every integration test ends: it asserts that
+tessera ran until then, exited with status 0, that each VM daemon kept its
+pid (no exit, hence no restart, the test did not declare with
+expect_daemon_exit) and exited with status 0 at shutdown, and that the log
+holds no sanitizer report and no ERROR line the test did not declare with
+expect_error. main() fails a test that left a Tessera unstopped.
+
+Skips: a test that cannot run (a program not built, a tool not installed)
+calls skip(). With CI=true that is a failure, unless the test's tier
+(TESSERA_TEST_TIER, set by its meson.build) is listed in
+TESSERA_SKIP_TIERS (the meson option skip-tiers, which
+scripts/run-tests.sh --allow-skip sets).
+
 tests/lib is on PYTHONPATH (test_env in tests/meson.build; by hand:
 PYTHONPATH=tests/lib). Programs come from the environment that meson sets
 for each test (TESSERA, TESSERA_SIMPLE_SHM, TESSERA_PNG_PROBE,
@@ -11,6 +24,7 @@ own compositor on the headless backend in a private XDG_RUNTIME_DIR.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -50,7 +64,25 @@ def guest_globals(side):
     return set(out)
 
 
+def skip_allowed():
+    """Whether this test may skip: always outside CI; with CI=true only
+    when its tier is one of the skip-tiers the build was configured with."""
+    if os.environ.get("CI") != "true":
+        return True
+    tier = os.environ.get("TESSERA_TEST_TIER", "")
+    return tier != "" and tier in os.environ.get("TESSERA_SKIP_TIERS", "").split(",")
+
+
 def skip(reason):
+    """Ends a test that cannot run: exit 77 (meson: SKIP) saying why, or a
+    failure when skips are not allowed (skip_allowed())."""
+    if not skip_allowed():
+        tier = os.environ.get("TESSERA_TEST_TIER", "?")
+        print(f"FAIL: cannot run: {reason}\n"
+              f"(CI=true: every tier runs; tier '{tier}' may skip only with "
+              f"-Dskip-tiers={tier}, e.g. scripts/run-tests.sh --allow-skip {tier})",
+              flush=True)
+        sys.exit(1)
     print(f"SKIP: {reason}", flush=True)
     sys.exit(SKIP)
 
@@ -89,27 +121,52 @@ def terminate(proc, timeout, what):
     return proc.returncode
 
 
-def extend_lsan_suppressions(env, lines, tmpdir):
-    """For a process that knowingly triggers a leak inside a system
-    library: the run's LeakSanitizer suppressions plus these lines."""
-    parts = [p for p in env.get("LSAN_OPTIONS", "").split(":") if p]
-    base = ""
-    for p in parts:
-        if p.startswith("suppressions="):
-            with open(p.split("=", 1)[1]) as f:
-                base = f.read()
-    path = os.path.join(tmpdir, f"lsan-{len(os.listdir(tmpdir))}.supp")
-    with open(path, "w") as f:
-        f.write(base + "\n".join(lines) + "\n")
-    parts = [p for p in parts if not p.startswith("suppressions=")]
-    env["LSAN_OPTIONS"] = ":".join(parts + [f"suppressions={path}"])
+# The first line of a report of AddressSanitizer, LeakSanitizer (also
+# "==PID==ERROR: LeakSanitizer") or UndefinedBehaviorSanitizer.
+SANITIZER_REPORT = re.compile(r"==\d+==\s*(ERROR|WARNING): \w*Sanitizer"
+                              r"|SUMMARY: \w*Sanitizer|: runtime error: ")
+# tessera_log's ERROR lines (common/log.c), of every program.
+ERROR_LINE = re.compile(r"(^|\s)\[ERROR\] ")
+
+
+def log_problems(text, what, expected_errors=(), judged=()):
+    """What a daemon's log must not hold: sanitizer reports and ERROR lines
+    that none of the regexes in expected_errors matches (lines in judged
+    were looked at by other checks). A list of messages, empty when the
+    log is clean."""
+    problems = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if SANITIZER_REPORT.search(line):
+            problems.append(f"{what}: sanitizer report:\n" + "\n".join(lines[i:i + 40]))
+        elif (ERROR_LINE.search(line) and line not in judged
+              and not any(rx.search(line) for rx in expected_errors)):
+            problems.append(f"{what}: unexpected ERROR line: {line}")
+    return problems
+
+
+def check_log(text, what, expected_errors=()):
+    """Fails when log_problems() finds anything (for a program a test runs
+    itself rather than through Tessera)."""
+    problems = log_problems(text, what, [re.compile(p) for p in expected_errors])
+    check(not problems, "\n".join(problems))
+
+
+# A Tessera the test has not stopped yet (main() fails the test if any is
+# left: its daemons' exits and its log would go unchecked).
+_unstopped = []
+
+# tessera's lines about its VM daemons (server/compositor/vm.c).
+DAEMON_STARTED = re.compile(r"\bvm '([^']+)': started .* \(pid (\d+),")
+DAEMON_ENDED = re.compile(r"\bvm '([^']+)': daemon \(pid (\d+)\) (exited with status \d+|"
+                          r"killed by signal \d+|ended with wait status \S+)( at shutdown)?$")
 
 
 class Tessera:
     """A tessera compositor on the headless backend."""
 
     def __init__(self, args=(), size=(800, 600), config=None, env=None,
-                 backend="headless", lsan_extra=()):
+                 backend="headless"):
         self.tmp = tempfile.mkdtemp(prefix="tessera-test-")
         self.runtime_dir = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime_dir, 0o700)
@@ -121,8 +178,6 @@ class Tessera:
         self.env["TESSERA_TEST_DIR"] = self.tmp
         if env:
             self.env.update(env)
-        if lsan_extra:
-            extend_lsan_suppressions(self.env, lsan_extra, self.tmp)
         cmd = [program("TESSERA"), "-v"]
         if backend is not None:
             cmd += ["--backend", backend]
@@ -148,6 +203,29 @@ class Tessera:
         self.client_env["WAYLAND_DISPLAY"] = self.display
         self.clients = []
         self.shot_count = 0
+        self.expected_errors = []
+        self.expected_exits = []  # (vm name, compiled regex)
+        self.before_stop = []  # callables stop() runs first (agent_test)
+        _unstopped.append(self)
+
+    def expect_error(self, pattern):
+        """Declares ERROR lines the test provokes on purpose: stop() accepts
+        the lines (of tessera, its daemons, agent_test's agents) that the
+        regex pattern matches anywhere."""
+        self.expected_errors.append(re.compile(pattern))
+
+    def expect_daemon_exit(self, vm, how):
+        """Declares that the daemon of VM vm ends during the test (and that
+        tessera restarts it) in the way the regex how matches in tessera's
+        line about it: "exited with status N" or "killed by signal N"."""
+        self.expected_exits.append((vm, re.compile(how)))
+
+    def daemon_pids(self):
+        """{vm name: [pid of each start of its daemon]}, from the log."""
+        pids = {}
+        for vm, pid in DAEMON_STARTED.findall(self.log()):
+            pids.setdefault(vm, []).append(int(pid))
+        return pids
 
     def log(self):
         if not self.stderr.closed:
@@ -200,15 +278,62 @@ class Tessera:
                 proc.wait()
 
     def stop(self):
-        """Stops the compositor; it must exit cleanly (status 0)."""
+        """Stops the compositor and checks how the test went for it: it
+        ran until now and exits with status 0; each VM daemon kept its pid
+        unless the test declared its exit (expect_daemon_exit) and exited
+        with status 0 at shutdown; no sanitizer report and no undeclared
+        ERROR line in the log (expect_error)."""
+        if self in _unstopped:
+            _unstopped.remove(self)
         self.stop_clients()
-        terminate(self.proc, 20, "tessera")
+        problems = []
+        for hook in self.before_stop:
+            problems += hook()
+        if self.proc.poll() is not None:
+            problems.append(f"tessera died during the test (status {self.proc.returncode})")
+        terminate(self.proc, 30, "tessera")
         self.proc.stdout.close()
         self.stderr.close()
         rc = self.proc.returncode
         if rc != 0:
+            problems.append(f"tessera exited with status {rc}")
+        daemon_problems, exit_lines = self.daemon_problems()
+        problems += daemon_problems
+        problems += log_problems(self.log(), "tessera's log (with its daemons)",
+                                 self.expected_errors, exit_lines)
+        if problems:
             print(self.log())
-            fail(f"tessera exited with status {rc}")
+            fail("\n".join(problems))
+
+    def daemon_problems(self):
+        """What went wrong with the VM daemons, from tessera's lines about
+        them: an exit during the test that expect_daemon_exit did not
+        declare, an exit at shutdown other than status 0, a daemon whose
+        exit tessera never logged. (problems, the exit lines judged)."""
+        problems = []
+        ended = set()
+        lines = set()
+        for line in self.log().splitlines():
+            m = DAEMON_ENDED.search(line)
+            if m is None:
+                continue
+            lines.add(line)
+            vm, pid, how, at_shutdown = m.groups()
+            ended.add(int(pid))
+            if at_shutdown:
+                if how != "exited with status 0":
+                    problems.append(f"vm '{vm}': its daemon (pid {pid}) {how} when "
+                                    "tessera stopped, not with status 0")
+            elif not any(name == vm and rx.search(how) for name, rx in self.expected_exits):
+                problems.append(f"vm '{vm}': its daemon (pid {pid}) {how} during the "
+                                "test (a crash? tessera restarts it; declare an "
+                                "intended exit with expect_daemon_exit)")
+        for vm, pids in self.daemon_pids().items():
+            for pid in pids:
+                if pid not in ended:
+                    problems.append(f"vm '{vm}': tessera logged no exit of its daemon "
+                                    f"(pid {pid})")
+        return problems, lines
 
     def cleanup(self):
         if self.proc.poll() is None:
@@ -324,9 +449,13 @@ def frame_check(png, content_color, frame_color, what="window"):
 
 
 def main(test):
-    """Runs test() and turns exceptions into a clear failure."""
+    """Runs test() and turns exceptions into a clear failure. A test that
+    returns with a Tessera it never stopped fails: what stop() checks
+    (daemon exits, sanitizer reports, ERROR lines) was not checked."""
     try:
         test()
+        check(not _unstopped, f"the test did not stop {len(_unstopped)} tessera "
+              "instance(s) (Tessera.stop() checks their daemons and logs)")
     except AssertionError as e:
         print(f"FAIL: {e}", flush=True)
         sys.exit(1)

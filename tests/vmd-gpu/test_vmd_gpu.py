@@ -26,6 +26,70 @@ import tessera_test as t
 VM = "gputest"
 FRAME = "3355ee"
 
+# The ERROR lines vmd logs for what test-vmd-gpu sends on purpose: its
+# probes of what the device lacks ("basic"), every command of "malformed"
+# and the refusals at the per-VM limits ("limits").
+BASIC_ERRORS = [
+    'GET_CAPSET_INFO: the device has no capsets',
+    'GET_EDID: scanout 3 (the device has 1)',
+]
+MALFORMED_ERRORS = [
+    'RESOURCE_UNREF: no resource 4242',
+    'control queue: unsupported command 0x777 (unknown command)',
+    'SUBMIT_3D: no context 99',
+    'control queue: unsupported command 0x9999 (unknown command)',
+    'control queue: unsupported command 0x10c (RESOURCE_CREATE_BLOB)',
+    'control queue: command of 8 bytes, shorter than its header',
+    'unknown command: 36 bytes, 40 expected',
+    'GET_DISPLAY_INFO: response buffer of 24 bytes, 408 needed',
+    'unknown command: response buffer of 0 bytes, 24 needed',
+    'RESOURCE_CREATE_2D: resource id 0',
+    'RESOURCE_CREATE_2D: resource 1 already exists',
+    'RESOURCE_CREATE_2D: resource 2: unsupported format 77',
+    'RESOURCE_CREATE_2D: resource 2: size 0x8 (1..16384)',
+    'RESOURCE_CREATE_2D: resource 2: size 20000x8 (1..16384)',
+    'RESOURCE_CREATE_2D: resource 2: 16384x16384 is 1073741824 bytes, limit 268435456',
+    'RESOURCE_CREATE_3D: resource 3: bad target (target 42 format 1 8x8x1 array 1 levels 0 samples 0)',
+    'RESOURCE_CREATE_3D: resource 3: bad depth (target 2 format 1 8x8x0 array 1 levels 0 samples 0)',
+    'RESOURCE_CREATE_3D: resource 3: 4096x4096x4096 x1 exceeds the resource size limit of 268435456 bytes',
+    'RESOURCE_ATTACH_BACKING: no resource 77',
+    'RESOURCE_ATTACH_BACKING: resource 1: extent 0 [0x10000000000, +0x1000) is not inside one guest memory region',
+    'RESOURCE_ATTACH_BACKING: resource 1: extent 0 [0xffffffffffffff9b, +0x1000) is not inside one guest memory region',
+    'RESOURCE_ATTACH_BACKING: resource 1: extent 0 [0x3fff800, +0x1000) is not inside one guest memory region',
+    'RESOURCE_ATTACH_BACKING: resource 1: extent 0 is empty',
+    'RESOURCE_ATTACH_BACKING: resource 1: 16 bytes of backing for a resource of 256 bytes',
+    'RESOURCE_ATTACH_BACKING: resource 1: 3 entries announced, 16 bytes sent',
+    'RESOURCE_ATTACH_BACKING: resource 1: 100000 entries (1..16384)',
+    'RESOURCE_ATTACH_BACKING: resource 1: 0 entries (1..16384)',
+    'RESOURCE_ATTACH_BACKING: resource 1 already has backing',
+    'SET_SCANOUT: scanout 1 (the device has 1)',
+    'SET_SCANOUT: rectangle 9x8+0+0 of resource 1 (8x8; at most 8192x8192 shown)',
+    'SET_SCANOUT: rectangle 32x8+4294967280+0 of resource 1 (8x8; at most 8192x8192 shown)',
+    'SET_SCANOUT: no resource 55',
+    'RESOURCE_FLUSH: rectangle 8x8+4+4 outside resource 1 (8x8)',
+    "TRANSFER_TO_HOST_2D: offset 4000 + 256 bytes beyond the 4096 bytes of resource 1's backing",
+    "TRANSFER_TO_HOST_2D: offset 18446744073709551605 + 256 bytes beyond the 4096 bytes of resource 1's backing",
+    'TRANSFER_TO_HOST_2D: no resource 0',
+    'CTX_CREATE: context id 0 is invalid',
+    'CTX_CREATE: context 5: name length 1000, context_init 0x0 (CONTEXT_INIT is not offered)',
+    'CTX_ATTACH_RESOURCE: no context 6',
+    'CTX_DESTROY: no context 6',
+    'SUBMIT_3D: context 5: payload of 64 bytes (8 sent, limit 262144)',
+    'SUBMIT_3D: context 5: payload of 4294967295 bytes (8 sent, limit 262144)',
+    'cursor queue: command of 5 bytes, 56 expected',
+    'UPDATE_CURSOR: no resource 999',
+    'MOVE_CURSOR: scanout 7 (the device has 1)',
+]
+LIMITS_ERRORS = [
+    'RESOURCE_CREATE_2D: resource 999 refused: limit of 4096 resources reached',
+    'CTX_CREATE: context 5000 refused: limit of 64 contexts reached',
+]
+
+
+def expect_vmd_errors(tessera, messages):
+    for message in messages:
+        tessera.expect_error(rf"tessera-vmd\[{VM}\] \[ERROR\] {re.escape(message)}$")
+
 
 class Driver:
     def __init__(self, tessera, sock):
@@ -82,6 +146,7 @@ def test():
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
         pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
         d = Driver(tessera, sock)
+        expect_vmd_errors(tessera, BASIC_ERRORS)
 
         # features, config, display info, EDID
         edid = os.path.join(tessera.tmp, "edid.bin")
@@ -109,7 +174,9 @@ def test():
                 f"after a clean disconnect: {s}")
 
         d.run("fences")
+        expect_vmd_errors(tessera, MALFORMED_ERRORS)
         d.run("malformed")
+        expect_vmd_errors(tessera, LIMITS_ERRORS)
         d.run("limits", 4096, 64)
         d.run("wait")
         t.check(tessera_proc.find_vmd(sock) == pid, "vmd restarted during the tests")

@@ -218,10 +218,7 @@ def test():
     sock_dir = tempfile.mkdtemp(prefix="tessera-vmd-e2e-")
     sock = os.path.join(sock_dir, "gpu.sock")
     config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
-    # wtype's virtual keyboards leak inside wlroots 0.15 (see
-    # tests/compositor/test_input_focus.py).
-    tessera = t.Tessera(size=(800, 600), config=config, env={"TESSERA_VMD": vmd},
-                        lsan_extra=["leak:libwlroots.so.10"])
+    tessera = t.Tessera(size=(800, 600), config=config, env={"TESSERA_VMD": vmd})
     try:
         t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
         pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")

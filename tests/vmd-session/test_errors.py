@@ -47,6 +47,8 @@ def test():
             ctx = 10 + i
             vm.cmd(f"hello {ctx}")
             vm.wait(rf"event ctx={ctx} HELLO_REPLY")
+            # the session's end is logged as an ERROR naming the VM
+            tessera.expect_error(rf"\[ERROR\] vm 'work': context {ctx}: {code} .*: session ended$")
             vm.cmd(f"malformed {kind}")
             vm.wait(rf"^malformed {kind} result=error")
             error = vm.wait(rf"event ctx={ctx} ERROR code=")[0]

@@ -18,10 +18,7 @@ def test():
     simple_shm = t.program("TESSERA_SIMPLE_SHM")
     pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
-    # wtype's virtual keyboards leak inside wlroots 0.15 (see
-    # tests/compositor/test_input_focus.py).
-    tessera = t.Tessera(size=(800, 600), config=v.config(),
-                        lsan_extra=["leak:libwlroots.so.10"])
+    tessera = t.Tessera(size=(800, 600), config=v.config())
     try:
         vm = v.Vm(tessera)
         vm.cmd("hello 1")

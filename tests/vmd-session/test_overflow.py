@@ -51,6 +51,7 @@ def test():
         v.shot_with(tessera, BLUE, absent=[GREEN])
 
         # A corrupted tail ends the session at the next event.
+        tessera.expect_error(r"\[ERROR\] vm 'work': context 1: RING ring\.tail: .*: session ended$")
         vm.cmd("corrupt-tail")
         vm.cmd("commit 1 1 all frame")
         t.wait_for(lambda: "context 1: RING" in tessera.log(), 10, "the RING error")

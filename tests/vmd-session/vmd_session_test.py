@@ -91,7 +91,9 @@ class Vm:
 
     def quit(self):
         """Ends the daemon; it must exit with status 0 (no leaks under
-        LeakSanitizer, whose exit status is not 0)."""
+        LeakSanitizer, whose exit status is not 0). tessera restarts it:
+        the exit is declared (Tessera.expect_daemon_exit)."""
+        self.tessera.expect_daemon_exit(self.name, r"^exited with status 0$")
         self.ctl.write("quit\n")
         self.ctl.flush()
         t.wait_for(lambda: self.matching(r"^exit "), 20, f"{self.name} exit")
