@@ -331,3 +331,20 @@ def main(test):
         print(f"FAIL: {e}", flush=True)
         sys.exit(1)
     print("PASS", flush=True)
+
+
+def log_mark(log):
+    """Where a ClientLog (or any object with lines()) ends now: wait_after()
+    looks only at what comes after it, so that a wait for an event caused
+    by an action cannot be satisfied by a line logged before the action."""
+    return len(log.lines())
+
+
+def wait_after(log, mark, prefix, timeout=10.0, count=1):
+    """The lines of log after mark (log_mark()) that start with prefix,
+    once there are count of them."""
+    def new():
+        lines = [line for line in log.lines()[mark:] if line.startswith(prefix)]
+        return lines if len(lines) >= count else None
+    return wait_for(new, timeout, f"'{prefix}' x{count} in {os.path.basename(log.path)} "
+                    f"after line {mark}")
