@@ -7,24 +7,14 @@ checked through the real tessera-vmd in tests/vmd-session/test_e2e.py.)"""
 
 import os
 
+import compositor_test
 import tessera_test as t
 
 
 def test():
-    fake_vmd = t.program("TESSERA_FAKE_VMD")
     pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
-    config = f"""
-[vm work]
-color = #cc3333
-vhost-user = /nonexistent/work.sock
-vmd = {fake_vmd}
-
-[vm bank]
-color = #3355ee
-vhost-user = /nonexistent/bank.sock
-vmd = {fake_vmd}
-"""
+    config = compositor_test.fake_vm_config({"work": "cc3333", "bank": "3355ee"})
     # wtype's virtual keyboards leak inside wlroots 0.15 (see
     # test_input_focus.py).
     tessera = t.Tessera(size=(800, 600), config=config,

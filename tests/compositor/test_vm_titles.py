@@ -13,6 +13,7 @@ The fake VM daemons run tessera-simple-shm with the raw bytes as --title
 import os
 import subprocess
 
+import compositor_test
 import tessera_test as t
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
@@ -58,15 +59,10 @@ def toplevel_titles(tessera):
 
 
 def test():
-    fake_vmd = t.program("TESSERA_FAKE_VMD")
     t.program("TESSERA_TEST_TOPLEVELS")
-    config = ""
-    env = {}
-    for name, (raw, _) in CASES.items():
-        config += f"[vm {name}]\ncolor = #cc3333\nvhost-user = /nonexistent/{name}.sock\n" \
-                  f"vmd = {fake_vmd}\n\n"
-        # bytes in the environment: os.fsencode() turns the escapes back
-        env[f"FAKE_VMD_TITLE_{name}"] = os.fsdecode(raw)
+    config = compositor_test.fake_vm_config({name: "cc3333" for name in CASES})
+    # bytes in the environment: os.fsencode() turns the escapes back
+    env = {f"FAKE_VMD_TITLE_{name}": os.fsdecode(raw) for name, (raw, _) in CASES.items()}
     tessera = t.Tessera(size=(1280, 800), config=config, env=env)
     try:
         for name in CASES:
