@@ -212,7 +212,24 @@ static struct wlr_box view_content_extents(struct tessera_view *view) {
 	return ext.box;
 }
 
+/*
+ * A client may move its window geometry's origin within its surfaces; for
+ * a VM window that must not move the surfaces on screen (a VM cannot
+ * choose its position), so its geometry's layout position follows.
+ */
+static void view_follow_geometry(struct tessera_view *view) {
+	struct wlr_box geo;
+	tessera_view_get_geometry(view, &geo);
+	if (view->vm != NULL && view->mapped) {
+		view->x += geo.x - view->geo_x;
+		view->y += geo.y - view->geo_y;
+	}
+	view->geo_x = geo.x;
+	view->geo_y = geo.y;
+}
+
 void tessera_view_update_frame(struct tessera_view *view) {
+	view_follow_geometry(view);
 	if (!view->decorated) {
 		wlr_scene_node_set_position(view->content, 0, 0);
 		wlr_scene_node_set_position(view->tree, view->x, view->y);
