@@ -18,7 +18,6 @@ arrives as KEYBOARD_KEY with wtype's keymap written into the guest's
 KEYBOARD_LEAVE and no further key."""
 
 import os
-import subprocess
 import tempfile
 
 import tessera_proc
@@ -27,33 +26,6 @@ from vmd_session_test import t
 
 VM = "e2e"
 FRAME = "2a7f62"
-
-
-class Guest:
-    def __init__(self, tessera, sock, case, *args):
-        self.tessera = tessera
-        self.proc = subprocess.Popen([t.program("VMD_SESSION_E2E"), sock, case, *args],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True)
-
-    def ready(self, phase):
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith(f"READY {phase}"):
-            self.proc.kill()
-            self.proc.wait()
-            print(self.tessera.log()[-6000:])
-            t.fail(f"expected READY {phase}, got {line!r}")
-        return line.split()[2:]
-
-    def go(self, command=""):
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-
-    def finish(self):
-        self.proc.stdin.close()
-        rc = self.proc.wait(timeout=60)
-        self.proc.stdout.close()
-        t.check(rc == 0, f"vmd-session-e2e exited {rc}")
 
 
 class RingLog(t.ClientLog):
@@ -118,7 +90,7 @@ def input_focus(tessera, sock, host):
     pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
     ring = RingLog(os.path.join(tessera.tmp, "ring.log"), None)
-    guest = Guest(tessera, sock, "input", ring.path)
+    guest = v.Guest(tessera, sock, "input", ring.path)
     ring.guest = guest
     color = guest.ready("input")[0]
     png = v.shot_with(tessera, color, "808080")
@@ -228,7 +200,7 @@ def test():
         baseline_fds = tessera_proc.fd_count(pid)
         baseline_maps = sorted(tessera_proc.memfd_maps(pid))
 
-        guest = Guest(tessera, sock, "window")
+        guest = v.Guest(tessera, sock, "window")
         color = guest.ready("mapped")[0]
         png = v.shot_with(tessera, color)
         cx, cy, cw, ch = t.frame_check(png, color, FRAME, "guest window")
@@ -260,7 +232,7 @@ def test():
                    10, "the windows of the finished guest to go")
 
         # A VMM that disappears mid-frame.
-        guest = Guest(tessera, sock, "abandon")
+        guest = v.Guest(tessera, sock, "abandon")
         color = guest.ready("abandon")[0]
         guest.go()
         guest.finish()
@@ -278,7 +250,7 @@ def test():
         v.shot_with(tessera, "808080", absent=[color])
 
         # vmd takes the next connection.
-        guest = Guest(tessera, sock, "window")
+        guest = v.Guest(tessera, sock, "window")
         color = guest.ready("mapped")[0]
         v.shot_with(tessera, color)
         guest.go()

@@ -3,10 +3,13 @@
 tessera (tests/lib/tessera_test.py) starts vmd-session-test as the
 daemon of a VM through its config (`vmd = PATH`). The test talks to it
 through a FIFO and reads its log (see vmd-session-test.c for the commands).
+The end-to-end tests run the real tessera-vmd and drive it with
+vmd-session-e2e (Guest).
 """
 
 import os
 import re
+import subprocess
 
 import tessera_test as t
 
@@ -102,6 +105,39 @@ class Vm:
         t.check(status[0] == "exited with status 0",
                 f"{self.name}: daemon {status[0]}\n" + self.tessera.log()[-6000:])
         self.ctl.close()
+
+
+class Guest:
+    """vmd-session-e2e SOCKET CASE ARGS: VMM, guest driver and agent of the
+    real tessera-vmd serving SOCKET. It prints "READY <phase> ..." lines
+    and takes a line on stdin before each next step."""
+
+    def __init__(self, tessera, sock, case, *args):
+        self.tessera = tessera
+        self.proc = subprocess.Popen([t.program("VMD_SESSION_E2E"), sock, case, *args],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def ready(self, phase):
+        """The words after "READY <phase>"; fails on any other line."""
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith(f"READY {phase}"):
+            self.proc.kill()
+            self.proc.wait()
+            print(self.tessera.log()[-6000:])
+            t.fail(f"expected READY {phase}, got {line!r}")
+        return line.split()[2:]
+
+    def go(self, command=""):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self):
+        """It must exit with status 0."""
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout=60)
+        self.proc.stdout.close()
+        t.check(rc == 0, f"vmd-session-e2e exited {rc}")
 
 
 def shot_with(tessera, *colors, absent=(), timeout=10):
