@@ -10,6 +10,8 @@
  *            window committed FRAMES times with full damage, each frame
  *            waited for (READY fullhd-start, READY fullhd-done FRAMES),
  *            then a clean shutdown.
+ *   unsealed the window case with guest RAM in a memfd without seals, as
+ *            a VMM whose memory backend does not seal it.
  *   abandon  a mapped window, then a commit of a new buffer and a held
  *            WAIT (mid-frame, READY abandon), then exit without any
  *            cleanup, as a VMM that dies.
@@ -621,17 +623,18 @@ static void case_abandon(void) {
 int main(int argc, char *argv[]) {
 	if (argc < 3 || (strcmp(argv[2], "input") == 0) != (argc == 4)) {
 		fprintf(stderr, "usage: vmd-session-e2e SOCKET "
-			"window|abandon|overflow|input LOG\n");
+			"window|unsealed|abandon|overflow|input LOG\n");
 		return 2;
 	}
 	char e[256];
 	struct tessera_virtio_gpu_frontend_options opts = {
 		.ram_size = UINT64_C(128) << 20,
 		.split_regions = true,
+		.unsealed_ram = strcmp(argv[2], "unsealed") == 0,
 	};
 	gpu = tessera_virtio_gpu_frontend_connect(argv[1], &opts, e, sizeof(e));
 	REQUIRE_MSG(gpu != NULL, "connect %s: %s", argv[1], e);
-	if (strcmp(argv[2], "window") == 0) {
+	if (strcmp(argv[2], "window") == 0 || strcmp(argv[2], "unsealed") == 0) {
 		case_window();
 	} else if (strcmp(argv[2], "abandon") == 0) {
 		case_abandon();
