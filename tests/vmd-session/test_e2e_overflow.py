@@ -10,16 +10,9 @@ commit's PRESENTED is either in the ring or counted by an ERROR OVERFLOW
 the last commit is there (state events are never lost), and a WAIT on the
 empty ring is held until the next event completes it."""
 
-import os
-import shutil
-import tempfile
-
 import tessera_proc
 import vmd_session_test as v
 from vmd_session_test import t
-
-VM = "e2e"
-FRAME = "2a7f62"
 
 
 def dropped(tessera, pid):
@@ -27,19 +20,13 @@ def dropped(tessera, pid):
 
 
 def test():
-    vmd = t.program("TESSERA_VMD")
-    t.program("VMD_SESSION_E2E")
     simple_shm = t.program("TESSERA_SIMPLE_SHM")
-    sock_dir = tempfile.mkdtemp(prefix="tessera-vmd-overflow-")
-    sock = os.path.join(sock_dir, "gpu.sock")
-    config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
-    tessera = t.Tessera(size=(800, 600), config=config, env={"TESSERA_VMD": vmd})
+    e2e = v.E2eHost("tessera-vmd-overflow-")
+    tessera, pid = e2e.tessera, e2e.pid
     try:
-        t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
-        pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
-        guest = v.Guest(tessera, sock, "overflow")
+        guest = e2e.guest("overflow")
         color = guest.ready("mapped")[0]
-        t.frame_check(v.shot_with(tessera, color), color, FRAME, "the guest window")
+        t.frame_check(v.shot_with(tessera, color), color, e2e.FRAME, "the guest window")
         # A host window takes the focus now, so that no input event for the
         # guest mixes with the flood: every event dropped is a PRESENTED.
         first = t.ClientLog(f"{tessera.tmp}/first.log")
@@ -72,13 +59,11 @@ def test():
         guest.go()
         guest.ready("done")
         guest.finish()
-        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in tessera.titles()),
-                   10, "the guest's window to go")
-        t.check(tessera_proc.find_vmd(sock) == pid, "tessera-vmd was restarted")
+        e2e.wait_windows_gone("the guest's window to go")
+        e2e.check_same_vmd()
         tessera.stop()
     finally:
-        tessera.cleanup()
-        shutil.rmtree(sock_dir, ignore_errors=True)
+        e2e.cleanup()
 
 
 if __name__ == "__main__":
