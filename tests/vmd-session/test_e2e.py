@@ -131,6 +131,12 @@ def input_focus(tessera, sock, host):
     focus_keymaps = ring.events("KEYMAP", mark)
     t.check(focus_keymaps and all(k["text"] == "ok" for k in focus_keymaps),
             f"no keymap with the focus: {focus_keymaps}")
+    # the keymap comes right before the KEYBOARD_ENTER (SET_KEYMAP_AREA in
+    # protocol/PROTOCOL.md)
+    kinds = [line.split()[0] for line in ring.lines()[mark:] if line]
+    first_enter = kinds.index("KEYBOARD_ENTER")
+    t.check(first_enter > 0 and kinds[first_enter - 1] == "KEYMAP",
+            f"KEYBOARD_ENTER not right after a KEYMAP: {kinds[:first_enter + 1]}")
     penter = ring.wait_count("POINTER_ENTER", 1, mark)[0]
     t.check(penter["surface"] == "1" and 0 <= int(penter["x"]) < 200
             and 0 <= int(penter["y"]) < 120, f"POINTER_ENTER {penter}")
