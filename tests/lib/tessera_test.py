@@ -234,8 +234,11 @@ class Png:
     def _run(self, *args):
         res = subprocess.run([self.probe, self.path, *map(str, args)],
                              capture_output=True, text=True)
-        if res.returncode == 2:
-            fail(f"png-probe {args}: {res.stderr}")
+        # 1 only with the probe's own "none": a crash, a signal or a
+        # sanitizer's exit status must not read as "no such pixel"
+        if res.returncode not in (0, 1) or (
+                res.returncode == 1 and res.stdout.split()[-1:] != ["none"]):
+            fail(f"png-probe {args} exited {res.returncode}: {res.stderr}")
         return res.returncode, res.stdout.split()
 
     def size(self):
