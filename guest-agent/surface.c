@@ -518,11 +518,14 @@ static void forward_commit(struct agent_surface *as) {
 			agent_buffer_mark_busy(as, wire, source);
 			as->mapped_on_host = true;
 		} else {
-			as->mapped_on_host = false;
-			if (is_xdg(as)) {
-				/* mapped again later: a new CONFIGURE comes first */
+			/* Unmapped: mapped again later, after a new CONFIGURE. A
+			 * commit without a buffer before the first map (a client
+			 * acking its first configure) unmaps nothing: the host
+			 * sends no new CONFIGURE, and the ack stands. */
+			if (is_xdg(as) && as->mapped_on_host) {
 				as->host_acked = false;
 			}
+			as->mapped_on_host = false;
 		}
 	}
 	free(msg);

@@ -23,7 +23,10 @@
  * sets xdg_toplevel's minimum size; configures are printed as "configure W
  * H", followed by "states NAME..." (maximized fullscreen resizing
  * activated tiled, or "none"). --geometry X,Y,W,H sets the window
- * geometry (xdg_surface) from the start. --damage X,Y,W,H (up to 8) damages only
+ * geometry (xdg_surface) from the start. --empty-commit commits once
+ * without a buffer after acking the second configure (through the agent:
+ * the first that comes from the host), before the first frame, as foot
+ * does. --damage X,Y,W,H (up to 8) damages only
  * those rectangles in every frame but the first (which damages all).
  * Pointer events are
  * printed as "pointer enter", "pointer button CODE STATE", "pointer axis
@@ -113,6 +116,7 @@ struct client {
 	/* partial damage of the frames after the first */
 	struct box damage[MAX_DAMAGE];
 	int n_damage;
+	int configures; /* received */
 };
 
 static void die(const char *what) {
@@ -122,6 +126,7 @@ static void die(const char *what) {
 
 static void window_configure(void *data, int32_t w, int32_t h) {
 	struct client *c = data;
+	c->configures++;
 	static const char *const names[] = {
 		[XDG_TOPLEVEL_STATE_MAXIMIZED] = "maximized",
 		[XDG_TOPLEVEL_STATE_FULLSCREEN] = "fullscreen",
@@ -499,6 +504,7 @@ int main(int argc, char *argv[]) {
 	bool popup = false;
 	const char *trigger = NULL;
 	const char *geometry = NULL;
+	bool empty_commit = false;
 	const char *requests[MAX_REQUESTS];
 	int n_requests = 0;
 	static const struct option opts[] = {
@@ -514,6 +520,7 @@ int main(int argc, char *argv[]) {
 		{ "damage", required_argument, NULL, 'd' },
 		{ "trigger", required_argument, NULL, 'T' },
 		{ "geometry", required_argument, NULL, 'g' },
+		{ "empty-commit", no_argument, NULL, 'e' },
 		{ "request", required_argument, NULL, 'r' },
 		{ 0 },
 	};
@@ -567,6 +574,9 @@ int main(int argc, char *argv[]) {
 		case 'g':
 			geometry = optarg;
 			break;
+		case 'e':
+			empty_commit = true;
+			break;
 		case 'r':
 			if (n_requests == MAX_REQUESTS) {
 				die("too many --request");
@@ -601,7 +611,7 @@ int main(int argc, char *argv[]) {
 				"[--title T] [--buffers churn|dumb|render|memfd] "
 				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
 				"[--cursor RRGGBB] [--size WxH] [--min-size WxH] [--damage X,Y,W,H] "
-				"[--geometry X,Y,W,H] "
+				"[--geometry X,Y,W,H] [--empty-commit] "
 				"[--trigger FILE --request REQ...]\n");
 			return 2;
 		}
@@ -655,6 +665,14 @@ int main(int argc, char *argv[]) {
 	}
 	wl_surface_commit(c.window.surface);
 	while (!c.window.configured && wl_display_dispatch(c.display) != -1) {
+	}
+	while (empty_commit && c.configures < 2 && wl_display_dispatch(c.display) != -1) {
+	}
+	if (empty_commit) {
+		wl_surface_commit(c.window.surface);
+		if (wl_display_roundtrip(c.display) == -1) {
+			die("lost the connection");
+		}
 	}
 	if (c.mode != MODE_CHURN) {
 		dmabuf_buffer(&c, &c.buffers[0], 0);

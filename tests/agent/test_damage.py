@@ -75,9 +75,7 @@ def test():
                         f"{name}: {png.count(DARK)} pixels of the earlier colour")
             else:
                 t.check(png.count(BRIGHT) == FULL, f"{name}: {png.count(BRIGHT)} pixels")
-            client.terminate()
-            client.wait()
-            client.stdout.close()
+            a.stop_client(client)
             loop.wait_title(f"[{a.VM}] {name}", present=False)
         loop.stop()
     finally:
