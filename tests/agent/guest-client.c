@@ -493,20 +493,19 @@ static bool parse_box(const char *arg, int *x, int *y, int *w, int *h, uint32_t 
 		abs(*x) <= MAX_SIZE && abs(*y) <= MAX_SIZE;
 }
 
-int main(int argc, char *argv[]) {
-	struct client c = {
-		.frames = 60, .color = 0x33cc33, .drm_fd = -1, .width = WIDTH, .height = HEIGHT,
-	};
-	const char *title = "guest-client";
+/* What main() does besides drawing frames, from the command line. */
+struct options {
+	const char *title;
 	struct box subs[MAX_SUBSURFACES];
-	int n_subs = 0, pop_x = 0, pop_y = 0;
-	int min_w = 0, min_h = 0;
-	bool popup = false;
-	const char *trigger = NULL;
-	const char *geometry = NULL;
-	bool empty_commit = false;
+	int n_subs, pop_x, pop_y, min_w, min_h;
+	bool popup, empty_commit;
+	const char *trigger, *geometry;
 	const char *requests[MAX_REQUESTS];
-	int n_requests = 0;
+	int n_requests;
+};
+
+/* Fills c's settings and o; exits 2 on a usage error. */
+static void parse_options(int argc, char *argv[], struct client *c, struct options *o) {
 	static const struct option opts[] = {
 		{ "frames", required_argument, NULL, 'f' },
 		{ "color", required_argument, NULL, 'c' },
@@ -528,81 +527,82 @@ int main(int argc, char *argv[]) {
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			c.frames = atoi(optarg);
+			c->frames = atoi(optarg);
 			break;
 		case 'c':
-			c.color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
+			c->color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
 			break;
 		case 't':
-			title = optarg;
+			o->title = optarg;
 			break;
 		case 'b':
 			if (strcmp(optarg, "churn") == 0) {
-				c.mode = MODE_CHURN;
+				c->mode = MODE_CHURN;
 			} else if (strcmp(optarg, "dumb") == 0) {
-				c.mode = MODE_DUMB;
+				c->mode = MODE_DUMB;
 			} else if (strcmp(optarg, "render") == 0) {
-				c.mode = MODE_RENDER;
+				c->mode = MODE_RENDER;
 			} else if (strcmp(optarg, "memfd") == 0) {
-				c.mode = MODE_MEMFD;
+				c->mode = MODE_MEMFD;
 			} else {
 				die("--buffers churn|dumb|render|memfd");
 			}
 			break;
-		case 's':
-			if (n_subs == MAX_SUBSURFACES || !parse_box(optarg, &subs[n_subs].x,
-					&subs[n_subs].y, &subs[n_subs].w, &subs[n_subs].h,
-					&subs[n_subs].color)) {
+		case 's': {
+			struct box *b = &o->subs[o->n_subs];
+			if (o->n_subs == MAX_SUBSURFACES ||
+					!parse_box(optarg, &b->x, &b->y, &b->w, &b->h, &b->color)) {
 				die("--subsurface X,Y,W,H,RRGGBB (at most 4)");
 			}
-			n_subs++;
+			o->n_subs++;
 			break;
+		}
 		case 'd': {
-			struct box *d = &c.damage[c.n_damage];
-			if (c.n_damage == MAX_DAMAGE || sscanf(optarg, "%d,%d,%d,%d", &d->x, &d->y,
+			struct box *d = &c->damage[c->n_damage];
+			if (c->n_damage == MAX_DAMAGE || sscanf(optarg, "%d,%d,%d,%d", &d->x, &d->y,
 					&d->w, &d->h) != 4 || d->w < 1 || d->h < 1 || d->x < 0 ||
 					d->y < 0 || d->x > MAX_SIZE || d->y > MAX_SIZE ||
 					d->w > MAX_SIZE || d->h > MAX_SIZE) {
 				die("--damage X,Y,W,H (at most 8)");
 			}
-			c.n_damage++;
+			c->n_damage++;
 			break;
 		}
 		case 'T':
-			trigger = optarg;
+			o->trigger = optarg;
 			break;
 		case 'g':
-			geometry = optarg;
+			o->geometry = optarg;
 			break;
 		case 'e':
-			empty_commit = true;
+			o->empty_commit = true;
 			break;
 		case 'r':
-			if (n_requests == MAX_REQUESTS) {
+			if (o->n_requests == MAX_REQUESTS) {
 				die("too many --request");
 			}
-			requests[n_requests++] = optarg;
+			o->requests[o->n_requests++] = optarg;
 			break;
 		case 'p':
-			if (!parse_box(optarg, &pop_x, &pop_y, &c.popup_w, &c.popup_h,
-					&c.popup_color)) {
+			if (!parse_box(optarg, &o->pop_x, &o->pop_y, &c->popup_w, &c->popup_h,
+					&c->popup_color)) {
 				die("--popup X,Y,W,H,RRGGBB");
 			}
-			popup = true;
+			o->popup = true;
 			break;
 		case 'C':
-			c.cursor = true;
-			c.cursor_color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
+			c->cursor = true;
+			c->cursor_color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
 			break;
 		case 'S':
-			if (sscanf(optarg, "%dx%d", &c.width, &c.height) != 2 || c.width < 1 ||
-					c.height < 1 || c.width > MAX_SIZE || c.height > MAX_SIZE) {
+			if (sscanf(optarg, "%dx%d", &c->width, &c->height) != 2 || c->width < 1 ||
+					c->height < 1 || c->width > MAX_SIZE || c->height > MAX_SIZE) {
 				die("--size WxH, 1..4096");
 			}
 			break;
 		case 'm':
-			if (sscanf(optarg, "%dx%d", &min_w, &min_h) != 2 || min_w < 1 || min_h < 1 ||
-					min_w > MAX_SIZE || min_h > MAX_SIZE) {
+			if (sscanf(optarg, "%dx%d", &o->min_w, &o->min_h) != 2 || o->min_w < 1 ||
+					o->min_h < 1 || o->min_w > MAX_SIZE || o->min_h > MAX_SIZE) {
 				die("--min-size WxH, 1..4096");
 			}
 			break;
@@ -613,12 +613,59 @@ int main(int argc, char *argv[]) {
 				"[--cursor RRGGBB] [--size WxH] [--min-size WxH] [--damage X,Y,W,H] "
 				"[--geometry X,Y,W,H] [--empty-commit] "
 				"[--trigger FILE --request REQ...]\n");
-			return 2;
+			exit(2);
 		}
 	}
-	if (c.frames < 1 || c.frames > 100000) {
+	if (c->frames < 1 || c->frames > 100000) {
 		die("--frames out of range");
 	}
+}
+
+/* The --subsurface surfaces: solid, desynchronized, placed with the
+ * parent's next commit. */
+static void create_subsurfaces(struct client *c, const struct options *o) {
+	for (int i = 0; i < o->n_subs; i++) {
+		if (c->subcompositor == NULL) {
+			die("no wl_subcompositor");
+		}
+		const struct box *b = &o->subs[i];
+		struct wl_surface *child = wl_compositor_create_surface(c->compositor);
+		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c->subcompositor,
+			child, c->window.surface);
+		wl_subsurface_set_position(sub, b->x, b->y);
+		wl_subsurface_set_desync(sub);
+		struct wl_buffer *buffer = shm_buffer(c, b->w, b->h, b->color);
+		wl_surface_attach(child, buffer, 0, 0);
+		wl_surface_damage(child, 0, 0, b->w, b->h);
+		wl_surface_commit(child);
+		wl_buffer_destroy(buffer);
+	}
+}
+
+/* --trigger: once the file exists, the --request requests and a frame. */
+static void send_requests(struct client *c, const struct options *o) {
+	wait_for_file(c, o->trigger);
+	for (int i = 0; i < o->n_requests; i++) {
+		if (!send_request(c, o->requests[i])) {
+			die("unknown --request (or no seat for move/resize)");
+		}
+	}
+	draw_frame(c);
+	while (c->waiting && wl_display_dispatch(c->display) != -1) {
+	}
+	if (c->waiting || wl_display_roundtrip(c->display) == -1) {
+		die("lost the connection");
+	}
+	printf("requested\n");
+	fflush(stdout);
+}
+
+int main(int argc, char *argv[]) {
+	struct client c = {
+		.frames = 60, .color = 0x33cc33, .drm_fd = -1, .width = WIDTH, .height = HEIGHT,
+	};
+	struct options o = { .title = "guest-client" };
+	parse_options(argc, argv, &c, &o);
 	if ((c.mode == MODE_DUMB || c.mode == MODE_RENDER) &&
 			(c.drm_fd = open_virtio_gpu(c.mode == MODE_RENDER)) < 0) {
 		die("no DRM node of the virtio_gpu driver");
@@ -652,13 +699,13 @@ int main(int argc, char *argv[]) {
 		wl_surface_commit(c.cursor_surface);
 		wl_buffer_destroy(buffer);
 	}
-	tessera_client_window_init(&c.window, c.compositor, c.wm_base, title, &window_impl, &c);
-	if (min_w > 0) {
-		xdg_toplevel_set_min_size(c.window.xdg_toplevel, min_w, min_h);
+	tessera_client_window_init(&c.window, c.compositor, c.wm_base, o.title, &window_impl, &c);
+	if (o.min_w > 0) {
+		xdg_toplevel_set_min_size(c.window.xdg_toplevel, o.min_w, o.min_h);
 	}
-	if (geometry != NULL) {
+	if (o.geometry != NULL) {
 		char req[64];
-		snprintf(req, sizeof(req), "geometry=%s", geometry);
+		snprintf(req, sizeof(req), "geometry=%s", o.geometry);
 		if (!send_request(&c, req)) {
 			die("--geometry X,Y,W,H");
 		}
@@ -666,9 +713,9 @@ int main(int argc, char *argv[]) {
 	wl_surface_commit(c.window.surface);
 	while (!c.window.configured && wl_display_dispatch(c.display) != -1) {
 	}
-	while (empty_commit && c.configures < 2 && wl_display_dispatch(c.display) != -1) {
+	while (o.empty_commit && c.configures < 2 && wl_display_dispatch(c.display) != -1) {
 	}
-	if (empty_commit) {
+	if (o.empty_commit) {
 		wl_surface_commit(c.window.surface);
 		if (wl_display_roundtrip(c.display) == -1) {
 			die("lost the connection");
@@ -678,22 +725,8 @@ int main(int argc, char *argv[]) {
 		dmabuf_buffer(&c, &c.buffers[0], 0);
 		dmabuf_buffer(&c, &c.buffers[1], 1);
 	}
-	for (int i = 0; i < n_subs; i++) {
-		if (c.subcompositor == NULL) {
-			die("no wl_subcompositor");
-		}
-		struct wl_surface *child = wl_compositor_create_surface(c.compositor);
-		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c.subcompositor,
-			child, c.window.surface);
-		wl_subsurface_set_position(sub, subs[i].x, subs[i].y);
-		wl_subsurface_set_desync(sub);
-		struct wl_buffer *buffer = shm_buffer(&c, subs[i].w, subs[i].h, subs[i].color);
-		wl_surface_attach(child, buffer, 0, 0);
-		wl_surface_damage(child, 0, 0, subs[i].w, subs[i].h);
-		wl_surface_commit(child);
-		wl_buffer_destroy(buffer);
-		/* position and stacking apply with the parent's commit (below) */
-	}
+	/* position and stacking apply with the parent's commit (below) */
+	create_subsurfaces(&c, &o);
 	while (c.done < c.frames) {
 		draw_frame(&c);
 		while (c.waiting && wl_display_dispatch(c.display) != -1) {
@@ -701,27 +734,14 @@ int main(int argc, char *argv[]) {
 		if (c.waiting) {
 			die("lost the connection");
 		}
-		if (c.done == 1 && popup) {
-			open_popup(&c, pop_x, pop_y);
+		if (c.done == 1 && o.popup) {
+			open_popup(&c, o.pop_x, o.pop_y);
 		}
 	}
 	printf("done %d\n", c.done);
 	fflush(stdout);
-	if (trigger != NULL) {
-		wait_for_file(&c, trigger);
-		for (int i = 0; i < n_requests; i++) {
-			if (!send_request(&c, requests[i])) {
-				die("unknown --request (or no seat for move/resize)");
-			}
-		}
-		draw_frame(&c);
-		while (c.waiting && wl_display_dispatch(c.display) != -1) {
-		}
-		if (c.waiting || wl_display_roundtrip(c.display) == -1) {
-			die("lost the connection");
-		}
-		printf("requested\n");
-		fflush(stdout);
+	if (o.trigger != NULL) {
+		send_requests(&c, &o);
 	}
 	/* stay until told to go: the last picture must stay on screen */
 	while (wl_display_dispatch(c.display) != -1) {
