@@ -313,11 +313,14 @@ static void commit_sent(struct agent_surface *as, struct agent_wire_buffer *wire
 		agent_buffer_mark_busy(as, wire, source);
 		as->mapped_on_host = true;
 	} else {
-		as->mapped_on_host = false;
-		if (agent_surface_is_xdg(as)) {
-			/* mapped again later: a new CONFIGURE comes first */
+		/* Unmapped: mapped again later, after a new CONFIGURE. A
+		 * commit without a buffer before the first map (a client
+		 * acking its first configure) unmaps nothing: the host
+		 * sends no new CONFIGURE, and the ack stands. */
+		if (agent_surface_is_xdg(as) && as->mapped_on_host) {
 			as->host_acked = false;
 		}
+		as->mapped_on_host = false;
 	}
 }
 

@@ -98,6 +98,7 @@ struct tessera_client_window {
 	struct xdg_toplevel *xdg_toplevel;
 	bool configured; /* a configure was acked */
 	int32_t pending_width, pending_height; /* of the last toplevel configure */
+	uint32_t pending_states; /* its states: bit 1 << XDG_TOPLEVEL_STATE_* */
 	const struct tessera_client_window_impl *impl; /* NULL: nothing to call */
 	void *data;
 };

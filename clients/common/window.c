@@ -28,6 +28,13 @@ static void xdg_toplevel_handle_configure(void *data, struct xdg_toplevel *tople
 	struct tessera_client_window *window = data;
 	window->pending_width = width;
 	window->pending_height = height;
+	window->pending_states = 0;
+	const uint32_t *state;
+	wl_array_for_each(state, states) {
+		if (*state < 32) {
+			window->pending_states |= UINT32_C(1) << *state;
+		}
+	}
 }
 
 static void xdg_toplevel_handle_close(void *data, struct xdg_toplevel *toplevel) {

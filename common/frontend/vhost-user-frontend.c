@@ -433,12 +433,12 @@ static int create_ram(struct tessera_vhost_user_frontend *fe,
 			"up to 4 GiB", (unsigned long long)size);
 	}
 	fe->memfd = memfd_create("tessera-guest-ram",
-		MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		MFD_CLOEXEC | (opts->unsealed_ram ? 0 : MFD_ALLOW_SEALING));
 	if (fe->memfd < 0) {
 		return fail(fe, "memfd_create: %s", strerror(errno));
 	}
-	if (ftruncate(fe->memfd, (off_t)size) != 0 ||
-			fcntl(fe->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+	if (ftruncate(fe->memfd, (off_t)size) != 0 || (!opts->unsealed_ram &&
+			fcntl(fe->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)) {
 		return fail(fe, "sizing guest RAM: %s", strerror(errno));
 	}
 	void *ram = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,

@@ -7,8 +7,9 @@
  * No C library for vhost-user is packaged in Debian; this is tessera's own,
  * written from the public specification (QEMU docs/interop/vhost-user.rst).
  *
- * The frontend owns "guest RAM": a sealed memfd (F_SEAL_SHRINK|F_SEAL_GROW),
- * described to the backend as one region at guest address 0, or as two
+ * The frontend owns "guest RAM": a sealed memfd (F_SEAL_SHRINK|F_SEAL_GROW,
+ * or none with unsealed_ram), described to the backend as one region at
+ * guest address 0, or as two
  * (split_regions: [0, ram/2) at file offset 0 and [4 GiB, 4 GiB + ram/2) at
  * file offset ram/2, like a PC's RAM below and above 4 GiB). A small
  * allocator hands out guest-physical buffers inside it. The handshake is the
@@ -35,6 +36,9 @@ struct tessera_vhost_user_frontend;
 struct tessera_vhost_user_frontend_options {
 	uint64_t ram_size; /* bytes, multiple of 2 pages; default 16 MiB */
 	bool split_regions; /* describe RAM as two regions */
+	/* RAM without the seals (tests: a VMM whose memory backend does not
+	 * seal; the backend must not trust such memory's size) */
+	bool unsealed_ram;
 	uint32_t num_queues; /* default 1, at most 8 */
 	uint32_t queue_size; /* power of two; default 256 */
 	/* device-specific feature bits to accept when the backend offers

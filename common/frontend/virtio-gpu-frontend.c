@@ -116,6 +116,7 @@ static void vhost_options(const struct tessera_virtio_gpu_frontend_options *opts
 		vo->ram_size = opts->ram_size;
 	}
 	vo->split_regions = opts->split_regions;
+	vo->unsealed_ram = opts->unsealed_ram;
 	vo->queue_size = opts->queue_size;
 	vo->timeout_ms = opts->timeout_ms;
 	if (opts->device_features != 0) {

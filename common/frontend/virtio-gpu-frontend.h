@@ -41,6 +41,9 @@ struct tessera_virtio_gpu_frontend;
 struct tessera_virtio_gpu_frontend_options {
 	uint64_t ram_size; /* guest RAM bytes; default 64 MiB */
 	bool split_regions; /* RAM as two regions (below/above 4 GiB) */
+	/* RAM in a memfd without seals, as a VMM that does not seal its
+	 * memory backend (tests of the device's refusal) */
+	bool unsealed_ram;
 	uint32_t queue_size; /* default 256 */
 	int timeout_ms; /* per synchronous command; default 5000 */
 	/* device feature bits to accept if offered; 0: VIRGL | EDID */

@@ -85,17 +85,34 @@ static uint32_t view_frame_rgb(struct tessera_view *view) {
 	return view->vm != NULL ? view->vm->config->color : HOST_FRAME_COLOR;
 }
 
-/* The client's title made valid UTF-8, without control characters, capped. */
+/*
+ * Bidi_Control characters (embeddings, overrides, isolates and the
+ * LRM/RLM/ALM marks): in a title drawn right after the trusted "[NAME]"
+ * label they could reorder the text so that it runs into the label.
+ */
+static bool is_bidi_control(gunichar c) {
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+		c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+/*
+ * The client's title made valid UTF-8 (each invalid byte becomes U+FFFD),
+ * control characters and line or paragraph separators made spaces, bidi
+ * controls made U+FFFD, and cut to at most TESSERA_TITLE_MAX bytes without
+ * splitting a character.
+ */
 static GString *clean_title(const char *raw) {
 	size_t raw_len = strnlen(raw, TESSERA_TITLE_MAX * 4);
 	gchar *valid = g_utf8_make_valid(raw, raw_len);
 	GString *clean = g_string_new(NULL);
 	for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c)) {
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029) {
 			c = ' ';
+		} else if (is_bidi_control(c)) {
+			c = 0xfffd;
 		}
-		if (clean->len + 6 > TESSERA_TITLE_MAX) {
+		if (clean->len + g_unichar_to_utf8(c, NULL) > TESSERA_TITLE_MAX) {
 			break;
 		}
 		g_string_append_unichar(clean, c);
@@ -195,7 +212,24 @@ static struct wlr_box view_content_extents(struct tessera_view *view) {
 	return ext.box;
 }
 
+/*
+ * A client may move its window geometry's origin within its surfaces; for
+ * a VM window that must not move the surfaces on screen (a VM cannot
+ * choose its position), so its geometry's layout position follows.
+ */
+static void view_follow_geometry(struct tessera_view *view) {
+	struct wlr_box geo;
+	tessera_view_get_geometry(view, &geo);
+	if (view->vm != NULL && view->mapped) {
+		view->x += geo.x - view->geo_x;
+		view->y += geo.y - view->geo_y;
+	}
+	view->geo_x = geo.x;
+	view->geo_y = geo.y;
+}
+
 void tessera_view_update_frame(struct tessera_view *view) {
+	view_follow_geometry(view);
 	if (!view->decorated) {
 		wlr_scene_node_set_position(view->content, 0, 0);
 		wlr_scene_node_set_position(view->tree, view->x, view->y);

@@ -24,6 +24,7 @@ struct tessera_view {
 	struct wlr_scene_node *tree;         /* whole window: frame + content */
 	struct wlr_scene_node *content;      /* wlr_scene_xdg_surface node */
 	int x, y; /* layout position of the window geometry's origin */
+	int geo_x, geo_y; /* that origin in surface coordinates, last seen */
 	bool mapped;
 
 	/* Server-side frame (decoration.c): VM windows always, host windows

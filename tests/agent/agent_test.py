@@ -230,3 +230,11 @@ def screenshot_with(loop, colors, timeout=15, what="windows"):
     """A screenshot holding pixels of every colour."""
     return t.wait_for(lambda: (lambda p: p if all(p.bbox(c) for c in colors) else None)(
         loop.tessera.screenshot()), timeout, what)
+
+
+def stop_client(proc):
+    """Ends a guest client started with stdout=PIPE (guest-client stays
+    until terminated)."""
+    proc.terminate()
+    proc.wait()
+    proc.stdout.close()

@@ -16,14 +16,28 @@
  * Double-buffered modes reuse a buffer only after wl_buffer.release.
  *
  * --subsurface X,Y,W,H,RRGGBB adds a solid desynchronized subsurface at
- * (X, Y). --popup X,Y,W,H,RRGGBB opens a solid W x H xdg_popup anchored at
- * the point (X, Y) of the window, gravity bottom-right, once mapped.
- * --cursor RRGGBB sets a solid 16x16 cursor surface (hotspot 8,8) on
- * pointer enter. --size WxH changes the window size, --min-size WxH sets
- * xdg_toplevel's minimum size; configures are printed as "configure W H".
+ * (X, Y) (up to 4). --popup X,Y,W,H,RRGGBB opens a solid W x H xdg_popup
+ * anchored at the point (X, Y) of the window, gravity bottom-right, once
+ * mapped. --cursor RRGGBB sets a solid 16x16 cursor surface (hotspot 8,8)
+ * on pointer enter. --size WxH changes the window size, --min-size WxH
+ * sets xdg_toplevel's minimum size; configures are printed as "configure W
+ * H", followed by "states NAME..." (maximized fullscreen resizing
+ * activated tiled, or "none"). --geometry X,Y,W,H sets the window
+ * geometry (xdg_surface) from the start. --empty-commit commits once
+ * without a buffer after acking the second configure (through the agent:
+ * the first that comes from the host), before the first frame, as foot
+ * does. --damage X,Y,W,H (up to 8) damages only
+ * those rectangles in every frame but the first (which damages all).
  * Pointer events are
  * printed as "pointer enter", "pointer button CODE STATE", "pointer axis
  * AXIS VALUE DISCRETE", "pointer leave".
+ *
+ * --trigger FILE --request REQ...: once the frames are done, waits until
+ * FILE exists (relative to the working directory), then sends each REQ in
+ * order: maximize, unmaximize, fullscreen, unfullscreen, minimize, move,
+ * resize (xdg_toplevel requests; move and resize with the serial of the
+ * last configure), geometry=X,Y,W,H (xdg_surface.set_window_geometry);
+ * then commits one more frame and prints "requested" once it is done.
  *
  * Prints "mapped", "popup configure X Y W H", "popup mapped", "release
  * N" lines and "done N" at the end, then stays until terminated.
@@ -53,8 +67,16 @@
 #define WIDTH 160
 #define HEIGHT 100
 #define MAX_SIZE 4096
+#define MAX_SUBSURFACES 4
+#define MAX_DAMAGE 8
+#define MAX_REQUESTS 16
 
 enum mode { MODE_CHURN, MODE_DUMB, MODE_RENDER, MODE_MEMFD };
+
+struct box {
+	int x, y, w, h;
+	uint32_t color;
+};
 
 struct buffer {
 	struct wl_buffer *wl_buffer;
@@ -91,6 +113,10 @@ struct client {
 	bool popup_configured;
 	int popup_w, popup_h;
 	uint32_t popup_color;
+	/* partial damage of the frames after the first */
+	struct box damage[MAX_DAMAGE];
+	int n_damage;
+	int configures; /* received */
 };
 
 static void die(const char *what) {
@@ -99,7 +125,27 @@ static void die(const char *what) {
 }
 
 static void window_configure(void *data, int32_t w, int32_t h) {
-	printf("configure %d %d\n", w, h);
+	struct client *c = data;
+	c->configures++;
+	static const char *const names[] = {
+		[XDG_TOPLEVEL_STATE_MAXIMIZED] = "maximized",
+		[XDG_TOPLEVEL_STATE_FULLSCREEN] = "fullscreen",
+		[XDG_TOPLEVEL_STATE_RESIZING] = "resizing",
+		[XDG_TOPLEVEL_STATE_ACTIVATED] = "activated",
+		[XDG_TOPLEVEL_STATE_TILED_LEFT] = "tiled",
+		[XDG_TOPLEVEL_STATE_TILED_RIGHT] = "tiled",
+		[XDG_TOPLEVEL_STATE_TILED_TOP] = "tiled",
+		[XDG_TOPLEVEL_STATE_TILED_BOTTOM] = "tiled",
+	};
+	printf("configure %d %d\nstates", w, h);
+	uint32_t states = c->window.pending_states;
+	for (uint32_t i = 0; i < 32; i++) {
+		if (states & (UINT32_C(1) << i)) {
+			printf(" %s", i < sizeof(names) / sizeof(names[0]) && names[i] != NULL ?
+				names[i] : "other");
+		}
+	}
+	printf("%s\n", states == 0 ? " none" : "");
 	fflush(stdout);
 }
 
@@ -236,7 +282,7 @@ static void dmabuf_buffer(struct client *c, struct buffer *b, int index) {
 
 static void draw_frame(struct client *c) {
 	/* the last frame has the requested colour, the others a darker one */
-	uint32_t color = c->done + 1 == c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
+	uint32_t color = c->done + 1 >= c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
 	struct wl_buffer *wl_buffer;
 	if (c->mode == MODE_CHURN) {
 		wl_buffer = shm_buffer(c, c->width, c->height, color);
@@ -250,7 +296,13 @@ static void draw_frame(struct client *c) {
 		wl_buffer = b->wl_buffer;
 	}
 	wl_surface_attach(c->window.surface, wl_buffer, 0, 0);
-	wl_surface_damage(c->window.surface, 0, 0, c->width, c->height);
+	if (c->done == 0 || c->n_damage == 0) {
+		wl_surface_damage(c->window.surface, 0, 0, c->width, c->height);
+	}
+	for (int i = 0; c->done > 0 && i < c->n_damage; i++) {
+		wl_surface_damage(c->window.surface, c->damage[i].x, c->damage[i].y,
+			c->damage[i].w, c->damage[i].h);
+	}
 	struct wl_callback *cb = wl_surface_frame(c->window.surface);
 	wl_callback_add_listener(cb, &frame_listener, c);
 	wl_surface_commit(c->window.surface);
@@ -394,6 +446,43 @@ static void open_popup(struct client *c, int x, int y) {
 	wl_surface_commit(c->popup_surface);
 }
 
+/* Sends one --request; false if it is not one. */
+static bool send_request(struct client *c, const char *req) {
+	struct xdg_toplevel *toplevel = c->window.xdg_toplevel;
+	int x, y, w, h;
+	if (strcmp(req, "maximize") == 0) {
+		xdg_toplevel_set_maximized(toplevel);
+	} else if (strcmp(req, "unmaximize") == 0) {
+		xdg_toplevel_unset_maximized(toplevel);
+	} else if (strcmp(req, "fullscreen") == 0) {
+		xdg_toplevel_set_fullscreen(toplevel, NULL);
+	} else if (strcmp(req, "unfullscreen") == 0) {
+		xdg_toplevel_unset_fullscreen(toplevel);
+	} else if (strcmp(req, "minimize") == 0) {
+		xdg_toplevel_set_minimized(toplevel);
+	} else if (strcmp(req, "move") == 0 && c->seat != NULL) {
+		xdg_toplevel_move(toplevel, c->seat, 1);
+	} else if (strcmp(req, "resize") == 0 && c->seat != NULL) {
+		xdg_toplevel_resize(toplevel, c->seat, 1, XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_RIGHT);
+	} else if (sscanf(req, "geometry=%d,%d,%d,%d", &x, &y, &w, &h) == 4 && w > 0 &&
+			h > 0) {
+		xdg_surface_set_window_geometry(c->window.xdg_surface, x, y, w, h);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Waits for the trigger file, answering the compositor meanwhile. */
+static void wait_for_file(struct client *c, const char *path) {
+	while (access(path, F_OK) != 0) {
+		if (wl_display_roundtrip(c->display) == -1) {
+			die("lost the connection");
+		}
+		usleep(50 * 1000);
+	}
+}
+
 static bool parse_box(const char *arg, int *x, int *y, int *w, int *h, uint32_t *color) {
 	unsigned rgb;
 	if (sscanf(arg, "%d,%d,%d,%d,%x", x, y, w, h, &rgb) != 5) {
@@ -404,15 +493,19 @@ static bool parse_box(const char *arg, int *x, int *y, int *w, int *h, uint32_t 
 		abs(*x) <= MAX_SIZE && abs(*y) <= MAX_SIZE;
 }
 
-int main(int argc, char *argv[]) {
-	struct client c = {
-		.frames = 60, .color = 0x33cc33, .drm_fd = -1, .width = WIDTH, .height = HEIGHT,
-	};
-	const char *title = "guest-client";
-	int sub_x = 0, sub_y = 0, sub_w = 0, sub_h = 0, pop_x = 0, pop_y = 0;
-	int min_w = 0, min_h = 0;
-	uint32_t sub_color = 0;
-	bool popup = false;
+/* What main() does besides drawing frames, from the command line. */
+struct options {
+	const char *title;
+	struct box subs[MAX_SUBSURFACES];
+	int n_subs, pop_x, pop_y, min_w, min_h;
+	bool popup, empty_commit;
+	const char *trigger, *geometry;
+	const char *requests[MAX_REQUESTS];
+	int n_requests;
+};
+
+/* Fills c's settings and o; exits 2 on a usage error. */
+static void parse_options(int argc, char *argv[], struct client *c, struct options *o) {
 	static const struct option opts[] = {
 		{ "frames", required_argument, NULL, 'f' },
 		{ "color", required_argument, NULL, 'c' },
@@ -423,58 +516,93 @@ int main(int argc, char *argv[]) {
 		{ "cursor", required_argument, NULL, 'C' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "min-size", required_argument, NULL, 'm' },
+		{ "damage", required_argument, NULL, 'd' },
+		{ "trigger", required_argument, NULL, 'T' },
+		{ "geometry", required_argument, NULL, 'g' },
+		{ "empty-commit", no_argument, NULL, 'e' },
+		{ "request", required_argument, NULL, 'r' },
 		{ 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			c.frames = atoi(optarg);
+			c->frames = atoi(optarg);
 			break;
 		case 'c':
-			c.color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
+			c->color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
 			break;
 		case 't':
-			title = optarg;
+			o->title = optarg;
 			break;
 		case 'b':
 			if (strcmp(optarg, "churn") == 0) {
-				c.mode = MODE_CHURN;
+				c->mode = MODE_CHURN;
 			} else if (strcmp(optarg, "dumb") == 0) {
-				c.mode = MODE_DUMB;
+				c->mode = MODE_DUMB;
 			} else if (strcmp(optarg, "render") == 0) {
-				c.mode = MODE_RENDER;
+				c->mode = MODE_RENDER;
 			} else if (strcmp(optarg, "memfd") == 0) {
-				c.mode = MODE_MEMFD;
+				c->mode = MODE_MEMFD;
 			} else {
 				die("--buffers churn|dumb|render|memfd");
 			}
 			break;
-		case 's':
-			if (!parse_box(optarg, &sub_x, &sub_y, &sub_w, &sub_h, &sub_color)) {
-				die("--subsurface X,Y,W,H,RRGGBB");
+		case 's': {
+			struct box *b = &o->subs[o->n_subs];
+			if (o->n_subs == MAX_SUBSURFACES ||
+					!parse_box(optarg, &b->x, &b->y, &b->w, &b->h, &b->color)) {
+				die("--subsurface X,Y,W,H,RRGGBB (at most 4)");
 			}
+			o->n_subs++;
+			break;
+		}
+		case 'd': {
+			struct box *d = &c->damage[c->n_damage];
+			if (c->n_damage == MAX_DAMAGE || sscanf(optarg, "%d,%d,%d,%d", &d->x, &d->y,
+					&d->w, &d->h) != 4 || d->w < 1 || d->h < 1 || d->x < 0 ||
+					d->y < 0 || d->x > MAX_SIZE || d->y > MAX_SIZE ||
+					d->w > MAX_SIZE || d->h > MAX_SIZE) {
+				die("--damage X,Y,W,H (at most 8)");
+			}
+			c->n_damage++;
+			break;
+		}
+		case 'T':
+			o->trigger = optarg;
+			break;
+		case 'g':
+			o->geometry = optarg;
+			break;
+		case 'e':
+			o->empty_commit = true;
+			break;
+		case 'r':
+			if (o->n_requests == MAX_REQUESTS) {
+				die("too many --request");
+			}
+			o->requests[o->n_requests++] = optarg;
 			break;
 		case 'p':
-			if (!parse_box(optarg, &pop_x, &pop_y, &c.popup_w, &c.popup_h,
-					&c.popup_color)) {
+			if (!parse_box(optarg, &o->pop_x, &o->pop_y, &c->popup_w, &c->popup_h,
+					&c->popup_color)) {
 				die("--popup X,Y,W,H,RRGGBB");
 			}
-			popup = true;
+			o->popup = true;
 			break;
 		case 'C':
-			c.cursor = true;
-			c.cursor_color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
+			c->cursor = true;
+			c->cursor_color = (uint32_t)strtoul(optarg, NULL, 16) & 0xffffff;
 			break;
 		case 'S':
-			if (sscanf(optarg, "%dx%d", &c.width, &c.height) != 2 || c.width < 1 ||
-					c.height < 1 || c.width > MAX_SIZE || c.height > MAX_SIZE) {
+			if (sscanf(optarg, "%dx%d", &c->width, &c->height) != 2 || c->width < 1 ||
+					c->height < 1 || c->width > MAX_SIZE || c->height > MAX_SIZE) {
 				die("--size WxH, 1..4096");
 			}
 			break;
 		case 'm':
-			if (sscanf(optarg, "%dx%d", &min_w, &min_h) != 2 || min_w < 1 || min_h < 1 ||
-					min_w > MAX_SIZE || min_h > MAX_SIZE) {
+			if (sscanf(optarg, "%dx%d", &o->min_w, &o->min_h) != 2 || o->min_w < 1 ||
+					o->min_h < 1 || o->min_w > MAX_SIZE || o->min_h > MAX_SIZE) {
 				die("--min-size WxH, 1..4096");
 			}
 			break;
@@ -482,13 +610,62 @@ int main(int argc, char *argv[]) {
 			fprintf(stderr, "usage: guest-client [--frames N] [--color RRGGBB] "
 				"[--title T] [--buffers churn|dumb|render|memfd] "
 				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
-				"[--cursor RRGGBB] [--size WxH] [--min-size WxH]\n");
-			return 2;
+				"[--cursor RRGGBB] [--size WxH] [--min-size WxH] [--damage X,Y,W,H] "
+				"[--geometry X,Y,W,H] [--empty-commit] "
+				"[--trigger FILE --request REQ...]\n");
+			exit(2);
 		}
 	}
-	if (c.frames < 1 || c.frames > 100000) {
+	if (c->frames < 1 || c->frames > 100000) {
 		die("--frames out of range");
 	}
+}
+
+/* The --subsurface surfaces: solid, desynchronized, placed with the
+ * parent's next commit. */
+static void create_subsurfaces(struct client *c, const struct options *o) {
+	for (int i = 0; i < o->n_subs; i++) {
+		if (c->subcompositor == NULL) {
+			die("no wl_subcompositor");
+		}
+		const struct box *b = &o->subs[i];
+		struct wl_surface *child = wl_compositor_create_surface(c->compositor);
+		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c->subcompositor,
+			child, c->window.surface);
+		wl_subsurface_set_position(sub, b->x, b->y);
+		wl_subsurface_set_desync(sub);
+		struct wl_buffer *buffer = shm_buffer(c, b->w, b->h, b->color);
+		wl_surface_attach(child, buffer, 0, 0);
+		wl_surface_damage(child, 0, 0, b->w, b->h);
+		wl_surface_commit(child);
+		wl_buffer_destroy(buffer);
+	}
+}
+
+/* --trigger: once the file exists, the --request requests and a frame. */
+static void send_requests(struct client *c, const struct options *o) {
+	wait_for_file(c, o->trigger);
+	for (int i = 0; i < o->n_requests; i++) {
+		if (!send_request(c, o->requests[i])) {
+			die("unknown --request (or no seat for move/resize)");
+		}
+	}
+	draw_frame(c);
+	while (c->waiting && wl_display_dispatch(c->display) != -1) {
+	}
+	if (c->waiting || wl_display_roundtrip(c->display) == -1) {
+		die("lost the connection");
+	}
+	printf("requested\n");
+	fflush(stdout);
+}
+
+int main(int argc, char *argv[]) {
+	struct client c = {
+		.frames = 60, .color = 0x33cc33, .drm_fd = -1, .width = WIDTH, .height = HEIGHT,
+	};
+	struct options o = { .title = "guest-client" };
+	parse_options(argc, argv, &c, &o);
 	if ((c.mode == MODE_DUMB || c.mode == MODE_RENDER) &&
 			(c.drm_fd = open_virtio_gpu(c.mode == MODE_RENDER)) < 0) {
 		die("no DRM node of the virtio_gpu driver");
@@ -522,33 +699,34 @@ int main(int argc, char *argv[]) {
 		wl_surface_commit(c.cursor_surface);
 		wl_buffer_destroy(buffer);
 	}
-	tessera_client_window_init(&c.window, c.compositor, c.wm_base, title, &window_impl, &c);
-	if (min_w > 0) {
-		xdg_toplevel_set_min_size(c.window.xdg_toplevel, min_w, min_h);
+	tessera_client_window_init(&c.window, c.compositor, c.wm_base, o.title, &window_impl, &c);
+	if (o.min_w > 0) {
+		xdg_toplevel_set_min_size(c.window.xdg_toplevel, o.min_w, o.min_h);
+	}
+	if (o.geometry != NULL) {
+		char req[64];
+		snprintf(req, sizeof(req), "geometry=%s", o.geometry);
+		if (!send_request(&c, req)) {
+			die("--geometry X,Y,W,H");
+		}
 	}
 	wl_surface_commit(c.window.surface);
 	while (!c.window.configured && wl_display_dispatch(c.display) != -1) {
+	}
+	while (o.empty_commit && c.configures < 2 && wl_display_dispatch(c.display) != -1) {
+	}
+	if (o.empty_commit) {
+		wl_surface_commit(c.window.surface);
+		if (wl_display_roundtrip(c.display) == -1) {
+			die("lost the connection");
+		}
 	}
 	if (c.mode != MODE_CHURN) {
 		dmabuf_buffer(&c, &c.buffers[0], 0);
 		dmabuf_buffer(&c, &c.buffers[1], 1);
 	}
-	if (sub_w > 0) {
-		if (c.subcompositor == NULL) {
-			die("no wl_subcompositor");
-		}
-		struct wl_surface *child = wl_compositor_create_surface(c.compositor);
-		struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c.subcompositor,
-			child, c.window.surface);
-		wl_subsurface_set_position(sub, sub_x, sub_y);
-		wl_subsurface_set_desync(sub);
-		struct wl_buffer *buffer = shm_buffer(&c, sub_w, sub_h, sub_color);
-		wl_surface_attach(child, buffer, 0, 0);
-		wl_surface_damage(child, 0, 0, sub_w, sub_h);
-		wl_surface_commit(child);
-		wl_buffer_destroy(buffer);
-		/* position and stacking apply with the parent's commit (below) */
-	}
+	/* position and stacking apply with the parent's commit (below) */
+	create_subsurfaces(&c, &o);
 	while (c.done < c.frames) {
 		draw_frame(&c);
 		while (c.waiting && wl_display_dispatch(c.display) != -1) {
@@ -556,12 +734,15 @@ int main(int argc, char *argv[]) {
 		if (c.waiting) {
 			die("lost the connection");
 		}
-		if (c.done == 1 && popup) {
-			open_popup(&c, pop_x, pop_y);
+		if (c.done == 1 && o.popup) {
+			open_popup(&c, o.pop_x, o.pop_y);
 		}
 	}
 	printf("done %d\n", c.done);
 	fflush(stdout);
+	if (o.trigger != NULL) {
+		send_requests(&c, &o);
+	}
 	/* stay until told to go: the last picture must stay on screen */
 	while (wl_display_dispatch(c.display) != -1) {
 	}

@@ -53,6 +53,7 @@ def test():
         # foot: a real terminal (data device, seat, outputs, shm).
         foot_log = os.path.join(loop.tessera.tmp, "foot.log")
         with open(foot_log, "w") as f:
+            loop.guest_env["WAYLAND_DEBUG"] = "client"
             loop.guest_client([foot, "--title", "guest terminal", "-o",
                                "colors.background=102030", "sh", "-c",
                                "echo tessera-agent; sleep 600"], stdout=f, stderr=f)

@@ -55,10 +55,11 @@ vmd = {fake_vmd}
                 f"{vm.matching('pointer ')}")
 
         # Click on the VM window: focus moves, the click reaches the VM.
+        vm_mark, host_mark = t.log_mark(vm), t.log_mark(host)
         tessera.run([pointer, "move", *vm_center, "click", "left", "sleep", "100"])
-        vm.wait("pointer enter")
-        vm.wait("pointer button 272 pressed")
-        host.wait("keyboard leave")
+        t.wait_after(vm, vm_mark, "pointer enter")
+        t.wait_after(vm, vm_mark, "pointer button 272 pressed")
+        t.wait_after(host, host_mark, "keyboard leave")
         t.check(len(vm.matching("keyboard enter")) == 2, "VM did not get the focus back")
         tessera.run([wtype, "z"])
         vm.wait_key("z")
@@ -67,8 +68,10 @@ vmd = {fake_vmd}
         t.check(host.has("pointer leave"), "host kept pointer focus")
 
         # And back: clicking the host window returns the keyboard to it.
+        # (The VM lost the focus once before, when the host window came.)
+        vm_mark = t.log_mark(vm)
         tessera.run([pointer, "move", *host_center, "click", "left", "sleep", "100"])
-        vm.wait("keyboard leave")
+        t.wait_after(vm, vm_mark, "keyboard leave")
         n_before = len(vm.matching("key "))
         tessera.run([wtype, "w"])
         host.wait_key("w")

@@ -359,8 +359,11 @@ class Png:
     def _run(self, *args):
         res = subprocess.run([self.probe, self.path, *map(str, args)],
                              capture_output=True, text=True)
-        if res.returncode == 2:
-            fail(f"png-probe {args}: {res.stderr}")
+        # 1 only with the probe's own "none": a crash, a signal or a
+        # sanitizer's exit status must not read as "no such pixel"
+        if res.returncode not in (0, 1) or (
+                res.returncode == 1 and res.stdout.split()[-1:] != ["none"]):
+            fail(f"png-probe {args} exited {res.returncode}: {res.stderr}")
         return res.returncode, res.stdout.split()
 
     def size(self):
@@ -460,3 +463,20 @@ def main(test):
         print(f"FAIL: {e}", flush=True)
         sys.exit(1)
     print("PASS", flush=True)
+
+
+def log_mark(log):
+    """Where a ClientLog (or any object with lines()) ends now: wait_after()
+    looks only at what comes after it, so that a wait for an event caused
+    by an action cannot be satisfied by a line logged before the action."""
+    return len(log.lines())
+
+
+def wait_after(log, mark, prefix, timeout=10.0, count=1):
+    """The lines of log after mark (log_mark()) that start with prefix,
+    once there are count of them."""
+    def new():
+        lines = [line for line in log.lines()[mark:] if line.startswith(prefix)]
+        return lines if len(lines) >= count else None
+    return wait_for(new, timeout, f"'{prefix}' x{count} in {os.path.basename(log.path)} "
+                    f"after line {mark}")

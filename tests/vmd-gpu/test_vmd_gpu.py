@@ -4,7 +4,7 @@
 tessera starts tessera-vmd for a configured VM (tagged connection, the
 real daemon); test-vmd-gpu plays VMM and guest driver on its vhost-user
 socket (common/frontend/virtio-gpu-frontend). Checked: features, config, display
-info, EDID (checksum; edid-decode --check when installed), fences echoed,
+info, EDID (checksum, and edid-decode --check), fences echoed,
 the held WAIT doorbell, malformed commands answered with errors while vmd
 keeps serving, per-VM limits, the 2D console path (a "[NAME] console"
 window framed in the VM colour with the pixels the guest wrote, damage
@@ -136,6 +136,8 @@ def screenshot_with(tessera, color, what):
 def test():
     vmd = t.program("TESSERA_VMD")
     t.host_program("grim")
+    decoder = t.host_program("edid-decode")
+    t.program("TESSERA_TEST_TOPLEVELS")
     sock_dir = tempfile.mkdtemp(prefix="tessera-vmd-gpu-")
     sock = os.path.join(sock_dir, "gpu.sock")
     config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
@@ -156,16 +158,11 @@ def test():
         # 800x600 output less the margin for the frame
         t.check((int(m.group(1)), int(m.group(2))) == (736, 536),
                 f"display mode {m.group(1)}x{m.group(2)}, expected 736x536")
-        decoder = shutil.which("edid-decode")
-        if decoder:
-            res = subprocess.run([decoder, "--check", edid], capture_output=True,
-                                 text=True)
-            if res.returncode != 0:
-                print(res.stdout + res.stderr)
-                t.fail("edid-decode --check rejects vmd's EDID")
-            print("edid-decode --check: conformant")
-        else:
-            print("edid-decode not installed: EDID checked by checksum only")
+        res = subprocess.run([decoder, "--check", edid], capture_output=True, text=True)
+        if res.returncode != 0:
+            print(res.stdout + res.stderr)
+            t.fail("edid-decode --check rejects vmd's EDID")
+        print("edid-decode --check: conformant")
 
         baseline_fds = tessera_proc.fd_count(pid)
         baseline_memfd = tessera_proc.memfd_maps(pid)
@@ -187,9 +184,8 @@ def test():
         png = screenshot_with(tessera, args[0], "the console window")
         cx, cy, cw, ch = t.frame_check(png, "008080", FRAME, "console")
         t.check((cw, ch) == (320, 200), f"console is {cw}x{ch}, not 320x200")
-        if t.program("TESSERA_TEST_TOPLEVELS", required=False):
-            names = tessera.titles()
-            t.check(f"[{VM}] console" in names, f"titles: {names}")
+        names = tessera.titles()
+        t.check(f"[{VM}] console" in names, f"titles: {names}")
         go(proc)
         ready(proc, "2")
         png = screenshot_with(tessera, "ff8000", "the flushed square")

@@ -18,42 +18,13 @@ arrives as KEYBOARD_KEY with wtype's keymap written into the guest's
 KEYBOARD_LEAVE and no further key."""
 
 import os
-import subprocess
-import tempfile
 
 import tessera_proc
 import vmd_session_test as v
 from vmd_session_test import t
 
-VM = "e2e"
-FRAME = "2a7f62"
-
-
-class Guest:
-    def __init__(self, tessera, sock, case, *args):
-        self.tessera = tessera
-        self.proc = subprocess.Popen([t.program("VMD_SESSION_E2E"), sock, case, *args],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True)
-
-    def ready(self, phase):
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith(f"READY {phase}"):
-            self.proc.kill()
-            self.proc.wait()
-            print(self.tessera.log()[-6000:])
-            t.fail(f"expected READY {phase}, got {line!r}")
-        return line.split()[2:]
-
-    def go(self, command=""):
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-
-    def finish(self):
-        self.proc.stdin.close()
-        rc = self.proc.wait(timeout=60)
-        self.proc.stdout.close()
-        t.check(rc == 0, f"vmd-session-e2e exited {rc}")
+VM = v.E2eHost.VM
+FRAME = v.E2eHost.FRAME
 
 
 class RingLog(t.ClientLog):
@@ -118,7 +89,7 @@ def input_focus(tessera, sock, host):
     pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
     ring = RingLog(os.path.join(tessera.tmp, "ring.log"), None)
-    guest = Guest(tessera, sock, "input", ring.path)
+    guest = v.Guest(tessera, sock, "input", ring.path)
     ring.guest = guest
     color = guest.ready("input")[0]
     png = v.shot_with(tessera, color, "808080")
@@ -160,6 +131,12 @@ def input_focus(tessera, sock, host):
     focus_keymaps = ring.events("KEYMAP", mark)
     t.check(focus_keymaps and all(k["text"] == "ok" for k in focus_keymaps),
             f"no keymap with the focus: {focus_keymaps}")
+    # the keymap comes right before the KEYBOARD_ENTER (SET_KEYMAP_AREA in
+    # protocol/PROTOCOL.md)
+    kinds = [line.split()[0] for line in ring.lines()[mark:] if line]
+    first_enter = kinds.index("KEYBOARD_ENTER")
+    t.check(first_enter > 0 and kinds[first_enter - 1] == "KEYMAP",
+            f"KEYBOARD_ENTER not right after a KEYMAP: {kinds[:first_enter + 1]}")
     penter = ring.wait_count("POINTER_ENTER", 1, mark)[0]
     t.check(penter["surface"] == "1" and 0 <= int(penter["x"]) < 200
             and 0 <= int(penter["y"]) < 120, f"POINTER_ENTER {penter}")
@@ -209,55 +186,25 @@ def input_focus(tessera, sock, host):
 
 
 def test():
-    vmd = t.program("TESSERA_VMD")
-    t.program("VMD_SESSION_E2E")
     t.program("TESSERA_TEST_TOPLEVELS")
     t.program("TESSERA_TEST_POINTER")
     t.host_program("wtype")
     simple_shm = t.program("TESSERA_SIMPLE_SHM")
-    sock_dir = tempfile.mkdtemp(prefix="tessera-vmd-e2e-")
-    sock = os.path.join(sock_dir, "gpu.sock")
-    config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
-    tessera = t.Tessera(size=(800, 600), config=config, env={"TESSERA_VMD": vmd})
+    e2e = v.E2eHost("tessera-vmd-e2e-")
+    tessera, sock, pid = e2e.tessera, e2e.sock, e2e.pid
     try:
-        t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
-        pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
         baseline_fds = tessera_proc.fd_count(pid)
         baseline_maps = sorted(tessera_proc.memfd_maps(pid))
 
-        guest = Guest(tessera, sock, "window")
-        color = guest.ready("mapped")[0]
-        png = v.shot_with(tessera, color)
-        cx, cy, cw, ch = t.frame_check(png, color, FRAME, "guest window")
-        t.check((cw, ch) == (200, 120), f"guest window content is {cw}x{ch}")
-        t.check(f"[{VM}] e2e window" in tessera.titles(), f"titles: {tessera.titles()}")
-        guest.go()
-        p1, p2 = (int(p) for p in guest.ready("released"))
-        t.check(0 < p1 < p2, f"release points {p1}, {p2}")
-        v.shot_with(tessera, color)
-        guest.go()
-
-        guest.ready("fullhd-start")
-        before = tessera_proc.vmd_stats(tessera, pid)
-        guest.go()
-        frames = int(guest.ready("fullhd-done")[0])
-        after = tessera_proc.vmd_stats(tessera, pid)
-        copied = int(after["bytes_copied"]) - int(before["bytes_copied"])
-        counted = int(after["frames"]) - int(before["frames"])
-        print(f"tessera-vmd: {frames} frames of 1920x1080 shown, bytes copied on "
-              f"the host per frame: {copied // max(counted, 1)} "
+        run = v.run_window_case(e2e)
+        t.check(0 < run["p1"] < run["p2"], f"release points {run['p1']}, {run['p2']}")
+        print(f"tessera-vmd: {run['frames']} frames of 1920x1080 shown, bytes copied on "
+              f"the host per frame: {run['copied'] // max(run['frames'], 1)} "
               f"(tessera_guest_memory_v1)")
-        t.check(counted == frames, f"vmd counted {counted} frames, sent {frames}")
-        t.check(copied == 0, f"{copied} bytes copied for {frames} frames")
-        v.shot_with(tessera, "204060")
-        guest.go()
-        guest.ready("done")
-        guest.finish()
-        t.wait_for(lambda: not any(n.startswith(f"[{VM}]") for n in tessera.titles()),
-                   10, "the windows of the finished guest to go")
+        t.check(run["copied"] == 0, f"{run['copied']} bytes copied for {run['frames']} frames")
 
         # A VMM that disappears mid-frame.
-        guest = Guest(tessera, sock, "abandon")
+        guest = v.Guest(tessera, sock, "abandon")
         color = guest.ready("abandon")[0]
         guest.go()
         guest.finish()
@@ -275,18 +222,7 @@ def test():
         v.shot_with(tessera, "808080", absent=[color])
 
         # vmd takes the next connection.
-        guest = Guest(tessera, sock, "window")
-        color = guest.ready("mapped")[0]
-        v.shot_with(tessera, color)
-        guest.go()
-        guest.ready("released")
-        guest.go()
-        guest.ready("fullhd-start")
-        guest.go()
-        guest.ready("fullhd-done")
-        guest.go()
-        guest.ready("done")
-        guest.finish()
+        v.run_window_case(e2e)
         t.wait_for(lambda: tessera_proc.fd_count(pid) == baseline_fds, 10,
                    f"vmd's fd count back to {baseline_fds} after a clean exit")
 
@@ -295,15 +231,8 @@ def test():
                    f"vmd's fd count back to {baseline_fds} after the input guest")
         t.check(tessera_proc.find_vmd(sock) == pid, "tessera-vmd was restarted")
         tessera.stop()
-        bad = [line for line in tessera.log().splitlines()
-               if "runtime error" in line or "Sanitizer" in line]
-        t.check(not bad, f"sanitizer reports: {bad}")
     finally:
-        tessera.cleanup()
-        try:
-            os.rmdir(sock_dir)
-        except OSError:
-            pass
+        e2e.cleanup()
 
 
 if __name__ == "__main__":

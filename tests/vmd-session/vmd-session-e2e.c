@@ -10,9 +10,20 @@
  *            window committed FRAMES times with full damage, each frame
  *            waited for (READY fullhd-start, READY fullhd-done FRAMES),
  *            then a clean shutdown.
+ *   unsealed the window case with guest RAM in a memfd without seals, as
+ *            a VMM whose memory backend does not seal it.
  *   abandon  a mapped window, then a commit of a new buffer and a held
  *            WAIT (mid-frame, READY abandon), then exit without any
  *            cleanup, as a VMM that dies.
+ *   overflow a toplevel (READY mapped COLOR), then OVERFLOW_COMMITS commits
+ *            asking for presentation feedback and a frame callback while
+ *            the guest does not read its ring (READY flooded N); then it
+ *            reads again until every commit's PRESENTED is either in the
+ *            ring or counted by an ERROR OVERFLOW, and the FRAME_DONE of
+ *            the last commit has come (READY drained PRESENTED DROPPED
+ *            NOTICES); then a WAIT on the empty ring must stay held until
+ *            a new frame's FRAME_DONE completes it (READY held), and a
+ *            clean shutdown (READY done).
  *   input LOG  a 200x120 toplevel (READY input COLOR), then the agent's
  *            loop: keeps a fenced WAIT armed and appends every event read
  *            from the ring to LOG as one line ("KEYBOARD_KEY key=30
@@ -48,6 +59,8 @@
 #define MAX_SURFACES 8
 #define INPUT_SURFACE 1
 #define CURSOR_SURFACE 2
+#define OVERFLOW_COMMITS 3000
+#define OVERFLOW_FIRST_SERIAL 100
 
 static struct tessera_virtio_gpu_frontend *gpu;
 static struct test_guest guest;
@@ -68,6 +81,7 @@ static uint32_t released[64];
 static uint64_t release_point[64];
 static size_t n_released;
 static uint64_t last_point;
+static uint64_t n_presented, n_dropped, n_overflow_notices;
 
 static const char *err(void) {
 	return tessera_virtio_gpu_frontend_error(gpu);
@@ -258,6 +272,13 @@ static void handle_event(const struct tessera_wire_msg *ev) {
 		REQUIRE_MSG(ev->error.code >= TESSERA_WIRE_ERROR_FIRST_NOTICE,
 			"ERROR %s: %s", tessera_wire_error_code_name(ev->error.code),
 			ev->error.message);
+		if (ev->error.code == TESSERA_WIRE_ERROR_OVERFLOW) {
+			n_dropped += ev->error.count;
+			n_overflow_notices++;
+		}
+		break;
+	case TESSERA_WIRE_PRESENTED:
+		n_presented++;
 		break;
 	default:
 		break;
@@ -371,6 +392,16 @@ static void window(uint32_t surface, uint32_t buffer, const char *title) {
 	WAIT_UNTIL(frame_done_serial[surface] == 1, "the first FRAME_DONE");
 }
 
+/* The agent exits: its context goes, the windows with it; then the VMM. */
+static void end_session(const uint32_t *resources, size_t n) {
+	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
+	for (size_t i = 0; i < n; i++) {
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, resources[i]) == 0,
+			"%s", err());
+	}
+	tessera_virtio_gpu_frontend_destroy(gpu);
+}
+
 /* ---- cases ---- */
 
 static void case_window(void) {
@@ -404,14 +435,8 @@ static void case_window(void) {
 	printf("READY fullhd-done %d\n", FULLHD_FRAMES);
 	go();
 
-	/* the agent exits: its context goes, the windows with it */
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
 	uint32_t ids[] = { 1, 2, 10, RING_RESOURCE, KEYMAP_RESOURCE };
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
-			"%s", err());
-	}
-	tessera_virtio_gpu_frontend_destroy(gpu);
+	end_session(ids, sizeof(ids) / sizeof(ids[0]));
 	printf("READY done\n");
 	fflush(stdout);
 }
@@ -497,15 +522,82 @@ static void case_input(const char *log_path) {
 		logf_("sync %u", ++syncs);
 	}
 
-	REQUIRE_MSG(tessera_virtio_gpu_frontend_ctx_destroy(gpu, CTX) == 0, "%s", err());
 	uint32_t ids[] = { 1, 2, RING_RESOURCE, KEYMAP_RESOURCE };
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		REQUIRE_MSG(tessera_virtio_gpu_frontend_resource_unref(gpu, ids[i]) == 0,
-			"%s", err());
-	}
-	tessera_virtio_gpu_frontend_destroy(gpu);
+	end_session(ids, sizeof(ids) / sizeof(ids[0]));
 	fclose(event_log);
 	event_log = NULL;
+	printf("READY done\n");
+	fflush(stdout);
+}
+
+/* Commits of buffer 1 to surface 1 with feedback and a frame callback, as
+ * a client drawing as fast as it can; nothing is read meanwhile. */
+static void flood(uint32_t n) {
+	struct tessera_wire_msg *m = calloc(1, sizeof(*m));
+	REQUIRE_MSG(m != NULL, "oom");
+	for (uint32_t done = 0; done < n;) {
+		test_guest_batch_begin(&guest);
+		for (uint32_t i = 0; i < 500 && done < n; i++, done++) {
+			memset(m, 0, sizeof(*m));
+			m->type = TESSERA_WIRE_COMMIT;
+			m->commit = (struct tessera_wire_commit){ .surface = 1, .buffer = 1,
+				.serial = OVERFLOW_FIRST_SERIAL + done, .scale = 1,
+				.flags = TESSERA_WIRE_COMMIT_PRESENTATION |
+					TESSERA_WIRE_COMMIT_FRAME,
+				.damage_count = 1, .damage = { { 0, 0, 1, 1 } } };
+			test_guest_batch_add(&guest, m);
+		}
+		test_guest_batch_submit(&guest);
+	}
+	free(m);
+}
+
+static void case_overflow(void) {
+	start_session();
+	resource_pixels(1, 200, 120, 0x2288ee);
+	buffer_create(1, 1, 200, 120);
+	window(1, 1, "e2e overflow");
+	printf("READY mapped 2288ee\n");
+	go();
+
+	uint64_t presented = n_presented;
+	flood(OVERFLOW_COMMITS);
+	printf("READY flooded %d\n", OVERFLOW_COMMITS);
+	go();
+
+	/* every commit's PRESENTED is read or counted as dropped; the state
+	 * event (the latest FRAME_DONE) is never lost */
+	const uint32_t last = OVERFLOW_FIRST_SERIAL + OVERFLOW_COMMITS - 1;
+	WAIT_UNTIL(n_presented - presented + n_dropped >= OVERFLOW_COMMITS,
+		"every commit's PRESENTED, read or counted in an OVERFLOW");
+	WAIT_UNTIL(frame_done_serial[1] == last, "the FRAME_DONE of the last commit");
+	REQUIRE_MSG(n_presented - presented + n_dropped == OVERFLOW_COMMITS,
+		"%" PRIu64 " PRESENTED read + %" PRIu64 " dropped for %d commits",
+		n_presented - presented, n_dropped, OVERFLOW_COMMITS);
+	REQUIRE_MSG(n_dropped > 0 && n_overflow_notices > 0, "nothing was dropped: the "
+		"ring never filled");
+	printf("READY drained %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		n_presented - presented, n_dropped, n_overflow_notices);
+	go();
+
+	/* nothing left to read: the WAIT is held ... */
+	pump(300);
+	REQUIRE_MSG(guest.wait_outstanding, "a WAIT on the empty ring completed");
+	pump(300);
+	REQUIRE_MSG(guest.wait_outstanding, "a WAIT on the empty ring completed");
+	/* ... until an event comes */
+	test_guest_batch_begin(&guest);
+	struct tessera_wire_msg m = { .type = TESSERA_WIRE_COMMIT,
+		.commit = { .surface = 1, .buffer = 1, .serial = last + 1, .scale = 1,
+			.flags = TESSERA_WIRE_COMMIT_FRAME | TESSERA_WIRE_COMMIT_DAMAGE_ALL } };
+	test_guest_batch_add(&guest, &m);
+	test_guest_batch_submit(&guest);
+	WAIT_UNTIL(frame_done_serial[1] == last + 1, "the FRAME_DONE of a new frame");
+	printf("READY held\n");
+	go();
+
+	uint32_t ids[] = { 1, RING_RESOURCE, KEYMAP_RESOURCE };
+	end_session(ids, sizeof(ids) / sizeof(ids[0]));
 	printf("READY done\n");
 	fflush(stdout);
 }
@@ -530,20 +622,24 @@ static void case_abandon(void) {
 
 int main(int argc, char *argv[]) {
 	if (argc < 3 || (strcmp(argv[2], "input") == 0) != (argc == 4)) {
-		fprintf(stderr, "usage: vmd-session-e2e SOCKET window|abandon|input LOG\n");
+		fprintf(stderr, "usage: vmd-session-e2e SOCKET "
+			"window|unsealed|abandon|overflow|input LOG\n");
 		return 2;
 	}
 	char e[256];
 	struct tessera_virtio_gpu_frontend_options opts = {
 		.ram_size = UINT64_C(128) << 20,
 		.split_regions = true,
+		.unsealed_ram = strcmp(argv[2], "unsealed") == 0,
 	};
 	gpu = tessera_virtio_gpu_frontend_connect(argv[1], &opts, e, sizeof(e));
 	REQUIRE_MSG(gpu != NULL, "connect %s: %s", argv[1], e);
-	if (strcmp(argv[2], "window") == 0) {
+	if (strcmp(argv[2], "window") == 0 || strcmp(argv[2], "unsealed") == 0) {
 		case_window();
 	} else if (strcmp(argv[2], "abandon") == 0) {
 		case_abandon();
+	} else if (strcmp(argv[2], "overflow") == 0) {
+		case_overflow();
 	} else if (strcmp(argv[2], "input") == 0) {
 		case_input(argv[3]);
 	} else {

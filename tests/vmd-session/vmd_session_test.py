@@ -3,11 +3,17 @@
 tessera (tests/lib/tessera_test.py) starts vmd-session-test as the
 daemon of a VM through its config (`vmd = PATH`). The test talks to it
 through a FIFO and reads its log (see vmd-session-test.c for the commands).
+The end-to-end tests run the real tessera-vmd and drive it with
+vmd-session-e2e (Guest).
 """
 
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
+import tessera_proc
 import tessera_test as t
 
 VM_FRAME = "cc3333"
@@ -104,6 +110,105 @@ class Vm:
         t.check(status[0] == "exited with status 0",
                 f"{self.name}: daemon {status[0]}\n" + self.tessera.log()[-6000:])
         self.ctl.close()
+
+
+class Guest:
+    """vmd-session-e2e SOCKET CASE ARGS: VMM, guest driver and agent of the
+    real tessera-vmd serving SOCKET. It prints "READY <phase> ..." lines
+    and takes a line on stdin before each next step."""
+
+    def __init__(self, tessera, sock, case, *args):
+        self.tessera = tessera
+        self.proc = subprocess.Popen([t.program("VMD_SESSION_E2E"), sock, case, *args],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def ready(self, phase):
+        """The words after "READY <phase>"; fails on any other line."""
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith(f"READY {phase}"):
+            self.proc.kill()
+            self.proc.wait()
+            print(self.tessera.log()[-6000:])
+            t.fail(f"expected READY {phase}, got {line!r}")
+        return line.split()[2:]
+
+    def go(self, command=""):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self):
+        """It must exit with status 0."""
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout=60)
+        self.proc.stdout.close()
+        t.check(rc == 0, f"vmd-session-e2e exited {rc}")
+
+
+class E2eHost:
+    """tessera (headless) running the real tessera-vmd of [vm e2e] on a
+    vhost-user socket in a directory of its own, for Guest."""
+
+    VM = "e2e"
+    FRAME = "2a7f62"
+
+    def __init__(self, prefix):
+        vmd = t.program("TESSERA_VMD")
+        t.program("VMD_SESSION_E2E")
+        self.sock_dir = tempfile.mkdtemp(prefix=prefix)
+        self.sock = os.path.join(self.sock_dir, "gpu.sock")
+        config = f"[vm {self.VM}]\ncolor = #{self.FRAME}\nvhost-user = {self.sock}\n"
+        self.tessera = t.Tessera(size=(800, 600), config=config,
+                                 env={"TESSERA_VMD": vmd})
+        t.wait_for(lambda: os.path.exists(self.sock), 15, "vmd's socket")
+        self.pid = t.wait_for(lambda: tessera_proc.find_vmd(self.sock), 10,
+                              "the tessera-vmd process")
+
+    def guest(self, case, *args):
+        return Guest(self.tessera, self.sock, case, *args)
+
+    def wait_windows_gone(self, what):
+        t.wait_for(lambda: not any(n.startswith(f"[{self.VM}]")
+                                   for n in self.tessera.titles()), 10, what)
+
+    def check_same_vmd(self):
+        t.check(tessera_proc.find_vmd(self.sock) == self.pid, "tessera-vmd was restarted")
+
+    def cleanup(self):
+        self.tessera.cleanup()
+        shutil.rmtree(self.sock_dir, ignore_errors=True)
+
+
+def run_window_case(host, case="window"):
+    """vmd-session-e2e's window case (or one run like it): a 200x120
+    window with its pixels, frame and title, two buffers released in turn,
+    full-HD frames, a clean exit. A dict: the release points p1 and p2,
+    the full-HD frames sent and vmd's bytes_copied for them."""
+    tessera = host.tessera
+    guest = host.guest(case)
+    color = guest.ready("mapped")[0]
+    cx, cy, cw, ch = t.frame_check(shot_with(tessera, color), color, host.FRAME,
+                                   f"{case} window")
+    t.check((cw, ch) == (200, 120), f"{case} window content is {cw}x{ch}")
+    t.check(f"[{host.VM}] e2e window" in tessera.titles(), f"titles: {tessera.titles()}")
+    guest.go()
+    p1, p2 = (int(p) for p in guest.ready("released"))
+    shot_with(tessera, color)
+    guest.go()
+    guest.ready("fullhd-start")
+    before = tessera_proc.vmd_stats(tessera, host.pid)
+    guest.go()
+    frames = int(guest.ready("fullhd-done")[0])
+    after = tessera_proc.vmd_stats(tessera, host.pid)
+    counted = int(after["frames"]) - int(before["frames"])
+    t.check(counted == frames, f"vmd counted {counted} frames, sent {frames}")
+    shot_with(tessera, "204060")
+    guest.go()
+    guest.ready("done")
+    guest.finish()
+    host.wait_windows_gone(f"the windows of the finished {case} guest to go")
+    return {"p1": p1, "p2": p2, "frames": frames,
+            "copied": int(after["bytes_copied"]) - int(before["bytes_copied"])}
 
 
 def shot_with(tessera, *colors, absent=(), timeout=10):
