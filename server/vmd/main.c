@@ -297,7 +297,7 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	struct vmd vmd = { .name = opts.name, .running = true, .status = 0 };
-	struct wl_event_source *signals[3] = { NULL };
+	struct wl_event_source *signals[4] = { NULL };
 	vmd.loop = wl_event_loop_create();
 	if (vmd.loop == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot create the event loop");
@@ -309,6 +309,9 @@ int main(int argc, char *argv[]) {
 		handle_stop_signal, &vmd);
 	signals[2] = wl_event_loop_add_signal(vmd.loop, SIGUSR1,
 		handle_stats_signal, &vmd);
+#ifdef VMD_SANDBOX_TEST_HOOK
+	signals[3] = vmd_sandbox_add_test_hook(vmd.loop);
+#endif
 
 	vmd.wayland = vmd_wayland_create(vmd.loop);
 	if (vmd.wayland == NULL) {

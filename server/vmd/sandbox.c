@@ -341,3 +341,71 @@ bool vmd_sandbox_enter(const struct vmd_sandbox_options *options) {
 		"files: %s", count, SANITIZER_NOTE, files_text);
 	return true;
 }
+
+/* ---- test hook ---- */
+
+#ifdef VMD_SANDBOX_TEST_HOOK
+#include <signal.h>
+#include <sys/socket.h>
+#include <wayland-server-core.h>
+
+extern char **environ;
+
+static int handle_test_signal(int signal_number, void *data) {
+	const char *call = getenv("TESSERA_VMD_TEST_SYSCALL");
+	if (call == NULL) {
+		call = "socket";
+	}
+	const char *colon = strchr(call, ':');
+	const char *path = colon != NULL ? colon + 1 : "/etc/passwd";
+	size_t name_len = colon != NULL ? (size_t)(colon - call) : strlen(call);
+	char name[32];
+	snprintf(name, sizeof(name), "%.*s", (int)name_len, call);
+	long ret;
+	bool is_fd = false;
+	if (strcmp(name, "socket") == 0) {
+		ret = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		is_fd = true;
+	} else if (strcmp(name, "open-read") == 0) {
+		ret = open(path, O_RDONLY | O_CLOEXEC);
+		is_fd = true;
+	} else if (strcmp(name, "open-write") == 0) {
+		ret = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		is_fd = true;
+	} else if (strcmp(name, "execve") == 0) {
+		char *argv[] = { (char *)path, NULL };
+		ret = execve(path, argv, environ);
+	} else if (strcmp(name, "kill") == 0) {
+		ret = kill(colon != NULL ? atoi(path) : 1, 0);
+	} else if (strcmp(name, "unlink") == 0) {
+		ret = unlink(path);
+	} else if (strcmp(name, "mmap-exec") == 0 || strcmp(name, "mprotect-exec") == 0) {
+		bool direct = strcmp(name, "mmap-exec") == 0;
+		void *p = mmap(NULL, 4096, PROT_READ | (direct ? PROT_EXEC : PROT_WRITE),
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ret = p == MAP_FAILED ? -1 : 0;
+		if (p != MAP_FAILED) {
+			if (!direct) {
+				ret = mprotect(p, 4096, PROT_READ | PROT_EXEC);
+			}
+			munmap(p, 4096);
+		}
+	} else {
+		tessera_log(TESSERA_ERROR, "test hook: unknown call '%s'", call);
+		return 0;
+	}
+	if (ret < 0) {
+		tessera_log_errno(TESSERA_INFO, "test hook: %s returned %ld", call, ret);
+	} else {
+		tessera_log(TESSERA_INFO, "test hook: %s returned %ld", call, ret);
+	}
+	if (is_fd && ret >= 0) {
+		close((int)ret);
+	}
+	return 0;
+}
+
+struct wl_event_source *vmd_sandbox_add_test_hook(struct wl_event_loop *loop) {
+	return wl_event_loop_add_signal(loop, SIGUSR2, handle_test_signal, NULL);
+}
+#endif

@@ -24,6 +24,9 @@
 
 #include <stdbool.h>
 
+struct wl_event_loop;
+struct wl_event_source;
+
 struct vmd_sandbox_options {
 	/* the listening socket, removed at exit */
 	const char *socket_path;
@@ -34,5 +37,18 @@ struct vmd_sandbox_options {
 /* Confines the process from now on; false (logged) if it cannot: the
  * daemon must not go on unconfined by accident. */
 bool vmd_sandbox_enter(const struct vmd_sandbox_options *options);
+
+#ifdef VMD_SANDBOX_TEST_HOOK
+/*
+ * Only in the test build (server/vmd/test-hook, for tests/sandbox), never
+ * in the installed daemon: on SIGUSR2 the daemon makes the call named by
+ * TESSERA_VMD_TEST_SYSCALL and logs what it returned, if it returns:
+ * socket (AF_INET, the default), open-read:PATH, open-write:PATH
+ * (creating), execve:PATH, kill:PID (signal 0), unlink:PATH, mmap-exec,
+ * mprotect-exec (an executable mapping). Remove the source before the
+ * loop.
+ */
+struct wl_event_source *vmd_sandbox_add_test_hook(struct wl_event_loop *loop);
+#endif
 
 #endif
