@@ -94,8 +94,10 @@ static const int fcntl_commands[] = {
 
 #ifdef SANITIZER_RUNTIME
 /* Seen with GCC's libasan (ASan, LSan, UBSan): a report symbolized, the
- * leak check's StopTheWorld (a clone that ptraces the process). */
+ * leak check's StopTheWorld (a clone that ptraces the process, then
+ * exits with exit()). */
 static const int sanitizer_calls[] = {
+	SCMP_SYS(exit),
 	SCMP_SYS(stat),
 	SCMP_SYS(readlink),
 	SCMP_SYS(getdents),
