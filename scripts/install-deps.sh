@@ -22,7 +22,7 @@ fi
 build_pkgs=(
 	build-essential meson ninja-build pkg-config python3
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev
-	libpixman-1-dev libdrm-dev libinih-dev libpng-dev
+	libpixman-1-dev libdrm-dev libinih-dev libpng-dev libseccomp-dev
 	libcairo2-dev libpango1.0-dev fonts-dejavu-core xkb-data
 )
 # The wlr-protocols XML (screencopy, virtual pointer, foreign toplevel) for

@@ -22,6 +22,7 @@
 #include "color.h"
 #include "gpu.h"
 #include "log.h"
+#include "sandbox.h"
 #include "session.h"
 #include "vm-settings.h"
 #include "wayland.h"
@@ -39,6 +40,8 @@ static const char usage_head[] =
 	"  -u, --vhost-user PATH       vhost-user socket to listen on (required)\n"
 	"  -n, --name NAME             VM name, 1-32 of A-Z a-z 0-9 _ - (required)\n"
 	"  -c, --color RRGGBB          VM colour (the compositor draws the frames)\n"
+	"      --sandbox on|off        confine the daemon (seccomp, Landlock) once\n"
+	"                              started (default on; off to debug)\n"
 	"  -v, --verbose               debug log (TESSERA_VMD_DEBUG=1 too)\n"
 	"  -q, --quiet                 errors only\n"
 	"  -h, --help                  this text\n"
@@ -64,6 +67,7 @@ struct options {
 	uint32_t color;
 	struct vmd_gpu_options gpu;
 	enum tessera_log_importance verbosity;
+	bool sandbox;
 };
 
 /* A guest can provoke an error line per command: at most this many lines
@@ -89,6 +93,7 @@ static bool valid_name(const char *name) {
 
 /* getopt values of the per-VM settings: OPT_SETTING + their id */
 #define OPT_SETTING 0x100
+#define OPT_SANDBOX 0x80
 
 /* Returns -1 to go on, otherwise the exit status. */
 static int parse_options(int argc, char *argv[], struct options *opts) {
@@ -96,6 +101,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		{ "vhost-user", required_argument, NULL, 'u' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "color", required_argument, NULL, 'c' },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -111,7 +117,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 	}
 	long_options[N_FIXED + TESSERA_VM_SETTING_ID_COUNT] = (struct option){ 0 };
 
-	*opts = (struct options){ .verbosity = TESSERA_INFO };
+	*opts = (struct options){ .verbosity = TESSERA_INFO, .sandbox = true };
 	const char *debug = getenv("TESSERA_VMD_DEBUG");
 	if (debug != NULL && strcmp(debug, "1") == 0) {
 		opts->verbosity = TESSERA_DEBUG;
@@ -154,6 +160,14 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 					"RRGGBB)\n", optarg);
 				return 2;
 			}
+			break;
+		case OPT_SANDBOX:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+				fprintf(stderr, "tessera-vmd: invalid value '%s' for --sandbox "
+					"(on or off)\n", optarg);
+				return 2;
+			}
+			opts->sandbox = strcmp(optarg, "on") == 0;
 			break;
 		case 'v':
 			opts->verbosity = TESSERA_DEBUG;
@@ -258,7 +272,7 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	struct vmd vmd = { .name = opts.name, .running = true, .status = 0 };
-	struct wl_event_source *signals[3] = { NULL };
+	struct wl_event_source *signals[4] = { NULL };
 	vmd.loop = wl_event_loop_create();
 	if (vmd.loop == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot create the event loop");
@@ -270,6 +284,9 @@ int main(int argc, char *argv[]) {
 		handle_stop_signal, &vmd);
 	signals[2] = wl_event_loop_add_signal(vmd.loop, SIGUSR1,
 		handle_stats_signal, &vmd);
+#ifdef VMD_SANDBOX_TEST_HOOK
+	signals[3] = vmd_sandbox_add_test_hook(vmd.loop);
+#endif
 
 	vmd.wayland = vmd_wayland_create(vmd.loop);
 	if (vmd.wayland == NULL) {
@@ -286,6 +303,13 @@ int main(int argc, char *argv[]) {
 	}
 	tessera_log(TESSERA_INFO, "VM '%s' (colour %06x): virtio-gpu device on %s",
 		opts.name, opts.color, opts.socket_path);
+	/* before the first guest byte is read */
+	if (opts.sandbox && !vmd_sandbox_enter(&(struct vmd_sandbox_options){
+			.socket_path = opts.socket_path,
+			.udmabuf_fd = vmd_session_open_udmabuf() })) {
+		vmd.status = 1;
+		goto out;
+	}
 
 	while (vmd.running) {
 		vmd_wayland_flush(vmd.wayland);
@@ -303,7 +327,7 @@ out:
 		vmd_wayland_flush(vmd.wayland);
 		vmd_wayland_destroy(vmd.wayland);
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
 		if (signals[i] != NULL) {
 			wl_event_source_remove(signals[i]);
 		}

@@ -82,6 +82,11 @@ void vmd_session_resource_gone(struct vmd_session *session, uint32_t id);
  * after the device re-resolved its resources against the new table. */
 void vmd_session_memory_changed(struct vmd_session *session);
 
+/* Opens /dev/udmabuf now rather than at the first guest buffer (before
+ * the daemon confines itself, sandbox.h): its fd, or -1 if there is none
+ * (buffers then take the other paths). */
+int vmd_session_open_udmabuf(void);
+
 /* Counters, printed on SIGUSR1 and at exit. */
 struct vmd_session_stats {
 	uint64_t frames; /* commits with a buffer */

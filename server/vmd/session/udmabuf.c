@@ -61,6 +61,11 @@ static int udmabuf_device(void) {
 	return udmabuf_dev;
 }
 
+int vmd_session_open_udmabuf(void) {
+	int fd = udmabuf_device();
+	return fd >= 0 ? fd : -1;
+}
+
 void vmd_udmabuf_release_budget(struct vmd_buffer *buffer) {
 	struct vmd_session *session = buffer->ctx->session;
 	if (buffer->udmabuf_bytes == 0) {
