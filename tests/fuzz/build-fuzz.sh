@@ -1,0 +1,104 @@
+#!/bin/sh
+# Builds one fuzz target with clang's libFuzzer plus ASan and UBSan:
+#
+#   build-fuzz.sh SOURCE_ROOT WORK_DIR TARGET
+#
+# writes WORK_DIR/fuzz-TARGET and WORK_DIR/fuzz-TARGET.max_len (the
+# largest input, for -max_len). TARGET:
+#   wire          fuzz-wire.c, the wire codec (protocol/wire)
+#   virtqueue     fuzz-virtqueue.c, the device side split virtqueue
+#                 (common/virtio/virtqueue.c) against malicious rings
+#   vhost-user    fuzz-vhost-user.c, the vhost-user backend
+#                 (server/vmd/vhost-user.c) fed a malicious message stream
+#
+# The project compiles with gcc, which has no libFuzzer, so targets are
+# built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
+# clang or its libFuzzer runtime (Debian: libclang-rt-14-dev) is missing,
+# 2 for a bad TARGET, 1 if the build fails. The fuzz runs are run-fuzz.sh
+# (bounded, for the test suite) and scripts/fuzz.sh (long runs).
+set -eu
+
+if [ $# -ne 3 ]; then
+	echo "usage: $0 SOURCE_ROOT WORK_DIR TARGET" >&2
+	exit 2
+fi
+src=$1
+work=$2
+target=$3
+clang=${CLANG:-clang}
+
+pkgs=
+wire="$src/protocol/wire/tessera-wire.c $src/protocol/wire/tessera-wire-ring.c \
+	$src/protocol/wire/tessera-wire-string.c"
+virtio="$src/common/virtio/memory-table.c $src/common/virtio/virtqueue.c \
+	$src/common/virtio/vhost-user-proto.c"
+includes="-I$src/common -I$src/common/virtio -I$src/protocol -I$src/protocol/wire"
+
+# per target: sources and flags (as "$@")
+case "$target" in
+wire)
+	# shellcheck disable=SC2086 # lists
+	set -- $includes $wire "$src/tests/fuzz/fuzz-wire.c"
+	max_len=20000
+	;;
+virtqueue)
+	# shellcheck disable=SC2086
+	set -- $includes "$src/common/virtio/memory-table.c" \
+		"$src/common/virtio/virtqueue.c" "$src/tests/fuzz/fuzz-virtqueue.c"
+	max_len=8192
+	;;
+vhost-user)
+	# shellcheck disable=SC2086
+	set -- $includes "-I$src/server/vmd" "$src/common/log.c" $virtio \
+		"$src/server/vmd/vhost-user.c" "$src/tests/fuzz/fuzz-vhost-user.c"
+	pkgs="wayland-server"
+	max_len=8192
+	;;
+*)
+	echo "unknown fuzz target '$target'" >&2
+	exit 2
+	;;
+esac
+
+if [ -n "$pkgs" ]; then
+	# shellcheck disable=SC2086 # a list of packages
+	if ! pkg_flags=$(pkg-config --cflags --libs $pkgs); then
+		echo "pkg-config cannot find $pkgs" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC2086 # pkg-config output is a list of flags
+	set -- "$@" $pkg_flags
+fi
+
+if ! command -v "$clang" >/dev/null 2>&1; then
+	echo "SKIP: $clang not found (install clang and libclang-rt-14-dev to fuzz)"
+	exit 77
+fi
+
+mkdir -p "$work"
+cat >"$work/probe.c" <<'PROBE'
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+	(void)data;
+	(void)size;
+	return 0;
+}
+PROBE
+if ! "$clang" -fsanitize=fuzzer,address,undefined "$work/probe.c" \
+		-o "$work/probe" >"$work/probe.log" 2>&1; then
+	echo "SKIP: $clang cannot link -fsanitize=fuzzer,address,undefined" \
+		"(libclang-rt-14-dev missing?):"
+	cat "$work/probe.log"
+	exit 77
+fi
+
+echo "building $work/fuzz-$target with $("$clang" --version | head -n 1)"
+"$clang" -std=c11 -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_POSIX_C_SOURCE=200809L \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	"$@" \
+	-o "$work/fuzz-$target"
+# the largest input, for the runs
+echo "$max_len" >"$work/fuzz-$target.max_len"
