@@ -10,6 +10,8 @@
 #                 (common/virtio/virtqueue.c) against malicious rings
 #   vhost-user    fuzz-vhost-user.c, the vhost-user backend
 #                 (server/vmd/vhost-user.c) fed a malicious message stream
+#   config        fuzz-config.c, the compositor's config loader
+#                 (server/compositor/config.c)
 #
 # The project compiles with gcc, which has no libFuzzer, so targets are
 # built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
@@ -28,6 +30,7 @@ target=$3
 clang=${CLANG:-clang}
 
 pkgs=
+common="$src/common/log.c $src/common/vm-settings.c $src/common/color.c"
 wire="$src/protocol/wire/tessera-wire.c $src/protocol/wire/tessera-wire-ring.c \
 	$src/protocol/wire/tessera-wire-string.c"
 virtio="$src/common/virtio/memory-table.c $src/common/virtio/virtqueue.c \
@@ -53,6 +56,13 @@ vhost-user)
 		"$src/server/vmd/vhost-user.c" "$src/tests/fuzz/fuzz-vhost-user.c"
 	pkgs="wayland-server"
 	max_len=8192
+	;;
+config)
+	# shellcheck disable=SC2086
+	set -- $includes "-I$src/server/compositor" $common $wire \
+		"$src/server/compositor/config.c" "$src/tests/fuzz/fuzz-config.c"
+	pkgs="inih"
+	max_len=16384
 	;;
 *)
 	echo "unknown fuzz target '$target'" >&2
