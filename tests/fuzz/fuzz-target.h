@@ -1,18 +1,68 @@
 /*
  * What every fuzz target (fuzz-*.c) shares: the libFuzzer entry point,
  * also called by fuzz-main.c when the seeds are replayed without
- * libFuzzer, and CHECK(), which crashes on a broken invariant so that the
+ * libFuzzer; CHECK(), which crashes on a broken invariant so that the
  * fuzzer records the input (unlike tests/lib's CHECK, which counts and
- * goes on).
+ * goes on); the reader of an input script; and fd counting, for the
+ * targets that check that nothing leaks.
  */
 #ifndef TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
 #define TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An input read as a script: integers are little-endian, and reading
+ * past the end gives zeros. */
+struct fuzz_input {
+	const uint8_t *data;
+	size_t size, pos;
+};
+
+static inline uint8_t fuzz_get8(struct fuzz_input *in) {
+	return in->pos < in->size ? in->data[in->pos++] : 0;
+}
+
+static inline uint16_t fuzz_get16(struct fuzz_input *in) {
+	uint16_t lo = fuzz_get8(in);
+	return (uint16_t)(lo | fuzz_get8(in) << 8);
+}
+
+static inline uint32_t fuzz_get32(struct fuzz_input *in) {
+	uint32_t lo = fuzz_get16(in);
+	return lo | (uint32_t)fuzz_get16(in) << 16;
+}
+
+static inline uint64_t fuzz_get64(struct fuzz_input *in) {
+	uint64_t lo = fuzz_get32(in);
+	return lo | (uint64_t)fuzz_get32(in) << 32;
+}
+
+/* Up to len bytes of the input; *n receives how many there are. */
+static inline const uint8_t *fuzz_get_bytes(struct fuzz_input *in, size_t len,
+		size_t *n) {
+	const uint8_t *p = in->data + in->pos;
+	*n = in->size - in->pos < len ? in->size - in->pos : len;
+	in->pos += *n;
+	return p;
+}
+
+/* The number of open file descriptors of the process. */
+static inline int fuzz_count_fds(void) {
+	DIR *dir = opendir("/proc/self/fd");
+	CHECK(dir != NULL);
+	int n = 0;
+	struct dirent *ent;
+	while ((ent = readdir(dir)) != NULL) {
+		n += ent->d_name[0] != '.';
+	}
+	closedir(dir);
+	return n - 1; /* the directory's own fd */
+}
 
 #endif
