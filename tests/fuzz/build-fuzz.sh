@@ -3,8 +3,9 @@
 #
 #   build-fuzz.sh SOURCE_ROOT WORK_DIR TARGET
 #
-# writes WORK_DIR/fuzz-TARGET and WORK_DIR/fuzz-TARGET.max_len (the
-# largest input, for -max_len). TARGET:
+# writes WORK_DIR/fuzz-TARGET, WORK_DIR/fuzz-TARGET.max_len (the largest
+# input, for -max_len) and the Wayland protocol code some targets need
+# into WORK_DIR/proto. TARGET:
 #   wire          fuzz-wire.c, the wire codec (protocol/wire)
 #   virtqueue     fuzz-virtqueue.c, the device side split virtqueue
 #                 (common/virtio/virtqueue.c) against malicious rings
@@ -12,6 +13,8 @@
 #                 (server/vmd/vhost-user.c) fed a malicious message stream
 #   config        fuzz-config.c, the compositor's config loader
 #                 (server/compositor/config.c)
+#   guest-memory  fuzz-guest-memory.c, the compositor's
+#                 tessera_guest_memory_v1 (server/compositor/guest-memory.c)
 #
 # The project compiles with gcc, which has no libFuzzer, so targets are
 # built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
@@ -28,6 +31,21 @@ src=$1
 work=$2
 target=$3
 clang=${CLANG:-clang}
+proto=$work/proto
+
+# Generates the code (added to $protocol_sources) and the header of a
+# Wayland protocol into $proto: protocol NAME XML server|client
+protocol_sources=
+protocol() {
+	mkdir -p "$proto"
+	header=$proto/$1-protocol.h
+	if [ "$3" = client ]; then
+		header=$proto/$1-client-protocol.h
+	fi
+	wayland-scanner private-code "$2" "$proto/$1-protocol.c"
+	wayland-scanner "$3-header" "$2" "$header"
+	protocol_sources="$protocol_sources $proto/$1-protocol.c"
+}
 
 pkgs=
 common="$src/common/log.c $src/common/vm-settings.c $src/common/color.c"
@@ -63,6 +81,19 @@ config)
 		"$src/server/compositor/config.c" "$src/tests/fuzz/fuzz-config.c"
 	pkgs="inih"
 	max_len=16384
+	;;
+guest-memory)
+	protocol tessera-guest-memory-v1 "$src/protocol/tessera-guest-memory-v1.xml" server
+	wayland-scanner client-header "$src/protocol/tessera-guest-memory-v1.xml" \
+		"$proto/tessera-guest-memory-v1-client-protocol.h"
+	# shellcheck disable=SC2086
+	set -- $includes "-I$src/server/compositor" "-I$src/common/wlr" "-I$proto" \
+		-DWLR_USE_UNSTABLE $common $wire $protocol_sources \
+		"$src/common/wlr/client-buffer.c" \
+		"$src/server/compositor/guest-memory.c" \
+		"$src/tests/fuzz/fuzz-guest-memory.c"
+	pkgs="wlroots wayland-server wayland-client pixman-1 libdrm"
+	max_len=8192
 	;;
 *)
 	echo "unknown fuzz target '$target'" >&2
