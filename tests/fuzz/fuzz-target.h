@@ -3,8 +3,8 @@
  * also called by fuzz-main.c when the seeds are replayed without
  * libFuzzer; CHECK(), which crashes on a broken invariant so that the
  * fuzzer records the input (unlike tests/lib's CHECK, which counts and
- * goes on); the reader of an input script; and fd counting, for the
- * targets that check that nothing leaks.
+ * goes on); the reader of an input script; fd counting, for the targets
+ * that check that nothing leaks; and sending fds on a socket.
  */
 #ifndef TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
 #define TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
@@ -12,8 +12,23 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+/* For the harness's own bulk work over memory it owns (comparing guest
+ * RAM, say): no coverage feedback and no address checks, which would only
+ * slow the fuzzer down (not inlined: the caller's instrumentation would
+ * come back). */
+#if defined(__clang__)
+#define FUZZ_UNINSTRUMENTED \
+	__attribute__((no_sanitize("coverage", "address"), noinline))
+#else
+#define FUZZ_UNINSTRUMENTED __attribute__((noinline))
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +78,28 @@ static inline int fuzz_count_fds(void) {
 	}
 	closedir(dir);
 	return n - 1; /* the directory's own fd */
+}
+
+/* sendmsg() of iov with nfds (at most 16) fds attached. */
+static inline ssize_t fuzz_sendmsg(int sock, struct iovec *iov, size_t iovcnt,
+		const int *fds, size_t nfds, int flags) {
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 16)];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = iovcnt };
+	CHECK(nfds <= 16);
+	if (nfds > 0) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &msg, flags);
 }
 
 #endif

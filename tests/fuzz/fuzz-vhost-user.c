@@ -544,26 +544,12 @@ static void send_bytes(const uint8_t *p, size_t len, enum fd_type type,
 	for (size_t i = 0; i < nfds; i++) {
 		fds[i] = get_fd(type);
 	}
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} control;
 	size_t sent = 0;
 	do {
 		struct iovec iov = { .iov_base = (void *)(p + sent),
 			.iov_len = len - sent };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		if (nfds > 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-		}
-		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = fuzz_sendmsg(c->fd, &iov, 1, fds, nfds,
+			MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			settle(); /* let the backend read */
 			if (c->fd < 0) {

@@ -12,11 +12,10 @@
  * and disconnects with everything alive, then one seed per error of the
  * protocol XML.
  */
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "gen-seeds.h"
 
 /* must match fuzz-guest-memory.c */
 enum { OP_REGION, OP_REGION_DESTROY, OP_PARAMS, OP_EXTENTS, OP_MANY_EXTENTS,
@@ -26,49 +25,10 @@ enum { FD_RAM, FD_UNSEALED, FD_WRITE_ONLY, FD_SMALL, FD_PIPE, FD_DEV_NULL, FD_RA
 /* format list indices */
 enum { ARGB, XRGB, ABGR, XBGR, SHM_ARGB, RGB565 };
 
-static const char *dir;
-static int written;
-static uint8_t buf[8192];
-static size_t len;
-
-static void put8(uint8_t v) {
-	if (len == sizeof(buf)) {
-		fprintf(stderr, "seed too long\n");
-		exit(1);
-	}
-	buf[len++] = v;
-}
-
-static void put16(uint16_t v) {
-	put8((uint8_t)v);
-	put8((uint8_t)(v >> 8));
-}
-
-static void put32(uint32_t v) {
-	put16((uint16_t)v);
-	put16((uint16_t)(v >> 16));
-}
-
-static void put64(uint64_t v) {
-	put32((uint32_t)v);
-	put32((uint32_t)(v >> 32));
-}
-
 /* vms: 1..64 configured VMs */
 static void start(uint8_t vms) {
-	len = 0;
+	seed_start();
 	put8((uint8_t)(vms - 1));
-}
-
-static void finish(const char *name) {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	written++;
 }
 
 static void region(uint8_t kind, uint16_t base_page, uint8_t pages, uint8_t offset_pages) {
@@ -164,7 +124,7 @@ static void valid_seeds(void) {
 	region(FD_RAM, 0, 64, 0);
 	simple_buffer(0, 0);
 	op_index(OP_READ, 0);
-	finish("ok-one-buffer");
+	seed_save("ok-one-buffer");
 
 	start(4);
 	region(FD_RAM, 0x100, 32, 16);
@@ -176,7 +136,7 @@ static void valid_seeds(void) {
 		create(0, 17, 5, 17 * 4 + 12, ARGB, 4096 * 3);
 	}
 	op_index(OP_READ, 0);
-	finish("ok-scattered");
+	seed_save("ok-scattered");
 
 	start(64);
 	region(FD_RAM, 0, 32, 0);
@@ -196,7 +156,7 @@ static void valid_seeds(void) {
 	op_index(OP_READ, 1);
 	op_index(OP_BUFFER_DESTROY, 0);
 	op_index(OP_PARAMS_DESTROY, 0);
-	finish("ok-two-regions");
+	seed_save("ok-two-regions");
 
 	start(1);
 	region(FD_RAM, 0, 64, 0);
@@ -209,7 +169,7 @@ static void valid_seeds(void) {
 	region(FD_RAM, 0, 64, 0);
 	simple_buffer(0, 0);
 	op_index(OP_READ, 0);
-	finish("ok-disconnect-alive");
+	seed_save("ok-disconnect-alive");
 
 	start(2);
 	region(FD_RAM, 0, 64, 0);
@@ -219,7 +179,7 @@ static void valid_seeds(void) {
 	put8(4);
 	create(0, 1024, 255, 4096, XBGR, 0);
 	op_index(OP_READ, 0);
-	finish("ok-many-extents");
+	seed_save("ok-many-extents");
 }
 
 /* a region and params 0, then what follows */
@@ -237,66 +197,66 @@ static void error_seeds(void) {
 	for (size_t i = 0; i < sizeof(kinds); i++) {
 		start(4);
 		region(kinds[i], 0, 2, 0);
-		finish(names[i]);
+		seed_save(names[i]);
 	}
 	start(4);
 	region(FD_RAM, 0, 64, 1);
-	finish("bad-region-beyond-file");
+	seed_save("bad-region-beyond-file");
 	start(4);
 	region_raw(FD_RAM, 0x1000, 0x800, 0);
-	finish("bad-region-misaligned");
+	seed_save("bad-region-misaligned");
 	start(4);
 	region_raw(FD_RAM, 0, 0, 0);
-	finish("bad-region-empty");
+	seed_save("bad-region-empty");
 	start(4);
 	region_raw(FD_RAM, UINT64_MAX - 0xfff, 0x2000, 0);
-	finish("bad-region-wraps");
+	seed_save("bad-region-wraps");
 	start(4);
 	region_raw(FD_RAM, 0, 0x1000, INT64_MAX - 0xfff);
-	finish("bad-region-offset");
+	seed_save("bad-region-offset");
 	start(4);
 	region_raw(FD_RAM, 0, UINT64_C(1) << 41, 0);
-	finish("bad-region-huge");
+	seed_save("bad-region-huge");
 	start(4);
 	region(FD_RAM, 0, 8, 0);
 	region(FD_RAM2, 4, 8, 0);
-	finish("bad-region-overlap");
+	seed_save("bad-region-overlap");
 	start(4);
 	for (uint16_t i = 0; i < 17; i++) {
 		region(FD_SMALL, i, 1, 0);
 	}
-	finish("bad-too-many-regions");
+	seed_save("bad-too-many-regions");
 	start(4);
 	for (int i = 0; i < 17; i++) {
 		put8(OP_PARAMS);
 	}
-	finish("bad-too-many-params");
+	seed_save("bad-too-many-params");
 	start(4);
 	put8(OP_HOST);
-	finish("bad-host-client");
+	seed_save("bad-host-client");
 
 	bad_start();
 	extent_raw(0, 0, 0);
-	finish("bad-extent-empty");
+	seed_save("bad-extent-empty");
 	bad_start();
 	extent_raw(0, UINT64_MAX - 0xfff, 0x2000);
-	finish("bad-extent-wraps");
+	seed_save("bad-extent-wraps");
 	bad_start();
 	extent_raw(0, 0x800, 0x1000);
-	finish("bad-extent-misaligned");
+	seed_save("bad-extent-misaligned");
 	bad_start();
 	{
 		uint32_t e[] = { 0, 100, 1, 4096 };
 		extents(0, 2, e);
 	}
-	finish("bad-extent-short-not-last");
+	seed_save("bad-extent-short-not-last");
 	bad_start();
 	{
 		uint32_t e[] = { 60, 4096 * 8 };
 		extents(0, 1, e);
 		create(0, 16, 16, 64, XRGB, 0);
 	}
-	finish("bad-extent-outside");
+	seed_save("bad-extent-outside");
 	bad_start();
 	put8(OP_MANY_EXTENTS);
 	put8(0);
@@ -304,10 +264,10 @@ static void error_seeds(void) {
 	put8(OP_MANY_EXTENTS);
 	put8(0);
 	put8(3);
-	finish("bad-too-many-extents");
+	seed_save("bad-too-many-extents");
 	bad_start();
 	extent_raw(0, 0, UINT64_C(257) << 20);
-	finish("bad-extent-too-large");
+	seed_save("bad-extent-too-large");
 
 	static const struct {
 		const char *name;
@@ -334,7 +294,7 @@ static void error_seeds(void) {
 		extents(0, 1, e);
 		create_raw(0, layouts[i].w, layouts[i].h, layouts[i].stride,
 			layouts[i].format, layouts[i].offset);
-		finish(layouts[i].name);
+		seed_save(layouts[i].name);
 	}
 	bad_start();
 	{
@@ -343,7 +303,7 @@ static void error_seeds(void) {
 		create(0, 16, 16, 64, XRGB, 0);
 		create(0, 16, 16, 64, XRGB, 0);
 	}
-	finish("bad-already-used");
+	seed_save("bad-already-used");
 	bad_start();
 	{
 		uint32_t e[] = { 0, 4096 };
@@ -351,7 +311,7 @@ static void error_seeds(void) {
 		create(0, 16, 16, 64, XRGB, 0);
 		extents(0, 1, e);
 	}
-	finish("bad-extents-after-create");
+	seed_save("bad-extents-after-create");
 	/* the budget: 64 VMs share 32768 mappings (512 each); 567 one-page
 	 * extents with gaps between them, so that none merge */
 	start(64);
@@ -368,17 +328,15 @@ static void error_seeds(void) {
 		}
 	}
 	create(0, 16, 16, 64, XRGB, 0);
-	finish("budget-mappings");
+	seed_save("budget-mappings");
+}
+
+
+static void write_seeds(void) {
+	valid_seeds();
+	error_seeds();
 }
 
 int main(int argc, char *argv[]) {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIRECTORY\n", argv[0]);
-		return 2;
-	}
-	dir = argv[1];
-	valid_seeds();
-	error_seeds();
-	printf("wrote %d seeds\n", written);
-	return 0;
+	return seed_main(argc, argv, write_seeds);
 }
