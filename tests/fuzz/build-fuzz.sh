@@ -13,6 +13,10 @@
 #                 (server/vmd/vhost-user.c) fed a malicious message stream
 #   config        fuzz-config.c, the compositor's config loader
 #                 (server/compositor/config.c)
+#   vmd-gpu       fuzz-vmd-gpu.c, tessera-vmd's virtio-gpu device
+#                 (server/vmd/gpu.c, resource.c, console.c, the session)
+#                 fed control and cursor queue commands, with
+#                 fuzz-compositor.c as its compositor
 #   guest-memory  fuzz-guest-memory.c, the compositor's
 #                 tessera_guest_memory_v1 (server/compositor/guest-memory.c)
 #
@@ -47,8 +51,18 @@ protocol() {
 	protocol_sources="$protocol_sources $proto/$1-protocol.c"
 }
 
+# the sources of the vmd-session library (server/vmd/meson.build)
+vmd_session_sources() {
+	for f in buffer cursor events frame gmem guest-access id-map input popup \
+			session shm subsurface surface toplevel udmabuf xdg-surface; do
+		printf '%s ' "$src/server/vmd/session/$f.c"
+	done
+	printf '%s ' "$src/server/vmd/wayland.c"
+}
+
 pkgs=
-common="$src/common/log.c $src/common/vm-settings.c $src/common/color.c"
+common="$src/common/log.c $src/common/vm-settings.c $src/common/color.c \
+	$src/common/clock.c"
 wire="$src/protocol/wire/tessera-wire.c $src/protocol/wire/tessera-wire-ring.c \
 	$src/protocol/wire/tessera-wire-string.c"
 virtio="$src/common/virtio/memory-table.c $src/common/virtio/virtqueue.c \
@@ -80,6 +94,26 @@ config)
 	set -- $includes "-I$src/server/compositor" $common $wire \
 		"$src/server/compositor/config.c" "$src/tests/fuzz/fuzz-config.c"
 	pkgs="inih"
+	max_len=16384
+	;;
+vmd-gpu)
+	wl_protocols=$(pkg-config --variable=pkgdatadir wayland-protocols)
+	for p in xdg-shell:stable/xdg-shell/xdg-shell.xml \
+			xdg-decoration-unstable-v1:unstable/xdg-decoration/xdg-decoration-unstable-v1.xml \
+			presentation-time:stable/presentation-time/presentation-time.xml \
+			viewporter:stable/viewporter/viewporter.xml \
+			linux-dmabuf-unstable-v1:unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml; do
+		protocol "${p%%:*}" "$wl_protocols/${p#*:}" client
+	done
+	protocol tessera-guest-memory-v1 "$src/protocol/tessera-guest-memory-v1.xml" client
+	# shellcheck disable=SC2046,SC2086 # lists
+	set -- $includes "-I$src/server/vmd" "-I$src/server/vmd/session" "-I$proto" \
+		-pthread $common $wire $virtio $protocol_sources $(vmd_session_sources) \
+		"$src/server/vmd/vhost-user.c" "$src/server/vmd/gpu.c" \
+		"$src/server/vmd/edid.c" "$src/server/vmd/resource.c" \
+		"$src/server/vmd/console.c" \
+		"$src/tests/fuzz/fuzz-compositor.c" "$src/tests/fuzz/fuzz-vmd-gpu.c"
+	pkgs="wayland-server wayland-client pixman-1"
 	max_len=16384
 	;;
 guest-memory)
