@@ -19,6 +19,8 @@
 #                 fuzz-compositor.c as its compositor
 #   guest-memory  fuzz-guest-memory.c, the compositor's
 #                 tessera_guest_memory_v1 (server/compositor/guest-memory.c)
+#   agent-ring    fuzz-agent-ring.c, the agent's reader of the event ring
+#                 and keymap area (guest-agent/host.c and what it calls)
 #
 # The project compiles with gcc, which has no libFuzzer, so targets are
 # built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
@@ -128,6 +130,31 @@ guest-memory)
 		"$src/tests/fuzz/fuzz-guest-memory.c"
 	pkgs="wlroots wayland-server wayland-client pixman-1 libdrm"
 	max_len=8192
+	;;
+agent-ring)
+	wl_protocols=$(pkg-config --variable=pkgdatadir wayland-protocols)
+	protocol linux-dmabuf-unstable-v1 \
+		"$wl_protocols/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml" server
+	protocol xdg-shell "$wl_protocols/stable/xdg-shell/xdg-shell.xml" client
+	# wlroots' headers want the server header too (the code is the same)
+	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
+		"$proto/xdg-shell-protocol.h"
+	agent=
+	for f in buffer commit host output seat server surface transport/transport \
+			transport/transport-vhost-user transport/transport-virtgpu; do
+		agent="$agent $src/guest-agent/$f.c"
+	done
+	# shellcheck disable=SC2086
+	set -- $includes "-I$src/guest-agent" "-I$src/guest-agent/transport" \
+		"-I$src/common/wlr" "-I$src/common/frontend" "-I$proto" \
+		-DWLR_USE_UNSTABLE $common $wire $virtio $protocol_sources $agent \
+		"$src/common/frontend/vhost-user-frontend.c" \
+		"$src/common/frontend/virtio-gpu-frontend.c" \
+		"$src/common/frontend/virtqueue-driver.c" \
+		"$src/common/wlr/client-buffer.c" "$src/common/wlr/linux-dmabuf.c" \
+		"$src/common/wlr/wlr-log.c" "$src/tests/fuzz/fuzz-agent-ring.c"
+	pkgs="wlroots wayland-server wayland-client xkbcommon pixman-1 libdrm"
+	max_len=16384
 	;;
 *)
 	echo "unknown fuzz target '$target'" >&2
