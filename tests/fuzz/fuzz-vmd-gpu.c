@@ -26,7 +26,9 @@
  *   0x60-0x6f  CURSOR    u8 flags, 32 bytes after the header; op & 1:
  *                        MOVE_CURSOR, op & 2: cut short
  *   0x70-0x7f  POKE      u32 guest address, u16 length, bytes: the guest
- *                        writes its memory (event ring tails, pixels, ...)
+ *                        writes its memory (event ring tails, pixels, ...;
+ *                        into its virtqueue rings too: then what the
+ *                        device completes and writes is no longer checked)
  *   0x80-0x9f  EVENT     the compositor sends an event
  *                        (fuzz_compositor_event)
  *   0xa0-0xa7  MEMORY    a new memory table: op & 3: the same, in two
@@ -195,6 +197,8 @@ static struct {
 	struct tessera_wire_ring_reader reader;
 	uint32_t ring_gpa, ring_size; /* size 0: none */
 	bool ring_scribbled; /* the guest wrote into it since */
+	/* the guest wrote into its virtqueue rings (descriptors, avail, used) */
+	bool rings_scribbled;
 } f;
 
 /* ---- guest RAM ---- */
@@ -276,7 +280,8 @@ FUZZ_UNINSTRUMENTED static uint32_t next_change(uint32_t from, uint32_t end) {
 static void check_writes(void) {
 	uint32_t i = next_change(0, RAM_SIZE);
 	while (i < RAM_SIZE) {
-		uint64_t end = allowed_until(i);
+		/* descriptors the guest wrote itself may point anywhere */
+		uint64_t end = f.rings_scribbled ? RAM_SIZE : allowed_until(i);
 		CHECK(end > i);
 		if (end > RAM_SIZE) {
 			end = RAM_SIZE;
@@ -377,6 +382,7 @@ static void connect_vmm(void) {
 		guest_write(USED(q), zero, USED_SIZE(q));
 		f.avail_idx[q] = f.used_idx[q] = 0;
 	}
+	f.rings_scribbled = false;
 	send_msg(TESSERA_VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
 	send_u64(TESSERA_VHOST_USER_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) |
 		BIT(VIRTIO_GPU_F_VIRGL) | BIT(VIRTIO_GPU_F_EDID), NULL, 0);
@@ -460,9 +466,31 @@ static void complete(uint32_t q, uint16_t head, uint32_t len) {
 	c->reaped = true;
 }
 
+/* After the guest wrote into its rings, what the device does with them is
+ * not checked: chains are only forgotten as they come back. */
+static void reap_scribbled(uint32_t q, uint16_t idx) {
+	for (uint32_t n = 0; n < QUEUE_SIZE(q) && f.used_idx[q] != idx; n++) {
+		uint32_t e = USED(q) + 4 + 8 * (f.used_idx[q] % QUEUE_SIZE(q));
+		uint32_t head = (uint32_t)get_le(e, 4);
+		if (head < QUEUE_SIZE(q) && f.chains[q][head].busy) {
+			struct chain *c = &f.chains[q][head];
+			for (uint16_t i = 0; i < c->ndesc; i++) {
+				f.desc_busy[q][c->desc[i]] = false;
+			}
+			c->busy = false;
+		}
+		f.used_idx[q]++;
+	}
+	f.used_idx[q] = idx;
+}
+
 static void reap(void) {
 	for (uint32_t q = 0; q < 2; q++) {
 		uint16_t idx = (uint16_t)get_le(USED(q) + 2, 2);
+		if (f.rings_scribbled) {
+			reap_scribbled(q, idx);
+			continue;
+		}
 		CHECK((uint16_t)(idx - f.used_idx[q]) <= QUEUE_SIZE(q));
 		while (f.used_idx[q] != idx) {
 			uint32_t e = USED(q) + 4 + 8 * (f.used_idx[q] % QUEUE_SIZE(q));
@@ -640,6 +668,9 @@ static void op_poke(struct fuzz_input *in) {
 		len = RAM_SIZE - gpa;
 	}
 	guest_write(gpa, p, len);
+	if (gpa < CMD_AREA) {
+		f.rings_scribbled = true;
+	}
 	if (f.ring_size > 0 && gpa < f.ring_gpa + f.ring_size &&
 			f.ring_gpa < gpa + len) {
 		f.ring_scribbled = true;

@@ -578,6 +578,25 @@ static void error_seeds(void) {
 	input();
 	seed_save("bad-ring-tail");
 
+	/* the guest rewrites its rings under the device: the avail index
+	 * far ahead, a descriptor into the rings, the used ring */
+	start(1);
+	create_2d(1, 64, 64);
+	attach(1, 0, 4);
+	{
+		uint16_t idx = 200;
+		poke(0x0400 + 2, &idx, 2); /* control avail.idx */
+		uint8_t desc[16] = { 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0x00, 0x02, 0, 0, 2, 0, 0, 0 };
+		poke(0x0000, desc, sizeof(desc)); /* descriptor 0: writable, the used ring */
+		uint8_t used[8] = { 9, 0, 0, 0, 1, 0, 0, 0 };
+		poke(0x0a00 + 4, used, sizeof(used));
+	}
+	put8(OP_KICK);
+	rect_cmd(C_FLUSH, 1, 64, 64);
+	put8(OP_RECONNECT);
+	create_2d(1, 64, 64);
+	seed_save("bad-rings-scribbled");
+
 	/* a batch over the device's limit (4096 on device b) */
 	start(1);
 	session_start();
