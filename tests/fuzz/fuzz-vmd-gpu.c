@@ -403,6 +403,22 @@ static void connect_vmm(void) {
 
 /* ---- the rings ---- */
 
+/* The entries of an ATTACH_BACKING that succeeded (or may have): the
+ * device may write there now. */
+static void note_backing(const struct chain *c) {
+	for (uint32_t i = 0; i < c->nentries; i++) {
+		struct virtio_gpu_mem_entry e;
+		memcpy(&e, g.shadow + c->entries_gpa + i * sizeof(e), sizeof(e));
+		if (f.nranges == MAX_RANGES) {
+			f.ranges_overflow = true;
+			return;
+		}
+		f.ranges[f.nranges++] = (struct range){
+			.resource = c->resource, .gpa = e.addr, .len = e.length,
+		};
+	}
+}
+
 static void complete(uint32_t q, uint16_t head, uint32_t len) {
 	CHECK(head < QUEUE_SIZE(q));
 	struct chain *c = &f.chains[q][head];
@@ -438,17 +454,7 @@ static void complete(uint32_t q, uint16_t head, uint32_t len) {
 		} else if (h.type == VIRTIO_GPU_RESP_OK_NODATA) {
 			CHECK(len == sizeof(h));
 			if (c->type == VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING) {
-				for (uint32_t i = 0; i < c->nentries; i++) {
-					struct virtio_gpu_mem_entry e;
-					memcpy(&e, g.shadow + c->entries_gpa + i * sizeof(e), sizeof(e));
-					if (f.nranges == MAX_RANGES) {
-						f.ranges_overflow = true;
-						break;
-					}
-					f.ranges[f.nranges++] = (struct range){
-						.resource = c->resource, .gpa = e.addr, .len = e.length,
-					};
-				}
+				note_backing(c);
 			} else if ((c->type == VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING ||
 					c->type == VIRTIO_GPU_CMD_RESOURCE_UNREF) &&
 					f.nforget < sizeof(f.forget) / sizeof(f.forget[0])) {
@@ -458,6 +464,9 @@ static void complete(uint32_t q, uint16_t head, uint32_t len) {
 	} else {
 		/* a response is cut short only by a short buffer */
 		CHECK(len == c->resp_size);
+		if (c->type == VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING) {
+			note_backing(c); /* it may have succeeded */
+		}
 	}
 	for (uint16_t i = 0; i < c->ndesc; i++) {
 		f.desc_busy[q][c->desc[i]] = false;

@@ -44,6 +44,7 @@
 #define F_HOLD 4
 #define F_RESP_SHORT (1 << 3) /* a 24-byte response buffer */
 #define F_RESP_TINY (2 << 3) /* 8 bytes */
+#define F_RESP_NONE (3 << 3) /* no response buffer */
 #define F_SPLIT 0x20
 #define BACKING_AREA 0x23000u
 #define PAGE 4096u
@@ -100,13 +101,17 @@ static void create_buffer(uint8_t id, uint32_t size) {
 }
 
 /* pages contiguous pages of the backing area from page first */
-static void attach(uint8_t id, uint16_t first, uint8_t pages) {
+static void attach_flags(uint8_t id, uint16_t first, uint8_t pages, uint8_t flags) {
 	put8(OP_ATTACH);
-	put8(0);
+	put8(flags);
 	put8(id);
 	put8(1);
 	put16(first);
 	put8(pages);
+}
+
+static void attach(uint8_t id, uint16_t first, uint8_t pages) {
+	attach_flags(id, first, pages, 0);
 }
 
 static void attach_scattered(uint8_t id, uint16_t first, uint8_t pages) {
@@ -195,12 +200,12 @@ static void batch_wait(void) {
 
 /* The context, its ring (formatted by the guest unless told) and keymap
  * area. */
-static void session_start_ring(bool format) {
+static void session_start_ring(bool format, uint8_t ring_attach_flags) {
 	put8(OP_CTX_CREATE);
 	put8(F_FENCE);
 	put8(CTX);
 	create_buffer(RING_RES, RING_RES_PAGES * PAGE);
-	attach(RING_RES, RING_PAGE, RING_RES_PAGES);
+	attach_flags(RING_RES, RING_PAGE, RING_RES_PAGES, ring_attach_flags);
 	if (format) {
 		put8(OP_RING);
 		put16(RING_PAGE);
@@ -219,7 +224,7 @@ static void session_start_ring(bool format) {
 }
 
 static void session_start(void) {
-	session_start_ring(true);
+	session_start_ring(true, 0);
 }
 
 /* The guest reads every event: its tail catches up with the head. */
@@ -463,6 +468,13 @@ static void valid_seeds(void) {
 	put8(OP_RECONNECT);
 	session_start();
 	seed_save("session-held-reconnect");
+
+	/* the ring's ATTACH_BACKING without a response buffer: the guest
+	 * does not learn that it worked, the session writes there anyway */
+	start(0);
+	session_start_ring(true, F_RESP_NONE);
+	window();
+	seed_save("session-attach-unanswered");
 }
 
 static void error_seeds(void) {
@@ -567,7 +579,7 @@ static void error_seeds(void) {
 
 	/* a ring that is not formatted, and one whose tail the guest breaks */
 	start(0);
-	session_start_ring(false);
+	session_start_ring(false, 0);
 	seed_save("bad-ring-unformatted");
 
 	start(0);
