@@ -313,7 +313,7 @@ static bool writer_ok;
 /* Lets the agent and its client run until all is handled. */
 static void pump(void) {
 	for (int round = 0; round < 4; round++) {
-		CHECK(wl_event_loop_dispatch(server.loop, 0) == 0);
+		FUZZ_DISPATCH(server.loop, 0);
 		wl_display_flush_clients(server.display);
 		CHECK(wl_display_flush(guest.display) >= 0 || errno == EAGAIN);
 		if (wl_display_prepare_read(guest.display) == 0) {

@@ -408,7 +408,7 @@ void fuzz_compositor_stop_thread(struct fuzz_compositor *comp) {
 }
 
 void fuzz_compositor_dispatch(struct fuzz_compositor *comp) {
-	CHECK(wl_event_loop_dispatch(comp->loop, 0) == 0);
+	FUZZ_DISPATCH(comp->loop, 0);
 	wl_display_flush_clients(comp->display);
 }
 

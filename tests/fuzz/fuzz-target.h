@@ -3,13 +3,15 @@
  * also called by fuzz-main.c when the seeds are replayed without
  * libFuzzer; CHECK(), which crashes on a broken invariant so that the
  * fuzzer records the input (unlike tests/lib's CHECK, which counts and
- * goes on); the reader of an input script; fd counting, for the targets
- * that check that nothing leaks; and sending fds on a socket.
+ * goes on); dispatching an event loop; the reader of an input script; fd
+ * counting, for the targets that check that nothing leaks; and sending
+ * fds on a socket.
  */
 #ifndef TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
 #define TESSERA_TESTS_FUZZ_FUZZ_TARGET_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +33,14 @@
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* wl_event_loop_dispatch() that fails only for real: libFuzzer's timer
+ * signal (-timeout) can interrupt epoll_wait(). */
+#define FUZZ_DISPATCH(loop, timeout_ms) do { \
+	while (wl_event_loop_dispatch((loop), (timeout_ms)) < 0) { \
+		CHECK(errno == EINTR); \
+	} \
+} while (0)
 
 /* An input read as a script: integers are little-endian, and reading
  * past the end gives zeros. */

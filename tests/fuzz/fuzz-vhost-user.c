@@ -491,7 +491,7 @@ static void settle(void) {
 	struct conn *c = &f->conn;
 	for (int i = 0; c->fd >= 0; i++) {
 		CHECK(i < 100000); /* the backend stalls */
-		CHECK(wl_event_loop_dispatch(f->loop, 0) == 0);
+		FUZZ_DISPATCH(f->loop, 0);
 		bool open = read_replies();
 		if (!tessera_vhost_user_backend_connected(f->backend)) {
 			/* the rest of its replies, then end-of-file */

@@ -359,7 +359,7 @@ static void pump(int timeout_ms) {
 		for (size_t i = 0; i < 2; i++) {
 			vmd_wayland_flush(g.vmds[i].wayland); /* accepts NULL */
 		}
-		CHECK(wl_event_loop_dispatch(g.loop, round == 0 ? timeout_ms : 0) == 0);
+		FUZZ_DISPATCH(g.loop, round == 0 ? timeout_ms : 0);
 		fuzz_compositor_dispatch(g.comp);
 	}
 	for (size_t i = 0; i < 2; i++) {
