@@ -71,24 +71,14 @@ for t in "${targets[@]}"; do
 	fi
 done
 
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=1:abort_on_error=1"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:print_stacktrace=1:halt_on_error=1"
-
-# One target's run; its status goes to DIR/TARGET/status.
+# One target's run (tests/fuzz/run-fuzz.sh on the target built above,
+# keeping its corpus); its status goes to DIR/TARGET/status.
 run_target() {
 	local t=$1 work=$dir/$1
-	mkdir -p "$work/corpus"
 	touch "$work/started"
 	local status=0
-	"$work/fuzz-$t" \
-		-error_exitcode=1 \
-		-max_total_time="$share" \
-		-timeout=10 \
-		-rss_limit_mb=2048 \
-		-max_len="$(cat "$work/fuzz-$t.max_len")" \
-		-print_final_stats=1 \
-		-artifact_prefix="$work/" \
-		"$work/corpus" "$here/tests/fuzz/corpus/$t" >"$work/log" 2>&1 || status=$?
+	FUZZ_PREBUILT=1 FUZZ_KEEP_CORPUS=1 "$here/tests/fuzz/run-fuzz.sh" "$here" \
+		"$work" "$share" "$t" >"$work/log" 2>&1 || status=$?
 	echo "$status" >"$work/status"
 }
 

@@ -8,7 +8,10 @@
 # TARGET defaults to wire. New inputs go to WORK_DIR/corpus (the committed
 # seeds in tests/fuzz/corpus/TARGET are only read), crash reproducers to
 # WORK_DIR/crash-*. Exit 77 (skip) if clang or its libFuzzer runtime
-# (Debian: libclang-rt-14-dev) is missing. Long runs: scripts/fuzz.sh.
+# (Debian: libclang-rt-14-dev) is missing. Long runs: scripts/fuzz.sh,
+# which sets FUZZ_PREBUILT=1 (WORK_DIR/fuzz-TARGET is built already) and
+# FUZZ_KEEP_CORPUS=1 (WORK_DIR/corpus grows from run to run; by default it
+# starts empty).
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -20,14 +23,18 @@ work=$2
 seconds=${3:-60}
 target=${4:-wire}
 
-"$src/tests/fuzz/build-fuzz.sh" "$src" "$work" "$target"
+if [ "${FUZZ_PREBUILT:-0}" != 1 ]; then
+	"$src/tests/fuzz/build-fuzz.sh" "$src" "$work" "$target"
+fi
 
 seeds="$src/tests/fuzz/corpus/$target"
 if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
 	echo "no seed corpus in $seeds" >&2
 	exit 1
 fi
-rm -rf "$work/corpus"
+if [ "${FUZZ_KEEP_CORPUS:-0}" != 1 ]; then
+	rm -rf "$work/corpus"
+fi
 mkdir -p "$work/corpus"
 
 echo "fuzzing for ${seconds}s from $seeds"
