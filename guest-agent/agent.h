@@ -5,7 +5,8 @@
  * events for the right guest client. It renders nothing.
  *
  * Modules:
- *   main.c     command line, wlroots objects, the -s command
+ *   main.c     command line, the -s command
+ *   server.c   the wlroots objects
  *   host.c     the session with the host: connect/reconnect, batches,
  *              the event ring, the WAIT doorbell, event dispatch
  *   surface.c  guest surfaces and their roles (xdg toplevel/popup,
@@ -238,6 +239,13 @@ static inline bool agent_serial_after(uint32_t a, uint32_t b) {
 static inline bool agent_surface_is_xdg(const struct agent_surface *surface) {
 	return surface->role == AGENT_ROLE_TOPLEVEL || surface->role == AGENT_ROLE_POPUP;
 }
+
+/* server.c */
+/* Makes the compositor (display, headless backend, renderer, globals,
+ * seat); false on failure (finish what was made). */
+bool agent_server_init(struct agent_server *server);
+/* Disconnects the clients and frees everything, the host session too. */
+void agent_server_finish(struct agent_server *server);
 
 /* host.c */
 bool agent_host_init(struct agent_host *host, struct agent_server *server,

@@ -1,12 +1,6 @@
 /*
- * tessera-agent: command line and the wlroots objects of the guest
- * compositor (see agent.h for the modules).
- *
- * Headless backend (outputs mirror the host's), pixman renderer only for
- * wl_shm and texture bookkeeping (nothing is ever rendered), our own
- * zwp_linux_dmabuf_v1 (common/wlr/linux-dmabuf.c: wlroots 0.15 has none
- * without a GPU renderer), xdg-shell, seat, presentation-time, viewporter,
- * xdg-output, xdg-decoration (forwarded to the host) and a data device manager for copy and paste inside the VM.
+ * tessera-agent: the command line, signals, the -s command and the main
+ * loop (see agent.h for the modules; server.c makes the compositor).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,23 +15,8 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
-#include <wlr/backend/headless.h>
-#include <wlr/render/pixman.h>
-#include <wlr/render/wlr_renderer.h>
-#include <wlr/types/wlr_compositor.h>
-#include <wlr/types/wlr_data_device.h>
-#include <wlr/types/wlr_output_layout.h>
-#include <wlr/types/wlr_presentation_time.h>
-#include <wlr/types/wlr_seat.h>
-#include <wlr/types/wlr_viewporter.h>
-#include <wlr/types/wlr_xdg_decoration_v1.h>
-#include <wlr/types/wlr_xdg_output_v1.h>
-#include <wlr/types/wlr_xdg_shell.h>
 
 #include "agent.h"
-#include "client-buffer.h"
-#include "guest-globals.h"
-#include "linux-dmabuf.h"
 #include "wlr-log.h"
 
 struct options {
@@ -165,21 +144,6 @@ static int handle_child(int signal_number, void *data) {
 	return 0;
 }
 
-static void handle_new_surface(struct wl_listener *listener, void *data) {
-	struct agent_server *server = wl_container_of(listener, server, new_surface);
-	agent_surface_create(server, data);
-}
-
-static void handle_new_xdg_surface(struct wl_listener *listener, void *data) {
-	struct agent_server *server = wl_container_of(listener, server, new_xdg_surface);
-	agent_surface_handle_new_xdg(server, data);
-}
-
-static void handle_new_decoration(struct wl_listener *listener, void *data) {
-	struct agent_server *server = wl_container_of(listener, server, new_decoration);
-	agent_surface_handle_new_decoration(server, data);
-}
-
 static bool check_runtime_dir(void) {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -189,63 +153,6 @@ static bool check_runtime_dir(void) {
 		return false;
 	}
 	return true;
-}
-
-/* Guest applications see exactly the guest rows of protocol/guest-globals.h,
- * whatever wlroots creates along the way. */
-static bool global_filter(const struct wl_client *client,
-		const struct wl_global *global, void *data) {
-	return tessera_guest_global_is(wl_global_get_interface(global)->name,
-		TESSERA_GLOBAL_GUEST);
-}
-
-static bool server_init(struct agent_server *server) {
-	wl_list_init(&server->surfaces);
-	wl_list_init(&server->outputs);
-	wl_list_init(&server->direct_buffers);
-	server->display = wl_display_create();
-	if (server->display == NULL) {
-		return false;
-	}
-	wl_display_set_global_filter(server->display, global_filter, NULL);
-	server->loop = wl_display_get_event_loop(server->display);
-	server->backend = wlr_headless_backend_create(server->display);
-	server->renderer = wlr_pixman_renderer_create();
-	if (server->backend == NULL || server->renderer == NULL ||
-			!wlr_renderer_init_wl_display(server->renderer, server->display)) {
-		tessera_log(TESSERA_ERROR, "cannot create the headless backend and pixman renderer");
-		return false;
-	}
-	tessera_client_buffer_register();
-	if (tessera_linux_dmabuf_create(server->display) == NULL) {
-		return false;
-	}
-	server->compositor = wlr_compositor_create(server->display, server->renderer);
-	if (server->compositor == NULL) {
-		return false;
-	}
-	server->new_surface.notify = handle_new_surface;
-	wl_signal_add(&server->compositor->events.new_surface, &server->new_surface);
-	server->layout = wlr_output_layout_create();
-	server->xdg_shell = wlr_xdg_shell_create(server->display);
-	server->presentation = wlr_presentation_create(server->display, server->backend);
-	if (server->layout == NULL || server->xdg_shell == NULL ||
-			server->presentation == NULL ||
-			wlr_data_device_manager_create(server->display) == NULL ||
-			wlr_viewporter_create(server->display) == NULL ||
-			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL) {
-		return false;
-	}
-	server->new_xdg_surface.notify = handle_new_xdg_surface;
-	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	struct wlr_xdg_decoration_manager_v1 *decorations =
-		wlr_xdg_decoration_manager_v1_create(server->display);
-	if (decorations == NULL) {
-		return false;
-	}
-	server->new_decoration.notify = handle_new_decoration;
-	wl_signal_add(&decorations->events.new_toplevel_decoration, &server->new_decoration);
-	return agent_seat_init(server);
 }
 
 static void spawn(const char *command) {
@@ -276,7 +183,7 @@ int main(int argc, char *argv[]) {
 	}
 	static struct agent_server server;
 	status = 1;
-	if (!server_init(&server)) {
+	if (!agent_server_init(&server)) {
 		tessera_log(TESSERA_ERROR, "cannot set up the guest compositor");
 		goto out;
 	}
@@ -324,18 +231,6 @@ int main(int argc, char *argv[]) {
 		}
 	}
 out:
-	if (server.display != NULL) {
-		wl_display_destroy_clients(server.display);
-	}
-	agent_buffers_finish(&server);
-	agent_host_finish(&server.host);
-	agent_seat_finish(&server);
-	agent_outputs_finish(&server);
-	if (server.display != NULL) {
-		wl_display_destroy(server.display);
-	}
-	if (server.layout != NULL) {
-		wlr_output_layout_destroy(server.layout);
-	}
+	agent_server_finish(&server);
 	return status;
 }

@@ -45,7 +45,6 @@
  * FUZZ_VHOST_USER_LOG=1 shows the backend's log.
  */
 #define _GNU_SOURCE /* memfd_create, F_ADD_SEALS */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -111,11 +110,6 @@ enum fd_type {
 	FD_TYPES,
 };
 
-struct input {
-	const uint8_t *data;
-	size_t size, pos;
-};
-
 /* The frontend's mirror of one connection: which replies it is owed. */
 struct conn {
 	int fd; /* our end, -1 when gone */
@@ -152,25 +146,6 @@ struct fuzz {
 };
 
 static struct fuzz *f;
-
-/* ---- input ---- */
-
-static uint8_t get8(struct input *in) {
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t get16(struct input *in) {
-	uint16_t lo = get8(in);
-	return (uint16_t)(lo | get8(in) << 8);
-}
-
-/* Up to len bytes of the input; *n receives how many there are. */
-static const uint8_t *get_bytes(struct input *in, size_t len, size_t *n) {
-	const uint8_t *p = in->data + in->pos;
-	*n = in->size - in->pos < len ? in->size - in->pos : len;
-	in->pos += *n;
-	return p;
-}
 
 /* ---- the device ---- */
 
@@ -516,7 +491,7 @@ static void settle(void) {
 	struct conn *c = &f->conn;
 	for (int i = 0; c->fd >= 0; i++) {
 		CHECK(i < 100000); /* the backend stalls */
-		CHECK(wl_event_loop_dispatch(f->loop, 0) == 0);
+		FUZZ_DISPATCH(f->loop, 0);
 		bool open = read_replies();
 		if (!tessera_vhost_user_backend_connected(f->backend)) {
 			/* the rest of its replies, then end-of-file */
@@ -569,26 +544,12 @@ static void send_bytes(const uint8_t *p, size_t len, enum fd_type type,
 	for (size_t i = 0; i < nfds; i++) {
 		fds[i] = get_fd(type);
 	}
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} control;
 	size_t sent = 0;
 	do {
 		struct iovec iov = { .iov_base = (void *)(p + sent),
 			.iov_len = len - sent };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		if (nfds > 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-		}
-		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = fuzz_sendmsg(c->fd, &iov, 1, fds, nfds,
+			MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			settle(); /* let the backend read */
 			if (c->fd < 0) {
@@ -608,32 +569,32 @@ static void send_bytes(const uint8_t *p, size_t len, enum fd_type type,
 
 /* ---- operations ---- */
 
-static void op_send(struct input *in, uint8_t op) {
-	uint16_t len = get16(in);
+static void op_send(struct fuzz_input *in, uint8_t op) {
+	uint16_t len = fuzz_get16(in);
 	size_t n;
-	const uint8_t *p = get_bytes(in, len, &n);
+	const uint8_t *p = fuzz_get_bytes(in, len, &n);
 	send_bytes(p, n, (enum fd_type)(op & 7), (op >> 3) & 15);
 }
 
-static void op_msg(struct input *in, uint8_t op) {
+static void op_msg(struct fuzz_input *in, uint8_t op) {
 	static uint8_t buf[TESSERA_VHOST_USER_HEADER_SIZE + UINT16_MAX];
 	struct tessera_vhost_user_header h = {
-		.request = get8(in),
-		.flags = TESSERA_VHOST_USER_VERSION | (get8(in) & ~3u),
+		.request = fuzz_get8(in),
+		.flags = TESSERA_VHOST_USER_VERSION | (fuzz_get8(in) & ~3u),
 	};
-	h.size = get16(in);
+	h.size = fuzz_get16(in);
 	size_t n;
-	const uint8_t *p = get_bytes(in, h.size, &n);
+	const uint8_t *p = fuzz_get_bytes(in, h.size, &n);
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), p, n);
 	send_bytes(buf, sizeof(h) + n, (enum fd_type)(op & 7), (op >> 3) & 7);
 }
 
-static void op_poke(struct input *in) {
-	uint16_t offset = get16(in);
-	uint16_t len = get16(in);
+static void op_poke(struct fuzz_input *in) {
+	uint16_t offset = fuzz_get16(in);
+	uint16_t len = fuzz_get16(in);
 	size_t n;
-	const uint8_t *p = get_bytes(in, len, &n);
+	const uint8_t *p = fuzz_get_bytes(in, len, &n);
 	if (n > (size_t)RAM_SIZE - offset) {
 		n = (size_t)RAM_SIZE - offset;
 	}
@@ -643,18 +604,6 @@ static void op_poke(struct input *in) {
 static void op_kick(uint8_t op) {
 	uint64_t one = 1;
 	CHECK(write(f->events[op % EVENT_POOL], &one, sizeof(one)) == sizeof(one));
-}
-
-static int count_fds(void) {
-	DIR *dir = opendir("/proc/self/fd");
-	CHECK(dir != NULL);
-	int n = 0;
-	struct dirent *ent;
-	while ((ent = readdir(dir)) != NULL) {
-		n += ent->d_name[0] != '.';
-	}
-	closedir(dir);
-	return n;
 }
 
 static void close_fd(int *fd) {
@@ -673,7 +622,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			NULL);
 		signal(SIGPIPE, SIG_IGN); /* as tessera-vmd does */
 	}
-	int fds_before = count_fds();
+	int fds_before = fuzz_count_fds();
 
 	memset(f->config, 0, sizeof(f->config));
 	memset(f->nheld, 0, sizeof(f->nheld));
@@ -692,9 +641,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	CHECK(f->backend != NULL);
 	conn_open();
 
-	struct input in = { .data = data, .size = size };
+	struct fuzz_input in = { .data = data, .size = size };
 	while (in.pos < in.size) {
-		uint8_t op = get8(&in);
+		uint8_t op = fuzz_get8(&in);
 		if (op < 0x80) {
 			op_send(&in, op);
 		} else if (op < 0x90) {
@@ -728,7 +677,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	close_fd(&f->pipe_write);
 
 	/* the backend kept no fd and no mapping */
-	CHECK(count_fds() == fds_before);
+	CHECK(fuzz_count_fds() == fds_before);
 	struct tessera_memory_table_stats stats;
 	tessera_memory_table_get_stats(&stats);
 	CHECK(stats.regions == 0 && stats.bytes == 0);

@@ -74,11 +74,6 @@ struct ref_elem {
 	struct segment seg[TESSERA_VIRTQUEUE_MAX_SEGMENTS];
 };
 
-struct input {
-	const uint8_t *data;
-	size_t size, pos;
-};
-
 struct fuzz {
 	struct region ram[MAX_REGIONS]; /* in the table's order */
 	size_t nram;
@@ -102,22 +97,6 @@ struct fuzz {
 };
 
 static struct fuzz *f;
-
-/* ---- input ---- */
-
-static uint8_t get8(struct input *in) {
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t get16(struct input *in) {
-	uint16_t lo = get8(in);
-	return (uint16_t)(lo | get8(in) << 8);
-}
-
-static uint32_t get32(struct input *in) {
-	uint32_t lo = get16(in);
-	return lo | (uint32_t)get16(in) << 16;
-}
 
 /* ---- guest RAM ---- */
 
@@ -195,11 +174,11 @@ static void ram_write16(uint64_t gpa, uint16_t v) {
 	p[1] = (uint8_t)(v >> 8);
 }
 
-static void ram_fill(uint64_t gpa, struct input *in, size_t len) {
+static void ram_fill(uint64_t gpa, struct fuzz_input *in, size_t len) {
 	uint8_t *p = ram_range(gpa, len);
 	CHECK(p != NULL);
 	for (size_t i = 0; i < len; i++) {
-		p[i] = get8(in);
+		p[i] = fuzz_get8(in);
 	}
 }
 
@@ -571,25 +550,25 @@ static void op_drain(void) {
 	__builtin_trap(); /* the queue did not run dry */
 }
 
-static void run_op(struct input *in) {
-	uint8_t op = get8(in);
+static void run_op(struct fuzz_input *in) {
+	uint8_t op = fuzz_get8(in);
 	switch (op % 8) {
 	case 0: { /* pop, then read and write parts of the element */
-		uint16_t read_off = get16(in), read_len = get16(in);
-		uint16_t write_off = get16(in), write_len = get16(in);
+		uint16_t read_off = fuzz_get16(in), read_len = fuzz_get16(in);
+		uint16_t write_off = fuzz_get16(in), write_len = fuzz_get16(in);
 		op_pop(read_off, read_len, write_off, write_len);
 		break;
 	}
 	case 1: { /* complete the k-th element in flight */
-		uint8_t k = get8(in);
-		uint32_t len = get32(in);
+		uint8_t k = fuzz_get8(in);
+		uint32_t len = fuzz_get32(in);
 		op_push(f->ninflight > 0 ? f->inflight[k % f->ninflight] :
 			(uint16_t)k, len);
 		break;
 	}
 	case 2: { /* complete any head */
-		uint16_t head = get16(in);
-		op_push(head, get32(in));
+		uint16_t head = fuzz_get16(in);
+		op_push(head, fuzz_get32(in));
 		break;
 	}
 	case 3:
@@ -599,10 +578,10 @@ static void run_op(struct input *in) {
 		op_pending();
 		break;
 	case 5: { /* the driver writes guest RAM */
-		uint16_t offset = get16(in);
-		uint8_t len = get8(in);
+		uint16_t offset = fuzz_get16(in);
+		uint8_t len = fuzz_get8(in);
 		for (uint32_t i = 0; i < len; i++) {
-			uint8_t v = get8(in);
+			uint8_t v = fuzz_get8(in);
 			uint8_t *p = ram_byte((uint32_t)offset + i);
 			if (p != NULL) {
 				*p = v;
@@ -611,7 +590,7 @@ static void run_op(struct input *in) {
 		break;
 	}
 	case 6: { /* the driver makes a head available */
-		uint16_t head = get16(in);
+		uint16_t head = fuzz_get16(in);
 		uint16_t idx = ram_read16(AVAIL_GPA + 2);
 		ram_write16(AVAIL_GPA + 4 + 2 * (uint64_t)(idx & (f->size - 1)), head);
 		ram_write16(AVAIL_GPA + 2, (uint16_t)(idx + 1));
@@ -630,12 +609,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		f = calloc(1, sizeof(*f));
 		CHECK(f != NULL);
 	}
-	struct input in = { .data = data, .size = size };
-	uint8_t flags = get8(&in);
-	uint32_t qsize = UINT32_C(1) << (get8(&in) % 9);
-	uint16_t last_avail = get16(&in);
-	uint16_t used_idx = get16(&in);
-	uint16_t scratch = get16(&in);
+	struct fuzz_input in = { .data = data, .size = size };
+	uint8_t flags = fuzz_get8(&in);
+	uint32_t qsize = UINT32_C(1) << (fuzz_get8(&in) % 9);
+	uint16_t last_avail = fuzz_get16(&in);
+	uint16_t used_idx = fuzz_get16(&in);
+	uint16_t scratch = fuzz_get16(&in);
 	if (scratch > SCRATCH_MAX) {
 		scratch = SCRATCH_MAX;
 	}

@@ -1,21 +1,17 @@
 #!/bin/sh
-# Builds a fuzz target with clang's libFuzzer (plus ASan and UBSan) and runs
-# it for a bounded time on its committed seed corpus.
+# Builds a fuzz target with clang's libFuzzer (plus ASan and UBSan, see
+# build-fuzz.sh for the targets) and runs it for a bounded time on its
+# committed seed corpus.
 #
 #   run-fuzz.sh SOURCE_ROOT WORK_DIR [SECONDS [TARGET]]
 #
-# TARGET (default wire):
-#   wire        fuzz-wire.c, the wire codec (protocol/wire)
-#   virtqueue   fuzz-virtqueue.c, the device side split virtqueue
-#               (common/virtio/virtqueue.c) against malicious rings
-#   vhost-user  fuzz-vhost-user.c, the vhost-user backend
-#               (server/vmd/vhost-user.c) fed a malicious message stream
-#
-# The project compiles with gcc, which has no libFuzzer, so the target is
-# built here with clang (CLANG overrides the compiler). New inputs go to
-# WORK_DIR/corpus (the committed seeds in tests/fuzz/corpus/TARGET are only
-# read), crash reproducers to WORK_DIR/crash-*. Exit 77 (skip) if clang or
-# its libFuzzer runtime (Debian: libclang-rt-14-dev) is missing.
+# TARGET defaults to wire. New inputs go to WORK_DIR/corpus (the committed
+# seeds in tests/fuzz/corpus/TARGET are only read), crash reproducers to
+# WORK_DIR/crash-*. Exit 77 (skip) if clang or its libFuzzer runtime
+# (Debian: libclang-rt-14-dev) is missing. Long runs: scripts/fuzz.sh,
+# which sets FUZZ_PREBUILT=1 (WORK_DIR/fuzz-TARGET is built already) and
+# FUZZ_KEEP_CORPUS=1 (WORK_DIR/corpus grows from run to run; by default it
+# starts empty).
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -26,86 +22,19 @@ src=$1
 work=$2
 seconds=${3:-60}
 target=${4:-wire}
-clang=${CLANG:-clang}
 
-# per target: include directories and sources (as "$@"), the largest input
-case "$target" in
-wire)
-	set -- "-I$src/protocol/wire" \
-		"$src/protocol/wire/tessera-wire.c" \
-		"$src/protocol/wire/tessera-wire-ring.c" \
-		"$src/protocol/wire/tessera-wire-string.c" \
-		"$src/tests/fuzz/fuzz-wire.c"
-	max_len=20000
-	;;
-virtqueue)
-	set -- "-I$src/common/virtio" \
-		"$src/common/virtio/memory-table.c" \
-		"$src/common/virtio/virtqueue.c" \
-		"$src/tests/fuzz/fuzz-virtqueue.c"
-	max_len=8192
-	;;
-vhost-user)
-	set -- "-I$src/common" "-I$src/common/virtio" "-I$src/server/vmd" \
-		"$src/common/log.c" \
-		"$src/common/virtio/memory-table.c" \
-		"$src/common/virtio/virtqueue.c" \
-		"$src/common/virtio/vhost-user-proto.c" \
-		"$src/server/vmd/vhost-user.c" \
-		"$src/tests/fuzz/fuzz-vhost-user.c"
-	pkgs="wayland-server"
-	# shellcheck disable=SC2086 # pkgs is a list
-	if ! pkg_flags=$(pkg-config --cflags --libs $pkgs); then
-		echo "pkg-config cannot find $pkgs" >&2
-		exit 1
-	fi
-	# shellcheck disable=SC2086 # pkg-config output is a list of flags
-	set -- "$@" $pkg_flags
-	max_len=8192
-	;;
-*)
-	echo "unknown fuzz target '$target'" >&2
-	exit 2
-	;;
-esac
-
-if ! command -v "$clang" >/dev/null 2>&1; then
-	echo "SKIP: $clang not found (install clang and libclang-rt-14-dev to fuzz)"
-	exit 77
+if [ "${FUZZ_PREBUILT:-0}" != 1 ]; then
+	"$src/tests/fuzz/build-fuzz.sh" "$src" "$work" "$target"
 fi
-
-mkdir -p "$work"
-cat >"$work/probe.c" <<'PROBE'
-#include <stddef.h>
-#include <stdint.h>
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-	(void)data;
-	(void)size;
-	return 0;
-}
-PROBE
-if ! "$clang" -fsanitize=fuzzer,address,undefined "$work/probe.c" \
-		-o "$work/probe" >"$work/probe.log" 2>&1; then
-	echo "SKIP: $clang cannot link -fsanitize=fuzzer,address,undefined" \
-		"(libclang-rt-14-dev missing?):"
-	cat "$work/probe.log"
-	exit 77
-fi
-
-echo "building $work/fuzz-$target with $("$clang" --version | head -n 1)"
-"$clang" -std=c11 -g -O1 \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_POSIX_C_SOURCE=200809L \
-	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-	"$@" \
-	-o "$work/fuzz-$target"
 
 seeds="$src/tests/fuzz/corpus/$target"
 if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
 	echo "no seed corpus in $seeds" >&2
 	exit 1
 fi
-rm -rf "$work/corpus"
+if [ "${FUZZ_KEEP_CORPUS:-0}" != 1 ]; then
+	rm -rf "$work/corpus"
+fi
 mkdir -p "$work/corpus"
 
 echo "fuzzing for ${seconds}s from $seeds"
@@ -118,7 +47,7 @@ exec "$work/fuzz-$target" \
 	-max_total_time="$seconds" \
 	-timeout=10 \
 	-rss_limit_mb=2048 \
-	-max_len="$max_len" \
+	-max_len="$(cat "$work/fuzz-$target.max_len")" \
 	-print_final_stats=1 \
 	-artifact_prefix="$work/" \
 	"$work/corpus" "$seeds"

@@ -1,0 +1,118 @@
+/*
+ * The wlroots objects of the guest compositor: headless backend (outputs
+ * mirror the host's), pixman renderer only for wl_shm and texture
+ * bookkeeping (nothing is ever rendered), our own zwp_linux_dmabuf_v1
+ * (common/wlr/linux-dmabuf.c: wlroots 0.15 has none without a GPU
+ * renderer), xdg-shell, seat, presentation-time, viewporter, xdg-output,
+ * xdg-decoration (forwarded to the host) and a data device manager for
+ * copy and paste inside the VM. Made and torn down here for main.c and
+ * for the agent's fuzz target (tests/fuzz/fuzz-agent-ring.c).
+ */
+#define _GNU_SOURCE
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/render/pixman.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+
+#include "agent.h"
+#include "client-buffer.h"
+#include "guest-globals.h"
+#include "linux-dmabuf.h"
+#include "log.h"
+
+static void handle_new_surface(struct wl_listener *listener, void *data) {
+	struct agent_server *server = wl_container_of(listener, server, new_surface);
+	agent_surface_create(server, data);
+}
+
+static void handle_new_xdg_surface(struct wl_listener *listener, void *data) {
+	struct agent_server *server = wl_container_of(listener, server, new_xdg_surface);
+	agent_surface_handle_new_xdg(server, data);
+}
+
+static void handle_new_decoration(struct wl_listener *listener, void *data) {
+	struct agent_server *server = wl_container_of(listener, server, new_decoration);
+	agent_surface_handle_new_decoration(server, data);
+}
+
+/* Guest applications see exactly the guest rows of protocol/guest-globals.h,
+ * whatever wlroots creates along the way. */
+static bool global_filter(const struct wl_client *client,
+		const struct wl_global *global, void *data) {
+	return tessera_guest_global_is(wl_global_get_interface(global)->name,
+		TESSERA_GLOBAL_GUEST);
+}
+
+bool agent_server_init(struct agent_server *server) {
+	wl_list_init(&server->surfaces);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->direct_buffers);
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		return false;
+	}
+	wl_display_set_global_filter(server->display, global_filter, NULL);
+	server->loop = wl_display_get_event_loop(server->display);
+	server->backend = wlr_headless_backend_create(server->display);
+	server->renderer = wlr_pixman_renderer_create();
+	if (server->backend == NULL || server->renderer == NULL ||
+			!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+		tessera_log(TESSERA_ERROR, "cannot create the headless backend and pixman renderer");
+		return false;
+	}
+	tessera_client_buffer_register();
+	if (tessera_linux_dmabuf_create(server->display) == NULL) {
+		return false;
+	}
+	server->compositor = wlr_compositor_create(server->display, server->renderer);
+	if (server->compositor == NULL) {
+		return false;
+	}
+	server->new_surface.notify = handle_new_surface;
+	wl_signal_add(&server->compositor->events.new_surface, &server->new_surface);
+	server->layout = wlr_output_layout_create();
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	server->presentation = wlr_presentation_create(server->display, server->backend);
+	if (server->layout == NULL || server->xdg_shell == NULL ||
+			server->presentation == NULL ||
+			wlr_data_device_manager_create(server->display) == NULL ||
+			wlr_viewporter_create(server->display) == NULL ||
+			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL) {
+		return false;
+	}
+	server->new_xdg_surface.notify = handle_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	struct wlr_xdg_decoration_manager_v1 *decorations =
+		wlr_xdg_decoration_manager_v1_create(server->display);
+	if (decorations == NULL) {
+		return false;
+	}
+	server->new_decoration.notify = handle_new_decoration;
+	wl_signal_add(&decorations->events.new_toplevel_decoration, &server->new_decoration);
+	return agent_seat_init(server);
+}
+
+void agent_server_finish(struct agent_server *server) {
+	if (server->display != NULL) {
+		wl_display_destroy_clients(server->display);
+	}
+	agent_buffers_finish(server);
+	agent_host_finish(&server->host);
+	agent_seat_finish(server);
+	agent_outputs_finish(server);
+	if (server->display != NULL) {
+		wl_display_destroy(server->display);
+	}
+	if (server->layout != NULL) {
+		wlr_output_layout_destroy(server->layout);
+	}
+}
