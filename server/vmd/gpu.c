@@ -68,9 +68,11 @@ struct vmd_gpu {
 	} cursor;
 
 	/* queues left with work after a full batch, continued by a timer
-	 * (after the other event sources had their turn) */
+	 * (after the other event sources had their turn), or left while the
+	 * compositor connection was congested, continued when it has room */
 	bool more[2];
 	struct wl_event_source *resume;
+	struct wl_listener writable;
 
 	struct tessera_virtqueue_element *elem;
 	uint8_t *payload; /* SUBMIT_3D copy, settings.max_batch_size */
@@ -954,9 +956,17 @@ static int handle_resume(void *data) {
 	return 0;
 }
 
+static void handle_writable(struct wl_listener *listener, void *data) {
+	struct vmd_gpu *gpu = wl_container_of(listener, gpu, writable);
+	handle_resume(gpu);
+}
+
 /* Handles at most one queue's worth of chains, so that a guest that keeps
  * the queue full cannot starve the compositor connection; the rest is
- * done a millisecond later (no new kick may come for it). */
+ * done a millisecond later (no new kick may come for it). Between two
+ * chains the compositor's events are dispatched, and a guest that asks
+ * for more than the compositor reads waits: its chains stay in the queue
+ * while the connection has no room. */
 static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	struct tessera_virtqueue *vq =
 		tessera_vhost_user_backend_queue(gpu->backend, index);
@@ -964,6 +974,11 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 		return;
 	}
 	for (uint32_t n = 0; n < vq->size; n++) {
+		if (!vmd_wayland_has_room(gpu->wayland)) {
+			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			gpu->more[index] = true;
+			return;
+		}
 		if (tessera_virtqueue_pop(vq, gpu->elem) <= 0) {
 			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
 			return;
@@ -1072,6 +1087,8 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		gpu->settings.max_batch_size : 1);
 	gpu->console = vmd_console_create(wayland, options->vm_name);
 	gpu->resume = wl_event_loop_add_timer(loop, handle_resume, gpu);
+	gpu->writable.notify = handle_writable;
+	wl_signal_add(&wayland->events.writable, &gpu->writable);
 	wl_list_init(&gpu->held);
 	vmd_resource_table_init(&gpu->resources);
 	gpu->config.num_scanouts = 1;
@@ -1111,6 +1128,9 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 	}
 	if (gpu->resume != NULL) {
 		wl_event_source_remove(gpu->resume);
+	}
+	if (gpu->writable.notify != NULL) {
+		wl_list_remove(&gpu->writable.link);
 	}
 	forget_held(gpu);
 	destroy_session(gpu);

@@ -347,6 +347,9 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 		}
 		ctx->msg_type = msg->type;
 		ctx->msg_offset = reader.offset - msg->size;
+		/* a batch can ask for more than the socket holds: room for
+		 * this message's requests first (wayland.h, back-pressure) */
+		vmd_wayland_wait_writable(session->wayland);
 		ok = ctx_handle(ctx, msg, &wait);
 	}
 	if (reader.error.code != TESSERA_WIRE_ERROR_NONE) {
