@@ -491,6 +491,9 @@ void vmd_session_destroy(struct vmd_session *session) {
 	vmd_session_gmem_reset(session);
 	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);
+	if (session->title_timer != NULL) {
+		wl_event_source_remove(session->title_timer);
+	}
 	vmd_session_log_stats(session);
 	free(session->vm_name);
 	free(session);
