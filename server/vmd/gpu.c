@@ -8,6 +8,7 @@
 #include <wayland-server-core.h>
 
 #include "console.h"
+#include "cpu-share.h"
 #include "edid.h"
 #include "gpu.h"
 #include "log.h"
@@ -73,6 +74,7 @@ struct vmd_gpu {
 	bool more[2];
 	struct wl_event_source *resume;
 	struct wl_listener writable;
+	struct vmd_cpu_share cpu_share;
 
 	struct tessera_virtqueue_element *elem;
 	uint8_t *payload; /* SUBMIT_3D copy, settings.max_batch_size */
@@ -966,7 +968,8 @@ static void handle_writable(struct wl_listener *listener, void *data) {
  * done a millisecond later (no new kick may come for it). Between two
  * chains the compositor's events are dispatched, and a guest that asks
  * for more than the compositor reads waits: its chains stay in the queue
- * while the connection has no room. */
+ * while the connection has no room. A guest that keeps the daemon busy
+ * makes it yield the CPU (cpu-share.h). */
 static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	struct tessera_virtqueue *vq =
 		tessera_vhost_user_backend_queue(gpu->backend, index);
@@ -977,10 +980,12 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 		if (!vmd_wayland_has_room(gpu->wayland)) {
 			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
 			gpu->more[index] = true;
+			vmd_cpu_share_check(&gpu->cpu_share, true);
 			return;
 		}
 		if (tessera_virtqueue_pop(vq, gpu->elem) <= 0) {
 			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			vmd_cpu_share_check(&gpu->cpu_share, gpu->more[1 - index]);
 			return;
 		}
 		if (index == CONTROL_QUEUE) {
@@ -992,6 +997,7 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	tessera_vhost_user_backend_queue_notify(gpu->backend, index);
 	gpu->more[index] = true;
 	wl_event_source_timer_update(gpu->resume, 1);
+	vmd_cpu_share_check(&gpu->cpu_share, true);
 }
 
 static void device_queue_kick(void *data, uint32_t index,
@@ -1089,6 +1095,7 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 	gpu->resume = wl_event_loop_add_timer(loop, handle_resume, gpu);
 	gpu->writable.notify = handle_writable;
 	wl_signal_add(&wayland->events.writable, &gpu->writable);
+	vmd_cpu_share_init(&gpu->cpu_share, loop);
 	wl_list_init(&gpu->held);
 	vmd_resource_table_init(&gpu->resources);
 	gpu->config.num_scanouts = 1;
@@ -1132,6 +1139,7 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 	if (gpu->writable.notify != NULL) {
 		wl_list_remove(&gpu->writable.link);
 	}
+	vmd_cpu_share_finish(&gpu->cpu_share);
 	forget_held(gpu);
 	destroy_session(gpu);
 	vmd_resource_table_finish(&gpu->resources);
