@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wayland-server-core.h>
 
+#include "clock.h"
 #include "console.h"
 #include "cpu-share.h"
 #include "edid.h"
@@ -75,6 +76,10 @@ struct vmd_gpu {
 	struct wl_event_source *resume;
 	struct wl_listener writable;
 	struct vmd_cpu_share cpu_share;
+	/* max-commit-rate: a token bucket of commits, refilled with time */
+	double commit_tokens;
+	int64_t commit_refill_ms;
+	uint64_t commits_seen;
 
 	struct tessera_virtqueue_element *elem;
 	uint8_t *payload; /* SUBMIT_3D copy, settings.max_batch_size */
@@ -358,6 +363,7 @@ static void destroy_session(struct vmd_gpu *gpu) {
 	add_session_stats(&gpu->ended_sessions, &s);
 	struct vmd_session *session = gpu->session;
 	gpu->session = NULL;
+	gpu->commits_seen = 0; /* the next session counts from 0 */
 	vmd_session_destroy(session);
 }
 
@@ -958,6 +964,43 @@ static int handle_resume(void *data) {
 	return 0;
 }
 
+/*
+ * Every commit costs the compositor, which all VMs share, whatever the
+ * guest gains by it (a display shows one frame per refresh): a guest may
+ * make max-commit-rate commits per second, in bursts of up to a second's
+ * worth. A batch may take more than is left; then the guest's queue waits
+ * until the rate has paid for them.
+ */
+static bool commit_budget_allows(struct vmd_gpu *gpu, uint32_t index) {
+	double rate = (double)gpu->settings.max_commit_rate;
+	int64_t now = tessera_clock_now_ms();
+	gpu->commit_tokens += rate * (double)(now - gpu->commit_refill_ms) / 1000.0;
+	if (gpu->commit_tokens > rate) {
+		gpu->commit_tokens = rate;
+	}
+	gpu->commit_refill_ms = now;
+	if (gpu->commit_tokens >= 0) {
+		return true;
+	}
+	gpu->more[index] = true;
+	int64_t wait = (int64_t)(-gpu->commit_tokens * 1000.0 / rate) + 1;
+	wl_event_source_timer_update(gpu->resume, (int)(wait < 1000 ? wait : 1000));
+	return false;
+}
+
+/* After a chain: what its commits cost. */
+static void commit_budget_charge(struct vmd_gpu *gpu) {
+	if (gpu->session == NULL) {
+		return;
+	}
+	struct vmd_session_stats s;
+	vmd_session_get_stats(gpu->session, &s);
+	if (s.commits > gpu->commits_seen) {
+		gpu->commit_tokens -= (double)(s.commits - gpu->commits_seen);
+	}
+	gpu->commits_seen = s.commits;
+}
+
 static void handle_writable(struct wl_listener *listener, void *data) {
 	struct vmd_gpu *gpu = wl_container_of(listener, gpu, writable);
 	handle_resume(gpu);
@@ -968,8 +1011,9 @@ static void handle_writable(struct wl_listener *listener, void *data) {
  * done a millisecond later (no new kick may come for it). Between two
  * chains the compositor's events are dispatched, and a guest that asks
  * for more than the compositor reads waits: its chains stay in the queue
- * while the connection has no room. A guest that keeps the daemon busy
- * makes it yield the CPU (cpu-share.h). */
+ * while the connection has no room or its commits are over the VM's rate.
+ * A guest that keeps the daemon busy makes it yield the CPU
+ * (cpu-share.h). */
 static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	struct tessera_virtqueue *vq =
 		tessera_vhost_user_backend_queue(gpu->backend, index);
@@ -983,6 +1027,11 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 			vmd_cpu_share_check(&gpu->cpu_share, true);
 			return;
 		}
+		if (index == CONTROL_QUEUE && !commit_budget_allows(gpu, index)) {
+			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			vmd_cpu_share_check(&gpu->cpu_share, true);
+			return;
+		}
 		if (tessera_virtqueue_pop(vq, gpu->elem) <= 0) {
 			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
 			vmd_cpu_share_check(&gpu->cpu_share, gpu->more[1 - index]);
@@ -990,6 +1039,7 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 		}
 		if (index == CONTROL_QUEUE) {
 			process_control(gpu, gpu->elem);
+			commit_budget_charge(gpu);
 		} else {
 			process_cursor(gpu, gpu->elem);
 		}
@@ -1096,6 +1146,8 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 	gpu->writable.notify = handle_writable;
 	wl_signal_add(&wayland->events.writable, &gpu->writable);
 	vmd_cpu_share_init(&gpu->cpu_share, loop);
+	gpu->commit_tokens = (double)gpu->settings.max_commit_rate;
+	gpu->commit_refill_ms = tessera_clock_now_ms();
 	wl_list_init(&gpu->held);
 	vmd_resource_table_init(&gpu->resources);
 	gpu->config.num_scanouts = 1;
