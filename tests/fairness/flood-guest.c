@@ -6,14 +6,15 @@
  *
  *   - its window's context sends batches of exactly BATCH_BYTES (the VM's
  *     max-batch-size) filled with SET_TITLE (a new 1 KiB title every time)
- *     and COMMIT (the other buffer, full damage, a frame callback), several
- *     of them queued at once, as fast as the device completes them; it
- *     never reads its event ring and never waits for a frame;
- *   - every few batches it goes for the VM's limits: virtio-gpu resources
+ *     and COMMIT (the other buffer, full damage, a frame callback), every
+ *     fourth one with commits only, several of them queued at once, as
+ *     fast as the device completes them; it never reads its event ring and
+ *     never waits for a frame;
+ *   - every 200 ms it goes for the VM's limits: virtio-gpu resources
  *     until the device refuses them (and one more each time after that),
- *     a SUBMIT_3D larger than the batch limit, and a throw-away wire
- *     session that creates surfaces, or buffers, until the host ends it
- *     with ERROR LIMIT.
+ *     every other time a SUBMIT_3D larger than the batch limit, and a
+ *     throw-away wire session that creates surfaces, or buffers, until
+ *     the host ends it with ERROR LIMIT.
  *
  * Lines on stdout, commands on stdin:
  *   READY mapped COLOR        the window is shown
@@ -58,10 +59,12 @@
 #define HEIGHT 480
 #define COLOR 0x7a1fa2
 /* SUBMIT_3Ds queued at once (each batch takes BATCH/4096 + 2 descriptors) */
-#define IN_FLIGHT 8
+#define IN_FLIGHT 4
 #define QUEUE_SIZE 1024
-/* flood batches between two rounds against the limits */
-#define LIMITS_EVERY 16
+/* time between two rounds against the limits */
+#define LIMITS_EVERY_MS 200
+/* a device that completes nothing for this long has failed */
+#define STALL_MS 10000
 
 static struct tessera_virtio_gpu_frontend *gpu;
 static struct test_guest guest;
@@ -176,12 +179,16 @@ static uint64_t title_count;
 static bool flood_titles, flood_commits, flood_limits;
 
 /* One batch of exactly batch_bytes: titles and full-damage commits
- * alternating, PADs for the rest. */
+ * alternating, PADs for the rest; every fourth batch (or each, without
+ * titles) only commits, thousands of them, whose requests alone are more
+ * than the compositor socket holds. */
 static size_t build_flood_batch(void) {
 	static struct tessera_wire_msg title, commit_msg, pad;
+	static uint64_t built;
+	bool titles = flood_titles && (!flood_commits || ++built % 4 != 0);
 	struct tessera_wire_writer w;
 	tessera_wire_writer_init(&w, batch, batch_bytes);
-	for (bool is_title = flood_titles;; is_title = flood_titles &&
+	for (bool is_title = titles;; is_title = titles &&
 			(!is_title || !flood_commits)) {
 		struct tessera_wire_msg *m;
 		if (is_title) {
@@ -314,7 +321,7 @@ static void exhaust_session(bool surfaces) {
 static void limits(void) {
 	limits_round++;
 	exhaust_resources();
-	if (limits_round % 4 == 0) {
+	if (limits_round % 2 == 0) {
 		oversized_batch();
 	}
 	exhaust_session(limits_round % 2 == 1);
@@ -326,7 +333,8 @@ static void flood(double seconds) {
 	size_t n_in_flight = 0;
 	int64_t start = tessera_clock_now_ms();
 	int64_t end = start + (int64_t)(seconds * 1000);
-	while (tessera_clock_now_ms() < end || n_in_flight > 0) {
+	int64_t next_limits = start, progress = start;
+	for (;;) {
 		/* reap what completed, keep IN_FLIGHT batches queued */
 		for (size_t i = 0; i < n_in_flight;) {
 			uint32_t resp = 0;
@@ -339,15 +347,25 @@ static void flood(double seconds) {
 			REQUIRE_MSG(resp == VIRTIO_GPU_RESP_OK_NODATA,
 				"the window's flood batch was refused (0x%x)", resp);
 			fences[i] = fences[--n_in_flight];
+			progress = tessera_clock_now_ms();
 		}
-		if (tessera_clock_now_ms() >= end) {
+		int64_t now = tessera_clock_now_ms();
+		REQUIRE_MSG(n_in_flight == 0 || now - progress < STALL_MS,
+			"the device completed nothing for %d s", STALL_MS / 1000);
+		bool limits_due = flood_limits && now >= next_limits;
+		if (n_in_flight == IN_FLIGHT || ((now >= end || limits_due) && n_in_flight > 0)) {
 			REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, 100) >= 0, "poll: %s",
 				err());
 			continue;
 		}
-		if (n_in_flight == IN_FLIGHT) {
-			REQUIRE_MSG(tessera_virtio_gpu_frontend_poll(gpu, 1000) >= 0, "poll: %s",
-				err());
+		if (now >= end) {
+			break;
+		}
+		if (limits_due) {
+			/* with the queue empty: its commands are synchronous */
+			limits();
+			next_limits = tessera_clock_now_ms() + LIMITS_EVERY_MS;
+			progress = tessera_clock_now_ms();
 			continue;
 		}
 		size_t len = build_flood_batch();
@@ -356,9 +374,6 @@ static void flood(double seconds) {
 		n_in_flight++;
 		stats.batches++;
 		stats.bytes += len;
-		if (flood_limits && stats.batches % LIMITS_EVERY == 0) {
-			limits();
-		}
 	}
 	printf("DONE batches=%" PRIu64 " commits=%" PRIu64 " titles=%" PRIu64
 		" bytes=%" PRIu64 " resources=%" PRIu64 " refused=%" PRIu64
