@@ -69,7 +69,9 @@ enum tessera_vm_setting_syntax {
 		UINT64_C(1) << 40, "bytes of live wire protocol buffers") \
 	X(max_batch_size, "max-batch-size", BYTES, TESSERA_WIRE_MAX_BATCH_SIZE, 1, \
 		TESSERA_WIRE_MAX_BATCH_SIZE, \
-		"bytes of one SUBMIT_3D payload")
+		"bytes of one SUBMIT_3D payload") \
+	X(max_commit_rate, "max-commit-rate", COUNT, 6000, 60, 1000000, \
+		"surface commits per second (above it the guest waits)")
 
 #define TESSERA_VM_SETTING_FIELD_COUNT(field, key, syntax, def, min, max, help) \
 	uint64_t field;

@@ -38,9 +38,12 @@ struct tessera_view {
 	struct tessera_foreign_toplevel *foreign; /* while mapped, if it could be made */
 
 	/* xdg-shell.c. A title change is rendered once the client's requests
-	 * of this dispatch are handled: a client sending many set_title
-	 * requests at once gets one label rendering, not one each. */
-	struct wl_event_source *title_idle;
+	 * of this dispatch are handled, and at most every 100 ms: a client
+	 * sending set_title requests in a loop gets one label rendering per
+	 * interval, not one each. */
+	struct wl_event_source *title_timer;
+	bool title_pending; /* the timer is armed */
+	int64_t title_shown_ms; /* when the timer last rendered the title */
 	struct wl_listener map;
 	struct wl_listener unmap;
 	struct wl_listener destroy;

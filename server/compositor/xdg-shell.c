@@ -5,6 +5,7 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
+#include "clock.h"
 #include "decoration.h"
 #include "foreign-toplevel.h"
 #include "seat.h"
@@ -128,18 +129,36 @@ static void handle_request_fullscreen(struct wl_listener *listener, void *data) 
 	wlr_xdg_surface_schedule_configure(view->xdg_surface);
 }
 
-static void title_idle(void *data) {
+/* A view's label is laid out and drawn again at most this often: a
+ * client that sets its title in a loop costs one pango layout per
+ * interval, not one per request (every other client waits behind them). */
+#define TITLE_INTERVAL_MS 100
+
+static int handle_title_timer(void *data) {
 	struct tessera_view *view = data;
-	view->title_idle = NULL;
+	view->title_pending = false;
+	view->title_shown_ms = tessera_clock_now_ms();
 	tessera_view_update_title(view);
+	return 0;
 }
 
 static void handle_set_title(struct wl_listener *listener, void *data) {
 	struct tessera_view *view = wl_container_of(listener, view, set_title);
-	if (view->title_idle == NULL) {
-		view->title_idle = wl_event_loop_add_idle(view->server->event_loop,
-			title_idle, view);
+	if (view->title_pending) {
+		return;
 	}
+	if (view->title_timer == NULL) {
+		view->title_timer = wl_event_loop_add_timer(view->server->event_loop,
+			handle_title_timer, view);
+		if (view->title_timer == NULL) {
+			tessera_view_update_title(view);
+			return;
+		}
+	}
+	/* 1 ms at least (0 disarms): after the client's other requests */
+	int64_t wait = view->title_shown_ms + TITLE_INTERVAL_MS - tessera_clock_now_ms();
+	wl_event_source_timer_update(view->title_timer, wait > 1 ? (int)wait : 1);
+	view->title_pending = true;
 }
 
 static void handle_set_app_id(struct wl_listener *listener, void *data) {
@@ -185,8 +204,8 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&view->request_fullscreen.link);
 	wl_list_remove(&view->set_title.link);
 	wl_list_remove(&view->set_app_id.link);
-	if (view->title_idle != NULL) {
-		wl_event_source_remove(view->title_idle);
+	if (view->title_timer != NULL) {
+		wl_event_source_remove(view->title_timer);
 	}
 	tessera_view_destroy(view);
 }

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <wayland-server-core.h>
 
+#include "clock.h"
 #include "console.h"
+#include "cpu-share.h"
 #include "edid.h"
 #include "gpu.h"
 #include "log.h"
@@ -68,9 +70,16 @@ struct vmd_gpu {
 	} cursor;
 
 	/* queues left with work after a full batch, continued by a timer
-	 * (after the other event sources had their turn) */
+	 * (after the other event sources had their turn), or left while the
+	 * compositor connection was congested, continued when it has room */
 	bool more[2];
 	struct wl_event_source *resume;
+	struct wl_listener writable;
+	struct vmd_cpu_share cpu_share;
+	/* max-commit-rate: a token bucket of commits, refilled with time */
+	double commit_tokens;
+	int64_t commit_refill_ms;
+	uint64_t commits_seen;
 
 	struct tessera_virtqueue_element *elem;
 	uint8_t *payload; /* SUBMIT_3D copy, settings.max_batch_size */
@@ -354,6 +363,7 @@ static void destroy_session(struct vmd_gpu *gpu) {
 	add_session_stats(&gpu->ended_sessions, &s);
 	struct vmd_session *session = gpu->session;
 	gpu->session = NULL;
+	gpu->commits_seen = 0; /* the next session counts from 0 */
 	vmd_session_destroy(session);
 }
 
@@ -954,9 +964,56 @@ static int handle_resume(void *data) {
 	return 0;
 }
 
+/*
+ * Every commit costs the compositor, which all VMs share, whatever the
+ * guest gains by it (a display shows one frame per refresh): a guest may
+ * make max-commit-rate commits per second, in bursts of up to a second's
+ * worth. A batch may take more than is left; then the guest's queue waits
+ * until the rate has paid for them.
+ */
+static bool commit_budget_allows(struct vmd_gpu *gpu, uint32_t index) {
+	double rate = (double)gpu->settings.max_commit_rate;
+	int64_t now = tessera_clock_now_ms();
+	gpu->commit_tokens += rate * (double)(now - gpu->commit_refill_ms) / 1000.0;
+	if (gpu->commit_tokens > rate) {
+		gpu->commit_tokens = rate;
+	}
+	gpu->commit_refill_ms = now;
+	if (gpu->commit_tokens >= 0) {
+		return true;
+	}
+	gpu->more[index] = true;
+	int64_t wait = (int64_t)(-gpu->commit_tokens * 1000.0 / rate) + 1;
+	wl_event_source_timer_update(gpu->resume, (int)(wait < 1000 ? wait : 1000));
+	return false;
+}
+
+/* After a chain: what its commits cost. */
+static void commit_budget_charge(struct vmd_gpu *gpu) {
+	if (gpu->session == NULL) {
+		return;
+	}
+	struct vmd_session_stats s;
+	vmd_session_get_stats(gpu->session, &s);
+	if (s.commits > gpu->commits_seen) {
+		gpu->commit_tokens -= (double)(s.commits - gpu->commits_seen);
+	}
+	gpu->commits_seen = s.commits;
+}
+
+static void handle_writable(struct wl_listener *listener, void *data) {
+	struct vmd_gpu *gpu = wl_container_of(listener, gpu, writable);
+	handle_resume(gpu);
+}
+
 /* Handles at most one queue's worth of chains, so that a guest that keeps
  * the queue full cannot starve the compositor connection; the rest is
- * done a millisecond later (no new kick may come for it). */
+ * done a millisecond later (no new kick may come for it). Between two
+ * chains the compositor's events are dispatched, and a guest that asks
+ * for more than the compositor reads waits: its chains stay in the queue
+ * while the connection has no room or its commits are over the VM's rate.
+ * A guest that keeps the daemon busy makes it yield the CPU
+ * (cpu-share.h). */
 static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	struct tessera_virtqueue *vq =
 		tessera_vhost_user_backend_queue(gpu->backend, index);
@@ -964,12 +1021,25 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 		return;
 	}
 	for (uint32_t n = 0; n < vq->size; n++) {
+		if (!vmd_wayland_has_room(gpu->wayland)) {
+			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			gpu->more[index] = true;
+			vmd_cpu_share_check(&gpu->cpu_share, true);
+			return;
+		}
+		if (index == CONTROL_QUEUE && !commit_budget_allows(gpu, index)) {
+			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			vmd_cpu_share_check(&gpu->cpu_share, true);
+			return;
+		}
 		if (tessera_virtqueue_pop(vq, gpu->elem) <= 0) {
 			tessera_vhost_user_backend_queue_notify(gpu->backend, index);
+			vmd_cpu_share_check(&gpu->cpu_share, gpu->more[1 - index]);
 			return;
 		}
 		if (index == CONTROL_QUEUE) {
 			process_control(gpu, gpu->elem);
+			commit_budget_charge(gpu);
 		} else {
 			process_cursor(gpu, gpu->elem);
 		}
@@ -977,6 +1047,7 @@ static void process_queue(struct vmd_gpu *gpu, uint32_t index) {
 	tessera_vhost_user_backend_queue_notify(gpu->backend, index);
 	gpu->more[index] = true;
 	wl_event_source_timer_update(gpu->resume, 1);
+	vmd_cpu_share_check(&gpu->cpu_share, true);
 }
 
 static void device_queue_kick(void *data, uint32_t index,
@@ -1072,6 +1143,11 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		gpu->settings.max_batch_size : 1);
 	gpu->console = vmd_console_create(wayland, options->vm_name);
 	gpu->resume = wl_event_loop_add_timer(loop, handle_resume, gpu);
+	gpu->writable.notify = handle_writable;
+	wl_signal_add(&wayland->events.writable, &gpu->writable);
+	vmd_cpu_share_init(&gpu->cpu_share, loop);
+	gpu->commit_tokens = (double)gpu->settings.max_commit_rate;
+	gpu->commit_refill_ms = tessera_clock_now_ms();
 	wl_list_init(&gpu->held);
 	vmd_resource_table_init(&gpu->resources);
 	gpu->config.num_scanouts = 1;
@@ -1112,6 +1188,10 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 	if (gpu->resume != NULL) {
 		wl_event_source_remove(gpu->resume);
 	}
+	if (gpu->writable.notify != NULL) {
+		wl_list_remove(&gpu->writable.link);
+	}
+	vmd_cpu_share_finish(&gpu->cpu_share);
 	forget_held(gpu);
 	destroy_session(gpu);
 	vmd_resource_table_finish(&gpu->resources);

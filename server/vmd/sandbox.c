@@ -247,6 +247,20 @@ static bool add_rules(scmp_filter_ctx ctx, const struct vmd_sandbox_options *opt
 #endif
 	*count += 1;
 
+	/* cpu-share.c: itself between SCHED_OTHER and SCHED_IDLE, nothing
+	 * else (no real-time policy, no other process) */
+	const int policies[] = { SCHED_OTHER, SCHED_IDLE };
+	for (size_t i = 0; i < COUNT(policies); i++) {
+		const struct scmp_arg_cmp policy[] = {
+			SCMP_A0(SCMP_CMP_EQ, 0),
+			SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)policies[i]),
+		};
+		if (!allow(ctx, SCMP_SYS(sched_setscheduler), 2, policy, failed)) {
+			return false;
+		}
+	}
+	*count += 1;
+
 	/* abort(): SIGABRT to itself */
 	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
 	if (!allow(ctx, SCMP_SYS(tgkill), 1, &self, failed)) {

@@ -96,6 +96,7 @@ struct vmd_session_stats {
 	/* added by the session implementation */
 	uint64_t events_written; /* records written into event rings */
 	uint64_t errors; /* ERRORs reported to guests (fatal and notices) */
+	uint64_t commits; /* COMMITs handled, with or without a buffer */
 	uint64_t buffers_guest_memory; /* imported zero-copy (created) */
 	uint64_t buffers_udmabuf; /* made udmabufs, zero-copy (created) */
 	uint64_t buffers_shm; /* imported as wl_shm copies (created) */

@@ -4,6 +4,7 @@
  */
 #include <inttypes.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,6 +12,7 @@
 #include <wayland-client.h>
 #include <wayland-server-core.h>
 
+#include "clock.h"
 #include "guest-globals.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "log.h"
@@ -34,6 +36,9 @@
 #define GUEST_MEMORY_VERSION 1
 
 #define MAX_COORD (1 << 20)
+/* How long vmd waits for the compositor to read its connection before it
+ * gives the connection up. */
+#define WRITE_TIMEOUT_MS 10000
 
 static uint32_t min_u32(uint32_t a, uint32_t b) {
 	return a < b ? a : b;
@@ -641,9 +646,85 @@ static int handle_display_fd(int fd, uint32_t mask, void *data) {
 			return 0;
 		}
 		wayland_update_mask(wayland, false);
+		wl_signal_emit(&wayland->events.writable, wayland);
+		if (wayland->broken) {
+			return 0;
+		}
 	}
 	vmd_wayland_flush(wayland);
 	return 0;
+}
+
+/* The display fd's poll() events, without waiting longer than timeout_ms;
+ * 0 if the connection broke. POLLOUT means that the socket has room: for a
+ * UNIX stream socket, at most a quarter of its send buffer is unread by
+ * the compositor. */
+static short poll_display(struct vmd_wayland *wayland, int timeout_ms) {
+	struct pollfd pfd = {
+		.fd = wl_display_get_fd(wayland->display),
+		.events = POLLIN | POLLOUT,
+	};
+	int n = poll(&pfd, 1, timeout_ms);
+	if (n < 0) {
+		if (errno != EINTR) {
+			wayland_fail(wayland, "poll");
+		}
+		return 0;
+	}
+	if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		wayland_fail(wayland, "hang-up");
+		return 0;
+	}
+	return pfd.revents;
+}
+
+bool vmd_wayland_has_room(struct vmd_wayland *wayland) {
+	if (wayland == NULL || wayland->broken || wayland->source == NULL) {
+		return true;
+	}
+	short revents = poll_display(wayland, 0);
+	if (revents & POLLIN) {
+		handle_display_fd(-1, WL_EVENT_READABLE, wayland);
+	}
+	if (wayland->broken || (revents & POLLOUT)) {
+		return true;
+	}
+	/* events.writable fires once the compositor has read enough */
+	wayland_update_mask(wayland, true);
+	return false;
+}
+
+bool vmd_wayland_wait_writable(struct vmd_wayland *wayland) {
+	if (wayland == NULL || wayland->broken) {
+		return false;
+	}
+	int64_t deadline = tessera_clock_now_ms() + WRITE_TIMEOUT_MS;
+	int timeout_ms = 0;
+	for (;;) {
+		short revents = poll_display(wayland, timeout_ms);
+		if (wayland->broken) {
+			return false;
+		}
+		/* Whatever arrived goes into the queues, dispatched once the
+		 * command is done: a long batch must not leave the
+		 * compositor's side of the socket full either. */
+		if ((revents & POLLIN) && (wl_display_prepare_read_queue(wayland->display,
+				wayland->read_queue) != 0 ||
+				wl_display_read_events(wayland->display) < 0)) {
+			wayland_fail(wayland, "read");
+			return false;
+		}
+		if (revents & POLLOUT) {
+			return true;
+		}
+		int64_t left = deadline - tessera_clock_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			wayland_fail(wayland, "the compositor reads nothing");
+			return false;
+		}
+		timeout_ms = (int)left;
+	}
 }
 
 struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
@@ -655,6 +736,7 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	wl_list_init(&wayland->outputs);
 	wl_signal_init(&wayland->events.output);
 	wl_signal_init(&wayland->events.output_remove);
+	wl_signal_init(&wayland->events.writable);
 	wayland->loop = loop;
 	wayland->repeat_rate = 25;
 	wayland->repeat_delay = 600;
@@ -667,6 +749,13 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop) {
 	if (wayland->display == NULL) {
 		tessera_log_errno(TESSERA_ERROR, "Wayland: cannot connect to the compositor (%s)",
 			socket != NULL ? "WAYLAND_SOCKET" : "WAYLAND_DISPLAY");
+		free(wayland);
+		return NULL;
+	}
+	wayland->read_queue = wl_display_create_queue(wayland->display);
+	if (wayland->read_queue == NULL) {
+		tessera_log(TESSERA_ERROR, "Wayland: out of memory");
+		wl_display_disconnect(wayland->display);
 		free(wayland);
 		return NULL;
 	}
@@ -780,6 +869,7 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	if (!wayland->broken) {
 		wl_display_flush(wayland->display);
 	}
+	wl_event_queue_destroy(wayland->read_queue);
 	wl_display_disconnect(wayland->display);
 	free(wayland->keymap);
 	free(wayland);

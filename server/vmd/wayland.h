@@ -13,6 +13,18 @@
  * becomes writable). A broken connection (hang-up, protocol error, failed
  * read or write) calls lost() once; nothing is dispatched afterwards.
  *
+ * Back-pressure: a guest can ask for requests faster than the compositor
+ * reads them, and libwayland (1.21) ends the connection when a request
+ * finds its buffer and the socket full; the compositor, for its part,
+ * drops a client that leaves its events unread until its side is full.
+ * So between two guest commands vmd_wayland_has_room() dispatches what
+ * arrived and says whether the next may be taken (if not, the guest's
+ * queue waits for events.writable), and before each request-making step of
+ * a command vmd_wayland_wait_writable() blocks until there is room,
+ * reading (not dispatching) events meanwhile. Both consider the socket
+ * full while more than a quarter of its send buffer is unread, which
+ * leaves room for any one wire message's requests.
+ *
  * The seat is handled here: pointer and keyboard events are forwarded to
  * one input handler (the session, vmd_wayland_set_input_handler), the
  * keymap and repeat info are kept. Outputs are tracked with their current
@@ -128,6 +140,8 @@ struct vmd_wayland {
 
 	struct wl_event_loop *loop;
 	bool broken; /* the connection failed (lost() was called) */
+	/* never holds events: reading while a command is half done */
+	struct wl_event_queue *read_queue;
 
 	/* wl_shm formats the compositor announced */
 	uint32_t shm_formats[VMD_WAYLAND_MAX_SHM_FORMATS];
@@ -157,6 +171,8 @@ struct vmd_wayland {
 		struct wl_signal output;
 		/* an output is going away: data is the output */
 		struct wl_signal output_remove;
+		/* the connection was congested and has room again */
+		struct wl_signal writable;
 	} events;
 };
 
@@ -166,6 +182,14 @@ struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop);
 void vmd_wayland_destroy(struct vmd_wayland *wayland);
 /* Flushes pending requests; call before blocking in the loop. */
 void vmd_wayland_flush(struct vmd_wayland *wayland);
+/* Between two guest commands: dispatches the events that arrived; false
+ * if the compositor is behind (events.writable follows), true otherwise,
+ * also without an event loop or with a broken connection. */
+bool vmd_wayland_has_room(struct vmd_wayland *wayland);
+/* Waits until the socket has room, up to 10 s (then the connection is
+ * given up); reads events meanwhile but does not dispatch them. false if
+ * the connection is broken. */
+bool vmd_wayland_wait_writable(struct vmd_wayland *wayland);
 
 /* Sets the receiver of seat input (NULL to stop). */
 void vmd_wayland_set_input_handler(struct vmd_wayland *wayland,

@@ -100,6 +100,10 @@ struct vmd_session {
 	struct wl_listener output_remove;
 	struct wl_event_source *idle; /* the doorbell */
 
+	/* toplevel.c: sends the titles that came too soon after the last */
+	struct wl_event_source *title_timer;
+	bool title_timer_armed;
+
 	bool destroying;
 	/* the text of a SET_TITLE or SET_APP_ID being cleaned (toplevel.c;
 	 * big enough for either) */

@@ -347,6 +347,9 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 		}
 		ctx->msg_type = msg->type;
 		ctx->msg_offset = reader.offset - msg->size;
+		/* a batch can ask for more than the socket holds: room for
+		 * this message's requests first (wayland.h, back-pressure) */
+		vmd_wayland_wait_writable(session->wayland);
 		ok = ctx_handle(ctx, msg, &wait);
 	}
 	if (reader.error.code != TESSERA_WIRE_ERROR_NONE) {
@@ -488,6 +491,9 @@ void vmd_session_destroy(struct vmd_session *session) {
 	vmd_session_gmem_reset(session);
 	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);
+	if (session->title_timer != NULL) {
+		wl_event_source_remove(session->title_timer);
+	}
 	vmd_session_log_stats(session);
 	free(session->vm_name);
 	free(session);

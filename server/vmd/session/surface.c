@@ -382,6 +382,7 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 	if (!commit_check(ctx, commit, &surface, &buffer)) {
 		return false;
 	}
+	ctx->session->stats.commits++;
 	if (buffer != NULL) {
 		ctx->session->stats.frames++;
 	}

@@ -53,6 +53,9 @@ struct vmd_surface {
 	struct vmd_surface *toplevel_parent; /* TOPLEVEL_SET_PARENT */
 	/* as last set, sent again after an unmap recreated the xdg objects */
 	char *title, *app_id;
+	/* the title waits for the session's title timer (toplevel.c) */
+	bool title_pending;
+	int64_t title_sent_ms;
 	int32_t min_width, min_height, max_width, max_height;
 	/* serials of configures from before the last unmap */
 	uint32_t stale_configures[VMD_MAX_CONFIGURES];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "context.h"
 #include "role.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -224,6 +225,60 @@ static void neutralize_bidi(char *dst, const char *src, size_t len) {
 	}
 }
 
+/*
+ * A window's title goes to the compositor at most this often (the newest
+ * one; tessera draws the label no faster): a guest that sets titles in a
+ * loop spends its own daemon's time, not the compositor's, which every
+ * other VM shares.
+ */
+#define TITLE_INTERVAL_MS 100
+
+static void send_title(struct vmd_surface *surface) {
+	surface->title_pending = false;
+	surface->title_sent_ms = tessera_clock_now_ms();
+	if (surface->xdg_toplevel != NULL && surface->title != NULL) {
+		xdg_toplevel_set_title(surface->xdg_toplevel, surface->title);
+	}
+}
+
+static int handle_title_timer(void *data) {
+	struct vmd_session *session = data;
+	session->title_timer_armed = false;
+	struct vmd_ctx *ctx;
+	wl_list_for_each(ctx, &session->contexts, link) {
+		struct vmd_surface *surface;
+		wl_list_for_each(surface, &ctx->surface_list, link) {
+			if (surface->title_pending) {
+				send_title(surface);
+			}
+		}
+	}
+	return 0;
+}
+
+/* The title now, or from the session's timer if one was sent less than
+ * TITLE_INTERVAL_MS ago. */
+static void update_title(struct vmd_surface *surface) {
+	struct vmd_session *session = surface->ctx->session;
+	if (surface->title_pending) {
+		return; /* the timer sends the newest */
+	}
+	int64_t wait = surface->title_sent_ms + TITLE_INTERVAL_MS - tessera_clock_now_ms();
+	if (wait > 0 && session->title_timer == NULL && session->wayland->loop != NULL) {
+		session->title_timer = wl_event_loop_add_timer(session->wayland->loop,
+			handle_title_timer, session);
+	}
+	if (wait <= 0 || session->title_timer == NULL) {
+		send_title(surface);
+		return;
+	}
+	if (!session->title_timer_armed) {
+		wl_event_source_timer_update(session->title_timer, (int)wait);
+		session->title_timer_armed = true;
+	}
+	surface->title_pending = true;
+}
+
 /* SET_TITLE and SET_APP_ID: the text is kept (an unmap recreates the
  * toplevel) and set. */
 static bool set_toplevel_string(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
@@ -238,7 +293,7 @@ static bool set_toplevel_string(struct vmd_ctx *ctx, const struct tessera_wire_m
 	free(*keep);
 	*keep = strdup(text);
 	if (title) {
-		xdg_toplevel_set_title(surface->xdg_toplevel, text);
+		update_title(surface);
 	} else {
 		xdg_toplevel_set_app_id(surface->xdg_toplevel, text);
 	}
