@@ -614,6 +614,7 @@ static void print_report(const struct probe *probe, FILE *out) {
 			((double)probe->record_count * area) : 0.0, probe->buffer_count);
 	fprintf(out, "  \"presentation\": %s,\n  \"refresh_ns\": %" PRIu32 ",\n",
 		by_presentation ? "true" : "false", probe->refresh_ns);
+	fprintf(out, "  \"window_start_ns\": %" PRId64 ",\n", probe->window_start_ns);
 	fprintf(out, "  \"seconds\": %.6f,\n  \"commits\": %zu,\n  \"frames_done\": %zu,\n"
 		"  \"presented\": %zu,\n  \"discarded\": %zu,\n  \"released\": %zu,\n",
 		seconds, probe->record_count, done, presented, discarded, released);
