@@ -32,6 +32,8 @@ build_pkgs+=(librust-wayland-protocols-dev)
 build_pkgs+=(scdoc)
 run_pkgs=(weston grim foot)
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe)
+# tessera-bench's plot (and its smoke test, suite bench).
+test_pkgs+=(gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then
