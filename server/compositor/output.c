@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "render.h"
 #include "server.h"
 
 /*
@@ -34,7 +35,7 @@ static void output_handle_frame(struct wl_listener *listener, void *data) {
 		return;
 	}
 	uint32_t seq = output->wlr_output->commit_seq;
-	bool committed = wlr_scene_output_commit(scene_output) &&
+	bool committed = tessera_render_scene_output(scene_output) &&
 		output->wlr_output->commit_seq != seq;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
