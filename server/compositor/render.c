@@ -42,10 +42,10 @@
 struct render_item {
 	pixman_box32_t box;
 	pixman_op_t op;
-	/* a solid rectangle when image is NULL */
+	/* a solid rectangle when buffer is NULL */
 	pixman_color_t color;
-	/* else an image of this buffer's memory (buffer node), or the
-	 * texture's image over it (surface) */
+	/* else this buffer's memory, through the texture's image over it
+	 * (surface) or an image made when drawing (buffer node) */
 	struct wlr_buffer *buffer;
 	pixman_format_code_t format;
 	pixman_image_t *texture_image;
@@ -125,7 +125,7 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 	}
 	if (wlr_texture_is_opaque(texture)) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_init_rect(&item->opaque, x, y, width, height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, width, height);
 	} else {
 		pixman_region32_copy(&item->opaque, &surface->opaque_region);
 		pixman_region32_translate(&item->opaque, x, y);
@@ -163,7 +163,8 @@ static bool add_buffer(struct render_list *list, struct wlr_scene_buffer *scene_
 	}
 	if (PIXMAN_FORMAT_A(item->format) == 0) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_init_rect(&item->opaque, x, y, buffer->width, buffer->height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, buffer->width,
+			buffer->height);
 	}
 	return true;
 }
@@ -183,7 +184,8 @@ static void add_rect(struct render_list *list, struct wlr_scene_rect *rect, int 
 	};
 	if (item->color.alpha == 0xffff) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_init_rect(&item->opaque, x, y, rect->width, rect->height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, rect->width,
+			rect->height);
 	}
 }
 
