@@ -19,7 +19,6 @@ here asserts: it measures and prints. The issue's goal: the client keeps
 """
 
 import argparse
-import importlib.util
 import os
 import shlex
 import shutil
@@ -34,12 +33,8 @@ for sub in ("tests/lib", "tests/agent", "tests/fairness"):
     sys.path.insert(0, os.path.join(SOURCE, sub))
 
 import fairness  # noqa: E402
+import tessera_proc  # noqa: E402
 
-# bench/agent-bench.py: its CPU accounting and percentiles
-_spec = importlib.util.spec_from_file_location("agent_bench",
-                                               os.path.join(HERE, "agent-bench.py"))
-agent_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(agent_bench)
 HZ = os.sysconf("SC_CLK_TCK")
 
 # the CI test's limits (tests/fairness/test_fairness.py) or the defaults
@@ -106,9 +101,9 @@ def window(log, seconds, pids):
     """The client's frames during seconds, and the CPU time (s) each of
     pids used meanwhile."""
     start = log.mark()
-    before = {name: agent_bench.cpu_ticks(pid) for name, pid in pids.items()}
+    before = {name: tessera_proc.cpu_ticks(pid) for name, pid in pids.items()}
     time.sleep(seconds)
-    after = {name: agent_bench.cpu_ticks(pid) for name, pid in pids.items()}
+    after = {name: tessera_proc.cpu_ticks(pid) for name, pid in pids.items()}
     cpu = {name: (after[name] - before[name]) / HZ for name in pids
            if before[name] is not None and after[name] is not None}
     return log.frames(start, log.mark()), cpu
@@ -132,9 +127,9 @@ class Results:
         fps = len(self.frames) / self.seconds
         cpu = ", ".join(f"{p} {100 * used / self.seconds:.0f}%"
                         for p, used in sorted(self.cpu.items()))
-        return (fps, agent_bench.pct(lat, 99),
-                f"  {name:<22}{fps:>10.1f}{agent_bench.pct(lat, 50):>9.2f}"
-                f"{agent_bench.pct(lat, 99):>9.2f}{max(lat) if lat else 0:>9.2f}"
+        return (fps, tessera_proc.percentile(lat, 99),
+                f"  {name:<22}{fps:>10.1f}{tessera_proc.percentile(lat, 50):>9.2f}"
+                f"{tessera_proc.percentile(lat, 99):>9.2f}{max(lat) if lat else 0:>9.2f}"
                 f"   {cpu}")
 
 

@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
@@ -608,30 +606,6 @@ static bool global_advertised(struct simple_shm *client, const char *interface) 
 
 /* Option parsing */
 
-static bool parse_dimension(const char *str, char **end, int32_t *out) {
-	if (*str < '0' || *str > '9') {
-		return false;
-	}
-	errno = 0;
-	unsigned long value = strtoul(str, end, 10);
-	if (errno != 0 || value == 0 || value > MAX_SURFACE_SIZE) {
-		return false;
-	}
-	*out = (int32_t)value;
-	return true;
-}
-
-static bool parse_size(const char *str, int32_t *width, int32_t *height) {
-	char *end;
-	if (!parse_dimension(str, &end, width) || *end != 'x') {
-		return false;
-	}
-	if (!parse_dimension(end + 1, &end, height) || *end != '\0') {
-		return false;
-	}
-	return true;
-}
-
 static bool parse_count(const char *str, unsigned long *out) {
 	if (*str < '0' || *str > '9') {
 		return false;
@@ -676,7 +650,8 @@ static int parse_options(struct simple_shm *client, int argc, char *argv[]) {
 			}
 			break;
 		case OPT_SIZE:
-			if (!parse_size(optarg, &client->init_width, &client->init_height)) {
+			if (!tessera_client_parse_size(optarg, MAX_SURFACE_SIZE, &client->init_width,
+					&client->init_height)) {
 				tessera_log(TESSERA_ERROR, "invalid --size '%s' (expected WxH, 1..%d)",
 					optarg, MAX_SURFACE_SIZE);
 				return 2;
@@ -761,71 +736,11 @@ static bool create_window(struct simple_shm *client) {
 	return true;
 }
 
-static int run_loop(struct simple_shm *client, int signal_fd) {
-	int display_fd = wl_display_get_fd(client->display);
-	while (client->running) {
-		while (wl_display_prepare_read(client->display) != 0) {
-			if (wl_display_dispatch_pending(client->display) < 0) {
-				goto display_error;
-			}
-			if (!client->running) {
-				return client->exit_code;
-			}
-		}
-		short display_events = POLLIN;
-		if (wl_display_flush(client->display) < 0) {
-			if (errno != EAGAIN) {
-				wl_display_cancel_read(client->display);
-				goto display_error;
-			}
-			display_events |= POLLOUT;
-		}
-		struct pollfd fds[2] = {
-			{ .fd = display_fd, .events = display_events },
-			{ .fd = signal_fd, .events = POLLIN },
-		};
-		if (poll(fds, 2, -1) < 0) {
-			wl_display_cancel_read(client->display);
-			if (errno == EINTR) {
-				continue;
-			}
-			tessera_log_errno(TESSERA_ERROR, "cannot poll");
-			return 1;
-		}
-		if (fds[1].revents & POLLIN) {
-			wl_display_cancel_read(client->display);
-			struct signalfd_siginfo info;
-			if (read(signal_fd, &info, sizeof(info)) < 0 && errno != EAGAIN) {
-				tessera_log_errno(TESSERA_ERROR, "cannot read the signalfd");
-			}
-			return 0;
-		}
-		if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
-			if (wl_display_read_events(client->display) < 0) {
-				goto display_error;
-			}
-		} else {
-			wl_display_cancel_read(client->display);
-		}
-		if (wl_display_dispatch_pending(client->display) < 0) {
-			goto display_error;
-		}
-	}
-	return client->exit_code;
-
-display_error:;
-	int err = wl_display_get_error(client->display);
-	if (err == EPROTO) {
-		const struct wl_interface *interface;
-		uint32_t id;
-		uint32_t code = wl_display_get_protocol_error(client->display, &interface, &id);
-		tessera_log(TESSERA_ERROR, "protocol error %" PRIu32 " on %s@%" PRIu32, code,
-			interface != NULL ? interface->name : "?", id);
-	} else {
-		tessera_log(TESSERA_ERROR, "lost the connection to the compositor: %s",
-			strerror(err != 0 ? err : errno));
-	}
-	return 1;
+/* SIGINT or SIGTERM: the loop ends, the program exits with 0. */
+static bool handle_signal(void *data) {
+	int *signal_fd = data;
+	tessera_client_read_signal(*signal_fd);
+	return false;
 }
 
 static void simple_shm_finish(struct simple_shm *client) {
@@ -902,18 +817,8 @@ int main(int argc, char *argv[]) {
 	}
 	log_event(&client, "pid %ld", (long)getpid());
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-		tessera_log_errno(TESSERA_ERROR, "cannot block signals");
-		simple_shm_finish(&client);
-		return 1;
-	}
-	int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int signal_fd = tessera_client_signalfd((const int[]){ SIGTERM, SIGINT }, 2);
 	if (signal_fd < 0) {
-		tessera_log_errno(TESSERA_ERROR, "cannot create a signalfd");
 		simple_shm_finish(&client);
 		return 1;
 	}
@@ -951,7 +856,11 @@ int main(int argc, char *argv[]) {
 	}
 
 	create_window(&client);
-	ret = run_loop(&client, signal_fd);
+	const struct tessera_client_fd fds[] = {
+		{ .fd = signal_fd, .handle = handle_signal, .data = &signal_fd },
+	};
+	ret = tessera_client_run(client.display, fds, 1, &client.running) ?
+		client.exit_code : 1;
 
 out:
 	close(signal_fd);

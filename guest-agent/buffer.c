@@ -30,23 +30,7 @@
 #include "agent.h"
 #include "linux-dmabuf.h"
 #include "log.h"
-
-static pixman_format_code_t pixman_format_from_drm(uint32_t fmt) {
-	switch (fmt) {
-	case DRM_FORMAT_ARGB8888:
-		return PIXMAN_a8r8g8b8;
-	case DRM_FORMAT_XRGB8888:
-		return PIXMAN_x8r8g8b8;
-	case DRM_FORMAT_ABGR8888:
-		return PIXMAN_a8b8g8r8;
-	case DRM_FORMAT_XBGR8888:
-		return PIXMAN_x8b8g8r8;
-	case DRM_FORMAT_RGB565:
-		return PIXMAN_r5g6b5;
-	default:
-		return 0;
-	}
-}
+#include "pixman-format.h"
 
 static bool wire_format(uint32_t fmt) {
 	return tessera_wire_format_bpp(fmt) != 0;
@@ -251,7 +235,7 @@ static struct agent_wire_buffer *copy_into_pool(struct agent_surface *as,
 		return NULL;
 	}
 	struct agent_wire_buffer *result = NULL;
-	pixman_format_code_t src_pf = pixman_format_from_drm(fmt);
+	pixman_format_code_t src_pf = tessera_pixman_format_from_drm(fmt);
 	if (src_pf == 0 || stride > INT32_MAX) {
 		tessera_log(TESSERA_ERROR, "client buffer format 0x%08" PRIx32 " cannot be forwarded", fmt);
 		goto out;
@@ -281,7 +265,7 @@ static struct agent_wire_buffer *copy_into_pool(struct agent_surface *as,
 	pixman_image_t *src = pixman_image_create_bits_no_clear(src_pf, source->width,
 		source->height, data, (int)stride);
 	pixman_image_t *dst = pixman_image_create_bits_no_clear(
-		pixman_format_from_drm(dst_fmt), (int)width, (int)height, p->wire.res.data,
+		tessera_pixman_format_from_drm(dst_fmt), (int)width, (int)height, p->wire.res.data,
 		(int)p->wire.stride);
 	if (src == NULL || dst == NULL) {
 		if (src != NULL) {

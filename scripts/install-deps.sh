@@ -33,6 +33,8 @@ build_pkgs+=(scdoc)
 run_pkgs=(weston grim foot)
 # systemd: systemd-analyze, which checks the agent's unit.
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
+# tessera-bench's plot (and its smoke test, suite bench).
+test_pkgs+=(gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

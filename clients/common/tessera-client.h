@@ -1,15 +1,17 @@
 /*
- * What tessera's Wayland clients share: tessera-simple-shm here and the
- * test clients and tools under tests/ (static library tessera-client,
- * dependency tessera_client).
+ * What tessera's Wayland clients share: tessera-simple-shm and
+ * tessera-frame-probe here and the test clients and tools under tests/
+ * (static library tessera-client, dependency tessera_client).
  *
  *   registry   binds the globals a program wants, from a table
  *   roundtrip  wl_display_roundtrip() that logs a lost connection
  *   shm buffer an XRGB8888 wl_shm buffer in a memfd of its own
  *   window     a wl_surface with its xdg_surface and xdg_toplevel; acks
  *              configures; tessera_client_wm_base_listener answers pings
- *   parsing    bounded decimal numbers of command lines (colours:
- *              tessera_color_parse(), common/color.h)
+ *   loop       the event loop: display events, signals (a signalfd) and
+ *              the program's own descriptors
+ *   parsing    bounded decimal numbers and WxH sizes of command lines
+ *              (colours: tessera_color_parse(), common/color.h)
  *
  * Failures are logged with tessera_log() (common/log.h).
  */
@@ -115,7 +117,35 @@ void tessera_client_window_init(struct tessera_client_window *window,
  * exist, and sets them to NULL. */
 void tessera_client_window_finish(struct tessera_client_window *window);
 
+/*
+ * The signals are blocked and delivered to the returned signalfd instead
+ * (close-on-exec, non-blocking); -1 (logged) on failure.
+ */
+int tessera_client_signalfd(const int *signals, size_t count);
+/* The number of the next pending signal of the signalfd, 0 if none. */
+int tessera_client_read_signal(int signal_fd);
+
+/* A descriptor the loop watches besides the display: handle(data) runs
+ * when it is readable and returns false to end the loop. */
+struct tessera_client_fd {
+	int fd;
+	bool (*handle)(void *data);
+	void *data;
+};
+
+/*
+ * Dispatches the display's events and flushes its requests (waiting for
+ * the socket when it is full) until *running is false or a handler of fds
+ * (at most 8) returns false: true then. false (logged: the protocol error,
+ * or why the connection was lost) when the connection failed.
+ */
+bool tessera_client_run(struct wl_display *display, const struct tessera_client_fd *fds,
+	size_t count, const bool *running);
+
 /* A decimal number 0..max, digits only (false for NULL or ""). */
 bool tessera_client_parse_uint(const char *str, uint32_t max, uint32_t *out);
+/* "WxH", each a decimal number 1..max (false for NULL). */
+bool tessera_client_parse_size(const char *str, uint32_t max, int32_t *width,
+	int32_t *height);
 
 #endif

@@ -39,12 +39,15 @@
 
 #define MAX_COMMANDS 16
 #define MAX_OUTPUT_SIZE 16384
+#define MAX_REFRESH_HZ 1000 /* the headless backend's timer counts in ms */
+#define REFRESH_DEFAULT -1
 
 enum backend_choice { BACKEND_AUTO, BACKEND_HEADLESS, BACKEND_WAYLAND, BACKEND_DRM };
 
 struct options {
 	enum backend_choice backend;
 	int width, height;
+	int32_t refresh_mhz; /* REFRESH_DEFAULT, 0 (unpaced) or mHz */
 	const char *socket;
 	const char *config;
 	const char *commands[MAX_COMMANDS];
@@ -60,6 +63,9 @@ static const char usage[] =
 	"\n"
 	"  -b, --backend NAME  auto (default), headless, wayland (nested) or drm\n"
 	"  -S, --size WxH      size of the headless output (default 1280x800)\n"
+	"  -r, --refresh HZ    refresh rate of the headless output, 1..1000\n"
+	"                      (default 60); 0: unpaced, a frame as soon as\n"
+	"                      something changed and the last one is done\n"
 	"      --socket NAME   listening socket name in XDG_RUNTIME_DIR\n"
 	"                      (default: the first free wayland-N)\n"
 	"  -c, --config FILE   configuration file (default:\n"
@@ -92,6 +98,21 @@ static bool parse_size(const char *arg, int *width, int *height) {
 	}
 	*width = (int)w;
 	*height = (int)h;
+	return true;
+}
+
+/* "0" or a rate 1..MAX_REFRESH_HZ, up to three decimals, into mHz. */
+static bool parse_refresh(const char *arg, int32_t *mhz) {
+	char *end;
+	errno = 0;
+	double hz = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] < '0' || arg[0] > '9') {
+		return false;
+	}
+	if (hz != 0 && !(hz >= 1 && hz <= MAX_REFRESH_HZ)) {
+		return false;
+	}
+	*mhz = (int32_t)(hz * 1000 + 0.5);
 	return true;
 }
 
@@ -136,6 +157,13 @@ static int apply_option(int c, const char *arg, struct options *opts) {
 			return 2;
 		}
 		return -1;
+	case 'r':
+		if (!parse_refresh(arg, &opts->refresh_mhz)) {
+			fprintf(stderr, "tessera: invalid refresh rate '%s' (expected 0 for "
+				"unpaced, or 1..%d Hz)\n", arg, MAX_REFRESH_HZ);
+			return 2;
+		}
+		return -1;
 	case 'L':
 		if (!valid_socket_name(arg)) {
 			fprintf(stderr, "tessera: invalid socket name '%s' "
@@ -177,6 +205,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 	static const struct option long_options[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 'S' },
+		{ "refresh", required_argument, NULL, 'r' },
 		{ "socket", required_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "startup", required_argument, NULL, 's' },
@@ -190,10 +219,11 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		.backend = BACKEND_AUTO,
 		.width = 1280,
 		.height = 800,
+		.refresh_mhz = REFRESH_DEFAULT,
 		.verbosity = TESSERA_INFO,
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "b:S:c:s:vqhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:S:r:c:s:vqhV", long_options, NULL)) != -1) {
 		int status = apply_option(c, optarg, opts);
 		if (status >= 0) {
 			return status;
@@ -367,7 +397,9 @@ static bool server_init_shells(struct tessera_server *server) {
 	return server->foreign_toplevel_manager != NULL;
 }
 
-static bool server_init(struct tessera_server *server, const struct options *opts) {
+/* *headless_output: the headless backend's output, NULL with another backend. */
+static bool server_init(struct tessera_server *server, const struct options *opts,
+		struct wlr_output **headless_output) {
 	server->wl_display = wl_display_create();
 	if (server->wl_display == NULL) {
 		return false;
@@ -389,8 +421,10 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		tessera_log(TESSERA_ERROR, "cannot set up input");
 		return false;
 	}
+	*headless_output = NULL;
 	if (headless) {
-		wlr_headless_add_output(server->backend, opts->width, opts->height);
+		*headless_output = wlr_headless_add_output(server->backend, opts->width,
+			opts->height);
 		/* A keyboard, so that the seat has a keymap to send. */
 		wlr_headless_add_input_device(server->backend, WLR_INPUT_DEVICE_KEYBOARD);
 	}
@@ -480,7 +514,8 @@ int main(int argc, char *argv[]) {
 	}
 
 	status = 1;
-	if (!server_init(&server, &opts)) {
+	struct wlr_output *headless_output;
+	if (!server_init(&server, &opts, &headless_output)) {
 		goto out;
 	}
 	const char *socket = add_socket(server.wl_display, opts.socket);
@@ -491,6 +526,16 @@ int main(int argc, char *argv[]) {
 	if (!wlr_backend_start(server.backend)) {
 		tessera_log(TESSERA_ERROR, "cannot start the backend");
 		goto out;
+	}
+	if (opts.refresh_mhz != REFRESH_DEFAULT) {
+		if (headless_output == NULL) {
+			tessera_log(TESSERA_ERROR, "cannot pace the output: --refresh applies to "
+				"the headless backend only");
+			goto out;
+		}
+		if (!tessera_output_pace_headless(&server, headless_output, opts.refresh_mhz)) {
+			goto out;
+		}
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	printf("WAYLAND_DISPLAY=%s\n", socket);

@@ -12,7 +12,20 @@
 
 #include "log.h"
 #include "output.h"
+#include "render.h"
 #include "server.h"
+
+/*
+ * Unpaced: the frame just drawn is done. The headless backend would hold
+ * the next frame until its timer; it is due now instead. With nothing new
+ * to draw, nothing is committed and the output waits for damage, which
+ * schedules a frame at once (wlr_output_schedule_frame()).
+ */
+static void output_handle_unpaced_idle(void *data) {
+	struct tessera_output *output = data;
+	output->unpaced_idle = NULL;
+	wlr_output_send_frame(output->wlr_output);
+}
 
 static void output_handle_frame(struct wl_listener *listener, void *data) {
 	struct tessera_output *output = wl_container_of(listener, output, frame);
@@ -22,7 +35,7 @@ static void output_handle_frame(struct wl_listener *listener, void *data) {
 		return;
 	}
 	uint32_t seq = output->wlr_output->commit_seq;
-	bool committed = wlr_scene_output_commit(scene_output) &&
+	bool committed = tessera_render_scene_output(scene_output) &&
 		output->wlr_output->commit_seq != seq;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -42,10 +55,17 @@ static void output_handle_frame(struct wl_listener *listener, void *data) {
 		wlr_output_send_present(output->wlr_output, &present);
 	}
 	wlr_scene_output_send_frame_done(scene_output, &now);
+	if (committed && output->unpaced && output->unpaced_idle == NULL) {
+		output->unpaced_idle = wl_event_loop_add_idle(output->server->event_loop,
+			output_handle_unpaced_idle, output);
+	}
 }
 
 static void output_handle_destroy(struct wl_listener *listener, void *data) {
 	struct tessera_output *output = wl_container_of(listener, output, destroy);
+	if (output->unpaced_idle != NULL) {
+		wl_event_source_remove(output->unpaced_idle);
+	}
 	wl_list_remove(&output->frame.link);
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
@@ -91,4 +111,41 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	wlr_output_layout_add_auto(server->output_layout, wlr_output);
 	tessera_log(TESSERA_INFO, "output %s: %dx%d", wlr_output->name,
 		wlr_output->width, wlr_output->height);
+}
+
+bool tessera_output_pace_headless(struct tessera_server *server,
+		struct wlr_output *wlr_output, int32_t refresh_mhz) {
+	struct tessera_output *output, *found = NULL;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->wlr_output == wlr_output) {
+			found = output;
+		}
+	}
+	if (found == NULL || !wlr_output_is_headless(wlr_output)) {
+		tessera_log(TESSERA_ERROR, "cannot pace output %s: not an enabled headless output",
+			wlr_output->name);
+		return false;
+	}
+	/* Unpaced, the backend's timer only keeps the output alive (1 Hz):
+	 * the frames come from output_handle_unpaced_idle(). */
+	wlr_output_set_custom_mode(wlr_output, wlr_output->width, wlr_output->height,
+		refresh_mhz > 0 ? refresh_mhz : 1000);
+	if (!wlr_output_commit(wlr_output)) {
+		tessera_log(TESSERA_ERROR, "cannot set the refresh rate of output %s",
+			wlr_output->name);
+		return false;
+	}
+	found->unpaced = refresh_mhz == 0;
+	if (found->unpaced) {
+		/* what clients see: refresh 0, i.e. not paced (wl_output,
+		 * presentation feedback) */
+		wlr_output_update_custom_mode(wlr_output, wlr_output->width, wlr_output->height, 0);
+	}
+	if (found->unpaced) {
+		tessera_log(TESSERA_INFO, "output %s: unpaced", wlr_output->name);
+	} else {
+		tessera_log(TESSERA_INFO, "output %s: refresh %d.%03d Hz", wlr_output->name,
+			refresh_mhz / 1000, refresh_mhz % 1000);
+	}
+	return true;
 }

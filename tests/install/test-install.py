@@ -5,7 +5,7 @@
 Runs `meson install --destdir` from the build directory into a temporary
 directory and checks what it installed:
 
-- exactly the expected files, no more, no fewer: the four programs, the
+- exactly the expected files, no more, no fewer: the programs, the
   agent's systemd user unit and environment.d file, the example config and
   (when built) the manual pages; no test tool;
 - the installed programs run (--version, or --help for tessera-simple-shm,
@@ -26,9 +26,11 @@ import tempfile
 
 import tessera_test as t
 
-PROGRAMS = ["tessera", "tessera-vmd", "tessera-agent", "tessera-simple-shm"]
+PROGRAMS = ["tessera", "tessera-vmd", "tessera-agent", "tessera-simple-shm",
+            "tessera-frame-probe", "tessera-bench"]
 MAN_PAGES = ["man1/tessera.1", "man1/tessera-vmd.1", "man1/tessera-agent.1",
-             "man1/tessera-simple-shm.1", "man5/tessera.ini.5"]
+             "man1/tessera-simple-shm.1", "man1/tessera-frame-probe.1",
+             "man1/tessera-bench.1", "man5/tessera.ini.5"]
 
 
 class Layout:

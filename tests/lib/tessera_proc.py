@@ -80,3 +80,22 @@ def vmd_stats(tessera, pid):
                "vmd's counters after SIGUSR1")
     line = [ln for ln in tessera.log().splitlines() if "stats (SIGUSR1)" in ln][-1]
     return dict(re.findall(r"(\w+)=(\S+)", line))
+
+
+def cpu_ticks(pid):
+    """User + system CPU time of pid in clock ticks (os.sysconf
+    "SC_CLK_TCK" per second), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def percentile(values, p):
+    """The p-th percentile of values (nearest rank), nan for none."""
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))]
