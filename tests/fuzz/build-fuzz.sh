@@ -14,7 +14,7 @@
 #   config        fuzz-config.c, the compositor's config loader
 #                 (server/compositor/config.c)
 #   vmd-gpu       fuzz-vmd-gpu.c, tessera-vmd's virtio-gpu device
-#                 (server/vmd/gpu.c, resource.c, console.c, the session)
+#                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c, the session)
 #                 fed control and cursor queue commands, with
 #                 fuzz-compositor.c as its compositor
 #   guest-memory  fuzz-guest-memory.c, the compositor's
@@ -113,7 +113,7 @@ vmd-gpu)
 		-pthread $common $wire $virtio $protocol_sources $(vmd_session_sources) \
 		"$src/server/vmd/vhost-user.c" "$src/server/vmd/gpu.c" \
 		"$src/server/vmd/edid.c" "$src/server/vmd/resource.c" \
-		"$src/server/vmd/console.c" \
+		"$src/server/vmd/console.c" "$src/server/vmd/cpu-share.c" \
 		"$src/tests/fuzz/fuzz-compositor.c" "$src/tests/fuzz/fuzz-vmd-gpu.c"
 	pkgs="wayland-server wayland-client pixman-1"
 	max_len=16384
@@ -152,7 +152,8 @@ agent-ring)
 		"$src/common/frontend/virtio-gpu-frontend.c" \
 		"$src/common/frontend/virtqueue-driver.c" \
 		"$src/common/wlr/client-buffer.c" "$src/common/wlr/linux-dmabuf.c" \
-		"$src/common/wlr/wlr-log.c" "$src/tests/fuzz/fuzz-agent-ring.c"
+		"$src/common/wlr/wlr-log.c" "$src/common/wlr/pixman-format.c" \
+		"$src/tests/fuzz/fuzz-agent-ring.c"
 	pkgs="wlroots wayland-server wayland-client xkbcommon pixman-1 libdrm"
 	max_len=16384
 	;;
