@@ -10,7 +10,8 @@
 # Per VM, also:
 #   FAKE_VMD_CLIENT_<name>=PROGRAM  runs PROGRAM with FAKE_VMD_ARGS_<name>
 #       instead of tessera-simple-shm, in $TESSERA_TEST_DIR (relative paths
-#       in its arguments land there), its output in <name>.log;
+#       in its arguments land there), its output in <name>.log; SIGTERM
+#       ends it and the script exits 0, as tessera-vmd does;
 #   FAKE_VMD_GATE_<name>=1  waits until $TESSERA_TEST_DIR/<name>.go exists
 #       before showing anything (the test decides when the window comes).
 # Every start appends "start SECONDS" to $TESSERA_TEST_DIR/<name>.times
@@ -48,8 +49,16 @@ eval "extra=\${FAKE_VMD_ARGS_$name:-}"
 eval "client=\${FAKE_VMD_CLIENT_$name:-}"
 if [ -n "$client" ]; then
 	cd "$TESSERA_TEST_DIR"
+	# Like tessera-vmd, exit 0 at tessera's SIGTERM (a test client may
+	# not handle it); otherwise with the client's status.
 	# shellcheck disable=SC2086
-	exec "$client" $extra > "$name.log" 2>&1
+	"$client" $extra > "$name.log" 2>&1 &
+	child=$!
+	trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
+	set +e
+	wait "$child"
+	exit_status=$?
+	exit "$exit_status"
 fi
 # shellcheck disable=SC2086
 exec "$TESSERA_SIMPLE_SHM" --color "$color" --title "$title" --size 200x120 \

@@ -74,6 +74,8 @@ def test():
         exit_file = f"{tessera.tmp}/flaky.exit"
         log.wait("mapped")
 
+        # The daemon killed by the test, then every start exiting with 1.
+        tessera.expect_daemon_exit("flaky", r"^(killed by signal 9|exited with status 1)$")
         # From now on every start exits at once with status 1.
         with open(exit_file, "w") as f:
             f.write("1\n")

@@ -57,6 +57,8 @@ def test():
         [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o] +
         [f"quarantine_size_mb={ASAN_QUARANTINE_MB}"])
     vms = fairness.TwoVMs(flood_settings=SMALL_LIMITS)
+    # the flood VM's daemon refuses what passes its limits, on purpose
+    vms.tessera.expect_error(rf"tessera-vmd\[{fairness.FLOOD_VM}\] \[ERROR\]")
     try:
         tessera_pid = vms.tessera.proc.pid
         log = vms.timed_client([t.host_program("weston-simple-shm")],
