@@ -771,9 +771,16 @@ int tessera_vhost_user_frontend_wait_call(struct tessera_vhost_user_frontend *fe
 		if (left <= 0) {
 			return 0;
 		}
-		struct pollfd pfd = { .fd = q->call_fd, .events = POLLIN };
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+		/* the socket too: a backend that went away never calls */
+		struct pollfd pfd[2] = {
+			{ .fd = q->call_fd, .events = POLLIN },
+			{ .fd = fe->sock, .events = 0 },
+		};
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR) {
 			return fail(fe, "poll: %s", strerror(errno));
+		}
+		if ((pfd[1].revents & (POLLHUP | POLLERR)) && !(pfd[0].revents & POLLIN)) {
+			return fail(fe, "the backend closed the vhost-user connection");
 		}
 	}
 }

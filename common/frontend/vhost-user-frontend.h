@@ -88,7 +88,8 @@ int tessera_vhost_user_frontend_submit(struct tessera_vhost_user_frontend *fe,
 int tessera_vhost_user_frontend_kick(struct tessera_vhost_user_frontend *fe,
 	uint32_t queue, bool force);
 /* Waits up to timeout_ms for the queue's call eventfd: 1 signalled (the
- * counter is consumed), 0 timeout, -1 error. */
+ * counter is consumed), 0 timeout, -1 error (also when the backend closed
+ * the socket meanwhile). */
 int tessera_vhost_user_frontend_wait_call(struct tessera_vhost_user_frontend *fe,
 	uint32_t queue, int timeout_ms);
 /* Reaps one used element: 1, 0 (none), -1 (bad id/length from the device). */
