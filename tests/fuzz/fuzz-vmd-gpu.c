@@ -45,7 +45,9 @@
  *   0xc4       CTX_CREATE u8 flags, u8 context
  *   0xc5       RING      u16 page of the backing area, u8 data size
  *                        (2^(14 + n % 7)): the guest formats an event ring
- *                        there (what EVENT_RING then names)
+ *                        there (what EVENT_RING then names; over a ring
+ *                        the device may still be writing, it is not
+ *                        checked)
  *   0xc6       READ      the guest reads every event of that ring
  *   0xc7-0xff  as CONTROL
  * flags: bit 0 FENCE (fence ids count up), bit 1 INFO_RING_IDX, bit 2 do
@@ -56,13 +58,14 @@
  * completed once, with a used length that fits its response buffer and a
  * well-formed response (a known type, the fence echoed, display info and
  * EDID of the right size and sane); every event vmd writes into the
- * guest's ring decodes (unless the guest wrote into its ring); the device writes guest memory only
- * in the used rings, in response buffers and in the backing the guest
- * attached (a copy of guest RAM is compared after every step); the
- * Wayland connection never breaks (libwayland accepts every request vmd
- * sends); and when the VMM goes, everything of the guest goes: no
- * resource, context, held fence, backing or mapping is left and the
- * compositor holds as many of vmd's objects as before the input.
+ * guest's ring decodes (unless the guest wrote into its ring, or formatted
+ * it where the device may still be writing an earlier one); the device
+ * writes guest memory only in the used rings, in response buffers and in
+ * the backing the guest attached (a copy of guest RAM is compared after
+ * every step); the Wayland connection never breaks (libwayland accepts
+ * every request vmd sends); and when the VMM goes, everything of the guest
+ * goes: no resource, context, held fence, backing or mapping is left and
+ * the compositor holds as many of vmd's objects as before the input.
  *
  * Built with clang -fsanitize=fuzzer by run-fuzz.sh, and with the project
  * compiler together with fuzz-main.c to replay the committed corpus.
@@ -197,6 +200,10 @@ static struct {
 	struct tessera_wire_ring_reader reader;
 	uint32_t ring_gpa, ring_size; /* size 0: none */
 	bool ring_scribbled; /* the guest wrote into it since */
+	/* pages where the device may be writing an event ring since the VMM
+	 * connected: rings the guest formatted, and from any ring magic the
+	 * guest wrote on (see op_ring) */
+	bool ring_pages[RAM_SIZE / PAGE];
 	/* the guest wrote into its virtqueue rings (descriptors, avail, used) */
 	bool rings_scribbled;
 } f;
@@ -383,6 +390,8 @@ static void connect_vmm(void) {
 		f.avail_idx[q] = f.used_idx[q] = 0;
 	}
 	f.rings_scribbled = false;
+	/* the device reset ended every session, and their rings with them */
+	memset(f.ring_pages, 0, sizeof(f.ring_pages));
 	send_msg(TESSERA_VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
 	send_u64(TESSERA_VHOST_USER_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) |
 		BIT(VIRTIO_GPU_F_VIRGL) | BIT(VIRTIO_GPU_F_EDID), NULL, 0);
@@ -684,6 +693,15 @@ static void op_poke(struct fuzz_input *in) {
 			f.ring_gpa < gpa + len) {
 		f.ring_scribbled = true;
 	}
+	/* a ring header the guest made itself, which EVENT_RING may name: its
+	 * data_size may reach the end of RAM (headers are 8-byte aligned,
+	 * as vmd maps guest pages in place) */
+	for (uint32_t m = gpa & ~7u; m < gpa + len && m + 4 <= RAM_SIZE; m += 8) {
+		if (get_le(m, 4) == TESSERA_WIRE_RING_MAGIC) {
+			memset(f.ring_pages + m / PAGE, 1, RAM_SIZE / PAGE - m / PAGE);
+			break;
+		}
+	}
 }
 
 static void op_ring(struct fuzz_input *in) {
@@ -697,7 +715,21 @@ static void op_ring(struct fuzz_input *in) {
 	CHECK(tessera_wire_ring_reader_init(&f.reader, g.ram + gpa, size));
 	f.ring_gpa = gpa;
 	f.ring_size = size;
+	/*
+	 * A ring the device took (EVENT_RING) stays its own until the session
+	 * ends, and the device writes it from its own copy of head (PROTOCOL.md
+	 * §8.2, §8.5): formatting it again zeroes head and the records under
+	 * it, and the next events land after the old head, not at 0 where
+	 * this reader starts. The guest's fault, like a POKE into the ring:
+	 * over memory an earlier ring of this connection may cover, the new
+	 * ring is not checked (the harness does not know whether that
+	 * session ended).
+	 */
 	f.ring_scribbled = false;
+	for (uint32_t p = gpa / PAGE; p < (gpa + size + PAGE - 1) / PAGE; p++) {
+		f.ring_scribbled |= f.ring_pages[p];
+		f.ring_pages[p] = true;
+	}
 }
 
 /* What the agent does when its WAIT completed: read every event. */

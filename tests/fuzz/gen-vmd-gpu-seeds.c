@@ -13,7 +13,7 @@
  * EVENT_RING, windows with buffers, popups, subsurfaces, cursors, input
  * and configures from the compositor, fenced WAITs), on both devices
  * (byte 0); then broken variants: bad sizes, entries, rectangles,
- * contexts, rings and a guest scribbling on its ring.
+ * contexts, rings, a guest scribbling on its ring and formatting it again.
  */
 #include <linux/virtio_gpu.h>
 #include <stdbool.h>
@@ -589,6 +589,15 @@ static void error_seeds(void) {
 	poke(BACKING_AREA + RING_PAGE * PAGE + TESSERA_WIRE_RING_OFF_TAIL, &tail, 4);
 	input();
 	seed_save("bad-ring-tail");
+
+	/* the guest formats its ring again under the running session, whose
+	 * device goes on writing from its own head (a second HELLO: the fatal
+	 * ERROR lands after the events of the first), and reads it */
+	start(0);
+	session_start();
+	session_start();
+	ring_read_all();
+	seed_save("bad-ring-reformatted");
 
 	/* the guest rewrites its rings under the device: the avail index
 	 * far ahead, a descriptor into the rings, the used ring */
