@@ -314,7 +314,8 @@ static void input(void) {
 	put8(0);
 	put8(0);
 	event(FUZZ_EV_KEYMAP, 4);
-	const char keymap[] = "xkb_keymap { xkb_keycodes { include \"evdev\" }; "
+	/* 128 bytes: the text, then NULs */
+	const char keymap[128] = "xkb_keymap { xkb_keycodes { include \"evdev\" }; "
 		"xkb_types { }; xkb_compat { }; xkb_symbols { }; };";
 	put_bytes(keymap, 128);
 	event(FUZZ_EV_REPEAT_INFO, 30);
