@@ -336,6 +336,12 @@ class Tessera:
         return problems, lines
 
     def cleanup(self):
+        if self in _unstopped:
+            # the test failed before stop(): its log is about to go
+            lines = [line for line in self.log().splitlines() if "[DEBUG]" not in line]
+            print(f"tessera's log (the test ended before stop(); status "
+                  f"{self.proc.poll()}), {min(len(lines), 200)} last lines without "
+                  "DEBUG:\n" + "\n".join(lines[-200:]), flush=True)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
