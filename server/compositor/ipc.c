@@ -75,6 +75,11 @@ struct ipc_client {
 	enum ipc_wait wait;
 	struct tessera_vm *wait_vm;
 	struct wl_listener vm_state;
+	/* The reply the wait ended with, queued from an idle callback:
+	 * not inside the VM's signal, whose other listeners the next
+	 * request could otherwise disturb. */
+	struct json_object *waited_reply;
+	struct wl_event_source *resume;
 };
 
 static void client_destroy(struct ipc_client *client) {
@@ -84,6 +89,10 @@ static void client_destroy(struct ipc_client *client) {
 	if (client->wait != IPC_WAIT_NONE) {
 		wl_list_remove(&client->vm_state.link);
 	}
+	if (client->resume != NULL) {
+		wl_event_source_remove(client->resume);
+	}
+	json_object_put(client->waited_reply);
 	wl_event_source_remove(client->source);
 	wl_event_source_remove(client->idle_timer);
 	close(client->fd);
@@ -397,6 +406,18 @@ static const struct ipc_command {
 
 static void client_process(struct ipc_client *client);
 
+static void client_resume(void *data) {
+	struct ipc_client *client = data;
+	client->resume = NULL; /* an idle source removes itself */
+	client->wait = IPC_WAIT_NONE;
+	client->wait_vm = NULL;
+	client_queue_reply(client, client->waited_reply);
+	client->waited_reply = NULL;
+	if (client_flush(client)) {
+		client_process(client);
+	}
+}
+
 static void client_handle_vm_state(struct wl_listener *listener, void *data) {
 	struct ipc_client *client = wl_container_of(listener, client, vm_state);
 	struct tessera_vm *vm = client->wait_vm;
@@ -423,11 +444,12 @@ static void client_handle_vm_state(struct wl_listener *listener, void *data) {
 				tessera_vm_state_name(state));
 	}
 	wl_list_remove(&client->vm_state.link);
-	client->wait = IPC_WAIT_NONE;
-	client->wait_vm = NULL;
-	client_queue_reply(client, reply);
-	if (client_flush(client)) {
-		client_process(client);
+	wl_list_init(&client->vm_state.link);
+	client->waited_reply = reply;
+	client->resume = wl_event_loop_add_idle(client->ipc->server->event_loop,
+		client_resume, client);
+	if (client->resume == NULL) {
+		client_destroy(client); /* wait != NONE: its link is an empty list */
 	}
 }
 
