@@ -24,6 +24,7 @@ build_pkgs=(
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev
 	libpixman-1-dev libdrm-dev libinih-dev libpng-dev libseccomp-dev
 	libcairo2-dev libpango1.0-dev fonts-dejavu-core xkb-data
+	libjson-c-dev
 )
 # The wlr-protocols XML (screencopy, virtual pointer, foreign toplevel) for
 # the test tools: Debian 12 ships it only inside this source package.

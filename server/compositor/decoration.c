@@ -121,6 +121,13 @@ static GString *clean_title(const char *raw) {
 	return clean;
 }
 
+char *tessera_title_clean(const char *raw) {
+	GString *clean = clean_title(raw != NULL ? raw : "");
+	char *result = strdup(clean->str);
+	g_string_free(clean, TRUE);
+	return result;
+}
+
 /*
  * The title as the compositor shows it: the client's title cleaned, and
  * for VM windows prefixed with "[NAME] ". A client cannot influence the

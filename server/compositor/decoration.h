@@ -57,6 +57,13 @@ void tessera_view_set_decorated(struct tessera_view *view, bool decorated);
  * client draws (subsurfaces included), so no pixel escapes it.
  */
 void tessera_view_update_frame(struct tessera_view *view);
+/*
+ * A client's string as tessera shows it (titles; the control socket shows
+ * app ids so too): valid UTF-8, no control or bidi characters, at most
+ * TESSERA_TITLE_MAX bytes. NULL reads as "". Free with free(); NULL only
+ * when out of memory.
+ */
+char *tessera_title_clean(const char *raw);
 /* Renders the cleaned title into the label and hands it to foreign toplevels. */
 void tessera_view_update_title(struct tessera_view *view);
 /* The layout box the view covers, frame included. */

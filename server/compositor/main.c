@@ -29,6 +29,7 @@
 #include "config.h"
 #include "decoration.h"
 #include "guest-memory.h"
+#include "ipc.h"
 #include "linux-dmabuf.h"
 #include "output.h"
 #include "seat.h"
@@ -439,6 +440,8 @@ static void server_finish(struct tessera_server *server) {
 	/* The daemons end while their connections still stand (a lost
 	 * connection is an error for them), then the clients go: VM windows
 	 * refer to their VM until they are gone. */
+	tessera_ipc_destroy(server->ipc);
+	server->ipc = NULL;
 	tessera_vms_stop(server);
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
@@ -538,6 +541,8 @@ int main(int argc, char *argv[]) {
 		}
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
+	/* Without it tessera runs on, out of tesseractl's reach (logged). */
+	server.ipc = tessera_ipc_create(&server, socket);
 	printf("WAYLAND_DISPLAY=%s\n", socket);
 	fflush(stdout);
 	tessera_log(TESSERA_INFO, "Running on WAYLAND_DISPLAY=%s", socket);

@@ -11,7 +11,7 @@
  * the window lists and the VMs. Each concern has its own module and
  * header: view.h (windows), xdg-shell.h, decoration.h (frames, titles,
  * xdg-decoration), placement.h, foreign-toplevel.h, seat.h (input),
- * output.h, vm.h.
+ * output.h, vm.h, ipc.h (the control socket).
  */
 struct tessera_server {
 	struct wl_display *wl_display;
@@ -27,6 +27,7 @@ struct tessera_server {
 	struct wlr_xdg_shell *xdg_shell;
 	struct wl_listener new_xdg_surface;
 	struct wl_list views; /* tessera_view.link, mapped views front to back */
+	uint64_t next_view_id; /* the id of the last view created */
 	int cascade; /* placement.c: where a window goes when no spot is free */
 
 	struct wlr_xdg_decoration_manager_v1 *decoration_manager;
@@ -40,6 +41,8 @@ struct tessera_server {
 	struct wl_list vms; /* tessera_vm.link */
 	char *vmd_path; /* default daemon program */
 	struct wl_event_source *sigchld_source;
+
+	struct tessera_ipc *ipc; /* ipc.c: tesseractl's socket; NULL without */
 };
 
 /* 0xRRGGBB to the float RGBA that scene rects take. */

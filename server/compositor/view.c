@@ -26,6 +26,20 @@ void tessera_view_move(struct tessera_view *view, int x, int y) {
 	tessera_view_update_frame(view);
 }
 
+struct tessera_view *tessera_view_find(struct tessera_server *server, uint64_t id) {
+	struct tessera_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		if (view->id == id) {
+			return view;
+		}
+	}
+	return NULL;
+}
+
+void tessera_view_close(struct tessera_view *view) {
+	wlr_xdg_toplevel_send_close(view->xdg_surface);
+}
+
 /* ---- focus and stacking ---- */
 
 static void view_raise(struct tessera_view *view) {
@@ -135,6 +149,7 @@ struct tessera_view *tessera_view_create(struct tessera_server *server,
 		return NULL;
 	}
 	view->server = server;
+	view->id = ++server->next_view_id;
 	view->xdg_surface = xdg_surface;
 	view->vm = tessera_vm_from_client(server,
 		wl_resource_get_client(xdg_surface->resource));

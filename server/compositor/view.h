@@ -2,6 +2,7 @@
 #define TESSERA_VIEW_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <wayland-server-core.h>
 #include <wlr/util/box.h>
 
@@ -21,6 +22,7 @@ struct tessera_view {
 	struct tessera_server *server;
 	struct wlr_xdg_surface *xdg_surface;
 	struct tessera_vm *vm; /* NULL for host clients */
+	uint64_t id; /* tessera_view_find(); never reused while tessera runs */
 	struct wlr_scene_node *tree;         /* whole window: frame + content */
 	struct wlr_scene_node *content;      /* wlr_scene_xdg_surface node */
 	int x, y; /* layout position of the window geometry's origin */
@@ -69,6 +71,10 @@ void tessera_view_destroy(struct tessera_view *view);
 void tessera_view_map(struct tessera_view *view);
 void tessera_view_unmap(struct tessera_view *view);
 
+/* The mapped view with that id, or NULL. */
+struct tessera_view *tessera_view_find(struct tessera_server *server, uint64_t id);
+/* Asks the client to close the window (xdg_toplevel.close). */
+void tessera_view_close(struct tessera_view *view);
 /* Raises the view and gives it the keyboard. */
 void tessera_view_focus(struct tessera_view *view);
 /* The view and surface at a layout position, with surface-local coordinates. */

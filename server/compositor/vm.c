@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "ctl-protocol.h"
 #include "guest-globals.h"
 #include "log.h"
 #include "server.h"
@@ -25,7 +26,8 @@ extern char **environ;
 /* A daemon exiting with this status rejected its command line (a bad
  * setting in the config): restarting it would not help. */
 #define VM_EXIT_USAGE 2
-/* How long the daemons get to exit after SIGTERM when tessera stops. */
+/* How long the daemons get to exit after SIGTERM, when tessera stops and
+ * when a VM is stopped on request. */
 #define VM_STOP_TIMEOUT_MS 5000
 /* The fd number the tagged connection has in the daemon. */
 #define VM_SOCKET_FD 3
@@ -60,7 +62,11 @@ static int64_t ms_since(const struct timespec *then) {
 		(now.tv_nsec - then->tv_nsec) / 1000000;
 }
 
-/* A copy of our environment without Wayland connection variables, plus extra. */
+/*
+ * A copy of our environment without Wayland connection variables, plus
+ * extra. With extra (a VM daemon's WAYLAND_SOCKET), also without the
+ * control socket (ipc.c): a VM has no business steering tessera.
+ */
 static char **child_environment(const char *extra) {
 	size_t n = 0;
 	while (environ[n] != NULL) {
@@ -73,7 +79,9 @@ static char **child_environment(const char *extra) {
 	size_t j = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(environ[i], "WAYLAND_SOCKET=", 15) == 0 ||
-				(extra != NULL && strncmp(environ[i], "WAYLAND_DISPLAY=", 16) == 0)) {
+				(extra != NULL && strncmp(environ[i], "WAYLAND_DISPLAY=", 16) == 0) ||
+				(extra != NULL && strncmp(environ[i], TESSERA_CTL_SOCKET_ENV "=",
+					strlen(TESSERA_CTL_SOCKET_ENV) + 1) == 0)) {
 			continue;
 		}
 		env[j++] = environ[i];
@@ -251,20 +259,129 @@ static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	vm_log_exit(vm, vm->pid, status, "");
 	vm->stopping = false;
 	vm->pid = 0;
+	vm->kill_pending = false;
+	wl_event_source_timer_update(vm->kill_timer, 0);
 	if (vm->client != NULL) {
 		/* Its windows disappear now, not when the socket drains. */
 		wl_client_destroy(vm->client);
+	}
+	if (vm->held && vm->restart_requested) {
+		tessera_vm_start(vm); /* emits the state */
+		return;
+	}
+	if (vm->held) {
+		tessera_log(TESSERA_INFO, "vm '%s': stopped", vm->config->name);
+		wl_signal_emit(&vm->events.state, vm);
+		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_USAGE) {
 		tessera_log(TESSERA_ERROR, "vm '%s': the daemon rejected its settings "
 			"(check [vm %s] in %s); not restarting it", vm->config->name,
 			vm->config->name, vm->server->config.path ? vm->server->config.path : "the config");
+		vm->failed = true;
+		wl_signal_emit(&vm->events.state, vm);
 		return;
 	}
 	if (ms_since(&vm->started) >= VM_HEALTHY_MS) {
 		vm->backoff_ms = VM_BACKOFF_MIN_MS;
 	}
 	vm_schedule_restart(vm);
+	wl_signal_emit(&vm->events.state, vm);
+}
+
+/* ---- stop and start on request ---- */
+
+struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *name) {
+	struct tessera_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (strcmp(vm->config->name, name) == 0) {
+			return vm;
+		}
+	}
+	return NULL;
+}
+
+enum tessera_vm_state tessera_vm_get_state(const struct tessera_vm *vm) {
+	if (vm->held) {
+		return vm->pid > 0 ? TESSERA_VM_STOPPING : TESSERA_VM_STOPPED;
+	}
+	if (vm->failed) {
+		return TESSERA_VM_FAILED;
+	}
+	/* A daemon tessera is ending because it lost its connection is
+	 * restarted once it has exited. */
+	return vm->pid > 0 && !vm->stopping ? TESSERA_VM_RUNNING : TESSERA_VM_RESTARTING;
+}
+
+const char *tessera_vm_state_name(enum tessera_vm_state state) {
+	switch (state) {
+	case TESSERA_VM_RUNNING:
+		return "running";
+	case TESSERA_VM_STOPPING:
+		return "stopping";
+	case TESSERA_VM_STOPPED:
+		return "stopped";
+	case TESSERA_VM_RESTARTING:
+		return "restarting";
+	case TESSERA_VM_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+static int vm_handle_kill_timer(void *data) {
+	struct tessera_vm *vm = data;
+	vm->kill_pending = false;
+	if (vm->pid > 0) {
+		tessera_log(TESSERA_ERROR, "vm '%s': daemon (pid %d) did not exit within %d ms "
+			"of SIGTERM: killing it", vm->config->name, (int)vm->pid, VM_STOP_TIMEOUT_MS);
+		kill(vm->pid, SIGKILL);
+	}
+	return 0;
+}
+
+bool tessera_vm_start(struct tessera_vm *vm) {
+	if (vm->pid > 0) {
+		return true;
+	}
+	vm->held = false;
+	vm->restart_requested = false;
+	vm->failed = false;
+	vm->backoff_ms = VM_BACKOFF_MIN_MS;
+	wl_event_source_timer_update(vm->restart_timer, 0);
+	bool ok = vm_start(vm);
+	if (!ok) {
+		vm_schedule_restart(vm);
+	}
+	wl_signal_emit(&vm->events.state, vm);
+	return ok;
+}
+
+void tessera_vm_stop(struct tessera_vm *vm) {
+	vm->held = true;
+	vm->restart_requested = false;
+	vm->failed = false;
+	wl_event_source_timer_update(vm->restart_timer, 0);
+	if (vm->pid > 0 && !vm->kill_pending) {
+		tessera_log(TESSERA_INFO, "vm '%s': stopping its daemon (pid %d) on request",
+			vm->config->name, (int)vm->pid);
+		vm->stopping = true;
+		kill(vm->pid, SIGTERM);
+		vm->kill_pending = true;
+		wl_event_source_timer_update(vm->kill_timer, VM_STOP_TIMEOUT_MS);
+	} else if (vm->pid == 0) {
+		tessera_log(TESSERA_INFO, "vm '%s': stopped", vm->config->name);
+	}
+	wl_signal_emit(&vm->events.state, vm);
+}
+
+void tessera_vm_restart(struct tessera_vm *vm) {
+	if (vm->pid == 0) {
+		tessera_vm_start(vm);
+		return;
+	}
+	tessera_vm_stop(vm);
+	vm->restart_requested = true;
 }
 
 static int handle_sigchld(int signal_number, void *data) {
@@ -334,10 +451,13 @@ bool tessera_vms_init(struct tessera_server *server) {
 		tessera_rgb_to_float(vm->config->color, vm->color);
 		vm->backoff_ms = VM_BACKOFF_MIN_MS;
 		wl_list_init(&vm->client_destroy.link);
+		wl_signal_init(&vm->events.state);
 		vm->restart_timer = wl_event_loop_add_timer(server->event_loop,
 			vm_handle_restart_timer, vm);
+		vm->kill_timer = wl_event_loop_add_timer(server->event_loop,
+			vm_handle_kill_timer, vm);
 		wl_list_insert(server->vms.prev, &vm->link);
-		if (vm->restart_timer == NULL) {
+		if (vm->restart_timer == NULL || vm->kill_timer == NULL) {
 			return false;
 		}
 		if (!vm_start(vm)) {
@@ -402,6 +522,9 @@ void tessera_vms_finish(struct tessera_server *server) {
 	wl_list_for_each_safe(vm, tmp, &server->vms, link) {
 		if (vm->restart_timer != NULL) {
 			wl_event_source_remove(vm->restart_timer);
+		}
+		if (vm->kill_timer != NULL) {
+			wl_event_source_remove(vm->kill_timer);
 		}
 		wl_list_remove(&vm->client_destroy.link);
 		wl_list_remove(&vm->link);

@@ -10,6 +10,15 @@
 struct tessera_server;
 struct tessera_vm_config;
 
+/* What tesseractl shows of a VM (tessera_vm_get_state()). */
+enum tessera_vm_state {
+	TESSERA_VM_RUNNING, /* its daemon runs */
+	TESSERA_VM_STOPPING, /* tessera_vm_stop(): SIGTERM sent, not exited yet */
+	TESSERA_VM_STOPPED, /* stopped on request; started again only on request */
+	TESSERA_VM_RESTARTING, /* its daemon ended; started again after the back-off */
+	TESSERA_VM_FAILED, /* its daemon rejected its settings: not restarted */
+};
+
 /*
  * One configured VM: its daemon process (tessera-vmd) and the tagged
  * Wayland connection the compositor created for it. Only a client that
@@ -29,6 +38,18 @@ struct tessera_vm {
 	int backoff_ms;
 	struct timespec started;
 	unsigned int starts;
+
+	/* Stop and start on request (tesseractl, through ipc.c). */
+	bool held; /* stopped on request: no restart when the daemon exits */
+	bool restart_requested; /* start again as soon as the daemon has exited */
+	bool failed; /* the daemon rejected its settings */
+	bool kill_pending; /* kill_timer is armed */
+	struct wl_event_source *kill_timer; /* SIGKILL if SIGTERM did not end it */
+
+	struct {
+		/* Emitted with the VM after its state may have changed. */
+		struct wl_signal state;
+	} events;
 };
 
 bool tessera_vms_init(struct tessera_server *server);
@@ -40,6 +61,26 @@ void tessera_vms_finish(struct tessera_server *server);
 /* The VM a client belongs to, or NULL for host clients. */
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 	const struct wl_client *client);
+/* The VM of that name, or NULL. */
+struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *name);
+enum tessera_vm_state tessera_vm_get_state(const struct tessera_vm *vm);
+/* "running", "stopping", "stopped", "restarting" or "failed". */
+const char *tessera_vm_state_name(enum tessera_vm_state state);
+/*
+ * Starts the daemon of a VM that has none now (a stopped, restarting or
+ * failed VM), with a fresh back-off. False if it cannot be started (the
+ * log says why; it is retried with the back-off then).
+ */
+bool tessera_vm_start(struct tessera_vm *vm);
+/*
+ * Stops the VM and keeps it stopped: SIGTERM to its daemon, SIGKILL if it
+ * has not exited within VM_STOP_TIMEOUT_MS. Its windows go when the
+ * daemon has exited, and the state becomes TESSERA_VM_STOPPED.
+ */
+void tessera_vm_stop(struct tessera_vm *vm);
+/* tessera_vm_stop(), then tessera_vm_start() once the daemon has exited
+ * (at once for a VM without a daemon). */
+void tessera_vm_restart(struct tessera_vm *vm);
 /* Starts a host command (-s) with the compositor's WAYLAND_DISPLAY. */
 bool tessera_spawn_command(struct tessera_server *server, const char *command);
 

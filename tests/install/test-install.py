@@ -27,10 +27,10 @@ import tempfile
 import tessera_test as t
 
 PROGRAMS = ["tessera", "tessera-vmd", "tessera-agent", "tessera-simple-shm",
-            "tessera-frame-probe", "tessera-bench"]
+            "tessera-frame-probe", "tessera-bench", "tesseractl"]
 MAN_PAGES = ["man1/tessera.1", "man1/tessera-vmd.1", "man1/tessera-agent.1",
              "man1/tessera-simple-shm.1", "man1/tessera-frame-probe.1",
-             "man1/tessera-bench.1", "man5/tessera.ini.5"]
+             "man1/tessera-bench.1", "man1/tesseractl.1", "man5/tessera.ini.5"]
 
 
 class Layout:
