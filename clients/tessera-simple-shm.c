@@ -110,6 +110,7 @@ static void usage(FILE *out, const char *argv0) {
  * Log line formats (tests parse them):
  *   pid <pid> | global <interface> <version> | bind <iface> ok|absent |
  *   configure <w> <h> | decoration server|client | mapped |
+ *   keymap <name of its first layout> |
  *   keyboard enter | keyboard leave | key <code> pressed|released <keysym> |
  *   modifiers <depressed> <latched> <locked> <group> |
  *   pointer enter <x> <y> | pointer leave | pointer motion <x> <y> |
@@ -452,6 +453,8 @@ static void keyboard_handle_keymap(void *data, struct wl_keyboard *keyboard,
 	xkb_keymap_unref(client->keymap);
 	client->keymap = keymap;
 	client->xkb_state = state;
+	const char *layout = xkb_keymap_layout_get_name(keymap, 0);
+	log_event(client, "keymap %s", layout != NULL ? layout : "(unnamed)");
 }
 
 static void keyboard_handle_enter(void *data, struct wl_keyboard *keyboard, uint32_t serial,

@@ -21,7 +21,7 @@ fi
 
 build_pkgs=(
 	build-essential meson ninja-build pkg-config python3
-	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev
+	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libxkbregistry-dev
 	libpixman-1-dev libdrm-dev libinih-dev libpng-dev libseccomp-dev
 	libcairo2-dev libpango1.0-dev fonts-dejavu-core xkb-data
 	libjson-c-dev

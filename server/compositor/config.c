@@ -41,6 +41,7 @@ struct config_loader {
 	size_t vm_count, vm_cap;
 	bool in_vm; /* keys go to vms[vm_count - 1] */
 	bool has_color; /* of vms[vm_count - 1] */
+	int keyboard_line[TESSERA_KEYMAP_PART_COUNT]; /* of vms[vm_count - 1] */
 };
 
 static void fail(struct config_loader *loader, int line, int found_at,
@@ -160,6 +161,27 @@ static struct tessera_vm_config *current_vm(struct config_loader *loader) {
 	return loader->in_vm ? &loader->vms[loader->vm_count - 1] : NULL;
 }
 
+/* Checks the keyboard keys of a VM together (a variant needs its layout). */
+static void check_keyboard(struct config_loader *loader,
+		struct tessera_vm_config *vm, int found_at) {
+	if (tessera_keymap_names_empty(&vm->keyboard)) {
+		return;
+	}
+	enum tessera_keymap_part bad = TESSERA_KEYMAP_LAYOUT;
+	char why[320];
+	if (tessera_keymap_check(&vm->keyboard, &bad, why, sizeof(why))) {
+		return;
+	}
+	int line = loader->keyboard_line[bad];
+	if (line > 0) {
+		fail(loader, line, found_at, "invalid %s '%s' for vm '%s' (%s)",
+			tessera_keymap_part_key(bad), vm->keyboard.part[bad], vm->name, why);
+	} else {
+		fail(loader, vm->line, found_at, "invalid keyboard for vm '%s' (%s)",
+			vm->name, why);
+	}
+}
+
 /* Checks that the section being left has its required keys. */
 static void end_vm(struct config_loader *loader, int found_at) {
 	struct tessera_vm_config *vm = current_vm(loader);
@@ -172,6 +194,8 @@ static void end_vm(struct config_loader *loader, int found_at) {
 	} else if (vm->vhost_user_path[0] == '\0') {
 		fail(loader, vm->line, found_at,
 			"vm '%s' has no vhost-user socket path", vm->name);
+	} else {
+		check_keyboard(loader, vm, found_at);
 	}
 }
 
@@ -233,6 +257,7 @@ static void begin_vm(struct config_loader *loader, const char *section) {
 	vm->line = line;
 	loader->in_vm = true;
 	loader->has_color = false;
+	memset(loader->keyboard_line, 0, sizeof(loader->keyboard_line));
 }
 
 /*
@@ -452,6 +477,27 @@ static void set_vm_setting(struct config_loader *loader,
 	memcpy(vm->settings[setting->id], value, strlen(value) + 1);
 }
 
+/* One keyboard key; the names are checked together at the end of the section. */
+static void set_keyboard(struct config_loader *loader,
+		struct tessera_vm_config *vm, enum tessera_keymap_part part,
+		const char *value) {
+	char esc[ESCAPED_MAX];
+	char why[96];
+	if (value[0] == '\0') {
+		fail(loader, loader->line, loader->line, "empty value for '%s' in [vm %s]",
+			tessera_keymap_part_key(part), vm->name);
+		return;
+	}
+	if (!tessera_keymap_check_value(value, why, sizeof(why))) {
+		fail(loader, loader->line, loader->line, "invalid %s '%s' for vm '%s' "
+			"(%s)", tessera_keymap_part_key(part), escape(value, esc),
+			vm->name, why);
+		return;
+	}
+	memcpy(vm->keyboard.part[part], value, strlen(value) + 1);
+	loader->keyboard_line[part] = loader->line;
+}
+
 static int config_handler(void *user, const char *section, const char *name,
 		const char *value) {
 	struct config_loader *loader = user;
@@ -469,6 +515,7 @@ static int config_handler(void *user, const char *section, const char *name,
 	}
 
 	bool duplicate = false;
+	enum tessera_keymap_part part;
 	if (strcmp(name, "color") == 0) {
 		duplicate = loader->has_color;
 		if (!duplicate) {
@@ -483,6 +530,11 @@ static int config_handler(void *user, const char *section, const char *name,
 		duplicate = vm->vmd_path != NULL;
 		if (!duplicate) {
 			set_vmd(loader, vm, value);
+		}
+	} else if (tessera_keymap_part_find(name, &part)) {
+		duplicate = vm->keyboard.part[part][0] != '\0';
+		if (!duplicate) {
+			set_keyboard(loader, vm, part, value);
 		}
 	} else if (tessera_vm_setting_find(name) != NULL) {
 		const struct tessera_vm_setting *setting = tessera_vm_setting_find(name);

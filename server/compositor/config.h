@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keymap.h"
 #include "vm-settings.h"
 
 /*
@@ -15,6 +16,7 @@
  *   color = #3465a4                  ; required, #RRGGBB
  *   vhost-user = /run/tessera/work.sock   ; required, unique among VMs
  *   vmd = /usr/libexec/my-vmd        ; optional, runs instead of tessera-vmd
+ *   keyboard-layout = de             ; optional, also -variant, -model, -options
  *
  * The file is untrusted input: every line, name and value is checked against
  * the limits below, and the first problem found is reported as
@@ -31,6 +33,9 @@ struct tessera_vm_config {
 	char vhost_user_path[TESSERA_CONFIG_PATH_MAX + 1];
 	char *vmd_path;             /* optional program to run instead of tessera-vmd; NULL = default */
 	int line;                   /* line of the [vm NAME] header */
+	/* the keymap of the VM's windows (keymap.h), checked and compiled
+	 * once at load; all empty = the host keymap */
+	struct tessera_keymap_names keyboard;
 	/* per-VM daemon settings (common/vm-settings.h), checked here and
 	 * passed to tessera-vmd as --KEY VALUE as written; by enum
 	 * tessera_vm_setting_id, "" = not set (the daemon's default) */

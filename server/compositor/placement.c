@@ -1,4 +1,19 @@
+/*
+ * Where a new window goes: the free spot nearest the top left of the
+ * output, else a cascade.
+ *
+ * A spot is free when the window's frame (its outer box) stays clear of
+ * every other mapped window's by PLACEMENT_GAP pixels, lies within the
+ * output, and PLACEMENT_MARGIN pixels from its top and left edges. If any
+ * free spot exists, one has its left side at the margin or PLACEMENT_GAP
+ * right of another window, and its top side at the margin or PLACEMENT_GAP
+ * below another window (push a free window up and left until it touches
+ * something: it stays free). So the candidates are those, and the one
+ * found is the highest, then leftmost: a complete search, in
+ * O(windows^3).
+ */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/util/box.h>
 
@@ -8,8 +23,8 @@
 #include "server.h"
 #include "view.h"
 
-#define PLACEMENT_MARGIN 16 /* free space around a new window */
-#define PLACEMENT_GRID 16 /* step of the scan for a free spot */
+#define PLACEMENT_MARGIN 16 /* from the output's top and left edges */
+#define PLACEMENT_GAP 8 /* between windows */
 #define CASCADE_STEP 48
 #define CASCADE_STEPS 8
 
@@ -28,15 +43,40 @@ static bool boxes_overlap(const struct wlr_box *a, const struct wlr_box *b) {
 		a->y < b->y + b->height && b->y < a->y + a->height;
 }
 
-/* No other mapped view covers any of the box. */
-static bool spot_is_free(struct tessera_view *view, const struct wlr_box *spot) {
+/* The outer boxes of the other mapped windows; their count in *count. */
+static struct wlr_box *other_boxes(struct tessera_view *view, size_t *count) {
+	size_t n = 0;
 	struct tessera_view *other;
 	wl_list_for_each(other, &view->server->views, link) {
-		if (other == view || !other->mapped) {
-			continue;
+		n += other != view && other->mapped;
+	}
+	*count = 0;
+	struct wlr_box *boxes = calloc(n > 0 ? n : 1, sizeof(*boxes));
+	if (boxes == NULL) {
+		return NULL;
+	}
+	wl_list_for_each(other, &view->server->views, link) {
+		if (other != view && other->mapped && *count < n) {
+			boxes[(*count)++] = tessera_view_outer_box(other);
 		}
-		struct wlr_box box = tessera_view_outer_box(other);
-		if (boxes_overlap(spot, &box)) {
+	}
+	return boxes;
+}
+
+/* The window's frame at (x, y) is within the area and clear of the others. */
+static bool spot_is_free(const struct wlr_box *area, const struct wlr_box *boxes,
+		size_t count, int x, int y, int width, int height) {
+	if (x < area->x + PLACEMENT_MARGIN || y < area->y + PLACEMENT_MARGIN ||
+			x + width > area->x + area->width ||
+			y + height > area->y + area->height) {
+		return false;
+	}
+	const struct wlr_box spot = {
+		x - PLACEMENT_GAP, y - PLACEMENT_GAP,
+		width + 2 * PLACEMENT_GAP, height + 2 * PLACEMENT_GAP,
+	};
+	for (size_t i = 0; i < count; i++) {
+		if (boxes_overlap(&spot, &boxes[i])) {
 			return false;
 		}
 	}
@@ -44,28 +84,76 @@ static bool spot_is_free(struct tessera_view *view, const struct wlr_box *spot) 
 }
 
 /*
- * The top left corner of the first free spot of a size x size window
- * within the area, scanning a grid row by row; false if there is none.
+ * The top left corner of the highest, then leftmost free spot of a
+ * width x height frame; false if there is none.
  */
-static bool find_free_spot(struct tessera_view *view, const struct wlr_box *area,
-		const struct wlr_box *size, int *spot_x, int *spot_y) {
-	const int margin = PLACEMENT_MARGIN;
-	for (int y = area->y + margin; y + size->height <= area->y + area->height;
-			y += PLACEMENT_GRID) {
-		for (int x = area->x + margin; x + size->width <= area->x + area->width;
-				x += PLACEMENT_GRID) {
-			struct wlr_box candidate = {
-				x - margin / 2, y - margin / 2,
-				size->width + margin, size->height + margin,
-			};
-			if (spot_is_free(view, &candidate)) {
+static bool find_free_spot(const struct wlr_box *area, const struct wlr_box *boxes,
+		size_t count, int width, int height, int *spot_x, int *spot_y) {
+	bool found = false;
+	/* candidate i: the margin (i == count) or below / right of boxes[i] */
+	for (size_t i = 0; i <= count; i++) {
+		int y = i == count ? area->y + PLACEMENT_MARGIN :
+			boxes[i].y + boxes[i].height + PLACEMENT_GAP;
+		if (found && y > *spot_y) {
+			continue;
+		}
+		for (size_t j = 0; j <= count; j++) {
+			int x = j == count ? area->x + PLACEMENT_MARGIN :
+				boxes[j].x + boxes[j].width + PLACEMENT_GAP;
+			if (found && (y == *spot_y && x >= *spot_x)) {
+				continue;
+			}
+			if (spot_is_free(area, boxes, count, x, y, width, height)) {
 				*spot_x = x;
 				*spot_y = y;
-				return true;
+				found = true;
 			}
 		}
 	}
+	return found;
+}
+
+/* Another window's frame has its top left corner there. */
+static bool corner_taken(const struct wlr_box *boxes, size_t count, int x, int y) {
+	for (size_t i = 0; i < count; i++) {
+		if (boxes[i].x == x && boxes[i].y == y) {
+			return true;
+		}
+	}
 	return false;
+}
+
+/*
+ * No free spot: the next step of a diagonal cascade from the top left,
+ * skipping corners other windows have (so that every title bar shows),
+ * kept within the area where the window fits.
+ */
+static void cascade_spot(struct tessera_server *server, const struct wlr_box *area,
+		const struct wlr_box *boxes, size_t count, int width, int height,
+		int *spot_x, int *spot_y) {
+	for (int tries = 0; tries < CASCADE_STEPS; tries++) {
+		int step = server->cascade++ % CASCADE_STEPS;
+		int x = area->x + PLACEMENT_MARGIN + step * CASCADE_STEP;
+		int y = area->y + PLACEMENT_MARGIN + step * CASCADE_STEP;
+		/* pulled back in when it would stick out (not past the margin) */
+		if (x + width > area->x + area->width) {
+			x = area->x + area->width - width;
+		}
+		if (y + height > area->y + area->height) {
+			y = area->y + area->height - height;
+		}
+		if (x < area->x + PLACEMENT_MARGIN) {
+			x = area->x + PLACEMENT_MARGIN;
+		}
+		if (y < area->y + PLACEMENT_MARGIN) {
+			y = area->y + PLACEMENT_MARGIN;
+		}
+		*spot_x = x;
+		*spot_y = y;
+		if (!corner_taken(boxes, count, x, y)) {
+			return;
+		}
+	}
 }
 
 void tessera_place_new_view(struct tessera_view *view) {
@@ -74,14 +162,19 @@ void tessera_place_new_view(struct tessera_view *view) {
 	tessera_view_move(view, 0, 0);
 	struct wlr_box size = tessera_view_outer_box(view);
 	int off_x = -size.x, off_y = -size.y; /* from frame corner to view->x/y */
-	int x, y;
-	if (find_free_spot(view, &area, &size, &x, &y)) {
+	size_t count;
+	struct wlr_box *boxes = other_boxes(view, &count);
+	int x = area.x + PLACEMENT_MARGIN, y = area.y + PLACEMENT_MARGIN;
+	if (boxes != NULL && find_free_spot(&area, boxes, count, size.width, size.height,
+			&x, &y)) {
 		tessera_log(TESSERA_DEBUG, "placing %s window at %d,%d (%dx%d)",
 			tessera_view_owner_name(view), x, y, size.width, size.height);
-		tessera_view_move(view, x + off_x, y + off_y);
-		return;
+	} else if (boxes != NULL) {
+		cascade_spot(server, &area, boxes, count, size.width, size.height, &x, &y);
+		tessera_log(TESSERA_DEBUG, "no free spot for a %dx%d %s window: "
+			"cascaded at %d,%d", size.width, size.height,
+			tessera_view_owner_name(view), x, y);
 	}
-	int step = server->cascade++ % CASCADE_STEPS;
-	tessera_view_move(view, area.x + PLACEMENT_MARGIN + step * CASCADE_STEP + off_x,
-		area.y + PLACEMENT_MARGIN + step * CASCADE_STEP + off_y);
+	free(boxes);
+	tessera_view_move(view, x + off_x, y + off_y);
 }

@@ -4,9 +4,10 @@
 struct tessera_view;
 
 /*
- * Moves a view being mapped to the first free spot of the output
- * (scanning a grid from the top left), so that new windows do not cover
- * each other; when the output is full, they cascade.
+ * Moves a view being mapped to the highest, then leftmost spot of the
+ * output where its frame covers no other window (with a gap around it),
+ * so that new windows cover nothing while there is room; when there is
+ * none, they cascade from the top left, each with its title bar in view.
  */
 void tessera_place_new_view(struct tessera_view *view);
 

@@ -1,6 +1,14 @@
+/*
+ * The seat: keyboards (with each VM's own keymap), the pointer, focus,
+ * key bindings, interactive move and resize, selections.
+ */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/input-event-codes.h>
 #include <wlr/backend.h>
+#include <wlr/interfaces/wlr_input_device.h>
+#include <wlr/interfaces/wlr_keyboard.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
@@ -14,10 +22,13 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "config.h"
+#include "keymap.h"
 #include "log.h"
 #include "seat.h"
 #include "server.h"
 #include "view.h"
+#include "vm.h"
 
 struct tessera_keyboard {
 	struct wl_list link; /* tessera_seat.keyboards or .orphans */
@@ -34,16 +45,147 @@ struct tessera_keyboard {
 	struct wl_event_source *free_orphan;
 };
 
+/*
+ * A VM's keymap (keyboard-layout etc. in its config): a keyboard of its
+ * own, not a device of the backend. It follows every key of every keyboard,
+ * so that its state (keys held, modifiers and locks, computed with its
+ * keymap) is always that of the real keys; while a window of its VM has the
+ * focus it is the seat's keyboard, so that wlroots sends its keymap to
+ * clients (vmd forwards it to the guest) and its modifiers with the keys.
+ */
+struct tessera_vm_keyboard {
+	struct wl_list link; /* tessera_seat.vm_keyboards */
+	const struct tessera_vm_config *config;
+	struct wlr_input_device device;
+	struct wlr_keyboard keyboard;
+};
+
+/* ---- VM keymaps ---- */
+
+static void vm_keyboard_impl_destroy(struct wlr_keyboard *keyboard) {
+	/* freed with its device (vm_device_impl_destroy) */
+}
+
+static const struct wlr_keyboard_impl vm_keyboard_impl = {
+	.destroy = vm_keyboard_impl_destroy,
+};
+
+static void vm_device_impl_destroy(struct wlr_input_device *device) {
+	struct tessera_vm_keyboard *vm_keyboard =
+		wl_container_of(device, vm_keyboard, device);
+	free(vm_keyboard);
+}
+
+static const struct wlr_input_device_impl vm_device_impl = {
+	.destroy = vm_device_impl_destroy,
+};
+
+static void vm_keyboard_destroy(struct tessera_vm_keyboard *vm_keyboard) {
+	wl_list_remove(&vm_keyboard->link);
+	/* ends with vm_device_impl_destroy */
+	wlr_input_device_destroy(&vm_keyboard->device);
+}
+
+/* Adds the keyboard of a VM that has a keymap of its own. */
+static bool seat_add_vm_keyboard(struct tessera_seat *seat,
+		const struct tessera_vm_config *config) {
+	char err[320];
+	struct xkb_keymap *keymap = tessera_keymap_compile(&config->keyboard, err,
+		sizeof(err));
+	if (keymap == NULL) {
+		tessera_log(TESSERA_ERROR, "vm '%s': cannot compile its keymap: %s",
+			config->name, err);
+		return false;
+	}
+	struct tessera_vm_keyboard *vm_keyboard = calloc(1, sizeof(*vm_keyboard));
+	if (vm_keyboard == NULL) {
+		xkb_keymap_unref(keymap);
+		return false;
+	}
+	vm_keyboard->config = config;
+	char name[64];
+	snprintf(name, sizeof(name), "keymap of vm %s", config->name);
+	wlr_input_device_init(&vm_keyboard->device, WLR_INPUT_DEVICE_KEYBOARD,
+		&vm_device_impl, name, 0, 0);
+	vm_keyboard->device.keyboard = &vm_keyboard->keyboard;
+	wlr_keyboard_init(&vm_keyboard->keyboard, &vm_keyboard_impl);
+	wl_list_insert(&seat->vm_keyboards, &vm_keyboard->link);
+	bool ok = wlr_keyboard_set_keymap(&vm_keyboard->keyboard, keymap);
+	xkb_keymap_unref(keymap);
+	if (!ok) {
+		tessera_log(TESSERA_ERROR, "vm '%s': cannot set its keymap", config->name);
+		vm_keyboard_destroy(vm_keyboard);
+		return false;
+	}
+	wlr_keyboard_set_repeat_info(&vm_keyboard->keyboard, 25, 600);
+	tessera_log(TESSERA_INFO, "vm '%s': keymap %s", config->name,
+		xkb_keymap_layout_get_name(vm_keyboard->keyboard.keymap, 0));
+	return true;
+}
+
+static struct tessera_vm_keyboard *vm_keyboard_of(struct tessera_seat *seat,
+		const struct tessera_view *view) {
+	if (view == NULL || view->vm == NULL) {
+		return NULL;
+	}
+	struct tessera_vm_keyboard *vm_keyboard;
+	wl_list_for_each(vm_keyboard, &seat->vm_keyboards, link) {
+		if (vm_keyboard->config == view->vm->config) {
+			return vm_keyboard;
+		}
+	}
+	return NULL;
+}
+
+/* Every VM keyboard takes the key (its state follows the real keys). */
+static void vm_keyboards_follow_key(struct tessera_seat *seat,
+		const struct wlr_event_keyboard_key *event) {
+	struct wlr_event_keyboard_key own = *event;
+	own.update_state = true; /* with its own keymap, whatever the source's */
+	struct tessera_vm_keyboard *vm_keyboard;
+	wl_list_for_each(vm_keyboard, &seat->vm_keyboards, link) {
+		wlr_keyboard_notify_key(&vm_keyboard->keyboard, &own);
+	}
+}
+
+/*
+ * A virtual keyboard sets its modifiers itself, with masks of its own
+ * keymap: the VM keyboards take its real modifiers (Shift, Lock, Control,
+ * Mod1-5), which every xkb keymap numbers alike. A real keyboard's
+ * modifiers come from its keys, which the VM keyboards followed already.
+ */
+static void vm_keyboards_follow_modifiers(struct tessera_seat *seat,
+		const struct wlr_keyboard_modifiers *mods) {
+	const xkb_mod_mask_t real = 0xff;
+	struct tessera_vm_keyboard *vm_keyboard;
+	wl_list_for_each(vm_keyboard, &seat->vm_keyboards, link) {
+		wlr_keyboard_notify_modifiers(&vm_keyboard->keyboard, mods->depressed & real,
+			mods->latched & real, mods->locked & real, 0);
+	}
+}
+
 /* ---- keyboards ---- */
+
+/* The keyboard whose keymap the focused window gets: its VM's, or source's. */
+static struct wlr_input_device *focus_keyboard(struct tessera_seat *seat,
+		struct wlr_input_device *source) {
+	return seat->focused_vm_keyboard != NULL ?
+		&seat->focused_vm_keyboard->device : source;
+}
 
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data) {
 	struct tessera_keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
+	struct tessera_seat *seat = keyboard->seat;
 	if (keyboard->device->keyboard->keymap == NULL) {
 		return;
 	}
-	wlr_seat_set_keyboard(keyboard->seat->wlr_seat, keyboard->device);
-	wlr_seat_keyboard_notify_modifiers(keyboard->seat->wlr_seat,
-		&keyboard->device->keyboard->modifiers);
+	if (keyboard->is_virtual) {
+		vm_keyboards_follow_modifiers(seat, &keyboard->device->keyboard->modifiers);
+	}
+	seat->host_keyboard = keyboard->device;
+	struct wlr_input_device *target = focus_keyboard(seat, keyboard->device);
+	wlr_seat_set_keyboard(seat->wlr_seat, target);
+	wlr_seat_keyboard_notify_modifiers(seat->wlr_seat, &target->keyboard->modifiers);
 }
 
 static void cycle_focus(struct tessera_server *server) {
@@ -83,6 +225,13 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	int nsyms = xkb_state_key_get_syms(keyboard->device->keyboard->xkb_state,
 		keycode, &syms);
 	bool handled = false;
+	struct tessera_seat *seat = keyboard->seat;
+	struct tessera_vm_keyboard *vm_keyboard = seat->focused_vm_keyboard;
+	struct wlr_keyboard_modifiers vm_modifiers = { 0 };
+	if (vm_keyboard != NULL) {
+		vm_modifiers = vm_keyboard->keyboard.modifiers;
+	}
+	vm_keyboards_follow_key(seat, event);
 	uint32_t modifiers = wlr_keyboard_get_modifiers(keyboard->device->keyboard);
 	if ((modifiers & WLR_MODIFIER_ALT) && event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
 		for (int i = 0; i < nsyms; i++) {
@@ -92,10 +241,18 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	}
 	if (!handled) {
 		/* Keys go to the seat's focused surface only, which is the
-		 * focused window (tessera_seat_set_focus). */
-		wlr_seat_set_keyboard(wlr_seat, keyboard->device);
+		 * focused window (tessera_seat_set_focus), with its keymap. */
+		seat->host_keyboard = keyboard->device;
+		wlr_seat_set_keyboard(wlr_seat, focus_keyboard(seat, keyboard->device));
 		wlr_seat_keyboard_notify_key(wlr_seat, event->time_msec, event->keycode,
 			event->state);
+		/* The source's modifiers event is yet to come; the VM
+		 * keyboard's changed already. */
+		if (vm_keyboard != NULL && memcmp(&vm_modifiers,
+				&vm_keyboard->keyboard.modifiers, sizeof(vm_modifiers)) != 0) {
+			wlr_seat_keyboard_notify_modifiers(wlr_seat,
+				&vm_keyboard->keyboard.modifiers);
+		}
 	}
 }
 
@@ -123,6 +280,18 @@ static void handle_free_orphan(void *data) {
 
 static void keyboard_handle_destroy(struct wl_listener *listener, void *data) {
 	struct tessera_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	struct tessera_seat *seat = keyboard->seat;
+	if (seat->host_keyboard == keyboard->device) {
+		/* host windows get the keymap of another keyboard, if any */
+		seat->host_keyboard = NULL;
+		struct tessera_keyboard *other;
+		wl_list_for_each(other, &seat->keyboards, link) {
+			if (other != keyboard && other->device->keyboard->keymap != NULL) {
+				seat->host_keyboard = other->device;
+				break;
+			}
+		}
+	}
 	if (!keyboard->is_virtual) {
 		keyboard_destroy(keyboard);
 		return;
@@ -176,7 +345,8 @@ static void seat_add_keyboard(struct tessera_seat *seat,
 	/* A virtual keyboard has no keymap until its client sends one; it
 	 * becomes the seat's keyboard with its first key or modifier event. */
 	if (device->keyboard->keymap != NULL) {
-		wlr_seat_set_keyboard(seat->wlr_seat, device);
+		seat->host_keyboard = device;
+		wlr_seat_set_keyboard(seat->wlr_seat, focus_keyboard(seat, device));
 	}
 	wl_list_insert(&seat->keyboards, &keyboard->link);
 }
@@ -459,6 +629,9 @@ static void handle_request_set_cursor(struct wl_listener *listener, void *data) 
 void tessera_seat_set_focus(struct tessera_seat *seat, struct tessera_view *view) {
 	struct wlr_seat *wlr_seat = seat->wlr_seat;
 	seat->focused_view = view;
+	/* Keymaps change before the focus: the window entered has its own. */
+	seat->focused_vm_keyboard = vm_keyboard_of(seat, view);
+	wlr_seat_set_keyboard(wlr_seat, focus_keyboard(seat, seat->host_keyboard));
 	if (view == NULL) {
 		wlr_seat_keyboard_notify_clear_focus(wlr_seat);
 		wlr_seat_pointer_clear_focus(wlr_seat);
@@ -533,6 +706,7 @@ struct tessera_seat *tessera_seat_create(struct tessera_server *server) {
 	seat->server = server;
 	wl_list_init(&seat->keyboards);
 	wl_list_init(&seat->orphans);
+	wl_list_init(&seat->vm_keyboards);
 	seat->cursor_mode = TESSERA_CURSOR_PASSTHROUGH;
 	seat->cursor = wlr_cursor_create();
 	seat->xcursor_manager = wlr_xcursor_manager_create(NULL, 24);
@@ -560,6 +734,14 @@ struct tessera_seat *tessera_seat_create(struct tessera_server *server) {
 		goto error;
 	}
 	seat_add_listeners(seat, server->backend, virtual_keyboards, virtual_pointers);
+	for (size_t i = 0; i < server->config.vm_count; i++) {
+		const struct tessera_vm_config *config = &server->config.vms[i];
+		if (!tessera_keymap_names_empty(&config->keyboard) &&
+				!seat_add_vm_keyboard(seat, config)) {
+			tessera_seat_destroy(seat);
+			return NULL;
+		}
+	}
 	return seat;
 
 error:
@@ -580,6 +762,11 @@ void tessera_seat_destroy(struct tessera_seat *seat) {
 	struct tessera_keyboard *keyboard, *tmp;
 	wl_list_for_each_safe(keyboard, tmp, &seat->keyboards, link) {
 		keyboard_destroy(keyboard);
+	}
+	seat->focused_vm_keyboard = NULL;
+	struct tessera_vm_keyboard *vm_keyboard, *vm_tmp;
+	wl_list_for_each_safe(vm_keyboard, vm_tmp, &seat->vm_keyboards, link) {
+		vm_keyboard_destroy(vm_keyboard);
 	}
 	/* Virtual keyboards destroyed with their clients at shutdown, after
 	 * the last dispatch. */

@@ -8,6 +8,7 @@
 
 struct tessera_server;
 struct tessera_view;
+struct tessera_vm_keyboard;
 
 enum tessera_cursor_mode {
 	TESSERA_CURSOR_PASSTHROUGH,
@@ -20,7 +21,9 @@ enum tessera_cursor_mode {
  * bindings, interactive move and resize, selections. Keyboard input goes
  * to the focused view only, and so does pointer input: a window that is
  * not focused (a VM's in particular) hears nothing until the user clicks
- * it.
+ * it. A VM with a keyboard layout of its own (keyboard-layout etc.) gets
+ * that keymap while its window has the focus; other windows get the
+ * keymap of the keyboard typing.
  */
 struct tessera_seat {
 	struct tessera_server *server;
@@ -31,7 +34,14 @@ struct tessera_seat {
 	struct wl_list keyboards; /* tessera_keyboard.link */
 	/* Virtual keyboards' wlr_keyboards waiting to be freed (seat.c). */
 	struct wl_list orphans; /* tessera_keyboard.link */
+	/* the keyboards of VMs with a keymap of their own (seat.c) */
+	struct wl_list vm_keyboards; /* tessera_vm_keyboard.link */
+	/* the input keyboard that typed last (or came last): host windows
+	 * get its keymap */
+	struct wlr_input_device *host_keyboard;
 	struct tessera_view *focused_view;
+	/* the focused view's VM keyboard; NULL: the host keyboard's keymap */
+	struct tessera_vm_keyboard *focused_vm_keyboard;
 
 	enum tessera_cursor_mode cursor_mode;
 	struct {

@@ -79,6 +79,39 @@ CASES = [
     ("nul-byte", b"[vm work]\ncol\0or = #ff0000\n", ":2: NUL byte in line"),
     ("invalid-utf8", b"[vm work]\ncolor = #ff0000\nvhost-user = /\xff\n",
      ":3: invalid UTF-8"),
+    # keyboard layouts: checked against the xkb registry and compiled once
+    # the section is complete (a variant goes with its layout)
+    ("unknown-keyboard-layout",
+     b"[vm work]\ncolor = #ff0000\nkeyboard-layout = xx\nvhost-user = /a\n",
+     ":3: invalid keyboard-layout 'xx' for vm 'work' (unknown layout 'xx')"),
+    ("unknown-keyboard-variant",
+     b"[vm work]\nkeyboard-variant = nodeadkeys,bogus\ncolor = #ff0000\n"
+     b"vhost-user = /a\nkeyboard-layout = de,fr\n[vm b]\n",
+     ":2: invalid keyboard-variant 'nodeadkeys,bogus' for vm 'work' "
+     "(layout 'fr' has no variant 'bogus')"),
+    ("keyboard-variant-without-layout",
+     b"[vm work]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-variant = dvorak\n",
+     ":4: invalid keyboard-variant 'dvorak' for vm 'work' "
+     "(a variant needs a keyboard-layout)"),
+    ("unknown-keyboard-option",
+     b"[vm work]\ncolor = #ff0000\nvhost-user = /a\n"
+     b"keyboard-options = ctrl:nocaps,compose:nowhere\n",
+     ":4: invalid keyboard-options 'ctrl:nocaps,compose:nowhere' for vm 'work' "
+     "(unknown option 'compose:nowhere')"),
+    ("unknown-keyboard-model",
+     b"[vm work]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-model = pc999\n",
+     ":4: invalid keyboard-model 'pc999' for vm 'work' (unknown model 'pc999')"),
+    ("keyboard-layout-characters",
+     b"[vm work]\nkeyboard-layout = de(nodeadkeys)\n",
+     ":2: invalid keyboard-layout 'de(nodeadkeys)' for vm 'work' "
+     "(allowed characters: A-Z a-z 0-9 _ - . : + ,)"),
+    ("keyboard-layout-too-long",
+     b"[vm work]\nkeyboard-layout = " + b"us," * 43 + b"\n",
+     ":2: invalid keyboard-layout '" + "us," * 43 + "' for vm 'work' "
+     "(129 characters, limit 127)"),
+    ("duplicate-keyboard-layout",
+     b"[vm work]\nkeyboard-layout = de\nkeyboard-layout = us\n",
+     ":3: duplicate key 'keyboard-layout' in [vm work]"),
 ]
 
 

@@ -616,6 +616,55 @@ static void test_vm_options(void) {
 		":5: duplicate key 'max-buffers' in [vm a]");
 }
 
+static void test_vm_keyboard(void) {
+	struct tessera_config config;
+	if (load_ok(&config, "keyboard",
+			"[vm a]\n"
+			"color = #ff0000\n"
+			"vhost-user = /a\n"
+			"keyboard-layout = de,us\n"
+			"keyboard-variant = nodeadkeys,\n"
+			"keyboard-model = pc105\n"
+			"keyboard-options = ctrl:nocaps,compose:ralt\n"
+			"[vm b]\n"
+			"color = #00ff00\n"
+			"vhost-user = /b\n")) {
+		const struct tessera_keymap_names *a = &config.vms[0].keyboard;
+		CHECK_STR(a->part[TESSERA_KEYMAP_LAYOUT], "de,us");
+		CHECK_STR(a->part[TESSERA_KEYMAP_VARIANT], "nodeadkeys,");
+		CHECK_STR(a->part[TESSERA_KEYMAP_MODEL], "pc105");
+		CHECK_STR(a->part[TESSERA_KEYMAP_OPTIONS], "ctrl:nocaps,compose:ralt");
+		CHECK(!tessera_keymap_names_empty(a));
+		CHECK(tessera_keymap_names_empty(&config.vms[1].keyboard));
+		tessera_config_finish(&config);
+	}
+	/* a bad name is reported at its own line once the section is read */
+	expect_error("keyboard-layout",
+		"[vm a]\ncolor = #ff0000\nkeyboard-layout = qq\nvhost-user = /a\n",
+		":3: invalid keyboard-layout 'qq' for vm 'a' (unknown layout 'qq')");
+	expect_error("keyboard-variant",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-layout = de\n"
+		"keyboard-variant = nosuch\n",
+		":5: invalid keyboard-variant 'nosuch' for vm 'a' "
+		"(layout 'de' has no variant 'nosuch')");
+	expect_error("keyboard-layouts",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-layout = us,de,fr,it,es\n",
+		":4: invalid keyboard-layout 'us,de,fr,it,es' for vm 'a' (more than 4 layouts)");
+	expect_error("keyboard-variants",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-layout = us\n"
+		"keyboard-variant = ,dvorak\n",
+		":5: invalid keyboard-variant ',dvorak' for vm 'a' (expected one variant "
+		"per layout, 1 in all (empty for a layout's default))");
+	expect_error("keyboard-variants-short",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-layout = de,us\n"
+		"keyboard-variant = nodeadkeys\n",
+		":5: invalid keyboard-variant 'nodeadkeys' for vm 'a' (expected one variant "
+		"per layout, 2 in all (empty for a layout's default))");
+	expect_error("keyboard-empty",
+		"[vm a]\ncolor = #ff0000\nvhost-user = /a\nkeyboard-options =\n",
+		":4: empty value for 'keyboard-options' in [vm a]");
+}
+
 int main(void) {
 	const char *base = getenv("TMPDIR");
 	if (base == NULL || base[0] == '\0') {
@@ -637,6 +686,7 @@ int main(void) {
 	test_first_error();
 	test_err_buffer();
 	test_vm_options();
+	test_vm_keyboard();
 
 	remove_files();
 	return test_finish("config");
