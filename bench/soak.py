@@ -30,7 +30,9 @@ import sys
 import tempfile
 import time
 
-import tessera_proc
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "tests", "lib"))
+import tessera_proc  # noqa: E402
 
 
 def rss_kib(pid):
