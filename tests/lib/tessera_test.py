@@ -336,8 +336,9 @@ class Tessera:
         return problems, lines
 
     def cleanup(self):
-        if self in _unstopped:
-            # the test failed before stop(): its log is about to go
+        if self in _unstopped and sys.exc_info()[0] is not None:
+            # (called from a finally:) the test failed before stop(): its
+            # log is about to go
             lines = [line for line in self.log().splitlines() if "[DEBUG]" not in line]
             print(f"tessera's log (the test ended before stop(); status "
                   f"{self.proc.poll()}), {min(len(lines), 200)} last lines without "
