@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """tessera-agent's command line: --help and --version succeed; a bad
-transport, an unknown option, a bad socket name or a missing
-XDG_RUNTIME_DIR exit non-zero with a message naming the problem; with no
-host it still serves clients (and says it waits for the host)."""
+transport, an unknown option, a bad socket name, a bad --xwayland or a
+missing XDG_RUNTIME_DIR exit non-zero with a message naming the problem;
+with no host it still serves clients (and says it waits for the host).
+Without Xwayland installed, --xwayland on fails and the default (lazy)
+runs without X11, printing no DISPLAY."""
 
 import os
 import subprocess
@@ -29,6 +31,7 @@ def test():
                         (["--transport", "vhost-user:"], "empty"),
                         (["--bogus"], "Usage"),
                         (["--socket", "a/b"], "without '/'"),
+                        (["--xwayland", "sometimes"], "lazy, on or off"),
                         (["extra"], "unexpected argument")):
         res = run(args, env)
         t.check(res.returncode == 2, f"{args} exited {res.returncode}, not 2")
@@ -40,7 +43,8 @@ def test():
             f"no XDG_RUNTIME_DIR: {res.returncode} {res.stderr[-300:]}")
     # no host yet: the socket is up anyway, and the agent says it waits
     proc = subprocess.Popen([t.program("TESSERA_AGENT"), "--transport",
-                             f"vhost-user:{tmp}/nobody.sock", "--socket", "w-0"], env=env,
+                             f"vhost-user:{tmp}/nobody.sock", "--socket", "w-0",
+                             "--xwayland", "off"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         t.check(proc.stdout.readline().strip() == "WAYLAND_DISPLAY=w-0",
@@ -51,6 +55,28 @@ def test():
         out, err = proc.communicate(timeout=10)
     t.check(proc.returncode == 0, f"exit status {proc.returncode} on SIGTERM")
     t.check("waiting for the host" in err, f"no 'waiting for the host' in: {err[-500:]}")
+    t.check(out == "", f"printed more than WAYLAND_DISPLAY with --xwayland off: {out!r}")
+    t.check("Xwayland is off" in err, f"no 'Xwayland is off' in: {err[-500:]}")
+
+    # --xwayland on without Xwayland: exit 1 naming it; lazy: a log line,
+    # no DISPLAY, and the agent runs
+    missing = dict(env)
+    missing["WLR_XWAYLAND"] = os.path.join(tmp, "no-Xwayland")
+    res = run(["--transport", f"vhost-user:{tmp}/nobody.sock", "--xwayland", "on"], missing)
+    t.check(res.returncode == 1 and "cannot start Xwayland" in res.stderr,
+            f"--xwayland on without Xwayland: {res.returncode} {res.stderr[-300:]}")
+    proc = subprocess.Popen([t.program("TESSERA_AGENT"), "--transport",
+                             f"vhost-user:{tmp}/nobody.sock", "--socket", "w-1"], env=missing,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t.check(proc.stdout.readline().strip() == "WAYLAND_DISPLAY=w-1",
+                "no WAYLAND_DISPLAY line without Xwayland")
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    t.check(proc.returncode == 0, f"exit status {proc.returncode} on SIGTERM (no Xwayland)")
+    t.check(out == "", f"printed DISPLAY without Xwayland: {out!r}")
+    t.check("Xwayland is not installed" in err, f"no 'not installed' in: {err[-500:]}")
 
 
 if __name__ == "__main__":
