@@ -382,6 +382,10 @@ bool agent_xwayland_popup_place(struct agent_surface *surface,
 void agent_xwayland_configure(struct agent_surface *surface,
 	const struct tessera_wire_configure *ev);
 void agent_xwayland_close(struct agent_surface *surface);
+/* A host pointer event: true when it is held until X has put the X11
+ * window the pointer enters on top (then seat.c gets it again). */
+bool agent_xwayland_hold_pointer(struct agent_server *server,
+	const struct tessera_wire_msg *msg);
 /* WM_NORMAL_HINTS as the wire's limits (0 = none). */
 void agent_xwayland_size_limits(const struct agent_surface *surface,
 	int32_t *min_w, int32_t *min_h, int32_t *max_w, int32_t *max_h);

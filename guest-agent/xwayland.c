@@ -37,6 +37,10 @@
 #define ICCCM_SIZE_HINT_P_MIN_SIZE (1u << 4)
 #define ICCCM_SIZE_HINT_P_MAX_SIZE (1u << 5)
 
+/* Pointer events held while X has not restacked the window they go to */
+#define HELD_EVENTS_MAX 64
+#define RESTACK_WAIT_MS 100
+
 /* xdg_positioner anchor and gravity */
 #define POSITIONER_ANCHOR_TOP_LEFT 5
 #define POSITIONER_GRAVITY_BOTTOM_RIGHT 8
@@ -48,7 +52,17 @@ struct agent_xwayland {
 	struct wl_listener ready;
 	struct wl_listener new_surface;
 	uint32_t next_reposition_token;
+
+	/* X stacking for the pointer (see agent_xwayland_hold_pointer) */
+	xcb_window_t raised; /* put on top last; 0 when unknown */
+	xcb_window_t waiting; /* its ConfigureNotify is awaited */
+	struct wl_event_source *wait_timer;
+	struct tessera_wire_msg *held[HELD_EVENTS_MAX];
+	size_t held_count;
 };
+
+/* wlroots' X event hook has no user data: there is one Xwayland. */
+static struct agent_xwayland *the_xwayland;
 
 /* One X11 window (wlr_xwayland_surface.data). */
 struct agent_xsurface {
@@ -67,6 +81,8 @@ struct agent_xsurface {
 	struct wl_listener set_parent;
 	struct wl_listener set_geometry;
 };
+
+static void raise_window(struct agent_xwayland *xw, struct wlr_xwayland_surface *x);
 
 static struct agent_xsurface *xsurface_of(const struct agent_surface *as) {
 	return as->xsurface != NULL ? as->xsurface->data : NULL;
@@ -162,10 +178,88 @@ void agent_xwayland_configure(struct agent_surface *as, const struct tessera_wir
 	bool activated = ev->states & TESSERA_WIRE_CONFIGURE_ACTIVATED;
 	wlr_xwayland_surface_activate(x, activated);
 	if (activated) {
-		wlr_xwayland_surface_restack(x, NULL, XCB_STACK_MODE_ABOVE);
+		raise_window(as->server->xwayland, x);
 	}
 	wlr_xwayland_surface_set_maximized(x, ev->states & TESSERA_WIRE_CONFIGURE_MAXIMIZED);
 	wlr_xwayland_surface_set_fullscreen(x, ev->states & TESSERA_WIRE_CONFIGURE_FULLSCREEN);
+}
+
+/*
+ * X11 windows overlap in X (their X positions are not the host's), and X
+ * sends pointer events to the topmost window under the pointer. So the
+ * window the host sends pointer events to goes on top in X first, and
+ * those events are held until X has done it (its ConfigureNotify reaches
+ * the window manager), or Xwayland could take a click that focuses a
+ * window (the host sends focus, enter and button together) for the window
+ * above it in X.
+ */
+static void release_held(struct agent_xwayland *xw) {
+	xw->waiting = 0;
+	wl_event_source_timer_update(xw->wait_timer, 0);
+	size_t count = xw->held_count;
+	xw->held_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		agent_seat_handle_event(xw->server, xw->held[i]);
+		free(xw->held[i]);
+		xw->held[i] = NULL;
+	}
+}
+
+static int handle_wait_timeout(void *data) {
+	struct agent_xwayland *xw = data;
+	tessera_log(TESSERA_DEBUG, "X11 window 0x%x not restacked within %d ms",
+		(unsigned)xw->waiting, RESTACK_WAIT_MS);
+	release_held(xw);
+	return 0;
+}
+
+static int handle_x_event(struct wlr_xwm *xwm, xcb_generic_event_t *event) {
+	struct agent_xwayland *xw = the_xwayland;
+	if (xw != NULL && xw->waiting != 0 &&
+			(event->response_type & 0x7f) == XCB_CONFIGURE_NOTIFY &&
+			((xcb_configure_notify_event_t *)event)->window == xw->waiting) {
+		release_held(xw);
+	}
+	return 0; /* wlroots handles it as usual */
+}
+
+static void raise_window(struct agent_xwayland *xw, struct wlr_xwayland_surface *x) {
+	if (x->window_id == xw->raised) {
+		return;
+	}
+	wlr_xwayland_surface_restack(x, NULL, XCB_STACK_MODE_ABOVE);
+	xw->raised = x->window_id;
+	xw->waiting = x->window_id;
+	wl_event_source_timer_update(xw->wait_timer, RESTACK_WAIT_MS);
+}
+
+bool agent_xwayland_hold_pointer(struct agent_server *server,
+		const struct tessera_wire_msg *msg) {
+	struct agent_xwayland *xw = server->xwayland;
+	if (xw == NULL) {
+		return false;
+	}
+	if (msg->type == TESSERA_WIRE_POINTER_ENTER && xw->waiting == 0) {
+		struct agent_surface *as = agent_surface_by_id(server, msg->pointer_enter.surface);
+		if (as != NULL && as->xsurface != NULL) {
+			raise_window(xw, as->xsurface);
+		}
+	}
+	if (xw->waiting == 0) {
+		return false;
+	}
+	if (xw->held_count == HELD_EVENTS_MAX) {
+		release_held(xw); /* then this one as usual */
+		return false;
+	}
+	struct tessera_wire_msg *copy = malloc(sizeof(*copy));
+	if (copy == NULL) {
+		release_held(xw);
+		return false;
+	}
+	*copy = *msg;
+	xw->held[xw->held_count++] = copy;
+	return true;
 }
 
 void agent_xwayland_close(struct agent_surface *as) {
@@ -210,6 +304,7 @@ static void handle_map(struct wl_listener *listener, void *data) {
 	}
 	as->xsurface = x;
 	xs->as = as;
+	xs->xwayland->raised = 0; /* X put the new window on top */
 	as->role = AGENT_ROLE_TOPLEVEL;
 	if (x->override_redirect && popup_parent(as) != NULL) {
 		as->role = AGENT_ROLE_POPUP;
@@ -441,14 +536,22 @@ bool agent_xwayland_init(struct agent_server *server, enum agent_xwayland_mode m
 		return false;
 	}
 	xw->server = server;
+	xw->wait_timer = wl_event_loop_add_timer(server->loop, handle_wait_timeout, xw);
+	if (xw->wait_timer == NULL) {
+		free(xw);
+		return false;
+	}
 	xw->wlr = wlr_xwayland_create(server->display, server->compositor,
 		mode == AGENT_XWAYLAND_LAZY);
 	if (xw->wlr == NULL) {
 		tessera_log(TESSERA_ERROR, "cannot set up Xwayland: no free X11 display");
+		wl_event_source_remove(xw->wait_timer);
 		free(xw);
 		return false;
 	}
 	server->xwayland = xw;
+	the_xwayland = xw;
+	xw->wlr->user_event_handler = handle_x_event;
 	xw->ready.notify = handle_ready;
 	wl_signal_add(&xw->wlr->events.ready, &xw->ready);
 	xw->new_surface.notify = handle_new_surface;
@@ -475,6 +578,11 @@ void agent_xwayland_finish(struct agent_server *server) {
 	wl_list_remove(&xw->new_surface.link);
 	wlr_xwayland_destroy(xw->wlr);
 	wlr_xcursor_manager_destroy(xw->cursors);
+	for (size_t i = 0; i < xw->held_count; i++) {
+		free(xw->held[i]);
+	}
+	wl_event_source_remove(xw->wait_timer);
 	free(xw);
 	server->xwayland = NULL;
+	the_xwayland = NULL;
 }

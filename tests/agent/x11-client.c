@@ -6,7 +6,8 @@
  * WM_NORMAL_HINTS size limits; optionally a dialog transient for it and an
  * override-redirect "menu" that opens at a point of the window at the
  * first left click. It logs what it receives to --log (one line each,
- * flushed): "mapped TITLE", "focus in TITLE", "button N pressed X Y
+ * flushed): "mapped TITLE", "focus in TITLE", "enter TITLE" (the pointer
+ * came in), "button N pressed X Y
  * TITLE", "key CODE pressed KEYSYM TITLE", "menu mapped at X Y" (root
  * coordinates), "window at X Y" (root position of the main window).
  *
@@ -80,7 +81,8 @@ static xcb_window_t make_window(xcb_connection_t *c, xcb_screen_t *screen, int x
 		color,
 		override_redirect,
 		XCB_EVENT_MASK_EXPOSURE | XCB_EVENT_MASK_BUTTON_PRESS | XCB_EVENT_MASK_KEY_PRESS |
-			XCB_EVENT_MASK_FOCUS_CHANGE | XCB_EVENT_MASK_STRUCTURE_NOTIFY,
+			XCB_EVENT_MASK_FOCUS_CHANGE | XCB_EVENT_MASK_STRUCTURE_NOTIFY |
+			XCB_EVENT_MASK_ENTER_WINDOW,
 	};
 	xcb_create_window(c, XCB_COPY_FROM_PARENT, id, screen->root, (int16_t)x, (int16_t)y,
 		(uint16_t)w, (uint16_t)h, 0, XCB_WINDOW_CLASS_INPUT_OUTPUT, screen->root_visual,
@@ -251,6 +253,15 @@ int main(int argc, char *argv[]) {
 				xcb_change_property(c, XCB_PROP_MODE_REPLACE, d,
 					atom(c, "_NET_WM_WINDOW_TYPE"), XCB_ATOM_ATOM, 32, 1, &dialog_type);
 				xcb_map_window(c, d);
+			}
+			break;
+		}
+		case XCB_ENTER_NOTIFY: {
+			xcb_enter_notify_event_t *e = (xcb_enter_notify_event_t *)ev;
+			for (size_t i = 0; i < count; i++) {
+				if (windows[i].id == e->event) {
+					logf_line("enter %s", windows[i].title);
+				}
 			}
 			break;
 		}
