@@ -1,5 +1,5 @@
 /*
- * tessera-agent: the command line, signals, the -s command and the main
+ * tessera-agent: the command line, signals, the -s commands and the main
  * loop (see agent.h for the modules; server.c makes the compositor).
  */
 #define _GNU_SOURCE
@@ -19,10 +19,13 @@
 #include "agent.h"
 #include "wlr-log.h"
 
+#define MAX_COMMANDS 32 /* -s */
+
 struct options {
 	const char *transport;
 	const char *socket;
-	const char *command;
+	const char *commands[MAX_COMMANDS];
+	size_t command_count;
 	enum agent_xwayland_mode xwayland;
 	enum tessera_log_importance verbosity;
 };
@@ -45,7 +48,8 @@ static const char usage[] =
 	"                     on    start Xwayland now (fail if it is missing)\n"
 	"                     off   no X11\n"
 	"  -s, --startup CMD  run CMD (with sh -c) once the sockets are up, with\n"
-	"                     WAYLAND_DISPLAY and DISPLAY set\n"
+	"                     WAYLAND_DISPLAY and DISPLAY set; repeatable (at\n"
+	"                     most 32), the commands run in order\n"
 	"  -v, --verbose      debug logging\n"
 	"  -q, --quiet        errors only\n"
 	"  -h, --help         this text\n"
@@ -95,7 +99,12 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->socket = optarg;
 			break;
 		case 's':
-			opts->command = optarg;
+			if (opts->command_count >= MAX_COMMANDS) {
+				fprintf(stderr, "tessera-agent: more than %d -s commands\n",
+					MAX_COMMANDS);
+				return 2;
+			}
+			opts->commands[opts->command_count++] = optarg;
 			break;
 		case 'X':
 			if (strcmp(optarg, "lazy") == 0) {
@@ -251,8 +260,8 @@ int main(int argc, char *argv[]) {
 	}
 	fflush(stdout);
 	tessera_log(TESSERA_INFO, "guest applications connect to WAYLAND_DISPLAY=%s", socket);
-	if (opts.command != NULL) {
-		spawn(opts.command);
+	for (size_t i = 0; i < opts.command_count; i++) {
+		spawn(opts.commands[i]);
 	}
 
 	wl_display_run(server.display);

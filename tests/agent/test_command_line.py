@@ -4,7 +4,8 @@ transport, an unknown option, a bad socket name, a bad --xwayland or a
 missing XDG_RUNTIME_DIR exit non-zero with a message naming the problem;
 with no host it still serves clients (and says it waits for the host).
 Without Xwayland installed, --xwayland on fails and the default (lazy)
-runs without X11, printing no DISPLAY."""
+runs without X11, printing no DISPLAY. -s may be given several times: every
+command runs."""
 
 import os
 import subprocess
@@ -32,6 +33,7 @@ def test():
                         (["--bogus"], "Usage"),
                         (["--socket", "a/b"], "without '/'"),
                         (["--xwayland", "sometimes"], "lazy, on or off"),
+                        (["-s", "true"] * 33, "more than 32 -s"),
                         (["extra"], "unexpected argument")):
         res = run(args, env)
         t.check(res.returncode == 2, f"{args} exited {res.returncode}, not 2")
@@ -77,6 +79,24 @@ def test():
     t.check(proc.returncode == 0, f"exit status {proc.returncode} on SIGTERM (no Xwayland)")
     t.check(out == "", f"printed DISPLAY without Xwayland: {out!r}")
     t.check("Xwayland is not installed" in err, f"no 'not installed' in: {err[-500:]}")
+
+    # -s is repeatable: every command runs, in order, with WAYLAND_DISPLAY
+    # (and no DISPLAY without Xwayland)
+    out1, out2 = os.path.join(tmp, "one.out"), os.path.join(tmp, "two.out")
+    proc = subprocess.Popen([t.program("TESSERA_AGENT"), "--transport",
+                             f"vhost-user:{tmp}/nobody.sock", "--socket", "w-2",
+                             "-s", f'echo "one $WAYLAND_DISPLAY ${{DISPLAY-none}}" > {out1}',
+                             "-s", f'echo "two $WAYLAND_DISPLAY" > {out2}'], env=missing,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t.wait_for(lambda: all(os.path.exists(p) and open(p).read().endswith("\n")
+                               for p in (out1, out2)), 10, "both -s commands")
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    t.check(open(out1).read() == "one w-2 none\n", f"first -s wrote {open(out1).read()!r}")
+    t.check(open(out2).read() == "two w-2\n", f"second -s wrote {open(out2).read()!r}")
+    t.check(proc.returncode == 0, f"exit status {proc.returncode} on SIGTERM (-s twice)")
 
 
 if __name__ == "__main__":

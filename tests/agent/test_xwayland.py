@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Xwayland in the agent: with --xwayland at its default (lazy) the agent
-prints DISPLAY=:N after WAYLAND_DISPLAY and starts Xwayland only when the
+prints DISPLAY=:N after WAYLAND_DISPLAY (and gives it to -s commands) and starts Xwayland only when the
 first X11 client connects; an X11 window (the libxcb test client) then
 appears on the host framed in the VM's colour with its pixels, and Debian's
 xterm and xeyes come up as VM windows too."""
@@ -30,10 +30,16 @@ def test():
     xterm = t.host_program("xterm")
     xeyes = t.host_program("xeyes")
     x11_client = t.program("AGENT_X11_CLIENT")
-    loop = a.Loopback(size=(1024, 768))
+    loop = a.Loopback(size=(1024, 768), agent_args=(
+        "-s", 'echo "$DISPLAY" > "$XDG_RUNTIME_DIR/display.out"'))
     try:
         t.check(loop.x_display is not None and loop.x_display.startswith(":"),
                 "the agent printed no DISPLAY=:N")
+        out = os.path.join(loop.guest_runtime, "display.out")
+        t.wait_for(lambda: os.path.exists(out) and open(out).read().endswith("\n"), 10,
+                   "the -s command")
+        t.check(open(out).read() == loop.x_display + "\n",
+                f"the -s command got DISPLAY={open(out).read()!r}")
         t.check(not xwayland_running(loop.x_display), "Xwayland runs before any X11 client (lazy)")
         tmp = loop.tessera.tmp
         log = t.ClientLog(f"{tmp}/x11.log")
