@@ -20,6 +20,8 @@
  *   seat.c     host keyboard/pointer events into the guest seat, cursor,
  *              selection within the VM
  *   output.c   host outputs as headless wlr_outputs
+ *   xwayland.c Xwayland (wlr_xwayland): X11 windows as toplevels,
+ *              override-redirect windows as popups of their parent
  */
 #ifndef TESSERA_AGENT_H
 #define TESSERA_AGENT_H
@@ -31,6 +33,7 @@
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/util/box.h>
 
+#include "log.h"
 #include "tessera-wire.h"
 #include "transport.h"
 
@@ -40,6 +43,8 @@ struct wlr_subsurface;
 struct wlr_output;
 struct wlr_presentation_feedback;
 struct wlr_xdg_toplevel_decoration_v1;
+struct wlr_xwayland_surface;
+struct agent_xwayland;
 
 /* Agent-side limits (the host enforces its own). */
 #define AGENT_MAX_SURFACES 1000 /* below TESSERA_WIRE_MAX_SURFACES */
@@ -106,6 +111,8 @@ struct agent_surface {
 	enum agent_role role;
 	bool role_sent; /* role message sent in this session */
 	struct wlr_xdg_surface *xdg;
+	/* an X11 window (xwayland.c): TOPLEVEL, or POPUP when override-redirect */
+	struct wlr_xwayland_surface *xsurface;
 	struct wlr_subsurface *subsurface;
 
 	struct wl_listener commit;
@@ -222,8 +229,16 @@ struct agent_server {
 	int32_t cursor_hotspot_x, cursor_hotspot_y;
 	uint64_t tick; /* for pool LRU */
 
+	struct agent_xwayland *xwayland; /* NULL when off */
+
 	struct agent_host host;
 	struct agent_stats stats;
+};
+
+enum agent_xwayland_mode {
+	AGENT_XWAYLAND_OFF,
+	AGENT_XWAYLAND_LAZY, /* started at the first X11 client */
+	AGENT_XWAYLAND_ON,
 };
 
 /* Clamps v into [lo, hi] (both within int32_t). */
@@ -271,6 +286,16 @@ void agent_surface_handle_new_xdg(struct agent_server *server,
 	struct wlr_xdg_surface *xdg);
 /* Gives the surface a host id and role in this session if it has none. */
 bool agent_surface_ensure_host(struct agent_surface *surface);
+/* A window (xdg or X11) whose surface already has content gets its role
+ * on the host: an initial commit without a buffer, the buffer held until
+ * the host's first configure. */
+void agent_surface_start_window(struct agent_surface *surface);
+/* A toplevel's title or app_id (cleaned), its parent (toplevels). */
+void agent_surface_send_string(struct agent_surface *surface, uint16_t type,
+	const char *text);
+void agent_surface_send_parent(struct agent_surface *surface);
+/* The role ended (X11 window unmapped): the host surface goes. */
+void agent_surface_end_role(struct agent_surface *surface);
 /* Session lifecycle: forget everything host-side / re-create it all. */
 void agent_surfaces_session_lost(struct agent_server *server);
 void agent_surfaces_session_start(struct agent_server *server);
@@ -335,6 +360,37 @@ void agent_seat_keymap(struct agent_server *server, const char *text, size_t len
 void agent_seat_session_lost(struct agent_server *server);
 /* A guest serial of an input event -> the host serial it came from. */
 uint32_t agent_seat_host_serial(struct agent_server *server, uint32_t guest_serial);
+
+/* xwayland.c */
+/* wlroots' log into ours (after tessera_wlr_log_init), the X11 errors
+ * that exiting clients provoke as debug lines. */
+void agent_xwayland_log_init(enum tessera_log_importance verbosity);
+/* Sets up Xwayland as mode asks: false only when it cannot (mode ON). With
+ * LAZY and no Xwayland installed it logs that and leaves it off. */
+bool agent_xwayland_init(struct agent_server *server, enum agent_xwayland_mode mode);
+void agent_xwayland_finish(struct agent_server *server);
+/* ":N", or NULL when Xwayland is off. */
+const char *agent_xwayland_display_name(const struct agent_server *server);
+/* The X11 window's parent toplevel (WM_TRANSIENT_FOR) on the host, if any. */
+struct agent_surface *agent_xwayland_parent(struct agent_surface *surface);
+/* Where an override-redirect window goes: its parent on the host and the
+ * positioner that puts it at its X position relative to that parent.
+ * False when it has no parent that is shown. */
+bool agent_xwayland_popup_place(struct agent_surface *surface,
+	struct agent_surface **parent, struct tessera_wire_positioner *positioner);
+/* The host's CONFIGURE of an X11 toplevel: size and activation. */
+void agent_xwayland_configure(struct agent_surface *surface,
+	const struct tessera_wire_configure *ev);
+void agent_xwayland_close(struct agent_surface *surface);
+/* A host pointer event: true when it is held until X has put the X11
+ * window the pointer enters on top (then seat.c gets it again). */
+bool agent_xwayland_hold_pointer(struct agent_server *server,
+	const struct tessera_wire_msg *msg);
+/* WM_NORMAL_HINTS as the wire's limits (0 = none). */
+void agent_xwayland_size_limits(const struct agent_surface *surface,
+	int32_t *min_w, int32_t *min_h, int32_t *max_w, int32_t *max_h);
+/* The agent_surface stops being that window's (its role ended). */
+void agent_xwayland_detach(struct agent_surface *surface);
 
 /* output.c */
 void agent_output_handle(struct agent_server *server,

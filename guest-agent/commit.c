@@ -63,10 +63,31 @@ static void send_region(struct agent_surface *as, uint16_t type,
 	free(msg);
 }
 
+/* The toplevel's size limits, clamped to the wire's (0 = none). */
+static void toplevel_size_limits(const struct agent_surface *as,
+		int32_t *min_w, int32_t *min_h, int32_t *max_w, int32_t *max_h) {
+	if (as->xsurface != NULL) {
+		agent_xwayland_size_limits(as, min_w, min_h, max_w, max_h);
+	} else {
+		const struct wlr_xdg_toplevel_state *st = &as->xdg->toplevel->current;
+		const int64_t d = TESSERA_WIRE_MAX_DIMENSION;
+		*min_w = agent_clamp_i32(st->min_width, 0, d);
+		*min_h = agent_clamp_i32(st->min_height, 0, d);
+		*max_w = agent_clamp_i32(st->max_width, 0, d);
+		*max_h = agent_clamp_i32(st->max_height, 0, d);
+	}
+	if (*max_w != 0 && *max_w < *min_w) {
+		*max_w = *min_w;
+	}
+	if (*max_h != 0 && *max_h < *min_h) {
+		*max_h = *min_h;
+	}
+}
+
 void agent_commit_send_xdg_state(struct agent_surface *as) {
 	struct agent_host *host = &as->server->host;
-	struct wlr_xdg_surface *xdg = as->xdg;
-	struct wlr_box geo = xdg->current.geometry;
+	/* an X11 window's geometry is its whole surface: nothing to send */
+	struct wlr_box geo = as->xdg != NULL ? as->xdg->current.geometry : (struct wlr_box){0};
 	if (geo.width > 0 && geo.height > 0 && memcmp(&geo, &as->geometry_sent, sizeof(geo)) != 0) {
 		const int32_t c = TESSERA_WIRE_MAX_COORD, d = TESSERA_WIRE_MAX_DIMENSION;
 		struct tessera_wire_msg msg = {
@@ -82,16 +103,8 @@ void agent_commit_send_xdg_state(struct agent_surface *as) {
 	if (as->role != AGENT_ROLE_TOPLEVEL) {
 		return;
 	}
-	const struct wlr_xdg_toplevel_state *st = &xdg->toplevel->current;
-	const int64_t d = TESSERA_WIRE_MAX_DIMENSION;
-	int32_t min_w = agent_clamp_i32(st->min_width, 0, d), min_h = agent_clamp_i32(st->min_height, 0, d);
-	int32_t max_w = agent_clamp_i32(st->max_width, 0, d), max_h = agent_clamp_i32(st->max_height, 0, d);
-	if (max_w != 0 && max_w < min_w) {
-		max_w = min_w;
-	}
-	if (max_h != 0 && max_h < min_h) {
-		max_h = min_h;
-	}
+	int32_t min_w, min_h, max_w, max_h;
+	toplevel_size_limits(as, &min_w, &min_h, &max_w, &max_h);
 	if (min_w != as->min_w || min_h != as->min_h || max_w != as->max_w || max_h != as->max_h) {
 		struct tessera_wire_msg msg = {
 			.type = TESSERA_WIRE_TOPLEVEL_SET_SIZE_LIMITS,
@@ -200,7 +213,7 @@ static bool commit_xdg(struct agent_surface *as) {
 		agent_surface_send_ack(as, as->host_configure_serial);
 	}
 	agent_commit_send_xdg_state(as);
-	if (as->role == AGENT_ROLE_POPUP && !as->grab_sent &&
+	if (as->role == AGENT_ROLE_POPUP && as->xdg != NULL && !as->grab_sent &&
 			as->xdg->popup->seat != NULL) {
 		/* xdg_popup.grab (wlroots 0.15 has no event for it: the
 		 * popup's seat is set): the host dismisses the popup when

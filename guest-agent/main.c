@@ -1,5 +1,5 @@
 /*
- * tessera-agent: the command line, signals, the -s command and the main
+ * tessera-agent: the command line, signals, the -s commands and the main
  * loop (see agent.h for the modules; server.c makes the compositor).
  */
 #define _GNU_SOURCE
@@ -19,10 +19,14 @@
 #include "agent.h"
 #include "wlr-log.h"
 
+#define MAX_COMMANDS 32 /* -s */
+
 struct options {
 	const char *transport;
 	const char *socket;
-	const char *command;
+	const char *commands[MAX_COMMANDS];
+	size_t command_count;
+	enum agent_xwayland_mode xwayland;
 	enum tessera_log_importance verbosity;
 };
 
@@ -39,13 +43,20 @@ static const char usage[] =
 	"                                      development, tests, benchmarks)\n"
 	"  --socket NAME      Wayland socket name in $XDG_RUNTIME_DIR (default:\n"
 	"                     the first free wayland-N)\n"
-	"  -s, --startup CMD  run CMD (with sh -c) once the socket is up\n"
+	"  --xwayland MODE    lazy  X11 applications can connect; Xwayland starts\n"
+	"                           with the first one (default when installed)\n"
+	"                     on    start Xwayland now (fail if it is missing)\n"
+	"                     off   no X11\n"
+	"  -s, --startup CMD  run CMD (with sh -c) once the sockets are up, with\n"
+	"                     WAYLAND_DISPLAY and DISPLAY set; repeatable (at\n"
+	"                     most 32), the commands run in order\n"
 	"  -v, --verbose      debug logging\n"
 	"  -q, --quiet        errors only\n"
 	"  -h, --help         this text\n"
 	"      --version      print the version\n"
 	"\n"
-	"The socket name is printed on stdout as WAYLAND_DISPLAY=NAME. The agent\n"
+	"The socket name is printed on stdout as WAYLAND_DISPLAY=NAME, then the\n"
+	"X11 display as DISPLAY=:N when Xwayland is on. The agent\n"
 	"keeps running when the host goes away and reconnects when it returns.\n"
 	"SIGUSR1 logs counters (commits, bytes copied, zero-copy commits).\n"
 	"Exit status: 0 on SIGTERM/SIGINT, 1 when it cannot start, 2 for a bad\n"
@@ -57,13 +68,15 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		{ "transport", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 'L' },
 		{ "startup", required_argument, NULL, 's' },
+		{ "xwayland", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	*opts = (struct options){ .transport = "virtgpu", .verbosity = TESSERA_INFO };
+	*opts = (struct options){ .transport = "virtgpu", .xwayland = AGENT_XWAYLAND_LAZY,
+		.verbosity = TESSERA_INFO };
 	int c;
 	while ((c = getopt_long(argc, argv, "s:vqh", long_options, NULL)) != -1) {
 		switch (c) {
@@ -86,7 +99,25 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 			opts->socket = optarg;
 			break;
 		case 's':
-			opts->command = optarg;
+			if (opts->command_count >= MAX_COMMANDS) {
+				fprintf(stderr, "tessera-agent: more than %d -s commands\n",
+					MAX_COMMANDS);
+				return 2;
+			}
+			opts->commands[opts->command_count++] = optarg;
+			break;
+		case 'X':
+			if (strcmp(optarg, "lazy") == 0) {
+				opts->xwayland = AGENT_XWAYLAND_LAZY;
+			} else if (strcmp(optarg, "on") == 0) {
+				opts->xwayland = AGENT_XWAYLAND_ON;
+			} else if (strcmp(optarg, "off") == 0) {
+				opts->xwayland = AGENT_XWAYLAND_OFF;
+			} else {
+				fprintf(stderr, "tessera-agent: --xwayland '%s': lazy, on or off\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			opts->verbosity = TESSERA_DEBUG;
@@ -178,6 +209,7 @@ int main(int argc, char *argv[]) {
 		return status;
 	}
 	tessera_wlr_log_init(opts.verbosity, "tessera-agent");
+	agent_xwayland_log_init(opts.verbosity);
 	if (!check_runtime_dir()) {
 		return 1;
 	}
@@ -188,6 +220,9 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	if (!agent_host_init(&server.host, &server, opts.transport)) {
+		goto out;
+	}
+	if (!agent_xwayland_init(&server, opts.xwayland)) {
 		goto out;
 	}
 	const char *socket = opts.socket;
@@ -216,10 +251,17 @@ int main(int argc, char *argv[]) {
 
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	printf("WAYLAND_DISPLAY=%s\n", socket);
+	const char *x_display = agent_xwayland_display_name(&server);
+	if (x_display != NULL) {
+		setenv("DISPLAY", x_display, 1);
+		printf("DISPLAY=%s\n", x_display);
+	} else {
+		unsetenv("DISPLAY"); /* not ours: the commands must not use it */
+	}
 	fflush(stdout);
 	tessera_log(TESSERA_INFO, "guest applications connect to WAYLAND_DISPLAY=%s", socket);
-	if (opts.command != NULL) {
-		spawn(opts.command);
+	for (size_t i = 0; i < opts.command_count; i++) {
+		spawn(opts.commands[i]);
 	}
 
 	wl_display_run(server.display);

@@ -63,6 +63,10 @@ void agent_seat_keymap(struct agent_server *server, const char *text, size_t len
 void agent_seat_handle_event(struct agent_server *server, const struct tessera_wire_msg *msg) {
 	struct wlr_seat *seat = server->seat;
 	struct agent_host *host = &server->host;
+	if (msg->type >= TESSERA_WIRE_POINTER_ENTER && msg->type <= TESSERA_WIRE_POINTER_FRAME &&
+			agent_xwayland_hold_pointer(server, msg)) {
+		return;
+	}
 	switch (msg->type) {
 	case TESSERA_WIRE_POINTER_ENTER: {
 		const struct tessera_wire_pointer_enter *ev = &msg->pointer_enter;

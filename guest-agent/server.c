@@ -102,6 +102,7 @@ bool agent_server_init(struct agent_server *server) {
 }
 
 void agent_server_finish(struct agent_server *server) {
+	agent_xwayland_finish(server);
 	if (server->display != NULL) {
 		wl_display_destroy_clients(server->display);
 	}

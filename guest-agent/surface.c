@@ -3,7 +3,8 @@
  *
  * Every wl_surface gets an agent_surface. It is created on the host
  * (SURFACE_CREATE + role message) once it has a role the host knows:
- * xdg toplevel, xdg popup, subsurface, or cursor. Its state is kept here so
+ * xdg toplevel, xdg popup, subsurface, or cursor; X11 windows take the
+ * toplevel and popup roles too (xwayland.c). Its state is kept here so
  * that a new session can re-create it (host.c calls session_lost and
  * session_start).
  *
@@ -28,6 +29,7 @@
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/edges.h>
+#include <wlr/xwayland.h>
 
 #include "agent.h"
 #include "log.h"
@@ -51,7 +53,7 @@ struct agent_surface *agent_surface_by_id(struct agent_server *server, uint32_t 
 	return NULL;
 }
 
-static void send_string(struct agent_surface *as, uint16_t type, const char *text) {
+void agent_surface_send_string(struct agent_surface *as, uint16_t type, const char *text) {
 	if (text == NULL || as->id == 0 || !as->role_sent) {
 		return;
 	}
@@ -63,12 +65,20 @@ static void send_string(struct agent_surface *as, uint16_t type, const char *tex
 	agent_host_send(&as->server->host, &msg);
 }
 
-static void send_parent(struct agent_surface *as) {
+void agent_surface_send_parent(struct agent_surface *as) {
 	if (as->role != AGENT_ROLE_TOPLEVEL || !as->role_sent) {
 		return;
 	}
-	struct wlr_xdg_surface *parent = as->xdg->toplevel->parent;
-	struct agent_surface *pas = parent != NULL ? agent_surface_from_wlr(parent->surface) : NULL;
+	struct agent_surface *pas;
+	if (as->xsurface != NULL) {
+		pas = agent_xwayland_parent(as);
+	} else {
+		struct wlr_xdg_surface *parent = as->xdg->toplevel->parent;
+		pas = parent != NULL ? agent_surface_from_wlr(parent->surface) : NULL;
+	}
+	if (pas == as) {
+		pas = NULL;
+	}
 	if (pas != NULL && !agent_surface_ensure_host(pas)) {
 		pas = NULL;
 	}
@@ -105,14 +115,38 @@ static bool send_role(struct agent_surface *as) {
 			return false;
 		}
 		as->role_sent = true;
-		send_string(as, TESSERA_WIRE_SET_TITLE, as->xdg->toplevel->title);
-		send_string(as, TESSERA_WIRE_SET_APP_ID, as->xdg->toplevel->app_id);
+		if (as->xsurface != NULL) {
+			/* X11: _NET_WM_NAME or WM_NAME, the class of WM_CLASS */
+			agent_surface_send_string(as, TESSERA_WIRE_SET_TITLE, as->xsurface->title);
+			agent_surface_send_string(as, TESSERA_WIRE_SET_APP_ID, as->xsurface->class);
+			if (agent_xwayland_parent(as) != NULL) {
+				agent_surface_send_parent(as);
+			}
+			return true;
+		}
+		agent_surface_send_string(as, TESSERA_WIRE_SET_TITLE, as->xdg->toplevel->title);
+		agent_surface_send_string(as, TESSERA_WIRE_SET_APP_ID, as->xdg->toplevel->app_id);
 		if (as->xdg->toplevel->parent != NULL) {
-			send_parent(as);
+			agent_surface_send_parent(as);
 		}
 		send_decoration(as);
 		return true;
 	case AGENT_ROLE_POPUP: {
+		if (as->xsurface != NULL) {
+			struct agent_surface *parent = NULL;
+			msg.type = TESSERA_WIRE_POPUP_CREATE;
+			msg.popup_create.surface = as->id;
+			if (!agent_xwayland_popup_place(as, &parent,
+					&msg.popup_create.positioner)) {
+				return false;
+			}
+			msg.popup_create.parent = parent->id;
+			if (!agent_host_send(host, &msg)) {
+				return false;
+			}
+			as->role_sent = true;
+			return true;
+		}
 		struct wlr_xdg_popup *popup = as->xdg->popup;
 		struct agent_surface *parent = agent_surface_from_wlr(popup->parent);
 		if (parent == NULL || (parent->role != AGENT_ROLE_TOPLEVEL &&
@@ -253,6 +287,13 @@ void agent_surface_handle_configure(struct agent_server *server,
 	if (as == NULL || as->role != AGENT_ROLE_TOPLEVEL) {
 		return;
 	}
+	if (as->xsurface != NULL) {
+		/* X11 has no configure handshake: applied and acked at once */
+		agent_xwayland_configure(as, ev);
+		host_configured(as, 0, ev->serial);
+		agent_surface_send_ack(as, ev->serial);
+		return;
+	}
 	struct wlr_xdg_surface *xdg = as->xdg;
 	uint32_t st = ev->states;
 	wlr_xdg_toplevel_set_size(xdg, (uint32_t)ev->width, (uint32_t)ev->height);
@@ -289,6 +330,12 @@ void agent_surface_handle_popup_configure(struct agent_server *server,
 	if (as == NULL || as->role != AGENT_ROLE_POPUP) {
 		return;
 	}
+	if (as->xsurface != NULL) {
+		/* the X client placed it already */
+		host_configured(as, 0, ev->serial);
+		agent_surface_send_ack(as, ev->serial);
+		return;
+	}
 	as->xdg->popup->geometry = (struct wlr_box){ ev->x, ev->y, ev->width, ev->height };
 	uint32_t guest = wlr_xdg_surface_schedule_configure(as->xdg);
 	host_configured(as, guest, ev->serial);
@@ -297,13 +344,18 @@ void agent_surface_handle_popup_configure(struct agent_server *server,
 void agent_surface_handle_close(struct agent_server *server, uint32_t id) {
 	struct agent_surface *as = agent_surface_by_id(server, id);
 	if (as != NULL && as->role == AGENT_ROLE_TOPLEVEL) {
-		wlr_xdg_toplevel_send_close(as->xdg);
+		if (as->xsurface != NULL) {
+			agent_xwayland_close(as);
+		} else {
+			wlr_xdg_toplevel_send_close(as->xdg);
+		}
 	}
 }
 
 void agent_surface_handle_popup_done(struct agent_server *server, uint32_t id) {
 	struct agent_surface *as = agent_surface_by_id(server, id);
-	if (as != NULL && as->role == AGENT_ROLE_POPUP) {
+	/* an X11 menu is its client's to close */
+	if (as != NULL && as->role == AGENT_ROLE_POPUP && as->xdg != NULL) {
 		wlr_xdg_popup_destroy(as->xdg);
 	}
 }
@@ -344,17 +396,17 @@ static void handle_ack_configure(struct wl_listener *listener, void *data) {
 
 static void handle_set_title(struct wl_listener *listener, void *data) {
 	struct agent_surface *as = wl_container_of(listener, as, set_title);
-	send_string(as, TESSERA_WIRE_SET_TITLE, as->xdg->toplevel->title);
+	agent_surface_send_string(as, TESSERA_WIRE_SET_TITLE, as->xdg->toplevel->title);
 }
 
 static void handle_set_app_id(struct wl_listener *listener, void *data) {
 	struct agent_surface *as = wl_container_of(listener, as, set_app_id);
-	send_string(as, TESSERA_WIRE_SET_APP_ID, as->xdg->toplevel->app_id);
+	agent_surface_send_string(as, TESSERA_WIRE_SET_APP_ID, as->xdg->toplevel->app_id);
 }
 
 static void handle_set_parent(struct wl_listener *listener, void *data) {
 	struct agent_surface *as = wl_container_of(listener, as, set_parent);
-	send_parent(as);
+	agent_surface_send_parent(as);
 }
 
 static void send_request(struct agent_surface *as, uint32_t action) {
@@ -443,6 +495,10 @@ static void handle_commit(struct wl_listener *listener, void *data) {
 }
 
 static void role_listeners_remove(struct agent_surface *as) {
+	if (as->xsurface != NULL) {
+		agent_xwayland_detach(as);
+		as->xsurface = NULL;
+	}
 	if (as->xdg != NULL) {
 		wl_list_remove(&as->xdg_destroy.link);
 		wl_list_remove(&as->ack_configure.link);
@@ -471,6 +527,10 @@ static void role_ended(struct agent_surface *as) {
 	if (as->server->cursor == as) {
 		as->server->cursor = NULL;
 	}
+}
+
+void agent_surface_end_role(struct agent_surface *as) {
+	role_ended(as);
 }
 
 static void handle_xdg_destroy(struct wl_listener *listener, void *data) {
@@ -664,6 +724,22 @@ void agent_surface_create(struct agent_server *server, struct wlr_surface *surfa
 
 /* ---- sessions ---- */
 
+void agent_surface_start_window(struct agent_surface *as) {
+	if (!agent_surface_ensure_host(as)) {
+		return;
+	}
+	/* initial commit without a buffer: the host configures, then the
+	 * held buffer follows (host_configured) */
+	bool held = as->surface->buffer != NULL;
+	struct tessera_wire_msg msg = {
+		.type = TESSERA_WIRE_COMMIT,
+		.commit = { .surface = as->id, .serial = as->commit_serial, .scale = 1 },
+	};
+	agent_host_send(&as->server->host, &msg);
+	agent_commit_send_xdg_state(as);
+	as->commit_held = held;
+}
+
 void agent_surfaces_session_lost(struct agent_server *server) {
 	struct agent_surface *as;
 	wl_list_for_each(as, &server->surfaces, link) {
@@ -694,16 +770,7 @@ void agent_surfaces_session_start(struct agent_server *server) {
 			continue;
 		}
 		if (agent_surface_is_xdg(as)) {
-			/* initial commit without a buffer: the host configures,
-			 * then the held buffer follows (host_configured) */
-			bool held = as->surface->buffer != NULL;
-			struct tessera_wire_msg msg = {
-				.type = TESSERA_WIRE_COMMIT,
-				.commit = { .surface = as->id, .serial = as->commit_serial, .scale = 1 },
-			};
-			agent_host_send(&server->host, &msg);
-			agent_commit_send_xdg_state(as);
-			as->commit_held = held;
+			agent_surface_start_window(as);
 		} else if (as->surface->buffer != NULL) {
 			agent_commit_forward(as);
 		}

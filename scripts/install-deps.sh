@@ -29,11 +29,16 @@ build_pkgs=(
 # The wlr-protocols XML (screencopy, virtual pointer, foreign toplevel) for
 # the test tools: Debian 12 ships it only inside this source package.
 build_pkgs+=(librust-wayland-protocols-dev)
+# The agent's Xwayland (wlr/xwayland.h) and the X11 test client (libxcb).
+build_pkgs+=(libxcb1-dev libxcb-icccm4-dev)
 # The manual pages (doc/*.scd).
 build_pkgs+=(scdoc)
 run_pkgs=(weston grim foot)
 # systemd: systemd-analyze, which checks the agent's unit.
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
+# X11 applications in the guest (tests/agent/test_xwayland*.py): Xwayland,
+# xeyes and xmessage, xterm.
+test_pkgs+=(xwayland x11-apps xterm)
 # tessera-bench's plot (and its smoke test, suite bench).
 test_pkgs+=(gnuplot-nox)
 

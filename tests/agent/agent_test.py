@@ -86,6 +86,16 @@ vhost-user = {config_sock}
                    + self.log())
         self.guest_env = dict(self.agent_env)
         self.guest_env["WAYLAND_DISPLAY"] = line.strip().split("=", 1)[1]
+        # With Xwayland on (it logs so before printing), DISPLAY=:N follows.
+        self.guest_env.pop("DISPLAY", None)
+        self.x_display = None
+        if "X11 applications connect to DISPLAY=" in self.log():
+            line = self.agent.stdout.readline()
+            if not line.startswith("DISPLAY=:"):
+                t.fail(f"tessera-agent did not print DISPLAY after WAYLAND_DISPLAY "
+                       f"(got {line!r})")
+            self.x_display = line.strip().split("=", 1)[1]
+            self.guest_env["DISPLAY"] = self.x_display
         t.wait_for(lambda: "host session" in self.log() and "running" in self.log(),
                    15, "the agent's session with the host")
 
