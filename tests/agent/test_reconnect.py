@@ -40,6 +40,9 @@ def test():
         # noticed by the event loop, or inside a wait for a completion
         loop.expect_error(r"tessera-agent \[ERROR\] lost the host \(vhost-user .*\): "
                           r".*closed the vhost-user connection; reconnecting")
+        # killed while the agent made a buffer: that fails first
+        loop.expect_error(r"tessera-agent \[ERROR\] cannot create a \d+x\d+ buffer "
+                          r"resource: .*closed the vhost-user connection$")
         os.kill(vmd, signal.SIGKILL)
         t.wait_for(lambda: "lost the host" in loop.log(), 15, "the agent noticing")
         t.wait_for(lambda: loop.vmd_pid() not in (None, vmd), 15, "a new tessera-vmd")
