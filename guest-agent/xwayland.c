@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include <wlr/types/wlr_seat.h>
@@ -31,6 +32,7 @@
 #include <wlr/xwayland.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "log.h"
 
 /* WM_NORMAL_HINTS flags (ICCCM 4.1.2.3) */
@@ -576,6 +578,21 @@ void agent_xwayland_finish(struct agent_server *server) {
 	}
 	wl_list_remove(&xw->ready.link);
 	wl_list_remove(&xw->new_surface.link);
+	/* wlroots 0.15 frees its X window manager (and its X connection) only
+	 * when that connection hangs up, never in wlr_xwayland_destroy(): end
+	 * Xwayland's Wayland connection first (Xwayland exits with it) and let
+	 * the window manager see the hang-up while everything it refers to is
+	 * alive, for at most 1 s. The start time is reset so that wlroots does
+	 * not start Xwayland again meanwhile. */
+	struct wlr_xwayland_server *x_server = xw->wlr->server;
+	if (xw->wlr->xwm != NULL && x_server != NULL && x_server->client != NULL) {
+		x_server->server_start = time(NULL);
+		wl_client_destroy(x_server->client);
+		int64_t deadline = tessera_clock_now_ms() + 1000;
+		while (xw->wlr->xwm != NULL && tessera_clock_now_ms() < deadline) {
+			wl_event_loop_dispatch(server->loop, 50);
+		}
+	}
 	wlr_xwayland_destroy(xw->wlr);
 	wlr_xcursor_manager_destroy(xw->cursors);
 	for (size_t i = 0; i < xw->held_count; i++) {
