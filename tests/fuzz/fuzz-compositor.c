@@ -458,12 +458,6 @@ static void configure_xdg_surface(struct obj *o, uint32_t configure_serial) {
 	}
 }
 
-void fuzz_compositor_reset_outputs(struct fuzz_compositor *comp) {
-	while (comp->noutputs > 1) {
-		wl_global_destroy(comp->outputs[--comp->noutputs]);
-	}
-}
-
 void fuzz_compositor_event(struct fuzz_compositor *comp, struct wl_client *client,
 		struct fuzz_input *in) {
 	struct client_info *info = client_info(comp, client);

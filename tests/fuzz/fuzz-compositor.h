@@ -97,9 +97,6 @@ enum fuzz_compositor_event {
 	FUZZ_EV_COUNT,
 };
 
-/* Removes the outputs OUTPUT_ADD added (one is left, as at the start). */
-void fuzz_compositor_reset_outputs(struct fuzz_compositor *comp);
-
 /* Sends the client one event (or a group of them, e.g. a configure
  * sequence), chosen and filled in from the input as described above. */
 void fuzz_compositor_event(struct fuzz_compositor *comp,
