@@ -7,6 +7,10 @@
  * wl_display.sync comes back or the client got a protocol error).
  * tessera_vm_from_client() (vm.c) is replaced here: it names every client
  * a VM, except after HOST.
+ * A VM connection still alive at the end of an input destroys what it
+ * made and serves the next input (one with the same byte 0), as a new
+ * connection would: the compositor keeps nothing per connection but its
+ * share of mappings, which byte 0 sets.
  *
  * Input: byte 0 picks the number of configured VMs (1..64, which sets the
  * client's share of mappings), then a script of operations, each an
@@ -139,9 +143,13 @@ static struct {
 	struct tessera_guest_memory *gm;
 } comp;
 
-/* the daemon's connection and what it believes it made */
+/* the daemon's connection and what it believes it made; a connection
+ * that is alive at the end of an input is emptied and kept for the next
+ * one (see release_all) */
 static struct {
 	bool next_is_host;
+	size_t vm_count; /* when it connected (its share of mappings) */
+	int fds; /* what a connection holds (libwayland dups some), -1: not known yet */
 
 	struct wl_client *client; /* server side */
 	struct wl_display *display; /* client side, NULL if none */
@@ -154,7 +162,7 @@ static struct {
 	size_t nregions, nparams, nbuffers;
 } f;
 
-/* out of f, which is cleared for every input */
+/* out of f, for their size */
 static struct region regions[MAX_REGIONS];
 static struct params params[MAX_PARAMS];
 static struct buffer buffers[MAX_BUFFERS];
@@ -350,6 +358,7 @@ static void handle_client_destroy(struct wl_listener *listener, void *data) {
 
 static void connect_client(bool host) {
 	disconnect();
+	int fds_before = f.fds < 0 ? fuzz_count_fds() : 0;
 	int pair[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
 	f.client = wl_client_create(comp.display, pair[0]);
@@ -362,6 +371,10 @@ static void connect_client(bool host) {
 	CHECK(f.display != NULL);
 	f.dead = false;
 	f.next_is_host = host;
+	f.vm_count = comp.server.config.vm_count;
+	if (f.fds < 0) {
+		f.fds = fuzz_count_fds() - fds_before;
+	}
 	f.registry = wl_display_get_registry(f.display);
 	wl_registry_add_listener(f.registry, &registry_listener, NULL);
 	roundtrip();
@@ -708,6 +721,28 @@ static void op_read(struct fuzz_input *in) {
 
 /* ---- the run ---- */
 
+/* The end of an input: a VM connection that is still alive destroys
+ * everything it made (and is kept for the next input: setting up a
+ * connection costs more than most inputs), any other goes away. Either
+ * way nothing of the input is left. */
+static void release_all(void) {
+	if (!alive() || f.next_is_host) {
+		disconnect();
+		return;
+	}
+	while (f.nbuffers > 0) {
+		wl_buffer_destroy(buffers[--f.nbuffers].proxy);
+	}
+	while (f.nparams > 0) {
+		tessera_guest_buffer_params_v1_destroy(params[--f.nparams].proxy);
+	}
+	while (f.nregions > 0) {
+		tessera_guest_region_v1_destroy(regions[--f.nregions].proxy);
+	}
+	roundtrip();
+	CHECK(!f.dead);
+}
+
 static void quiet(const char *fmt, va_list args) {
 }
 
@@ -733,14 +768,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		comp.vm.server = &comp.server;
 		comp.gm = tessera_guest_memory_create(&comp.server);
 		CHECK(comp.gm != NULL);
+		f.fds = -1;
 		initialized = true;
 	}
-	int fds_before = fuzz_count_fds();
+	int fds_before = fuzz_count_fds() - (f.display != NULL ? f.fds : 0);
 	struct fuzz_input in = { .data = data, .size = size };
 
-	memset(&f, 0, sizeof(f));
 	comp.server.config.vm_count = 1 + fuzz_get8(&in) % TESSERA_CONFIG_MAX_VMS;
-	connect_client(false);
+	/* the kept connection, if its share is that of this many VMs (a new
+	 * one otherwise): empty, as a new one */
+	if (f.display == NULL || f.vm_count != comp.server.config.vm_count) {
+		connect_client(false);
+	}
+	CHECK(alive() && f.nregions == 0 && f.nparams == 0 && f.nbuffers == 0);
 
 	while (in.pos < in.size) {
 		switch (fuzz_get8(&in) % 12) {
@@ -763,8 +803,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		}
 	}
 
-	disconnect();
+	release_all();
 	check_stats();
-	CHECK(fuzz_count_fds() == fds_before);
+	CHECK(fuzz_count_fds() - (f.display != NULL ? f.fds : 0) == fds_before);
 	return 0;
 }
