@@ -11,6 +11,8 @@ cropped (vmd sets a viewport on the host surface), so:
   the window arrives at surface coordinates (geometry offset included).
 * weston-terminal (client-side decorations with a shadow): the pixels right
   inside the VM frame are the terminal's own frame, not its shadow.
+* gtk3-widget-factory (GTK 3, header bar and shadow drawn by the client):
+  framed without gap the same way.
 """
 
 import subprocess
@@ -100,37 +102,60 @@ def luminance(colour):
     return (r * 299 + g * 587 + b * 114) // 1000
 
 
-def test_weston_terminal(loop):
-    terminal = t.host_program("weston-terminal")
-    proc = loop.guest_client([terminal], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    t.wait_for(lambda: any(title.startswith("[guest]") for title in loop.titles()), 20,
-               "weston-terminal's window")
+def check_framed_without_gap(loop, argv, name, env=None):
+    """A client-side decorated application in the guest: the pixels right
+    inside its VM frame, on every side, are its window's (bright: frame,
+    header bar, background), not its shadow (dark over the black
+    background)."""
+    log = open(f"{loop.tessera.tmp}/{name}.log", "w")
+    proc = subprocess.Popen(argv, env=env or loop.guest_env, stdout=log, stderr=log)
+    loop.tessera.clients.append(proc)
+    t.wait_for(lambda: any(title.startswith("[guest]") for title in loop.titles()), 30,
+               f"{name}'s window")
 
     def framed():
         png = loop.tessera.screenshot()
         frame = png.bbox(a.VM_COLOR)
-        return (png, frame) if frame is not None and frame[2] > 100 else None
-    png, frame = t.wait_for(framed, 15, "weston-terminal framed")
-    # Its frame (light grey, title bar above the dark terminal) fills the
-    # VM frame; its shadow is dark over the black background.
-    gaps = frame_gaps(png, frame, lambda c: luminance(c) > 0x80)
-    print(f"weston-terminal: VM frame {frame[:4]}, gaps {gaps}")
-    t.check(set(gaps.values()) == {0},
-            f"gap between the VM frame and weston-terminal's window: {gaps}")
+        if frame is None or frame[2] < 100:
+            return None
+        return frame, frame_gaps(png, frame, lambda c: luminance(c) > 0x80)
+    # the window may show its first frames before it is drawn in full
+    try:
+        frame, gaps = t.wait_for(
+            lambda: (lambda r: r if r and set(r[1].values()) == {0} else None)(framed()),
+            15, f"{name} framed without gap")
+    except BaseException:
+        print(f"{name}: last measure (frame, gaps): {framed()}")
+        raise
+    print(f"{name}: VM frame {frame[:4]}, gaps {gaps}")
     proc.terminate()
     proc.wait()
+    log.close()
     t.wait_for(lambda: not any(title.startswith("[guest]") for title in loop.titles()),
-               15, "weston-terminal gone")
+               15, f"{name} gone")
+
+
+def test_weston_terminal(loop):
+    check_framed_without_gap(loop, [t.host_program("weston-terminal")], "weston-terminal")
+
+
+def test_gtk3(loop):
+    # GTK on the agent's display only; no session bus or settings daemon
+    env = dict(loop.guest_env, GDK_BACKEND="wayland", NO_AT_BRIDGE="1",
+               GSETTINGS_BACKEND="memory")
+    check_framed_without_gap(loop, [t.host_program("gtk3-widget-factory")],
+                             "gtk3-widget-factory", env=env)
 
 
 def test():
     pointer = t.program("TESSERA_TEST_POINTER")
     t.host_program("grim")
-    loop = a.Loopback(size=(1024, 768))
+    # room for gtk3-widget-factory's window, frame included
+    loop = a.Loopback(size=(1600, 1000))
     try:
         test_shadow_client(loop, pointer)
         test_weston_terminal(loop)
+        test_gtk3(loop)
         loop.stop()
     finally:
         loop.cleanup()
