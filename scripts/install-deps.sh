@@ -41,6 +41,8 @@ test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 test_pkgs+=(xwayland x11-apps xterm)
 # tessera-bench's plot (and its smoke test, suite bench).
 test_pkgs+=(gnuplot-nox)
+# gtk3-widget-factory: a GTK 3 application in the guest (tests/agent/test_csd.py).
+test_pkgs+=(gtk-3-examples)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

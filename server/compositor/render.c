@@ -9,10 +9,12 @@
  * With many windows that is most of tessera's time.
  *
  * Here, when every enabled node is a 1:1 image or a solid rectangle (the
- * usual case: windows, their frames and title bars) and the output is
+ * usual case: windows, their frames and title bars; a surface cropped by
+ * a viewport source rectangle of its own size counts: vmd crops client-side
+ * decorated VM windows to their geometry so) and the output is
  * neither scaled nor transformed, the damage is drawn with pixman blits
  * (SRC for opaque pixels, OVER otherwise) at integer offsets, and nothing
- * is drawn under what an opaque node covers. Otherwise (a scaled, cropped
+ * is drawn under what an opaque node covers. Otherwise (a scaled
  * or transformed buffer, a buffer without CPU access) the frame goes to
  * wlr_scene_output_commit(), which also tries direct scan-out of a buffer
  * covering the whole output; the blits always draw.
@@ -47,6 +49,7 @@ struct render_item {
 	/* else this buffer's memory, through the texture's image over it
 	 * (surface) or an image made when drawing (buffer node) */
 	struct wlr_buffer *buffer;
+	int src_x, src_y; /* where box's top left corner is in the buffer */
 	pixman_format_code_t format;
 	pixman_image_t *texture_image;
 	pixman_region32_t opaque; /* what it hides, output coordinates */
@@ -95,17 +98,24 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 		return true; /* nothing to draw, as in wlroots */
 	}
 	int width = surface->current.width, height = surface->current.height;
+	/* the part of the buffer shown: all of it, or a viewport's source
+	 * rectangle (vmd crops a VM window to its geometry so) */
+	struct wlr_fbox src;
+	wlr_surface_get_buffer_source_box(surface, &src);
 	if (!wlr_texture_is_pixman(texture) || surface->buffer == NULL ||
 			surface->buffer->source == NULL ||
 			surface->current.transform != WL_OUTPUT_TRANSFORM_NORMAL ||
-			surface->current.viewport.has_src ||
-			texture->width != (uint32_t)width || texture->height != (uint32_t)height) {
+			src.width != width || src.height != height || src.x != (int)src.x ||
+			src.y != (int)src.y || src.x < 0 || src.y < 0 ||
+			src.x + src.width > texture->width || src.y + src.height > texture->height) {
 		return false;
 	}
 	struct render_item *item = list_add(list, x, y, width, height);
 	if (item == NULL) {
 		return false;
 	}
+	item->src_x = (int)src.x;
+	item->src_y = (int)src.y;
 	/* The texture must still show the buffer's memory (wlroots re-creates
 	 * its image when a wl_shm pool was resized). One buffer at a time is
 	 * open: wl_shm allows no more. */
@@ -250,7 +260,8 @@ static void draw_buffer(pixman_image_t *target, struct render_item *item) {
 	pixman_box32_t *boxes = pixman_region32_rectangles(&item->visible, &n);
 	for (int j = 0; image != NULL && j < n; j++) {
 		pixman_image_composite32(item->op, image, NULL, target,
-			boxes[j].x1 - item->box.x1, boxes[j].y1 - item->box.y1, 0, 0,
+			boxes[j].x1 - item->box.x1 + item->src_x,
+			boxes[j].y1 - item->box.y1 + item->src_y, 0, 0,
 			boxes[j].x1, boxes[j].y1, boxes[j].x2 - boxes[j].x1, boxes[j].y2 - boxes[j].y1);
 	}
 	if (image != NULL && image != item->texture_image) {

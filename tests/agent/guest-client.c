@@ -23,13 +23,18 @@
  * sets xdg_toplevel's minimum size; configures are printed as "configure W
  * H", followed by "states NAME..." (maximized fullscreen resizing
  * activated tiled, or "none"). --geometry X,Y,W,H sets the window
- * geometry (xdg_surface) from the start. --empty-commit commits once
+ * geometry (xdg_surface) from the start. --shadow N,RRGGBB draws the window
+ * as a client-side decorated one does: a buffer N pixels larger on every
+ * side, that border in the shadow colour, and the window geometry
+ * (N, N, W, H) around the --color content (wl_shm, churn only).
+ * --empty-commit commits once
  * without a buffer after acking the second configure (through the agent:
  * the first that comes from the host), before the first frame, as foot
  * does. --damage X,Y,W,H (up to 8) damages only
  * those rectangles in every frame but the first (which damages all).
  * Pointer events are
- * printed as "pointer enter", "pointer button CODE STATE", "pointer axis
+ * printed as "pointer enter X Y", "pointer motion X Y" (surface
+ * coordinates), "pointer button CODE STATE", "pointer axis
  * AXIS VALUE DISCRETE", "pointer leave".
  *
  * --trigger FILE --request REQ...: once the frames are done, waits until
@@ -117,6 +122,9 @@ struct client {
 	struct box damage[MAX_DAMAGE];
 	int n_damage;
 	int configures; /* received */
+	/* --shadow: border width around the window geometry, its colour */
+	int shadow;
+	uint32_t shadow_color;
 };
 
 static void die(const char *what) {
@@ -187,6 +195,24 @@ static struct wl_buffer *shm_buffer(struct client *c, int width, int height,
 		die("memfd failed");
 	}
 	fill(shm.data, (size_t)width * height, color);
+	struct wl_buffer *buffer = shm.wl_buffer;
+	shm.wl_buffer = NULL; /* the caller's: only unmap */
+	tessera_client_shm_buffer_finish(&shm);
+	return buffer;
+}
+
+/* --shadow: the window's content inside a border of shadow colour. */
+static struct wl_buffer *shadow_buffer(struct client *c, uint32_t color) {
+	int s = c->shadow, width = c->width + 2 * s, height = c->height + 2 * s;
+	struct tessera_client_shm_buffer shm;
+	if (!tessera_client_shm_buffer_init(&shm, c->shm, "guest-client", width, height)) {
+		die("memfd failed");
+	}
+	uint32_t *pixels = shm.data;
+	fill(pixels, (size_t)width * height, c->shadow_color);
+	for (int y = s; y < s + c->height; y++) {
+		fill(pixels + (size_t)y * width + s, (size_t)c->width, color);
+	}
 	struct wl_buffer *buffer = shm.wl_buffer;
 	shm.wl_buffer = NULL; /* the caller's: only unmap */
 	tessera_client_shm_buffer_finish(&shm);
@@ -284,7 +310,9 @@ static void draw_frame(struct client *c) {
 	/* the last frame has the requested colour, the others a darker one */
 	uint32_t color = c->done + 1 >= c->frames ? c->color : (c->color >> 1) & 0x7f7f7f;
 	struct wl_buffer *wl_buffer;
-	if (c->mode == MODE_CHURN) {
+	if (c->mode == MODE_CHURN && c->shadow > 0) {
+		wl_buffer = shadow_buffer(c, color);
+	} else if (c->mode == MODE_CHURN) {
 		wl_buffer = shm_buffer(c, c->width, c->height, color);
 	} else {
 		struct buffer *b = &c->buffers[c->done % 2];
@@ -297,7 +325,8 @@ static void draw_frame(struct client *c) {
 	}
 	wl_surface_attach(c->window.surface, wl_buffer, 0, 0);
 	if (c->done == 0 || c->n_damage == 0) {
-		wl_surface_damage(c->window.surface, 0, 0, c->width, c->height);
+		wl_surface_damage(c->window.surface, 0, 0, c->width + 2 * c->shadow,
+			c->height + 2 * c->shadow);
 	}
 	for (int i = 0; c->done > 0 && i < c->n_damage; i++) {
 		wl_surface_damage(c->window.surface, c->damage[i].x, c->damage[i].y,
@@ -339,6 +368,7 @@ static void pointer_leave(void *data, struct wl_pointer *pointer, uint32_t seria
 
 static void pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
 		wl_fixed_t x, wl_fixed_t y) {
+	print_line("pointer motion %d %d", wl_fixed_to_int(x), wl_fixed_to_int(y));
 }
 
 static void pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -520,6 +550,7 @@ static void parse_options(int argc, char *argv[], struct client *c, struct optio
 		{ "trigger", required_argument, NULL, 'T' },
 		{ "geometry", required_argument, NULL, 'g' },
 		{ "empty-commit", no_argument, NULL, 'e' },
+		{ "shadow", required_argument, NULL, 'w' },
 		{ "request", required_argument, NULL, 'r' },
 		{ 0 },
 	};
@@ -577,6 +608,15 @@ static void parse_options(int argc, char *argv[], struct client *c, struct optio
 		case 'e':
 			o->empty_commit = true;
 			break;
+		case 'w': {
+			unsigned rgb;
+			if (sscanf(optarg, "%d,%x", &c->shadow, &rgb) != 2 || c->shadow < 1 ||
+					c->shadow > 256) {
+				die("--shadow N,RRGGBB, N 1..256");
+			}
+			c->shadow_color = rgb & 0xffffff;
+			break;
+		}
 		case 'r':
 			if (o->n_requests == MAX_REQUESTS) {
 				die("too many --request");
@@ -611,13 +651,16 @@ static void parse_options(int argc, char *argv[], struct client *c, struct optio
 				"[--title T] [--buffers churn|dumb|render|memfd] "
 				"[--subsurface X,Y,W,H,RRGGBB] [--popup X,Y,W,H,RRGGBB] "
 				"[--cursor RRGGBB] [--size WxH] [--min-size WxH] [--damage X,Y,W,H] "
-				"[--geometry X,Y,W,H] [--empty-commit] "
+				"[--geometry X,Y,W,H] [--shadow N,RRGGBB] [--empty-commit] "
 				"[--trigger FILE --request REQ...]\n");
 			exit(2);
 		}
 	}
 	if (c->frames < 1 || c->frames > 100000) {
 		die("--frames out of range");
+	}
+	if (c->shadow > 0 && (c->mode != MODE_CHURN || o->geometry != NULL)) {
+		die("--shadow goes with churn buffers and sets the geometry itself");
 	}
 }
 
@@ -709,6 +752,10 @@ int main(int argc, char *argv[]) {
 		if (!send_request(&c, req)) {
 			die("--geometry X,Y,W,H");
 		}
+	}
+	if (c.shadow > 0) {
+		xdg_surface_set_window_geometry(c.window.xdg_surface, c.shadow, c.shadow,
+			c.width, c.height);
 	}
 	wl_surface_commit(c.window.surface);
 	while (!c.window.configured && wl_display_dispatch(c.display) != -1) {

@@ -18,6 +18,19 @@ static int32_t clamp_fixed(wl_fixed_t v) {
 	return v;
 }
 
+/* A host surface coordinate as the guest's: moved by the crop of the
+ * surface to its window geometry (xdg-surface.c). */
+static int32_t guest_fixed(wl_fixed_t v, int32_t crop) {
+	int64_t moved = (int64_t)v + (int64_t)crop * 256; /* 24.8 fixed point */
+	if (moved > TESSERA_WIRE_MAX_FIXED_COORD) {
+		return TESSERA_WIRE_MAX_FIXED_COORD;
+	}
+	if (moved < -TESSERA_WIRE_MAX_FIXED_COORD) {
+		return -TESSERA_WIRE_MAX_FIXED_COORD;
+	}
+	return (int32_t)moved;
+}
+
 static struct vmd_surface *session_surface(struct vmd_session *session,
 		struct wl_surface *wl_surface) {
 	struct vmd_surface *surface = vmd_surface_from_wl_surface(wl_surface);
@@ -51,8 +64,8 @@ static void emit_pointer_enter(struct vmd_surface *surface, uint32_t serial) {
 		.pointer_enter = {
 			.surface = surface->id,
 			.serial = serial,
-			.x = clamp_fixed(session->input.pointer_x),
-			.y = clamp_fixed(session->input.pointer_y),
+			.x = guest_fixed(session->input.pointer_x, surface->crop.x),
+			.y = guest_fixed(session->input.pointer_y, surface->crop.y),
 		},
 	};
 	vmd_ctx_emit(surface->ctx, &event);
@@ -149,14 +162,16 @@ static void input_pointer_motion(void *data, uint32_t time, wl_fixed_t x,
 	struct vmd_session *session = data;
 	session->input.pointer_x = x;
 	session->input.pointer_y = y;
-	if (session->input.pointer_focus == NULL) {
+	struct vmd_surface *focus = session->input.pointer_focus;
+	if (focus == NULL) {
 		return;
 	}
 	struct tessera_wire_msg event = {
 		.type = TESSERA_WIRE_POINTER_MOTION,
-		.pointer_motion = { .time = time, .x = clamp_fixed(x), .y = clamp_fixed(y) },
+		.pointer_motion = { .time = time, .x = guest_fixed(x, focus->crop.x),
+			.y = guest_fixed(y, focus->crop.y) },
 	};
-	vmd_ctx_emit(session->input.pointer_focus->ctx, &event);
+	vmd_ctx_emit(focus->ctx, &event);
 }
 
 static void input_pointer_button(void *data, uint32_t serial, uint32_t time,

@@ -50,6 +50,9 @@ void vmd_surface_emit(struct vmd_surface *surface, uint16_t type);
 bool vmd_surface_tree_check(struct vmd_ctx *ctx, struct vmd_surface *surface,
 	struct vmd_surface *parent, const char *field);
 void vmd_surface_tree_link(struct vmd_surface *surface, struct vmd_surface *parent);
+/* Sends the input or opaque region the guest set, moved by the crop
+ * (pending until the next commit); nothing if it set none. */
+void vmd_surface_send_region(struct vmd_surface *surface, bool input);
 
 /* --- xdg-surface.c --- */
 
@@ -58,6 +61,14 @@ void vmd_xdg_surface_create(struct vmd_surface *surface);
 /* Destroys the surface's xdg objects (popup, decoration, toplevel,
  * xdg_surface) that exist. */
 void vmd_xdg_objects_destroy(struct vmd_surface *surface);
+/*
+ * Before the host commit of a toplevel or popup (surface->width, height
+ * already those of what it shows): applies the pending window geometry
+ * and crops the host surface to it (see xdg-surface.c).
+ */
+void vmd_xdg_surface_commit(struct vmd_surface *surface);
+/* Sends a subsurface's position, moved by its parent's crop. */
+void vmd_subsurface_send_position(struct vmd_surface *surface);
 
 /* --- toplevel.c, popup.c --- */
 

@@ -36,6 +36,10 @@ static bool subsurface_create(struct vmd_ctx *ctx, const struct tessera_wire_msg
 	vmd_surface_tree_link(surface, parent);
 	surface->wl_subsurface = wl_subcompositor_get_subsurface(wayland->subcompositor,
 		surface->wl_surface, parent->wl_surface);
+	surface->subsurface_x = surface->subsurface_y = 0;
+	if (parent->crop.x != 0 || parent->crop.y != 0) {
+		vmd_subsurface_send_position(surface); /* (0, 0) of a cropped parent */
+	}
 	return true;
 }
 
@@ -90,7 +94,9 @@ static bool subsurface_set_position(struct vmd_ctx *ctx,
 	if (surface == NULL) {
 		return false;
 	}
-	wl_subsurface_set_position(surface->wl_subsurface, position->x, position->y);
+	surface->subsurface_x = position->x;
+	surface->subsurface_y = position->y;
+	vmd_subsurface_send_position(surface);
 	return true;
 }
 

@@ -6,11 +6,13 @@
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buffer.h"
 #include "context.h"
 #include "frame.h"
 #include "role.h"
+#include "viewporter-client-protocol.h"
 
 /* Identifies vmd's session surfaces among all wl_surface proxies. */
 static const char *const surface_tag = "tessera-vmd-session-surface";
@@ -208,25 +210,25 @@ static void tree_unlink(struct vmd_surface *surface) {
 
 /* --- regions --- */
 
-static bool set_region(struct vmd_ctx *ctx, const struct tessera_wire_region *rg,
-		bool input) {
-	struct vmd_surface *surface = vmd_surface_get(ctx, rg->surface,
-		input ? "SET_INPUT_REGION.surface" : "SET_OPAQUE_REGION.surface");
-	if (surface == NULL) {
-		return false;
+void vmd_surface_send_region(struct vmd_surface *surface, bool input) {
+	const struct vmd_region *rg = input ? surface->input_region : surface->opaque_region;
+	if (rg == NULL) {
+		return;
 	}
-	struct wl_compositor *compositor = ctx->session->wayland->compositor;
+	struct wl_compositor *compositor = surface->ctx->session->wayland->compositor;
 	struct wl_region *region = NULL;
-	if (rg->flags & TESSERA_WIRE_REGION_INFINITE) {
+	if (rg->infinite) {
 		if (!input) {
 			region = wl_compositor_create_region(compositor);
 			wl_region_add(region, 0, 0, INT32_MAX, INT32_MAX);
 		}
 	} else {
+		/* in the host surface's coordinates: moved by the crop */
 		region = wl_compositor_create_region(compositor);
-		for (uint32_t i = 0; i < rg->rect_count; i++) {
+		for (uint32_t i = 0; i < rg->count; i++) {
 			const struct tessera_wire_rect *r = &rg->rects[i];
-			wl_region_add(region, r->x, r->y, r->width, r->height);
+			wl_region_add(region, r->x - surface->crop.x, r->y - surface->crop.y,
+				r->width, r->height);
 		}
 	}
 	if (input) {
@@ -237,6 +239,29 @@ static bool set_region(struct vmd_ctx *ctx, const struct tessera_wire_region *rg
 	if (region != NULL) {
 		wl_region_destroy(region);
 	}
+}
+
+static bool set_region(struct vmd_ctx *ctx, const struct tessera_wire_region *rg,
+		bool input) {
+	const char *field = input ? "SET_INPUT_REGION.surface" : "SET_OPAQUE_REGION.surface";
+	struct vmd_surface *surface = vmd_surface_get(ctx, rg->surface, field);
+	if (surface == NULL) {
+		return false;
+	}
+	bool infinite = (rg->flags & TESSERA_WIRE_REGION_INFINITE) != 0;
+	uint32_t count = infinite ? 0 : rg->rect_count; /* ≤ MAX_REGION_RECTS (codec) */
+	struct vmd_region *copy = malloc(sizeof(*copy) + count * sizeof(copy->rects[0]));
+	if (copy == NULL) {
+		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_HOST, rg->surface, field, "out of memory");
+		return false;
+	}
+	copy->infinite = infinite;
+	copy->count = count;
+	memcpy(copy->rects, rg->rects, count * sizeof(copy->rects[0]));
+	struct vmd_region **slot = input ? &surface->input_region : &surface->opaque_region;
+	free(*slot);
+	*slot = copy;
+	vmd_surface_send_region(surface, input);
 	return true;
 }
 
@@ -345,6 +370,21 @@ static void commit_state(struct vmd_surface *surface,
 	}
 }
 
+/* The surface size the attached buffer (NULL: none) gives. */
+static void commit_size(struct vmd_surface *surface, const struct vmd_buffer *buffer,
+		const struct tessera_wire_commit *commit) {
+	if (buffer == NULL) {
+		surface->width = surface->height = 0;
+		return;
+	}
+	/* scale ≥ 1 (codec); odd transforms turn the buffer by 90 degrees */
+	int32_t w = (int32_t)buffer->width / commit->scale;
+	int32_t h = (int32_t)buffer->height / commit->scale;
+	bool turned = (commit->transform & 1) != 0;
+	surface->width = turned ? h : w;
+	surface->height = turned ? w : h;
+}
+
 /* After the commit went to the compositor: what the surface shows now. An
  * xdg surface that attached nothing after a buffer was unmapped. */
 static void commit_done(struct vmd_surface *surface, struct vmd_buffer *buffer,
@@ -407,6 +447,12 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 		commit_damage(surface->wl_surface, buffer, commit);
 	}
 	commit_state(surface, commit);
+	if (attach) {
+		commit_size(surface, wl_buffer != NULL ? buffer : NULL, commit);
+	}
+	if (surface->role == VMD_ROLE_TOPLEVEL || surface->role == VMD_ROLE_POPUP) {
+		vmd_xdg_surface_commit(surface);
+	}
 	wl_surface_commit(surface->wl_surface);
 	commit_done(surface, buffer, wl_buffer, attach, commit);
 	return true;
@@ -440,6 +486,9 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 	if (surface->wl_subsurface != NULL) {
 		wl_subsurface_destroy(surface->wl_subsurface);
 	}
+	if (surface->viewport != NULL) {
+		wp_viewport_destroy(surface->viewport);
+	}
 	vmd_frame_finish(surface);
 	vmd_input_surface_gone(session, surface);
 	vmd_ctx_purge_backlog(ctx, true, surface->id);
@@ -450,6 +499,8 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 	session->n_surfaces--;
 	free(surface->title);
 	free(surface->app_id);
+	free(surface->input_region);
+	free(surface->opaque_region);
 	free(surface);
 }
 

@@ -20,6 +20,13 @@
 struct vmd_ctx;
 struct vmd_buffer;
 
+/* A region of a surface as the guest set it. */
+struct vmd_region {
+	bool infinite;
+	uint32_t count;
+	struct tessera_wire_rect rects[];
+};
+
 enum vmd_role {
 	VMD_ROLE_NONE,
 	VMD_ROLE_TOPLEVEL,
@@ -60,6 +67,23 @@ struct vmd_surface {
 	/* serials of configures from before the last unmap */
 	uint32_t stale_configures[VMD_MAX_CONFIGURES];
 	size_t n_stale_configures;
+	/* The window geometry (xdg-surface.c): the guest's, pending until its
+	 * commit, and the crop of the host surface to it. What the guest
+	 * draws outside it (shadows) is cut off by a viewport, so the host
+	 * surface is the geometry; its subsurfaces and the pointer are moved
+	 * by the crop's origin. */
+	struct tessera_wire_rect geometry_pending, geometry;
+	bool has_geometry_pending, has_geometry;
+	struct wp_viewport *viewport;
+	struct tessera_wire_rect crop; /* host surface in guest surface coordinates */
+	bool cropped;
+	/* what the host xdg_surface last got (reset with the xdg objects) */
+	struct tessera_wire_rect host_geometry;
+	bool host_geometry_sent;
+	int32_t width, height; /* surface size of the last buffer shown */
+	/* the regions as the guest set them last (NULL: never), sent again
+	 * moved when the crop moves */
+	struct vmd_region *input_region, *opaque_region;
 
 	/* tree: subsurface and popup parent */
 	struct vmd_surface *parent;
@@ -69,6 +93,7 @@ struct vmd_surface {
 
 	/* subsurface */
 	struct wl_subsurface *wl_subsurface;
+	int32_t subsurface_x, subsurface_y; /* as the guest placed it */
 
 	/* frames (frame.c) */
 	struct wl_callback *frame_callback;

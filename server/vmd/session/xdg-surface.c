@@ -2,11 +2,20 @@
  * The xdg_surface of toplevels and popups (PROTOCOL.md §6.4, §6.5): the
  * configure sequence (CONFIGURE / POPUP_CONFIGURE, ACK_CONFIGURE) and the
  * window geometry.
+ *
+ * The host surface of a toplevel or popup is cropped to its window
+ * geometry: what a client-side decorated guest window draws around it
+ * (shadows, resize margins) is cut off by a wp_viewport source rectangle,
+ * so tessera's frame, which goes around everything a VM window shows,
+ * touches the window. The host's window geometry, the positions of the
+ * surface's subsurfaces and the pointer coordinates on it are moved by
+ * the crop's origin so that the guest sees its own coordinates.
  */
 #include <string.h>
 
 #include "context.h"
 #include "role.h"
+#include "viewporter-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -102,6 +111,114 @@ void vmd_xdg_objects_destroy(struct vmd_surface *surface) {
 		xdg_surface_destroy(surface->xdg_surface);
 		surface->xdg_surface = NULL;
 	}
+	surface->host_geometry_sent = false;
+}
+
+/* --- the crop to the window geometry --- */
+
+static bool rect_equal(const struct tessera_wire_rect *a, const struct tessera_wire_rect *b) {
+	return a->x == b->x && a->y == b->y && a->width == b->width && a->height == b->height;
+}
+
+/* The part of the surface (width x height) inside the geometry; the whole
+ * surface when there is no geometry or it misses the surface. */
+static struct tessera_wire_rect crop_rect(const struct vmd_surface *surface) {
+	struct tessera_wire_rect whole = { 0, 0, surface->width, surface->height };
+	if (!surface->has_geometry || surface->width <= 0 || surface->height <= 0) {
+		return whole;
+	}
+	const struct tessera_wire_rect *g = &surface->geometry;
+	/* 64 bits: the wire bounds coordinates and dimensions, not sums */
+	int64_t x1 = g->x > 0 ? g->x : 0, y1 = g->y > 0 ? g->y : 0;
+	int64_t x2 = (int64_t)g->x + g->width, y2 = (int64_t)g->y + g->height;
+	if (x2 > surface->width) {
+		x2 = surface->width;
+	}
+	if (y2 > surface->height) {
+		y2 = surface->height;
+	}
+	if (x2 <= x1 || y2 <= y1) {
+		return whole;
+	}
+	return (struct tessera_wire_rect){ (int32_t)x1, (int32_t)y1,
+		(int32_t)(x2 - x1), (int32_t)(y2 - y1) };
+}
+
+void vmd_subsurface_send_position(struct vmd_surface *surface) {
+	int32_t x = surface->subsurface_x, y = surface->subsurface_y;
+	if (surface->parent != NULL) {
+		x -= surface->parent->crop.x;
+		y -= surface->parent->crop.y;
+	}
+	wl_subsurface_set_position(surface->wl_subsurface, x, y);
+}
+
+/* Sets or unsets the viewport for the crop; false (nothing cropped) when
+ * the compositor has no viewporter. */
+static bool apply_viewport(struct vmd_surface *surface, const struct tessera_wire_rect *crop,
+		bool cropped) {
+	struct wp_viewporter *viewporter = surface->ctx->session->wayland->viewporter;
+	if (viewporter == NULL) {
+		return false;
+	}
+	if (surface->viewport == NULL) {
+		if (!cropped) {
+			return true;
+		}
+		surface->viewport = wp_viewporter_get_viewport(viewporter, surface->wl_surface);
+	}
+	if (cropped) {
+		wp_viewport_set_source(surface->viewport, wl_fixed_from_int(crop->x),
+			wl_fixed_from_int(crop->y), wl_fixed_from_int(crop->width),
+			wl_fixed_from_int(crop->height));
+		wp_viewport_set_destination(surface->viewport, crop->width, crop->height);
+	} else {
+		wp_viewport_set_source(surface->viewport, wl_fixed_from_int(-1),
+			wl_fixed_from_int(-1), wl_fixed_from_int(-1), wl_fixed_from_int(-1));
+		wp_viewport_set_destination(surface->viewport, -1, -1);
+	}
+	return true;
+}
+
+void vmd_xdg_surface_commit(struct vmd_surface *surface) {
+	if (surface->has_geometry_pending) {
+		surface->geometry = surface->geometry_pending;
+		surface->has_geometry = true;
+		surface->has_geometry_pending = false;
+	}
+	struct tessera_wire_rect crop = crop_rect(surface);
+	bool cropped = crop.x != 0 || crop.y != 0 || crop.width != surface->width ||
+		crop.height != surface->height;
+	if (cropped != surface->cropped || !rect_equal(&crop, &surface->crop)) {
+		if (!apply_viewport(surface, &crop, cropped)) {
+			crop = (struct tessera_wire_rect){ 0, 0, surface->width, surface->height };
+			cropped = false;
+		}
+		bool moved = crop.x != surface->crop.x || crop.y != surface->crop.y;
+		surface->crop = crop;
+		surface->cropped = cropped;
+		if (moved) {
+			struct vmd_surface *child;
+			wl_list_for_each(child, &surface->children, child_link) {
+				if (child->role == VMD_ROLE_SUBSURFACE) {
+					vmd_subsurface_send_position(child);
+				}
+			}
+			vmd_surface_send_region(surface, true);
+			vmd_surface_send_region(surface, false);
+		}
+	}
+	if (surface->has_geometry && surface->xdg_surface != NULL) {
+		struct tessera_wire_rect host = surface->geometry;
+		host.x -= crop.x;
+		host.y -= crop.y;
+		if (!surface->host_geometry_sent || !rect_equal(&host, &surface->host_geometry)) {
+			xdg_surface_set_window_geometry(surface->xdg_surface, host.x, host.y,
+				host.width, host.height);
+			surface->host_geometry = host;
+			surface->host_geometry_sent = true;
+		}
+	}
 }
 
 static bool ack_configure(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
@@ -143,10 +260,10 @@ static bool set_window_geometry(struct vmd_ctx *ctx, const struct tessera_wire_m
 	if (surface == NULL || !require_xdg(ctx, surface, "SET_WINDOW_GEOMETRY.surface")) {
 		return false;
 	}
-	if (surface->xdg_surface != NULL) {
-		xdg_surface_set_window_geometry(surface->xdg_surface, geometry->x,
-			geometry->y, geometry->width, geometry->height);
-	}
+	/* sent to the host at the commit, moved by the crop */
+	surface->geometry_pending = (struct tessera_wire_rect){ geometry->x, geometry->y,
+		geometry->width, geometry->height };
+	surface->has_geometry_pending = true;
 	return true;
 }
 
