@@ -11,13 +11,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
+#include <wlr/types/wlr_xdg_shell.h>
 
 #include "ctl-protocol.h"
 #include "guest-globals.h"
 #include "log.h"
 #include "qemu.h"
 #include "server.h"
+#include "view.h"
 #include "vm.h"
+
+/* What vmd's console window (server/vmd/console.c) calls itself. */
+#define VM_CONSOLE_APP_ID "tessera-vmd-console"
 
 extern char **environ;
 
@@ -469,6 +474,77 @@ static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	wl_signal_emit(&vm->events.state, vm);
 }
 
+/* ---- the console window ---- */
+
+static bool view_is_console(const struct tessera_view *view) {
+	const char *app_id = view->xdg_surface->toplevel->app_id;
+	return app_id != NULL && strcmp(app_id, VM_CONSOLE_APP_ID) == 0;
+}
+
+static void vm_forget_hidden_console(struct tessera_vm *vm) {
+	if (vm->hidden_console == NULL) {
+		return;
+	}
+	wl_list_remove(&vm->console_unmap.link);
+	wl_list_remove(&vm->console_destroy.link);
+	vm->hidden_console = NULL;
+}
+
+static void vm_handle_console_gone(struct wl_listener *listener, void *data) {
+	struct tessera_vm *vm = wl_container_of(listener, vm, console_unmap);
+	vm_forget_hidden_console(vm);
+}
+
+static void vm_handle_console_destroy(struct wl_listener *listener, void *data) {
+	struct tessera_vm *vm = wl_container_of(listener, vm, console_destroy);
+	vm_forget_hidden_console(vm);
+}
+
+/*
+ * console = hide: the console window never shows; auto: it shows only
+ * while the VM has no other window (the agent's windows replace it). A
+ * hidden console is unmapped on tessera's side only; its client keeps it.
+ * A guest window that calls itself the console can hide only its own VM's
+ * windows.
+ */
+void tessera_vm_views_changed(struct tessera_vm *vm) {
+	if (vm == NULL || vm->console_updating ||
+			vm->config->qemu.console == TESSERA_VM_CONSOLE_SHOW) {
+		return;
+	}
+	struct tessera_view *view, *console = NULL;
+	int others = 0;
+	wl_list_for_each(view, &vm->server->views, link) {
+		if (view->vm != vm) {
+			continue;
+		}
+		if (view_is_console(view)) {
+			console = view;
+		} else {
+			others++;
+		}
+	}
+	bool hide = vm->config->qemu.console == TESSERA_VM_CONSOLE_HIDE || others > 0;
+	vm->console_updating = true;
+	if (hide && console != NULL && vm->hidden_console == NULL) {
+		tessera_view_unmap(console);
+		vm->hidden_console = console;
+		vm->console_unmap.notify = vm_handle_console_gone;
+		wl_signal_add(&console->xdg_surface->events.unmap, &vm->console_unmap);
+		vm->console_destroy.notify = vm_handle_console_destroy;
+		wl_signal_add(&console->xdg_surface->events.destroy, &vm->console_destroy);
+		tessera_log(TESSERA_INFO, "vm '%s': console window hidden (%d other "
+			"window(s))", vm->config->name, others);
+	} else if (!hide && console == NULL && vm->hidden_console != NULL) {
+		console = vm->hidden_console;
+		vm_forget_hidden_console(vm);
+		tessera_view_map(console);
+		tessera_log(TESSERA_INFO, "vm '%s': console window shown (no other "
+			"window)", vm->config->name);
+	}
+	vm->console_updating = false;
+}
+
 /* ---- stop and start on request ---- */
 
 struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *name) {
@@ -760,6 +836,7 @@ void tessera_vms_finish(struct tessera_server *server) {
 			wl_event_source_remove(vm->qemu_kill_timer);
 		}
 		wl_list_remove(&vm->client_destroy.link);
+		vm_forget_hidden_console(vm);
 		wl_list_remove(&vm->link);
 		free(vm);
 	}

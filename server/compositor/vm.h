@@ -57,6 +57,14 @@ struct tessera_vm {
 	unsigned int qemu_starts;
 	char qmp_path[108];
 
+	/* The console window (scanout 0) while tessera hides it (console =
+	 * auto or hide), with listeners that forget it when its client unmaps
+	 * or destroys it. */
+	struct tessera_view *hidden_console;
+	struct wl_listener console_unmap;
+	struct wl_listener console_destroy;
+	bool console_updating; /* tessera_vm_views_changed() runs */
+
 	struct {
 		/* Emitted with the VM after its state may have changed. */
 		struct wl_signal state;
@@ -94,6 +102,11 @@ void tessera_vm_stop(struct tessera_vm *vm);
 /* tessera_vm_stop(), then tessera_vm_start() once the daemon has exited
  * (at once for a VM without a daemon). */
 void tessera_vm_restart(struct tessera_vm *vm);
+/*
+ * A window of vm was mapped or unmapped (view.c): hides or shows the VM's
+ * console window as its console key says. Accepts NULL (a host window).
+ */
+void tessera_vm_views_changed(struct tessera_vm *vm);
 /* Starts a host command (-s) with the compositor's WAYLAND_DISPLAY. */
 bool tessera_spawn_command(struct tessera_server *server, const char *command);
 

@@ -99,6 +99,23 @@ def require(kernel, skip):
         skip(str(e))
 
 
+def test_main(run, test):
+    """The main() of a test that takes --kernel and --build-dir: parses them
+    and calls run(lambda: test(args)) (run = tessera_test.main)."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kernel", default="6.1")
+    parser.add_argument("--build-dir", required=True)
+    args = parser.parse_args()
+    run(lambda: test(args))
+
+
+def client_color(color):
+    """What tests/agent/guest-client draws with --color COLOR (RRGGBB) until
+    its last frame: the colour halved."""
+    return "%06x" % ((int(color, 16) >> 1) & 0x7f7f7f)
+
+
 def kernel_paths(kernel, pvh=True):
     """(unpacked root, kernel image) of kernel '6.1' or '6.12'. With pvh,
     the uncompressed ELF vmlinux when install-vm-deps.sh made one: QEMU

@@ -17,9 +17,9 @@ on-failure starts it again): each time b's window comes back, with a new
 QEMU pid. Prints the boot-to-window times.
 """
 
-import argparse
 import json
 import os
+import shutil
 import re
 import sys
 import tempfile
@@ -45,11 +45,6 @@ WAYLAND_DISPLAY=wayland-1 "$CLIENT" --frames 100000 --color @COLOR@ --title @TIT
 	> client.out 2>&1 &
 while :; do sleep 10; done
 """
-
-
-def dimmed(color):
-    """guest-client draws its colour halved until its last frame."""
-    return "%06x" % ((int(color, 16) >> 1) & 0x7f7f7f)
 
 
 def section(name, frame, keys):
@@ -94,10 +89,10 @@ def test(args):
         def window(name):
             frame, color = VMS[name]
             png = tessera.screenshot()
-            box = png.bbox(dimmed(color))
+            box = png.bbox(tessera_vm.client_color(color))
             if box is None:
                 return None
-            t.frame_check(png, dimmed(color), frame, f"vm {name}'s window")
+            t.frame_check(png, tessera_vm.client_color(color), frame, f"vm {name}'s window")
             return box
 
         for name in VMS:
@@ -182,17 +177,8 @@ def test(args):
             tessera.cleanup()
         for guest in guests.values():
             guest.cleanup()
-        import shutil
         shutil.rmtree(sock_dir, ignore_errors=True)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kernel", default="6.1")
-    parser.add_argument("--build-dir", required=True)
-    args = parser.parse_args()
-    t.main(lambda: test(args))
-
-
 if __name__ == "__main__":
-    main()
+    tessera_vm.test_main(t.main, test)
