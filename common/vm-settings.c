@@ -137,6 +137,12 @@ static bool parse_syntax(enum tessera_vm_setting_syntax syntax, const char *s,
 	return false;
 }
 
+bool tessera_vm_value_parse(enum tessera_vm_setting_syntax syntax,
+		const char *value, uint64_t *out) {
+	return strlen(value) <= TESSERA_VM_SETTING_VALUE_MAX &&
+		parse_syntax(syntax, value, out);
+}
+
 bool tessera_vm_setting_parse(const struct tessera_vm_setting *setting,
 		const char *value, struct tessera_vm_settings *settings,
 		char *err, size_t err_size) {

@@ -119,6 +119,14 @@ bool tessera_vm_setting_parse(const struct tessera_vm_setting *setting,
 	const char *value, struct tessera_vm_settings *settings,
 	char *err, size_t err_size);
 
+/*
+ * Parses a value of syntax (a positive number, BYTES with an optional K, M
+ * or G suffix, WxH as W << 32 | H) without a range check; false if it does
+ * not have that syntax. Also for keys outside the table (tessera's memory).
+ */
+bool tessera_vm_value_parse(enum tessera_vm_setting_syntax syntax,
+	const char *value, uint64_t *out);
+
 /* The option lines of every setting, for a --help text. */
 void tessera_vm_settings_print_usage(FILE *out);
 

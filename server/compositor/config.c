@@ -11,7 +11,9 @@
  * returned last is being parsed, so it knows the line number too.
  */
 #include <errno.h>
+#include <glib.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,6 +184,46 @@ static void check_keyboard(struct config_loader *loader,
 	}
 }
 
+static const char *const qemu_keys[] = {
+#define TESSERA_QEMU_KEY_NAME(id, key) key,
+	TESSERA_QEMU_KEYS(TESSERA_QEMU_KEY_NAME)
+};
+
+bool tessera_vm_config_has_qemu(const struct tessera_vm_config *vm) {
+	return vm->qemu.image != NULL || vm->qemu.kernel != NULL;
+}
+
+/* Checks the VMM keys of a VM together. */
+static void check_qemu(struct config_loader *loader,
+		struct tessera_vm_config *vm, int found_at) {
+	const int *line = vm->qemu.line;
+	if (line[TESSERA_QEMU_KEY_IMAGE] > 0 && line[TESSERA_QEMU_KEY_KERNEL] > 0) {
+		int later = line[TESSERA_QEMU_KEY_IMAGE] > line[TESSERA_QEMU_KEY_KERNEL] ?
+			line[TESSERA_QEMU_KEY_IMAGE] : line[TESSERA_QEMU_KEY_KERNEL];
+		fail(loader, later, found_at, "vm '%s' has both 'image' and 'kernel' "
+			"(a disk image or a direct kernel boot, not both)", vm->name);
+		return;
+	}
+	for (int k = 0; k < TESSERA_QEMU_KEY_COUNT; k++) {
+		if (line[k] == 0 || k == TESSERA_QEMU_KEY_AUTOSTART ||
+				k == TESSERA_QEMU_KEY_CONSOLE) {
+			continue;
+		}
+		if ((k == TESSERA_QEMU_KEY_INITRD || k == TESSERA_QEMU_KEY_APPEND) &&
+				line[TESSERA_QEMU_KEY_KERNEL] == 0) {
+			fail(loader, line[k], found_at, "'%s' in [vm %s] needs 'kernel'",
+				qemu_keys[k], vm->name);
+			return;
+		}
+		if (!tessera_vm_config_has_qemu(vm)) {
+			fail(loader, line[k], found_at, "'%s' in [vm %s] needs 'image' or "
+				"'kernel' (tessera starts QEMU only for a VM with one of them)",
+				qemu_keys[k], vm->name);
+			return;
+		}
+	}
+}
+
 /* Checks that the section being left has its required keys. */
 static void end_vm(struct config_loader *loader, int found_at) {
 	struct tessera_vm_config *vm = current_vm(loader);
@@ -196,6 +238,9 @@ static void end_vm(struct config_loader *loader, int found_at) {
 			"vm '%s' has no vhost-user socket path", vm->name);
 	} else {
 		check_keyboard(loader, vm, found_at);
+	}
+	if (!loader->failed) {
+		check_qemu(loader, vm, found_at);
 	}
 }
 
@@ -255,6 +300,10 @@ static void begin_vm(struct config_loader *loader, const char *section) {
 	memset(vm, 0, sizeof(*vm));
 	memcpy(vm->name, name, len + 1);
 	vm->line = line;
+	vm->qemu.memory = TESSERA_QEMU_MEMORY_DEFAULT;
+	vm->qemu.cpus = 1;
+	vm->qemu.autostart = true;
+	vm->qemu.shutdown_timeout = TESSERA_QEMU_SHUTDOWN_TIMEOUT_DEFAULT;
 	loader->in_vm = true;
 	loader->has_color = false;
 	memset(loader->keyboard_line, 0, sizeof(loader->keyboard_line));
@@ -389,8 +438,9 @@ static char *config_reader(char *str, int num, void *stream) {
 }
 
 /* Checks a path value; returns false after reporting the problem. */
-static bool check_path(struct config_loader *loader,
-		struct tessera_vm_config *vm, const char *key, const char *value) {
+static bool check_path_max(struct config_loader *loader,
+		struct tessera_vm_config *vm, const char *key, const char *value,
+		size_t max) {
 	char esc[ESCAPED_MAX];
 	int line = loader->line;
 	size_t len = strlen(value);
@@ -407,13 +457,17 @@ static bool check_path(struct config_loader *loader,
 			return false;
 		}
 	}
-	if (len > TESSERA_CONFIG_PATH_MAX) {
+	if (len > max) {
 		fail(loader, line, line, "%s path too long for vm '%s' "
-			"(%zu bytes, limit %d)", key, vm->name, len,
-			TESSERA_CONFIG_PATH_MAX);
+			"(%zu bytes, limit %zu)", key, vm->name, len, max);
 		return false;
 	}
 	return true;
+}
+
+static bool check_path(struct config_loader *loader,
+		struct tessera_vm_config *vm, const char *key, const char *value) {
+	return check_path_max(loader, vm, key, value, TESSERA_CONFIG_PATH_MAX);
 }
 
 static void set_color(struct config_loader *loader,
@@ -498,6 +552,147 @@ static void set_keyboard(struct config_loader *loader,
 	loader->keyboard_line[part] = loader->line;
 }
 
+/* Looks value up in names (NULL-terminated); its index, or -1 after
+ * reporting what was expected. */
+static int choose(struct config_loader *loader, struct tessera_vm_config *vm,
+		const char *key, const char *value, const char *const names[],
+		const char *expected) {
+	char esc[ESCAPED_MAX];
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			return i;
+		}
+	}
+	fail(loader, loader->line, loader->line, "invalid %s '%s' for vm '%s' "
+		"(expected %s)", key, escape(value, esc), vm->name, expected);
+	return -1;
+}
+
+static bool set_string(struct config_loader *loader, char **field, const char *value) {
+	*field = strdup(value);
+	if (*field == NULL) {
+		fail(loader, 0, loader->line, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+static void set_count(struct config_loader *loader, struct tessera_vm_config *vm,
+		const char *key, const char *value, uint64_t min, uint64_t max,
+		unsigned int *field) {
+	char esc[ESCAPED_MAX];
+	uint64_t v;
+	if (!tessera_vm_value_parse(TESSERA_VM_SETTING_COUNT, value, &v) ||
+			v < min || v > max) {
+		fail(loader, loader->line, loader->line, "invalid %s '%s' for vm '%s' "
+			"(expected %" PRIu64 " to %" PRIu64 ")", key, escape(value, esc),
+			vm->name, min, max);
+		return;
+	}
+	*field = (unsigned int)v;
+}
+
+/* One key about the VMM (TESSERA_QEMU_KEYS); value is not empty. */
+static void set_qemu_key(struct config_loader *loader, struct tessera_vm_config *vm,
+		enum tessera_qemu_key key, const char *value) {
+	char esc[ESCAPED_MAX];
+	struct tessera_vm_qemu_config *q = &vm->qemu;
+	const char *name = qemu_keys[key];
+	static const char *const yes_no[] = { "no", "yes", NULL };
+	static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+	static const char *const restarts[] = { "on-failure", "no", NULL };
+	static const char *const consoles[] = { "auto", "show", "hide", NULL };
+	int i;
+	uint64_t v;
+	switch (key) {
+	case TESSERA_QEMU_KEY_IMAGE:
+	case TESSERA_QEMU_KEY_KERNEL:
+	case TESSERA_QEMU_KEY_INITRD:
+	case TESSERA_QEMU_KEY_QEMU:
+		if (check_path_max(loader, vm, name, value, PATH_MAX - 1)) {
+			char **field = key == TESSERA_QEMU_KEY_IMAGE ? &q->image :
+				key == TESSERA_QEMU_KEY_KERNEL ? &q->kernel :
+				key == TESSERA_QEMU_KEY_INITRD ? &q->initrd : &q->qemu;
+			set_string(loader, field, value);
+		}
+		break;
+	case TESSERA_QEMU_KEY_APPEND:
+		set_string(loader, &q->append, value);
+		break;
+	case TESSERA_QEMU_KEY_MEMORY:
+		if (!tessera_vm_value_parse(TESSERA_VM_SETTING_BYTES, value, &v)) {
+			fail(loader, loader->line, loader->line, "invalid memory '%s' for vm "
+				"'%s' (expected a size with a K, M or G suffix, as 2G)",
+				escape(value, esc), vm->name);
+		} else if (v < TESSERA_QEMU_MEMORY_MIN || v > TESSERA_QEMU_MEMORY_MAX) {
+			fail(loader, loader->line, loader->line, "memory '%s' for vm '%s' out "
+				"of range (expected 128M to 1024G: a guest needs at least 128M)",
+				value, vm->name);
+		} else if (v % (UINT64_C(1) << 20) != 0) {
+			fail(loader, loader->line, loader->line, "memory '%s' for vm '%s' is "
+				"not a whole number of megabytes", value, vm->name);
+		} else {
+			q->memory = v;
+		}
+		break;
+	case TESSERA_QEMU_KEY_CPUS:
+		set_count(loader, vm, name, value, 1, TESSERA_QEMU_CPUS_MAX, &q->cpus);
+		break;
+	case TESSERA_QEMU_KEY_SHUTDOWN_TIMEOUT:
+		set_count(loader, vm, name, value, 1, TESSERA_QEMU_SHUTDOWN_TIMEOUT_MAX,
+			&q->shutdown_timeout);
+		break;
+	case TESSERA_QEMU_KEY_ACCEL:
+		if ((i = choose(loader, vm, name, value, accels, "auto, kvm or tcg")) >= 0) {
+			q->accel = (enum tessera_vm_accel)i;
+		}
+		break;
+	case TESSERA_QEMU_KEY_AUTOSTART:
+		if ((i = choose(loader, vm, name, value, yes_no, "yes or no")) >= 0) {
+			q->autostart = i == 1;
+		}
+		break;
+	case TESSERA_QEMU_KEY_RESTART:
+		if ((i = choose(loader, vm, name, value, restarts, "no or on-failure")) >= 0) {
+			q->restart = (enum tessera_vm_restart)i;
+		}
+		break;
+	case TESSERA_QEMU_KEY_CONSOLE:
+		if ((i = choose(loader, vm, name, value, consoles, "auto, show or hide")) >= 0) {
+			q->console = (enum tessera_vm_console)i;
+		}
+		break;
+	case TESSERA_QEMU_KEY_QEMU_ARGS:;
+		GError *error = NULL;
+		int argc = 0;
+		if (!g_shell_parse_argv(value, &argc, &q->args, &error)) {
+			fail(loader, loader->line, loader->line, "invalid qemu-args for vm "
+				"'%s' (%s)", vm->name, error->message);
+			g_error_free(error);
+			q->args = NULL;
+		} else if (argc > TESSERA_QEMU_ARGS_MAX) {
+			fail(loader, loader->line, loader->line, "too many qemu-args for vm "
+				"'%s' (%d, limit %d)", vm->name, argc, TESSERA_QEMU_ARGS_MAX);
+		}
+		break;
+	case TESSERA_QEMU_KEY_COUNT:
+		break;
+	}
+	if (!loader->failed) {
+		q->line[key] = loader->line;
+	}
+}
+
+static bool find_qemu_key(const char *name, enum tessera_qemu_key *key) {
+	for (int k = 0; k < TESSERA_QEMU_KEY_COUNT; k++) {
+		if (strcmp(name, qemu_keys[k]) == 0) {
+			*key = (enum tessera_qemu_key)k;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int config_handler(void *user, const char *section, const char *name,
 		const char *value) {
 	struct config_loader *loader = user;
@@ -516,6 +711,7 @@ static int config_handler(void *user, const char *section, const char *name,
 
 	bool duplicate = false;
 	enum tessera_keymap_part part;
+	enum tessera_qemu_key qemu_key;
 	if (strcmp(name, "color") == 0) {
 		duplicate = loader->has_color;
 		if (!duplicate) {
@@ -536,6 +732,14 @@ static int config_handler(void *user, const char *section, const char *name,
 		if (!duplicate) {
 			set_keyboard(loader, vm, part, value);
 		}
+	} else if (find_qemu_key(name, &qemu_key)) {
+		duplicate = vm->qemu.line[qemu_key] != 0;
+		if (!duplicate && value[0] == '\0') {
+			fail(loader, line, line, "empty value for '%s' in [vm %s]",
+				name, vm->name);
+		} else if (!duplicate) {
+			set_qemu_key(loader, vm, qemu_key, value);
+		}
 	} else if (tessera_vm_setting_find(name) != NULL) {
 		const struct tessera_vm_setting *setting = tessera_vm_setting_find(name);
 		duplicate = vm->settings[setting->id][0] != '\0';
@@ -555,7 +759,15 @@ static int config_handler(void *user, const char *section, const char *name,
 
 static void free_vms(struct tessera_vm_config *vms, size_t count) {
 	for (size_t i = 0; i < count; i++) {
+		struct tessera_vm_qemu_config *q = &vms[i].qemu;
 		free(vms[i].vmd_path);
+		free(q->image);
+		free(q->kernel);
+		free(q->initrd);
+		free(q->append);
+		free(q->qemu);
+		free(q->qemu_path);
+		g_strfreev(q->args);
 	}
 	free(vms);
 }

@@ -17,6 +17,7 @@
  *   vhost-user = /run/tessera/work.sock   ; required, unique among VMs
  *   vmd = /usr/libexec/my-vmd        ; optional, runs instead of tessera-vmd
  *   keyboard-layout = de             ; optional, also -variant, -model, -options
+ *   image = /var/lib/vm/work.qcow2   ; optional: tessera starts QEMU (qemu.c)
  *
  * The file is untrusted input: every line, name and value is checked against
  * the limits below, and the first problem found is reported as
@@ -26,6 +27,63 @@
 #define TESSERA_VM_NAME_MAX 32     /* [A-Za-z0-9_-], 1..32 chars */
 #define TESSERA_CONFIG_MAX_VMS 64
 #define TESSERA_CONFIG_PATH_MAX 107 /* fits sockaddr_un.sun_path with NUL */
+
+/* The keys of a [vm NAME] section about the VMM tessera runs (qemu.c). */
+#define TESSERA_QEMU_KEYS(X) \
+	X(IMAGE, "image") \
+	X(KERNEL, "kernel") \
+	X(INITRD, "initrd") \
+	X(APPEND, "append") \
+	X(MEMORY, "memory") \
+	X(CPUS, "cpus") \
+	X(ACCEL, "accel") \
+	X(QEMU, "qemu") \
+	X(QEMU_ARGS, "qemu-args") \
+	X(AUTOSTART, "autostart") \
+	X(RESTART, "restart") \
+	X(CONSOLE, "console") \
+	X(SHUTDOWN_TIMEOUT, "shutdown-timeout")
+
+#define TESSERA_QEMU_KEY_ENUM(id, key) TESSERA_QEMU_KEY_##id,
+enum tessera_qemu_key {
+	TESSERA_QEMU_KEYS(TESSERA_QEMU_KEY_ENUM)
+	TESSERA_QEMU_KEY_COUNT,
+};
+
+#define TESSERA_QEMU_MEMORY_MIN (UINT64_C(128) << 20)
+#define TESSERA_QEMU_MEMORY_MAX (UINT64_C(1) << 40)
+#define TESSERA_QEMU_MEMORY_DEFAULT (UINT64_C(1) << 30)
+#define TESSERA_QEMU_CPUS_MAX 64
+#define TESSERA_QEMU_ARGS_MAX 128
+#define TESSERA_QEMU_SHUTDOWN_TIMEOUT_DEFAULT 30 /* seconds */
+#define TESSERA_QEMU_SHUTDOWN_TIMEOUT_MAX 600
+
+enum tessera_vm_accel { TESSERA_VM_ACCEL_AUTO, TESSERA_VM_ACCEL_KVM, TESSERA_VM_ACCEL_TCG };
+enum tessera_vm_restart { TESSERA_VM_RESTART_ON_FAILURE, TESSERA_VM_RESTART_NO };
+enum tessera_vm_console { TESSERA_VM_CONSOLE_AUTO, TESSERA_VM_CONSOLE_SHOW,
+	TESSERA_VM_CONSOLE_HIDE };
+
+/*
+ * The VMM tessera starts for a VM with an image or a kernel (qemu.c). The
+ * strings are as written; "resolved" fields are filled at start by
+ * tessera_qemu_check_config(), not by the loader.
+ */
+struct tessera_vm_qemu_config {
+	int line[TESSERA_QEMU_KEY_COUNT]; /* where each key was set, 0 = not set */
+	char *image, *kernel, *initrd, *append, *qemu;
+	char **args; /* qemu-args split shell-like, NULL-terminated; or NULL */
+	uint64_t memory; /* bytes, a multiple of 1M */
+	unsigned int cpus;
+	enum tessera_vm_accel accel;
+	bool autostart;
+	enum tessera_vm_restart restart;
+	enum tessera_vm_console console;
+	unsigned int shutdown_timeout; /* seconds */
+
+	/* resolved at start */
+	char *qemu_path; /* the binary, PATH searched */
+	bool kvm; /* the accelerator chosen */
+};
 
 struct tessera_vm_config {
 	char name[TESSERA_VM_NAME_MAX + 1];
@@ -40,7 +98,11 @@ struct tessera_vm_config {
 	 * passed to tessera-vmd as --KEY VALUE as written; by enum
 	 * tessera_vm_setting_id, "" = not set (the daemon's default) */
 	char settings[TESSERA_VM_SETTING_ID_COUNT][TESSERA_VM_SETTING_VALUE_MAX + 1];
+	struct tessera_vm_qemu_config qemu;
 };
+
+/* Whether tessera starts the VMM of this VM (it has an image or a kernel). */
+bool tessera_vm_config_has_qemu(const struct tessera_vm_config *vm);
 
 struct tessera_config {
 	char *path;                 /* file it came from */

@@ -228,9 +228,9 @@ static int vm_window_count(struct tessera_vm *vm) {
 }
 
 /*
- * One VM as `vm list` shows it. qemu_pid, frames and bytes_copied are null:
- * tessera starts no VMM yet, and tessera-vmd reports its counters only in
- * its own log (SIGUSR1), not to tessera.
+ * One VM as `vm list` shows it. qemu_pid is null unless tessera runs the
+ * VM's QEMU (vm.c); frames and bytes_copied are null: tessera-vmd reports
+ * its counters only in its own log (SIGUSR1), not to tessera.
  */
 static struct json_object *vm_json(struct tessera_vm *vm) {
 	struct json_object *obj = json_object_new_object();
@@ -242,7 +242,7 @@ static struct json_object *vm_json(struct tessera_vm *vm) {
 	add_string(obj, "name", vm->config->name);
 	add_string(obj, "state", tessera_vm_state_name(tessera_vm_get_state(vm)));
 	add_optional_int(obj, "daemon_pid", vm->pid > 0, vm->pid);
-	add_optional_int(obj, "qemu_pid", false, 0);
+	add_optional_int(obj, "qemu_pid", vm->qemu_pid > 0, vm->qemu_pid);
 	json_object_object_add(obj, "windows", json_object_new_int(vm_window_count(vm)));
 	add_optional_int(obj, "frames", false, 0);
 	add_optional_int(obj, "bytes_copied", false, 0);

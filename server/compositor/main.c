@@ -27,6 +27,7 @@
 #include <wlr/types/wlr_xdg_output_v1.h>
 
 #include "config.h"
+#include "qemu.h"
 #include "decoration.h"
 #include "guest-memory.h"
 #include "ipc.h"
@@ -512,6 +513,12 @@ int main(int argc, char *argv[]) {
 
 	struct tessera_server server = { 0 };
 	if (!load_config(&server.config, opts.config)) {
+		tessera_config_finish(&server.config);
+		return 1;
+	}
+	char qemu_err[1024];
+	if (!tessera_qemu_check_config(&server.config, qemu_err, sizeof(qemu_err))) {
+		tessera_log(TESSERA_ERROR, "%s", qemu_err);
 		tessera_config_finish(&server.config);
 		return 1;
 	}

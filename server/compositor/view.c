@@ -125,6 +125,7 @@ void tessera_view_map(struct tessera_view *view) {
 	tessera_view_update_title(view);
 	focus_new_view(view);
 	tessera_log(TESSERA_INFO, "%s window mapped", tessera_view_owner_name(view));
+	tessera_vm_views_changed(view->vm);
 }
 
 void tessera_view_unmap(struct tessera_view *view) {
@@ -140,6 +141,7 @@ void tessera_view_unmap(struct tessera_view *view) {
 		server->seat->focused_view = NULL;
 		focus_next_view(server);
 	}
+	tessera_vm_views_changed(view->vm);
 }
 
 struct tessera_view *tessera_view_create(struct tessera_server *server,

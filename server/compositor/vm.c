@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -9,12 +11,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
+#include <wlr/types/wlr_xdg_shell.h>
 
 #include "ctl-protocol.h"
 #include "guest-globals.h"
 #include "log.h"
+#include "qemu.h"
 #include "server.h"
+#include "view.h"
 #include "vm.h"
+
+/* What vmd's console window (server/vmd/console.c) calls itself. */
+#define VM_CONSOLE_APP_ID "tessera-vmd-console"
 
 extern char **environ;
 
@@ -31,6 +39,10 @@ extern char **environ;
 #define VM_STOP_TIMEOUT_MS 5000
 /* The fd number the tagged connection has in the daemon. */
 #define VM_SOCKET_FD 3
+/* How often tessera looks for the daemon's vhost-user socket before it
+ * starts QEMU, and how long it waits for it. */
+#define VM_LISTEN_POLL_MS 20
+#define VM_LISTEN_TIMEOUT_MS 10000
 
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 		const struct wl_client *client) {
@@ -64,10 +76,11 @@ static int64_t ms_since(const struct timespec *then) {
 
 /*
  * A copy of our environment without Wayland connection variables, plus
- * extra. With extra (a VM daemon's WAYLAND_SOCKET), also without the
- * control socket (ipc.c): a VM has no business steering tessera.
+ * extra. For a VM's processes (its daemon, its QEMU), also without
+ * WAYLAND_DISPLAY and the control socket (ipc.c): a VM has no business
+ * steering tessera.
  */
-static char **child_environment(const char *extra) {
+static char **child_environment(const char *extra, bool vm) {
 	size_t n = 0;
 	while (environ[n] != NULL) {
 		n++;
@@ -79,8 +92,8 @@ static char **child_environment(const char *extra) {
 	size_t j = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(environ[i], "WAYLAND_SOCKET=", 15) == 0 ||
-				(extra != NULL && strncmp(environ[i], "WAYLAND_DISPLAY=", 16) == 0) ||
-				(extra != NULL && strncmp(environ[i], TESSERA_CTL_SOCKET_ENV "=",
+				(vm && strncmp(environ[i], "WAYLAND_DISPLAY=", 16) == 0) ||
+				(vm && strncmp(environ[i], TESSERA_CTL_SOCKET_ENV "=",
 					strlen(TESSERA_CTL_SOCKET_ENV) + 1) == 0)) {
 			continue;
 		}
@@ -174,7 +187,7 @@ static bool vm_start(struct tessera_vm *vm) {
 	argv[argc] = NULL;
 	char socket_env[32];
 	snprintf(socket_env, sizeof(socket_env), "WAYLAND_SOCKET=%d", VM_SOCKET_FD);
-	char **envp = child_environment(socket_env);
+	char **envp = child_environment(socket_env, true);
 
 	posix_spawn_file_actions_t actions;
 	posix_spawn_file_actions_init(&actions);
@@ -210,7 +223,177 @@ static bool vm_start(struct tessera_vm *vm) {
 	clock_gettime(CLOCK_MONOTONIC, &vm->started);
 	tessera_log(TESSERA_INFO, "vm '%s': started %s (pid %d, vhost-user socket %s)",
 		cfg->name, program, (int)pid, cfg->vhost_user_path);
+	if (tessera_vm_config_has_qemu(cfg)) {
+		/* QEMU connects to the socket once, when it starts. */
+		clock_gettime(CLOCK_MONOTONIC, &vm->listen_started);
+		wl_event_source_timer_update(vm->listen_timer, VM_LISTEN_POLL_MS);
+	}
 	return true;
+}
+
+/* ---- the VMM ---- */
+
+/* SIGTERM to the running daemon, SIGKILL after VM_STOP_TIMEOUT_MS. */
+static void vm_stop_daemon(struct tessera_vm *vm) {
+	if (vm->pid <= 0 || vm->kill_pending) {
+		return;
+	}
+	vm->stopping = true;
+	kill(vm->pid, SIGTERM);
+	vm->kill_pending = true;
+	wl_event_source_timer_update(vm->kill_timer, VM_STOP_TIMEOUT_MS);
+}
+
+static bool vm_start_qemu(struct tessera_vm *vm) {
+	const struct tessera_vm_config *cfg = vm->config;
+	if (!tessera_qemu_runtime_path(cfg->name, "-qmp.sock", vm->qmp_path,
+			sizeof(vm->qmp_path))) {
+		return false;
+	}
+	char **argv = tessera_qemu_argv(cfg, vm->qmp_path);
+	int log_fd = tessera_qemu_open_log(cfg, vm->qemu_starts == 0, argv);
+	char **envp = child_environment(NULL, true);
+	int ret = ENOMEM;
+	pid_t pid = 0;
+	if (log_fd >= 0 && envp != NULL) {
+		posix_spawn_file_actions_t actions;
+		posix_spawn_file_actions_init(&actions);
+		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
+		posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
+		ret = spawn(&pid, argv[0], false, &actions, argv, envp);
+		posix_spawn_file_actions_destroy(&actions);
+	}
+	free(envp);
+	if (log_fd >= 0) {
+		close(log_fd);
+	}
+	if (ret != 0) {
+		tessera_log(TESSERA_ERROR, "vm '%s': cannot start QEMU '%s': %s",
+			cfg->name, argv[0], strerror(ret));
+		g_strfreev(argv);
+		return false;
+	}
+	vm->qemu_pid = pid;
+	vm->qemu_stopping = false;
+	vm->qemu_starts++;
+	tessera_log(TESSERA_INFO, "vm '%s': QEMU %s runs as pid %d (%s, %" PRIu64
+		"M, %u CPU(s))", cfg->name, argv[0], (int)pid, cfg->qemu.kvm ? "KVM" : "TCG",
+		cfg->qemu.memory >> 20, cfg->qemu.cpus);
+	g_strfreev(argv);
+	return true;
+}
+
+static int vm_handle_listen_timer(void *data) {
+	struct tessera_vm *vm = data;
+	if (vm->pid <= 0 || vm->stopping || vm->held || vm->qemu_pid > 0) {
+		return 0;
+	}
+	if (tessera_qemu_socket_listening(vm->config->vhost_user_path)) {
+		if (!vm_start_qemu(vm)) {
+			/* retried with the daemon, after the back-off */
+			vm_stop_daemon(vm);
+		}
+		wl_signal_emit(&vm->events.state, vm);
+	} else if (ms_since(&vm->listen_started) >= VM_LISTEN_TIMEOUT_MS) {
+		tessera_log(TESSERA_ERROR, "vm '%s': the daemon does not listen on %s "
+			"after %d ms: cannot start QEMU; restarting the daemon",
+			vm->config->name, vm->config->vhost_user_path, VM_LISTEN_TIMEOUT_MS);
+		vm_stop_daemon(vm);
+	} else {
+		wl_event_source_timer_update(vm->listen_timer, VM_LISTEN_POLL_MS);
+	}
+	return 0;
+}
+
+static void vm_log_qemu_exit(const struct tessera_vm *vm, pid_t pid, int status,
+		const char *when) {
+	/* QEMU ends with status 0 when its guest powers off or on SIGTERM. */
+	bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+		(vm->qemu_stopping && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	enum tessera_log_importance importance = clean ? TESSERA_INFO : TESSERA_ERROR;
+	if (WIFEXITED(status)) {
+		tessera_log(importance, "vm '%s': QEMU (pid %d) exited with status %d%s",
+			vm->config->name, (int)pid, WEXITSTATUS(status), when);
+	} else if (WIFSIGNALED(status)) {
+		tessera_log(importance, "vm '%s': QEMU (pid %d) killed by signal %d%s",
+			vm->config->name, (int)pid, WTERMSIG(status), when);
+	}
+}
+
+/* SIGKILL and reap QEMU at once (its daemon is gone: the guest is lost). */
+static void vm_kill_qemu_now(struct tessera_vm *vm, const char *when) {
+	if (vm->qemu_pid <= 0) {
+		return;
+	}
+	int status = 0;
+	kill(vm->qemu_pid, SIGKILL);
+	vm->qemu_stopping = true;
+	if (waitpid(vm->qemu_pid, &status, 0) == vm->qemu_pid) {
+		vm_log_qemu_exit(vm, vm->qemu_pid, status, when);
+	}
+	vm->qemu_pid = 0;
+	wl_event_source_timer_update(vm->qemu_kill_timer, 0);
+}
+
+/*
+ * QEMU ended. Its daemon is stopped with it (the VM's windows go), and the
+ * VM stays stopped unless QEMU failed and its restart policy is
+ * on-failure: then the daemon's exit starts it again after the back-off.
+ */
+static void vm_handle_qemu_exit(struct tessera_vm *vm, int status) {
+	vm_log_qemu_exit(vm, vm->qemu_pid, status, "");
+	bool asked = vm->qemu_stopping;
+	vm->qemu_pid = 0;
+	vm->qemu_stopping = false;
+	wl_event_source_timer_update(vm->qemu_kill_timer, 0);
+	bool failed = !asked && !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!vm->held) {
+		if (!failed) {
+			tessera_log(TESSERA_INFO, "vm '%s': the guest powered off: stopping "
+				"the VM", vm->config->name);
+			vm->held = true;
+		} else if (vm->config->qemu.restart == TESSERA_VM_RESTART_NO) {
+			tessera_log(TESSERA_INFO, "vm '%s': restart = no: the VM stays "
+				"stopped (QEMU's log: %s/tessera/%s-qemu.log)", vm->config->name,
+				getenv("XDG_RUNTIME_DIR"), vm->config->name);
+			vm->held = true;
+		}
+	}
+	if (vm->pid > 0) {
+		vm_stop_daemon(vm); /* vm_handle_exit() goes on */
+	} else if (vm->held && vm->restart_requested) {
+		tessera_vm_start(vm);
+		return;
+	}
+	wl_signal_emit(&vm->events.state, vm);
+}
+
+static int vm_handle_qemu_kill_timer(void *data) {
+	struct tessera_vm *vm = data;
+	if (vm->qemu_pid > 0) {
+		tessera_log(TESSERA_INFO, "vm '%s': the guest did not power off within "
+			"%u s: killing QEMU (pid %d)", vm->config->name,
+			vm->config->qemu.shutdown_timeout, (int)vm->qemu_pid);
+		vm->qemu_stopping = true;
+		kill(vm->qemu_pid, SIGKILL);
+	}
+	return 0;
+}
+
+/* Asks the guest to power off; QEMU is killed after the shutdown timeout. */
+static void vm_stop_qemu(struct tessera_vm *vm) {
+	if (vm->qemu_pid <= 0 || vm->qemu_stopping) {
+		return;
+	}
+	vm->qemu_stopping = true;
+	if (!tessera_qemu_powerdown(vm->config->name, vm->qmp_path)) {
+		tessera_log(TESSERA_INFO, "vm '%s': ending QEMU (pid %d) with SIGTERM "
+			"instead", vm->config->name, (int)vm->qemu_pid);
+		kill(vm->qemu_pid, SIGTERM);
+	}
+	wl_event_source_timer_update(vm->qemu_kill_timer,
+		(int)vm->config->qemu.shutdown_timeout * 1000);
 }
 
 static int vm_handle_restart_timer(void *data) {
@@ -257,6 +440,8 @@ static void vm_log_exit(const struct tessera_vm *vm, pid_t pid, int status,
 
 static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	vm_log_exit(vm, vm->pid, status, "");
+	vm_kill_qemu_now(vm, " (its daemon is gone)");
+	wl_event_source_timer_update(vm->listen_timer, 0);
 	vm->stopping = false;
 	vm->pid = 0;
 	vm->kill_pending = false;
@@ -289,6 +474,77 @@ static void vm_handle_exit(struct tessera_vm *vm, int status) {
 	wl_signal_emit(&vm->events.state, vm);
 }
 
+/* ---- the console window ---- */
+
+static bool view_is_console(const struct tessera_view *view) {
+	const char *app_id = view->xdg_surface->toplevel->app_id;
+	return app_id != NULL && strcmp(app_id, VM_CONSOLE_APP_ID) == 0;
+}
+
+static void vm_forget_hidden_console(struct tessera_vm *vm) {
+	if (vm->hidden_console == NULL) {
+		return;
+	}
+	wl_list_remove(&vm->console_unmap.link);
+	wl_list_remove(&vm->console_destroy.link);
+	vm->hidden_console = NULL;
+}
+
+static void vm_handle_console_gone(struct wl_listener *listener, void *data) {
+	struct tessera_vm *vm = wl_container_of(listener, vm, console_unmap);
+	vm_forget_hidden_console(vm);
+}
+
+static void vm_handle_console_destroy(struct wl_listener *listener, void *data) {
+	struct tessera_vm *vm = wl_container_of(listener, vm, console_destroy);
+	vm_forget_hidden_console(vm);
+}
+
+/*
+ * console = hide: the console window never shows; auto: it shows only
+ * while the VM has no other window (the agent's windows replace it). A
+ * hidden console is unmapped on tessera's side only; its client keeps it.
+ * A guest window that calls itself the console can hide only its own VM's
+ * windows.
+ */
+void tessera_vm_views_changed(struct tessera_vm *vm) {
+	if (vm == NULL || vm->console_updating ||
+			vm->config->qemu.console == TESSERA_VM_CONSOLE_SHOW) {
+		return;
+	}
+	struct tessera_view *view, *console = NULL;
+	int others = 0;
+	wl_list_for_each(view, &vm->server->views, link) {
+		if (view->vm != vm) {
+			continue;
+		}
+		if (view_is_console(view)) {
+			console = view;
+		} else {
+			others++;
+		}
+	}
+	bool hide = vm->config->qemu.console == TESSERA_VM_CONSOLE_HIDE || others > 0;
+	vm->console_updating = true;
+	if (hide && console != NULL && vm->hidden_console == NULL) {
+		tessera_view_unmap(console);
+		vm->hidden_console = console;
+		vm->console_unmap.notify = vm_handle_console_gone;
+		wl_signal_add(&console->xdg_surface->events.unmap, &vm->console_unmap);
+		vm->console_destroy.notify = vm_handle_console_destroy;
+		wl_signal_add(&console->xdg_surface->events.destroy, &vm->console_destroy);
+		tessera_log(TESSERA_INFO, "vm '%s': console window hidden (%d other "
+			"window(s))", vm->config->name, others);
+	} else if (!hide && console == NULL && vm->hidden_console != NULL) {
+		console = vm->hidden_console;
+		vm_forget_hidden_console(vm);
+		tessera_view_map(console);
+		tessera_log(TESSERA_INFO, "vm '%s': console window shown (no other "
+			"window)", vm->config->name);
+	}
+	vm->console_updating = false;
+}
+
 /* ---- stop and start on request ---- */
 
 struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *name) {
@@ -303,7 +559,8 @@ struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *na
 
 enum tessera_vm_state tessera_vm_get_state(const struct tessera_vm *vm) {
 	if (vm->held) {
-		return vm->pid > 0 ? TESSERA_VM_STOPPING : TESSERA_VM_STOPPED;
+		return vm->pid > 0 || vm->qemu_pid > 0 ? TESSERA_VM_STOPPING :
+			TESSERA_VM_STOPPED;
 	}
 	if (vm->failed) {
 		return TESSERA_VM_FAILED;
@@ -362,13 +619,16 @@ void tessera_vm_stop(struct tessera_vm *vm) {
 	vm->restart_requested = false;
 	vm->failed = false;
 	wl_event_source_timer_update(vm->restart_timer, 0);
-	if (vm->pid > 0 && !vm->kill_pending) {
+	wl_event_source_timer_update(vm->listen_timer, 0);
+	if (vm->qemu_pid > 0) {
+		/* the daemon follows when QEMU has exited */
+		tessera_log(TESSERA_INFO, "vm '%s': stopping QEMU (pid %d) on request",
+			vm->config->name, (int)vm->qemu_pid);
+		vm_stop_qemu(vm);
+	} else if (vm->pid > 0 && !vm->kill_pending) {
 		tessera_log(TESSERA_INFO, "vm '%s': stopping its daemon (pid %d) on request",
 			vm->config->name, (int)vm->pid);
-		vm->stopping = true;
-		kill(vm->pid, SIGTERM);
-		vm->kill_pending = true;
-		wl_event_source_timer_update(vm->kill_timer, VM_STOP_TIMEOUT_MS);
+		vm_stop_daemon(vm);
 	} else if (vm->pid == 0) {
 		tessera_log(TESSERA_INFO, "vm '%s': stopped", vm->config->name);
 	}
@@ -394,6 +654,11 @@ static int handle_sigchld(int signal_number, void *data) {
 		wl_list_for_each(vm, &server->vms, link) {
 			if (vm->pid == pid) {
 				vm_handle_exit(vm, status);
+				found = true;
+				break;
+			}
+			if (vm->qemu_pid == pid) {
+				vm_handle_qemu_exit(vm, status);
 				found = true;
 				break;
 			}
@@ -456,11 +721,20 @@ bool tessera_vms_init(struct tessera_server *server) {
 			vm_handle_restart_timer, vm);
 		vm->kill_timer = wl_event_loop_add_timer(server->event_loop,
 			vm_handle_kill_timer, vm);
+		vm->listen_timer = wl_event_loop_add_timer(server->event_loop,
+			vm_handle_listen_timer, vm);
+		vm->qemu_kill_timer = wl_event_loop_add_timer(server->event_loop,
+			vm_handle_qemu_kill_timer, vm);
 		wl_list_insert(server->vms.prev, &vm->link);
-		if (vm->restart_timer == NULL || vm->kill_timer == NULL) {
+		if (vm->restart_timer == NULL || vm->kill_timer == NULL ||
+				vm->listen_timer == NULL || vm->qemu_kill_timer == NULL) {
 			return false;
 		}
-		if (!vm_start(vm)) {
+		if (!vm->config->qemu.autostart) {
+			tessera_log(TESSERA_INFO, "vm '%s': autostart = no: stopped until "
+				"started on request", vm->config->name);
+			vm->held = true;
+		} else if (!vm_start(vm)) {
 			vm_schedule_restart(vm);
 		}
 	}
@@ -472,7 +746,36 @@ bool tessera_vms_init(struct tessera_server *server) {
  * sanitized daemon checks for leaks on its way out) before SIGKILL. Every
  * exit status is logged like one at run time.
  */
+/* QEMU first, with SIGTERM (it exits at once, status 0), SIGKILL after
+ * VM_STOP_TIMEOUT_MS; its daemon would otherwise see a frontend vanish. */
+static void vms_stop_qemus(struct tessera_server *server) {
+	struct tessera_vm *vm;
+	wl_list_for_each(vm, &server->vms, link) {
+		if (vm->qemu_pid > 0) {
+			vm->qemu_stopping = true;
+			kill(vm->qemu_pid, SIGTERM);
+		}
+	}
+	struct timespec sent;
+	clock_gettime(CLOCK_MONOTONIC, &sent);
+	wl_list_for_each(vm, &server->vms, link) {
+		int status;
+		while (vm->qemu_pid > 0) {
+			pid_t ret = waitpid(vm->qemu_pid, &status, WNOHANG);
+			if (ret == vm->qemu_pid) {
+				vm_log_qemu_exit(vm, vm->qemu_pid, status, " at shutdown");
+				vm->qemu_pid = 0;
+			} else if (ret < 0 || ms_since(&sent) >= VM_STOP_TIMEOUT_MS) {
+				vm_kill_qemu_now(vm, " at shutdown");
+			} else {
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+			}
+		}
+	}
+}
+
 void tessera_vms_stop(struct tessera_server *server) {
+	vms_stop_qemus(server);
 	struct tessera_vm *vm;
 	wl_list_for_each(vm, &server->vms, link) {
 		if (vm->pid > 0) {
@@ -526,7 +829,14 @@ void tessera_vms_finish(struct tessera_server *server) {
 		if (vm->kill_timer != NULL) {
 			wl_event_source_remove(vm->kill_timer);
 		}
+		if (vm->listen_timer != NULL) {
+			wl_event_source_remove(vm->listen_timer);
+		}
+		if (vm->qemu_kill_timer != NULL) {
+			wl_event_source_remove(vm->qemu_kill_timer);
+		}
 		wl_list_remove(&vm->client_destroy.link);
+		vm_forget_hidden_console(vm);
 		wl_list_remove(&vm->link);
 		free(vm);
 	}
@@ -540,7 +850,7 @@ void tessera_vms_finish(struct tessera_server *server) {
 
 bool tessera_spawn_command(struct tessera_server *server, const char *command) {
 	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
-	char **envp = child_environment(NULL);
+	char **envp = child_environment(NULL, false);
 	if (envp == NULL) {
 		return false;
 	}

@@ -13,7 +13,8 @@ struct tessera_vm_config;
 /* What tesseractl shows of a VM (tessera_vm_get_state()). */
 enum tessera_vm_state {
 	TESSERA_VM_RUNNING, /* its daemon runs */
-	TESSERA_VM_STOPPING, /* tessera_vm_stop(): SIGTERM sent, not exited yet */
+	TESSERA_VM_STOPPING, /* tessera_vm_stop(): guest powering off or daemon
+	                      * sent SIGTERM, not exited yet */
 	TESSERA_VM_STOPPED, /* stopped on request; started again only on request */
 	TESSERA_VM_RESTARTING, /* its daemon ended; started again after the back-off */
 	TESSERA_VM_FAILED, /* its daemon rejected its settings: not restarted */
@@ -46,6 +47,24 @@ struct tessera_vm {
 	bool kill_pending; /* kill_timer is armed */
 	struct wl_event_source *kill_timer; /* SIGKILL if SIGTERM did not end it */
 
+	/* The VMM tessera runs for a VM with an image or a kernel (qemu.c):
+	 * started once the daemon listens, stopped before it. */
+	pid_t qemu_pid; /* 0 while not running */
+	bool qemu_stopping; /* tessera asked it to end (powerdown or signal) */
+	struct wl_event_source *listen_timer; /* polls for the daemon's socket */
+	struct wl_event_source *qemu_kill_timer; /* SIGKILL after the shutdown timeout */
+	struct timespec listen_started;
+	unsigned int qemu_starts;
+	char qmp_path[108];
+
+	/* The console window (scanout 0) while tessera hides it (console =
+	 * auto or hide), with listeners that forget it when its client unmaps
+	 * or destroys it. */
+	struct tessera_view *hidden_console;
+	struct wl_listener console_unmap;
+	struct wl_listener console_destroy;
+	bool console_updating; /* tessera_vm_views_changed() runs */
+
 	struct {
 		/* Emitted with the VM after its state may have changed. */
 		struct wl_signal state;
@@ -73,14 +92,21 @@ const char *tessera_vm_state_name(enum tessera_vm_state state);
  */
 bool tessera_vm_start(struct tessera_vm *vm);
 /*
- * Stops the VM and keeps it stopped: SIGTERM to its daemon, SIGKILL if it
- * has not exited within VM_STOP_TIMEOUT_MS. Its windows go when the
- * daemon has exited, and the state becomes TESSERA_VM_STOPPED.
+ * Stops the VM and keeps it stopped. A VM whose QEMU tessera runs is asked
+ * for an ACPI shutdown over QMP first, and QEMU is killed if it has not
+ * exited within the VM's shutdown-timeout. Then SIGTERM to its daemon,
+ * SIGKILL if it has not exited within VM_STOP_TIMEOUT_MS. Its windows go
+ * when the daemon has exited, and the state becomes TESSERA_VM_STOPPED.
  */
 void tessera_vm_stop(struct tessera_vm *vm);
 /* tessera_vm_stop(), then tessera_vm_start() once the daemon has exited
  * (at once for a VM without a daemon). */
 void tessera_vm_restart(struct tessera_vm *vm);
+/*
+ * A window of vm was mapped or unmapped (view.c): hides or shows the VM's
+ * console window as its console key says. Accepts NULL (a host window).
+ */
+void tessera_vm_views_changed(struct tessera_vm *vm);
 /* Starts a host command (-s) with the compositor's WAYLAND_DISPLAY. */
 bool tessera_spawn_command(struct tessera_server *server, const char *command);
 

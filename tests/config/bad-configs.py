@@ -114,6 +114,68 @@ CASES = [
      ":3: duplicate key 'keyboard-layout' in [vm work]"),
 ]
 
+# VMs tessera starts QEMU for: checked at start, after the file loaded.
+# "{tmp}" is the test's directory, which holds "kernel" (a readable file),
+# "old-qemu" (a QEMU 7.2 by its --version) and "new-qemu" (10.0). These need
+# no QEMU installed.
+QEMU_VM = "[vm work]\ncolor = #ff0000\nvhost-user = /a\n"
+QEMU_CASES = [
+    ("qemu-missing-path", QEMU_VM + "kernel = {tmp}/kernel\nqemu = {tmp}/no-qemu\n",
+     ":5: cannot find QEMU for vm 'work': '{tmp}/no-qemu': No such file or directory"),
+    ("qemu-missing-in-path", QEMU_VM + "kernel = {tmp}/kernel\nqemu = no-such-qemu\n",
+     ":5: cannot find QEMU for vm 'work': no 'no-such-qemu' in PATH "
+     "(install QEMU or set qemu = PATH)"),
+    ("qemu-too-old-tcg",
+     QEMU_VM + "kernel = {tmp}/kernel\nqemu = {tmp}/old-qemu\naccel = tcg\n",
+     ":6: QEMU 7.2.0 at {tmp}/old-qemu is too old for vm 'work': without KVM, "
+     "vhost-user needs QEMU 8.0 or newer (found 7.2.0, need >= 8.0; KVM: not "
+     "used, accel = tcg)"),
+    ("image-missing", QEMU_VM + "image = {tmp}/no-image.qcow2\nqemu = {tmp}/new-qemu\n",
+     ":4: cannot read image '{tmp}/no-image.qcow2' of vm 'work': "
+     "No such file or directory"),
+    ("image-directory", QEMU_VM + "image = {tmp}\nqemu = {tmp}/new-qemu\n",
+     ":4: cannot read image '{tmp}' of vm 'work': not a regular file"),
+    ("initrd-missing",
+     QEMU_VM + "kernel = {tmp}/kernel\ninitrd = {tmp}/no-initrd\nqemu = {tmp}/new-qemu\n",
+     ":5: cannot read initrd '{tmp}/no-initrd' of vm 'work': No such file or directory"),
+    ("memory-too-small", QEMU_VM + "kernel = {tmp}/kernel\nmemory = 64M\n",
+     ":5: memory '64M' for vm 'work' out of range (expected 128M to 1024G: "
+     "a guest needs at least 128M)"),
+    ("memory-syntax", QEMU_VM + "kernel = {tmp}/kernel\nmemory = 2 G\n",
+     ":5: invalid memory '2 G' for vm 'work' (expected a size with a K, M or G "
+     "suffix, as 2G)"),
+    ("memory-not-megabytes", QEMU_VM + "kernel = {tmp}/kernel\nmemory = 131073K\n",
+     ":5: memory '131073K' for vm 'work' is not a whole number of megabytes"),
+    ("cpus-out-of-range", QEMU_VM + "kernel = {tmp}/kernel\ncpus = 65\n",
+     ":5: invalid cpus '65' for vm 'work' (expected 1 to 64)"),
+    ("accel-unknown", QEMU_VM + "kernel = {tmp}/kernel\naccel = hvf\n",
+     ":5: invalid accel 'hvf' for vm 'work' (expected auto, kvm or tcg)"),
+    ("restart-unknown", QEMU_VM + "kernel = {tmp}/kernel\nrestart = always\n",
+     ":5: invalid restart 'always' for vm 'work' (expected no or on-failure)"),
+    ("console-unknown", QEMU_VM + "console = never\n",
+     ":4: invalid console 'never' for vm 'work' (expected auto, show or hide)"),
+    ("qemu-args-quote", QEMU_VM + "kernel = {tmp}/kernel\nqemu-args = -device 'virtio\n",
+     ":5: invalid qemu-args for vm 'work' ("),
+    ("image-and-kernel", QEMU_VM + "image = {tmp}/kernel\nkernel = {tmp}/kernel\n",
+     ":5: vm 'work' has both 'image' and 'kernel' (a disk image or a direct "
+     "kernel boot, not both)"),
+    ("memory-without-image", QEMU_VM + "memory = 2G\n",
+     ":4: 'memory' in [vm work] needs 'image' or 'kernel' (tessera starts QEMU "
+     "only for a VM with one of them)"),
+    ("append-without-kernel", QEMU_VM + "image = {tmp}/kernel\nappend = quiet\n",
+     ":5: 'append' in [vm work] needs 'kernel'"),
+]
+
+
+def write_qemu_fixtures(tmp):
+    with open(os.path.join(tmp, "kernel"), "w") as f:
+        f.write("not really a kernel\n")
+    for name, version in (("old-qemu", "7.2.0"), ("new-qemu", "10.0.2")):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\necho 'QEMU emulator version %s'\n" % version)
+        os.chmod(path, 0o755)
+
 
 def run(tessera, config, env):
     """Runs tessera; returns (status, stderr text) or (None, why)."""
@@ -183,6 +245,15 @@ def main():
             if not check(name, status, stderr, config + suffix):
                 failed += 1
 
+        write_qemu_fixtures(tmp)
+        for name, content, suffix in QEMU_CASES:
+            config = os.path.join(tmp, name + ".ini")
+            with open(config, "w") as f:
+                f.write(content.format(tmp=tmp))
+            status, stderr = run(tessera, config, env)
+            if not check(name, status, stderr, config + suffix.format(tmp=tmp)):
+                failed += 1
+
         # a valid config, but nowhere to put the Wayland socket
         config = os.path.join(tmp, "empty.ini")
         with open(config, "wb") as f:
@@ -193,7 +264,7 @@ def main():
         if not check("no-xdg-runtime-dir", status, stderr, "XDG_RUNTIME_DIR"):
             failed += 1
 
-    total = len(CASES) + 1
+    total = len(CASES) + len(QEMU_CASES) + 1
     print("%d of %d cases passed" % (total - failed, total))
     return 1 if failed else 0
 

@@ -665,6 +665,78 @@ static void test_vm_keyboard(void) {
 		":4: empty value for 'keyboard-options' in [vm a]");
 }
 
+/* The keys of the VMM tessera runs: values as loaded (the checks of the
+ * files and of QEMU at start are config-errors'). */
+static void test_vm_qemu(void) {
+	struct tessera_config config;
+	if (load_ok(&config, "qemu",
+			"[vm a]\n"
+			"color = #ff0000\n"
+			"vhost-user = /a\n"
+			"kernel = /boot/vmlinuz\n"
+			"initrd = /boot/initrd.img\n"
+			"append = console=ttyS0 quiet\n"
+			"memory = 2G\n"
+			"cpus = 4\n"
+			"accel = tcg\n"
+			"qemu = /opt/qemu/bin/qemu-system-x86_64\n"
+			"qemu-args = -device 'virtio-net-pci,netdev=n' -netdev \"user,id=n\" a\\ b\n"
+			"restart = no\n"
+			"console = hide\n"
+			"shutdown-timeout = 5\n"
+			"autostart = no\n"
+			"[vm b]\n"
+			"color = #00ff00\n"
+			"vhost-user = /b\n"
+			"image = /var/lib/b.qcow2\n"
+			"[vm c]\n"
+			"color = #0000ff\n"
+			"vhost-user = /c\n"
+			"console = show\n")) {
+		const struct tessera_vm_qemu_config *a = &config.vms[0].qemu;
+		CHECK(tessera_vm_config_has_qemu(&config.vms[0]));
+		CHECK_STR(a->kernel, "/boot/vmlinuz");
+		CHECK_STR(a->initrd, "/boot/initrd.img");
+		CHECK_STR(a->append, "console=ttyS0 quiet");
+		CHECK(a->memory == (UINT64_C(2) << 30));
+		CHECK(a->cpus == 4 && a->accel == TESSERA_VM_ACCEL_TCG);
+		CHECK_STR(a->qemu, "/opt/qemu/bin/qemu-system-x86_64");
+		CHECK(a->args != NULL && a->args[0] != NULL);
+		const char *args[] = { "-device", "virtio-net-pci,netdev=n", "-netdev",
+			"user,id=n", "a b" };
+		for (size_t i = 0; i < 5 && a->args != NULL; i++) {
+			CHECK(a->args[i] != NULL && strcmp(a->args[i], args[i]) == 0);
+		}
+		CHECK(a->args != NULL && a->args[4] != NULL && a->args[5] == NULL);
+		CHECK(a->restart == TESSERA_VM_RESTART_NO && !a->autostart);
+		CHECK(a->console == TESSERA_VM_CONSOLE_HIDE && a->shutdown_timeout == 5);
+		/* defaults */
+		const struct tessera_vm_qemu_config *b = &config.vms[1].qemu;
+		CHECK(tessera_vm_config_has_qemu(&config.vms[1]));
+		CHECK_STR(b->image, "/var/lib/b.qcow2");
+		CHECK(b->memory == TESSERA_QEMU_MEMORY_DEFAULT && b->cpus == 1);
+		CHECK(b->accel == TESSERA_VM_ACCEL_AUTO && b->autostart);
+		CHECK(b->restart == TESSERA_VM_RESTART_ON_FAILURE);
+		CHECK(b->console == TESSERA_VM_CONSOLE_AUTO && b->args == NULL);
+		CHECK(b->shutdown_timeout == TESSERA_QEMU_SHUTDOWN_TIMEOUT_DEFAULT);
+		CHECK(!tessera_vm_config_has_qemu(&config.vms[2]));
+		CHECK(config.vms[2].qemu.console == TESSERA_VM_CONSOLE_SHOW);
+		tessera_config_finish(&config);
+	}
+	expect_error("qemu-empty", "[vm a]\ncolor = #ff0000\nvhost-user = /a\nimage =\n",
+		":4: empty value for 'image' in [vm a]");
+	expect_error("qemu-dup", "[vm a]\ncolor = #ff0000\nvhost-user = /a\n"
+		"image = /x\nmemory = 1G\nmemory = 2G\n",
+		":6: duplicate key 'memory' in [vm a]");
+	expect_error("qemu-memory-max", "[vm a]\ncolor = #ff0000\nvhost-user = /a\n"
+		"image = /x\nmemory = 2000G\n",
+		":5: memory '2000G' for vm 'a' out of range (expected 128M to 1024G: "
+		"a guest needs at least 128M)");
+	expect_error("qemu-initrd-image", "[vm a]\ncolor = #ff0000\nvhost-user = /a\n"
+		"initrd = /i\nimage = /x\n",
+		":4: 'initrd' in [vm a] needs 'kernel'");
+}
+
 int main(void) {
 	const char *base = getenv("TMPDIR");
 	if (base == NULL || base[0] == '\0') {
@@ -687,6 +759,7 @@ int main(void) {
 	test_err_buffer();
 	test_vm_options();
 	test_vm_keyboard();
+	test_vm_qemu();
 
 	remove_files();
 	return test_finish("config");

@@ -89,6 +89,33 @@ def qemu_binary():
     return path, version
 
 
+def require(kernel, skip):
+    """Calls skip(reason) unless QEMU >= 8 and the kernel are here (a test
+    passes tessera_test.skip)."""
+    try:
+        qemu_binary()
+        kernel_paths(kernel)
+    except VmSkip as e:
+        skip(str(e))
+
+
+def test_main(run, test):
+    """The main() of a test that takes --kernel and --build-dir: parses them
+    and calls run(lambda: test(args)) (run = tessera_test.main)."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kernel", default="6.1")
+    parser.add_argument("--build-dir", required=True)
+    args = parser.parse_args()
+    run(lambda: test(args))
+
+
+def client_color(color):
+    """What tests/agent/guest-client draws with --color COLOR (RRGGBB) until
+    its last frame: the colour halved."""
+    return "%06x" % ((int(color, 16) >> 1) & 0x7f7f7f)
+
+
 def kernel_paths(kernel, pvh=True):
     """(unpacked root, kernel image) of kernel '6.1' or '6.12'. With pvh,
     the uncompressed ELF vmlinux when install-vm-deps.sh made one: QEMU
@@ -235,7 +262,8 @@ class Guest:
                 dirs.append(path)
         return dirs
 
-    def qemu_command(self, qemu, vmlinuz, initrd):
+    def kernel_append(self):
+        """The guest kernel's command line, as a list."""
         append = ["console=ttyS0", "panic=-1",
                   f"tessera.results={self.results_dir}"]
         append += ["loglevel=7"] if self.verbose_kernel else ["quiet"]
@@ -246,16 +274,23 @@ class Guest:
             append.append("tessera.keep=" + ",".join(keep))
         if self.append:
             append.append(self.append)
+        return append
+
+    def shares(self):
+        """QEMU arguments of the two 9p shares the guest's /init mounts."""
+        return ["-virtfs", "local,path=/,mount_tag=hostroot,"
+                "security_model=none,readonly=on,multidevs=remap",
+                "-virtfs", f"local,path={self.results_dir},mount_tag=results,"
+                "security_model=none,multidevs=remap"]
+
+    def qemu_command(self, qemu, vmlinuz, initrd):
+        append = self.kernel_append()
         machine = self.machine
         cmd = [qemu, "-accel", "tcg", "-m", self.memory, "-smp", "1",
                "-nodefaults", "-no-user-config", "-display", "none",
                "-serial", "stdio", "-no-reboot",
                "-kernel", vmlinuz, "-initrd", initrd,
-               "-append", " ".join(append),
-               "-virtfs", "local,path=/,mount_tag=hostroot,"
-               "security_model=none,readonly=on,multidevs=remap",
-               "-virtfs", f"local,path={self.results_dir},mount_tag=results,"
-               "security_model=none,multidevs=remap",
+               "-append", " ".join(append)] + self.shares() + [
                "-device", "virtio-rng-pci"]
         if self.memfd:
             cmd += ["-object", f"memory-backend-memfd,id=mem,"
@@ -264,7 +299,38 @@ class Guest:
         cmd += ["-machine", machine]
         return cmd + self.qemu_args
 
-    def start(self):
+    def tessera_keys(self):
+        """For a guest that tessera starts itself: prepares the guest as
+        start() does (initramfs, results directory, command) and returns
+        the keys of its [vm NAME] section of tessera.ini (a dict: qemu,
+        kernel, initrd, append, memory, accel, qemu-args). The results land
+        in self.results_dir; read them with results(); cleanup() removes
+        them."""
+        qemu, vmlinuz, initrd = self._prepare()
+        # tessera.ini lines are short: the 9p shares without the options
+        # that only silence a warning
+        args = [a.replace(",multidevs=remap", "") for a in self.shares()]
+        args += ["-no-reboot"] + self.qemu_args
+        return {"qemu": qemu, "kernel": vmlinuz, "initrd": initrd,
+                "append": " ".join(self.kernel_append()),
+                "memory": self.memory, "accel": "tcg",
+                "qemu-args": " ".join(_shell_quote(a) for a in args)}
+
+    def result_file(self, name):
+        """The bytes of a file the guest command left in the results
+        directory, or None."""
+        try:
+            with open(os.path.join(self.results_dir, name), "rb") as f:
+                return f.read(MAX_RESULT_BYTES)
+        except OSError:
+            return None
+
+    def cleanup(self):
+        self._cleanup()
+
+    def _prepare(self):
+        """(qemu, kernel image, initramfs) with the results directory and
+        the command written."""
         qemu, _ = qemu_binary()
         _, vmlinuz = kernel_paths(self.kernel, self.pvh)
         os.makedirs(self.build_dir, exist_ok=True)
@@ -290,6 +356,14 @@ class Guest:
                 mode = "wb" if isinstance(data, bytes) else "w"
                 with open(os.path.join(self.results_dir, name), mode) as f:
                     f.write(data)
+        except BaseException:
+            self._cleanup()
+            raise
+        return qemu, vmlinuz, initrd
+
+    def start(self):
+        qemu, vmlinuz, initrd = self._prepare()
+        try:
             argv = self.qemu_command(qemu, vmlinuz, initrd)
             self._log = open(self.log_path or
                              os.path.join(self.workdir, "serial.log"), "w")

@@ -87,11 +87,7 @@ def test(args):
     client = t.program("AGENT_GUEST_CLIENT")
     t.program("TESSERA_TEST_TOPLEVELS")
     t.program("TESSERA_VMD")
-    try:
-        tessera_vm.qemu_binary()
-        tessera_vm.kernel_paths(args.kernel)
-    except tessera_vm.VmSkip as e:
-        t.skip(str(e))
+    tessera_vm.require(args.kernel, t.skip)
     t.host_program("grim")
     if not os.path.exists("/usr/bin/weston-simple-shm"):
         t.skip("weston-simple-shm is not installed (scripts/install-deps.sh --tests)")

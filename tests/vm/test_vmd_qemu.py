@@ -68,11 +68,7 @@ def console_box(png):
 
 def test(args):
     vmd = t.program("TESSERA_VMD")
-    try:
-        tessera_vm.qemu_binary()
-        tessera_vm.kernel_paths(args.kernel)
-    except tessera_vm.VmSkip as e:
-        t.skip(str(e))
+    tessera_vm.require(args.kernel, t.skip)
     t.host_program("grim")
     t.program("TESSERA_TEST_TOPLEVELS")
 
