@@ -12,7 +12,7 @@
 #   vhost-user    fuzz-vhost-user.c, the vhost-user backend
 #                 (server/vmd/vhost-user.c) fed a malicious message stream
 #   config        fuzz-config.c, the compositor's config loader
-#                 (server/compositor/config.c)
+#                 (server/compositor/config.c, keymap.c)
 #   vmd-gpu       fuzz-vmd-gpu.c, tessera-vmd's virtio-gpu device
 #                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c, the session)
 #                 fed control and cursor queue commands, with
@@ -94,8 +94,9 @@ vhost-user)
 config)
 	# shellcheck disable=SC2086
 	set -- $includes "-I$src/server/compositor" $common $wire \
-		"$src/server/compositor/config.c" "$src/tests/fuzz/fuzz-config.c"
-	pkgs="inih"
+		"$src/server/compositor/config.c" "$src/server/compositor/keymap.c" \
+		"$src/tests/fuzz/fuzz-config.c"
+	pkgs="inih xkbcommon xkbregistry glib-2.0"
 	max_len=16384
 	;;
 vmd-gpu)
