@@ -141,7 +141,7 @@ agent-ring)
 	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
 		"$proto/xdg-shell-protocol.h"
 	agent=
-	for f in buffer commit host output seat server surface transport/transport \
+	for f in buffer commit host output seat server surface xwayland transport/transport \
 			transport/transport-vhost-user transport/transport-virtgpu; do
 		agent="$agent $src/guest-agent/$f.c"
 	done
@@ -155,7 +155,7 @@ agent-ring)
 		"$src/common/wlr/client-buffer.c" "$src/common/wlr/linux-dmabuf.c" \
 		"$src/common/wlr/wlr-log.c" "$src/common/wlr/pixman-format.c" \
 		"$src/tests/fuzz/fuzz-agent-ring.c"
-	pkgs="wlroots wayland-server wayland-client xkbcommon pixman-1 libdrm"
+	pkgs="wlroots wayland-server wayland-client xkbcommon pixman-1 libdrm xcb"
 	max_len=16384
 	;;
 *)
