@@ -229,8 +229,8 @@ static int vm_window_count(struct tessera_vm *vm) {
 
 /*
  * One VM as `vm list` shows it. qemu_pid is null unless tessera runs the
- * VM's QEMU (vm.c); frames and bytes_copied are null: tessera-vmd reports
- * its counters only in its own log (SIGUSR1), not to tessera.
+ * VM's QEMU (vm.c); frames and bytes_copied are the running daemon's
+ * (tessera_vmd_v1), null until it reported.
  */
 static struct json_object *vm_json(struct tessera_vm *vm) {
 	struct json_object *obj = json_object_new_object();
@@ -244,8 +244,10 @@ static struct json_object *vm_json(struct tessera_vm *vm) {
 	add_optional_int(obj, "daemon_pid", vm->pid > 0, vm->pid);
 	add_optional_int(obj, "qemu_pid", vm->qemu_pid > 0, vm->qemu_pid);
 	json_object_object_add(obj, "windows", json_object_new_int(vm_window_count(vm)));
-	add_optional_int(obj, "frames", false, 0);
-	add_optional_int(obj, "bytes_copied", false, 0);
+	add_optional_int(obj, "frames", vm->counters.known,
+		(int64_t)vm->counters.frames);
+	add_optional_int(obj, "bytes_copied", vm->counters.known,
+		(int64_t)vm->counters.bytes_copied);
 	json_object_object_add(obj, "starts", json_object_new_int64(vm->starts));
 	add_string(obj, "color", color);
 	return obj;

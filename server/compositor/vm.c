@@ -18,6 +18,7 @@
 #include "log.h"
 #include "qemu.h"
 #include "server.h"
+#include "tessera-vmd-v1-protocol.h"
 #include "view.h"
 #include "vm.h"
 
@@ -220,6 +221,7 @@ static bool vm_start(struct tessera_vm *vm) {
 
 	vm->pid = pid;
 	vm->starts++;
+	vm->counters.known = false; /* a new daemon counts from zero */
 	clock_gettime(CLOCK_MONOTONIC, &vm->started);
 	tessera_log(TESSERA_INFO, "vm '%s': started %s (pid %d, vhost-user socket %s)",
 		cfg->name, program, (int)pid, cfg->vhost_user_path);
@@ -696,9 +698,56 @@ static char *default_vmd_path(void) {
 	return strdup("tessera-vmd"); /* from PATH */
 }
 
+/* tessera_vmd_v1: the daemons' counters, shown by `tesseractl vm list`. */
+static void vmd_report_handle_destroy(struct wl_client *client,
+		struct wl_resource *resource) {
+	wl_resource_destroy(resource);
+}
+
+static void vmd_report_handle_counters(struct wl_client *client,
+		struct wl_resource *resource, uint32_t frames_hi, uint32_t frames_lo,
+		uint32_t bytes_copied_hi, uint32_t bytes_copied_lo) {
+	struct tessera_vm *vm = tessera_vm_from_client(
+		wl_resource_get_user_data(resource), client);
+	if (vm == NULL) {
+		return;
+	}
+	vm->counters.known = true;
+	vm->counters.frames = (uint64_t)frames_hi << 32 | frames_lo;
+	vm->counters.bytes_copied = (uint64_t)bytes_copied_hi << 32 | bytes_copied_lo;
+}
+
+static const struct tessera_vmd_v1_interface vmd_report_impl = {
+	.destroy = vmd_report_handle_destroy,
+	.counters = vmd_report_handle_counters,
+};
+
+static void vmd_report_bind(struct wl_client *client, void *data,
+		uint32_t version, uint32_t id) {
+	struct tessera_server *server = data;
+	if (tessera_vm_from_client(server, client) == NULL) {
+		/* the global filter hides it from host clients */
+		wl_client_post_implementation_error(client,
+			"tessera_vmd_v1 is only for VM connections");
+		return;
+	}
+	struct wl_resource *resource = wl_resource_create(client,
+		&tessera_vmd_v1_interface, (int)version, id);
+	if (resource == NULL) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &vmd_report_impl, server, NULL);
+}
+
 bool tessera_vms_init(struct tessera_server *server) {
 	wl_list_init(&server->vms);
 	wl_display_set_global_filter(server->wl_display, global_filter, server);
+	if (wl_global_create(server->wl_display, &tessera_vmd_v1_interface, 1,
+			server, vmd_report_bind) == NULL) {
+		tessera_log(TESSERA_ERROR, "cannot create the tessera_vmd_v1 global");
+		return false;
+	}
 	server->sigchld_source = wl_event_loop_add_signal(server->event_loop,
 		SIGCHLD, handle_sigchld, server);
 	server->vmd_path = default_vmd_path();

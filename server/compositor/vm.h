@@ -65,6 +65,13 @@ struct tessera_vm {
 	struct wl_listener console_destroy;
 	bool console_updating; /* tessera_vm_views_changed() runs */
 
+	/* The running daemon's counters (tessera_vmd_v1), for `vm list`;
+	 * unknown until it first reports. */
+	struct {
+		bool known;
+		uint64_t frames, bytes_copied;
+	} counters;
+
 	struct {
 		/* Emitted with the VM after its state may have changed. */
 		struct wl_signal state;

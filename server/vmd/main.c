@@ -22,6 +22,7 @@
 #include "color.h"
 #include "gpu.h"
 #include "log.h"
+#include "report.h"
 #include "sandbox.h"
 #include "session.h"
 #include "vm-settings.h"
@@ -207,6 +208,7 @@ struct vmd {
 	struct wl_event_loop *loop;
 	struct vmd_wayland *wayland;
 	struct vmd_gpu *gpu;
+	struct vmd_report *report;
 	bool running;
 	int status;
 };
@@ -301,6 +303,11 @@ int main(int argc, char *argv[]) {
 		vmd.status = 1;
 		goto out;
 	}
+	vmd.report = vmd_report_create(vmd.loop, vmd.wayland, vmd.gpu);
+	if (vmd.report == NULL) {
+		vmd.status = 1;
+		goto out;
+	}
 	tessera_log(TESSERA_INFO, "VM '%s' (colour %06x): virtio-gpu device on %s",
 		opts.name, opts.color, opts.socket_path);
 	/* before the first guest byte is read */
@@ -312,6 +319,7 @@ int main(int argc, char *argv[]) {
 	}
 
 	while (vmd.running) {
+		vmd_report_update(vmd.report);
 		vmd_wayland_flush(vmd.wayland);
 		if (wl_event_loop_dispatch(vmd.loop, -1) < 0 && errno != EINTR) {
 			tessera_log_errno(TESSERA_ERROR, "event loop");
@@ -322,6 +330,7 @@ int main(int argc, char *argv[]) {
 	print_stats(&vmd, "exit");
 
 out:
+	vmd_report_destroy(vmd.report);
 	vmd_gpu_destroy(vmd.gpu);
 	if (vmd.wayland != NULL) {
 		vmd_wayland_flush(vmd.wayland);

@@ -127,6 +127,8 @@ struct vmd_wayland {
 		uint32_t max_buffers, max_mappings;
 		uint64_t max_bytes;
 	} guest_memory_budget;
+	/* tessera_vmd_v1, only on a tagged VM connection (report.c) */
+	struct tessera_vmd_v1 *vmd_report;
 	/* zwp_linux_dmabuf_v1 (version 3+), used with udmabufs */
 	struct zwp_linux_dmabuf_v1 *linux_dmabuf;
 	/* formats it announced with DRM_FORMAT_MOD_LINEAR */

@@ -109,6 +109,7 @@ vmd-gpu)
 		protocol "${p%%:*}" "$wl_protocols/${p#*:}" client
 	done
 	protocol tessera-guest-memory-v1 "$src/protocol/tessera-guest-memory-v1.xml" client
+	protocol tessera-vmd-v1 "$src/protocol/tessera-vmd-v1.xml" client
 	# shellcheck disable=SC2046,SC2086 # lists
 	set -- $includes "-I$src/server/vmd" "-I$src/server/vmd/session" "-I$proto" \
 		-pthread $common $wire $virtio $protocol_sources $(vmd_session_sources) \

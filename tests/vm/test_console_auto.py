@@ -7,7 +7,10 @@ window ("[c] console") shows first; then tessera-agent and guest-client
 start in the guest: once the client's window is up the console is hidden
 (no longer listed, its frame gone from the screen: only the client's window
 is framed in the VM's colour). Then the guest kills the agent: its window
-goes and the console is listed and drawn again.
+goes and the console is listed and drawn again. While the console shows,
+`tesseractl vm list` counts its frames and the bytes tessera-vmd copied
+for them (the console is vmd's one copying path), never more than the
+daemon's own statistics (SIGUSR1).
 """
 
 import os
@@ -17,8 +20,10 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
+import tessera_proc  # noqa: E402
 import tessera_test as t  # noqa: E402
 import tessera_vm  # noqa: E402
+from ctl_test import ctl_json  # noqa: E402
 
 VM = "c"
 FRAME = "6a1b9a"
@@ -46,6 +51,7 @@ def test(args):
     agent = t.program("TESSERA_AGENT")
     client = t.program("AGENT_GUEST_CLIENT")
     t.program("TESSERA_TEST_TOPLEVELS")
+    t.program("TESSERA_CTL")
     tessera_vm.require(args.kernel, t.skip)
     t.host_program("grim")
 
@@ -68,6 +74,20 @@ def test(args):
         print(f"console window {time.monotonic() - t0:.1f} s after tessera started")
         png = tessera.screenshot()
         t.check(png.bbox(FRAME) is not None, "the console window is not drawn")
+
+        # the console's copies, as vm list shows them (reported by the daemon)
+        def counted():
+            vm = ctl_json(tessera, "vm", "list")["vms"][0]
+            return vm if vm["frames"] and vm["bytes_copied"] else None
+        listed = t.wait_for(counted, 10, "frames and bytes copied in vm list")
+        stats = tessera_proc.vmd_stats(
+            tessera, tessera_proc.find_vmd(keys["vhost-user"]))
+        frames = int(stats["frames"]) + int(stats["console_frames"])
+        print(f"vm list: frames {listed['frames']}, bytes_copied {listed['bytes_copied']} "
+              f"(daemon: {frames}, {stats['bytes_copied']})")
+        t.check(listed["frames"] <= frames and
+                listed["bytes_copied"] <= int(stats["bytes_copied"]),
+                f"vm list is ahead of the daemon: {listed} vs {stats}")
 
         open(os.path.join(guest.results_dir, "start"), "w").close()
 

@@ -9,12 +9,15 @@ pixels; QEMU's command line (shared memfd RAM, vhost-user-gpu-pci on the
 daemon's socket, no display, QMP) and its log file; `tesseractl vm list`
 shows the QEMU pids.
 
-Then, while VM "a" keeps presenting (its vmd's frame count grows in every
-second of the test), VM "b" is restarted with `tesseractl vm restart` (ACPI
-shutdown over QMP, which the test guest ignores, so QEMU is killed after
-its shutdown-timeout) and its QEMU is killed with SIGKILL (restart =
-on-failure starts it again): each time b's window comes back, with a new
-QEMU pid. Prints the boot-to-window times.
+Then, while VM "a" keeps presenting (its frame count in `tesseractl vm
+list` grows in every second of the test), VM "b" is restarted with
+`tesseractl vm restart` (ACPI shutdown over QMP, which the test guest
+ignores, so QEMU is killed after its shutdown-timeout) and its QEMU is
+killed with SIGKILL (restart = on-failure starts it again): each time b's
+window comes back, with a new QEMU pid, and b's tessera-vmd (a new one
+after vm restart, the same one after QEMU's death) holds as many open
+files and memory mappings as with the first QEMU. `vm list`'s frames and bytes copied are the daemons' own
+(SIGUSR1 statistics). Prints the boot-to-window times.
 """
 
 import json
@@ -121,16 +124,40 @@ def test(args):
             t.check(text.startswith("# tessera starts:") and "TESSERA-VM: init up" in text,
                     f"vm {name}: QEMU's log {log}: {text[:2000]!r}")
 
+        # vm list shows the daemons' own counters (reported at most every
+        # 250 ms: never ahead of the daemon, at most ~0.25 s behind)
+        vmd = {name: tessera_proc.find_vmd(os.path.join(sock_dir, f"{name}.sock"))
+               for name in VMS}
+        t.check(None not in vmd.values(), f"tessera-vmd pids {vmd}")
+        for name in VMS:
+            listed = {vm["name"]: vm for vm in ctl_json(tessera, "vm", "list")["vms"]}[name]
+            stats = tessera_proc.vmd_stats(tessera, vmd[name])
+            frames = int(stats["frames"]) + int(stats["console_frames"])
+            copied = int(stats["bytes_copied"])
+            t.check(isinstance(listed["frames"], int) and 0 < listed["frames"] <= frames
+                    and frames - listed["frames"] <= 30,
+                    f"vm {name}: vm list frames {listed['frames']}, the daemon's {frames}")
+            t.check(isinstance(listed["bytes_copied"], int)
+                    and listed["bytes_copied"] <= copied,
+                    f"vm {name}: vm list bytes copied {listed['bytes_copied']}, "
+                    f"the daemon's {copied}")
+            print(f"vm {name}: vm list frames {listed['frames']} bytes_copied "
+                  f"{listed['bytes_copied']} (daemon: {frames}, {copied})")
+
+        # what b's daemon holds with its first QEMU
+        def held(pid):
+            return tessera_proc.fd_count(pid), tessera_proc.map_count(pid)
+        baseline = held(vmd["b"])
+        print(f"vm b: tessera-vmd holds {baseline[0]} fds, {baseline[1]} mappings")
+
         # a keeps presenting while b goes and comes back
-        vmd_a = tessera_proc.find_vmd(os.path.join(sock_dir, "a.sock"))
-        t.check(vmd_a is not None, "no tessera-vmd of vm a")
         samples = []
         stop_sampling = threading.Event()
 
         def sample():
             while not stop_sampling.is_set():
-                stats = tessera_proc.vmd_stats(tessera, vmd_a)
-                samples.append((time.monotonic(), int(stats["frames"])))
+                vms = {vm["name"]: vm for vm in ctl_json(tessera, "vm", "list")["vms"]}
+                samples.append((time.monotonic(), vms["a"]["frames"]))
                 stop_sampling.wait(1.0)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -146,6 +173,15 @@ def test(args):
                 return None
             return window("b")
 
+        def check_held(after):
+            pid = tessera_proc.find_vmd(os.path.join(sock_dir, "b.sock"))
+            t.check(pid is not None, f"no tessera-vmd of vm b after {after}")
+            now = held(pid)
+            print(f"vm b: tessera-vmd ({'the same' if pid == vmd['b'] else 'a new'} "
+                  f"process) holds {now[0]} fds, {now[1]} mappings after {after}")
+            t.check(now == baseline, f"vm b's tessera-vmd holds {now[0]} fds and {now[1]} "
+                    f"mappings after {after}, {baseline[0]} and {baseline[1]} before")
+
         old = qemu_pid("b")
         t1 = time.monotonic()
         reply = ctl_json(tessera, "vm", "restart", "b")
@@ -153,6 +189,7 @@ def test(args):
         t.wait_for(lambda: b_back(old), 120, "vm b's window after tesseractl vm restart")
         print(f"vm b: back {time.monotonic() - t1:.1f} s after tesseractl vm restart "
               f"(shutdown-timeout {SHUTDOWN_TIMEOUT} s)")
+        check_held("vm restart")
         t.check(f"the guest did not power off within {SHUTDOWN_TIMEOUT} s" in tessera.log(),
                 "tessera did not kill b's QEMU after its shutdown-timeout")
 
@@ -162,6 +199,7 @@ def test(args):
         tessera.expect_error(rf"vm 'b': QEMU \(pid {old}\) killed by signal 9")
         t.wait_for(lambda: b_back(old), 120, "vm b's window after kill -9 of its QEMU")
         print(f"vm b: back {time.monotonic() - t2:.1f} s after kill -9 of its QEMU")
+        check_held("kill -9")
         tessera.expect_daemon_exit("b", "exited with status 0")
 
         stop_sampling.set()
