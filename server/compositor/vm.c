@@ -3,10 +3,10 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,29 +107,109 @@ static char **child_environment(const char *extra, bool vm) {
 	return env;
 }
 
+/* What a child's descriptors become (spawn()); fds < 0 are left alone. */
+struct spawn_fds {
+	bool null_stdin; /* fd 0 reads /dev/null */
+	int output; /* fds 1 and 2 write here */
+	int pass, pass_as; /* pass is dup2()ed to pass_as (without FD_CLOEXEC) */
+};
+
+#define SPAWN_FDS_NONE ((struct spawn_fds){ .output = -1, .pass = -1 })
+
+/* In the child after fork(): tells the parent errno, ends. */
+static _Noreturn void spawn_child_fail(int report_fd) {
+	int err = errno;
+	ssize_t n = write(report_fd, &err, sizeof(err));
+	(void)n;
+	_exit(127);
+}
+
 /*
- * posix_spawn with a clean signal state: the compositor blocks SIGCHLD
- * (and others) for its event loop, and children must not inherit that.
+ * fork and exec with a clean signal state (the compositor blocks SIGCHLD
+ * and others for its event loop; children must not inherit that). A tied
+ * child gets SIGTERM when tessera ends, however it ends (PR_SET_PDEATHSIG):
+ * a VM's daemon and QEMU never outlive the compositor that showed them,
+ * even when it crashed or was killed. 0 or the errno of what failed
+ * (exec included: the child reports it through a close-on-exec pipe).
  */
-static int spawn(pid_t *pid, const char *path, bool search,
-		posix_spawn_file_actions_t *actions, char *const argv[], char *const envp[]) {
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t mask, defaults;
-	sigemptyset(&mask);
-	sigemptyset(&defaults);
-	int sigs[] = { SIGCHLD, SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaddset(&defaults, sigs[i]);
+static int spawn(pid_t *pid_out, const char *path, bool search,
+		const struct spawn_fds *fds, bool tied, char *const argv[],
+		char *const envp[]) {
+	int report[2];
+	if (pipe(report) != 0) {
+		return errno;
 	}
-	posix_spawnattr_setsigmask(&attr, &mask);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int ret = search ?
-		posix_spawnp(pid, path, actions, &attr, argv, envp) :
-		posix_spawn(pid, path, actions, &attr, argv, envp);
-	posix_spawnattr_destroy(&attr);
-	return ret;
+	if (fcntl(report[0], F_SETFD, FD_CLOEXEC) != 0 ||
+			fcntl(report[1], F_SETFD, FD_CLOEXEC) != 0) {
+		int err = errno;
+		close(report[0]);
+		close(report[1]);
+		return err;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(report[0]);
+		close(report[1]);
+		return err;
+	}
+	if (pid == 0) {
+		/* the child: async-signal-safe calls only, until exec */
+		static const int sigs[] = {
+			SIGCHLD, SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2,
+		};
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			signal(sigs[i], SIG_DFL);
+		}
+		sigset_t mask;
+		sigemptyset(&mask);
+		sigprocmask(SIG_SETMASK, &mask, NULL);
+		if (tied) {
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+				spawn_child_fail(report[1]);
+			}
+			if (getppid() != parent) {
+				_exit(127); /* tessera is already gone */
+			}
+		}
+		if (fds->null_stdin) {
+			int fd = open("/dev/null", O_RDONLY);
+			if (fd < 0 || dup2(fd, 0) < 0) {
+				spawn_child_fail(report[1]);
+			}
+			if (fd != 0) {
+				close(fd);
+			}
+		}
+		if (fds->output >= 0 && (dup2(fds->output, 1) < 0 ||
+				dup2(fds->output, 2) < 0)) {
+			spawn_child_fail(report[1]);
+		}
+		if (fds->pass >= 0 && dup2(fds->pass, fds->pass_as) < 0) {
+			spawn_child_fail(report[1]);
+		}
+		environ = (char **)envp;
+		if (search) {
+			execvp(path, argv);
+		} else {
+			execv(path, argv);
+		}
+		spawn_child_fail(report[1]);
+	}
+	close(report[1]);
+	int err = 0;
+	ssize_t n;
+	do {
+		n = read(report[0], &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(pid, NULL, 0); /* it exec'd nothing: reap it here */
+		return err != 0 ? err : EIO;
+	}
+	*pid_out = pid;
+	return 0;
 }
 
 static void vm_schedule_restart(struct tessera_vm *vm);
@@ -190,14 +270,12 @@ static bool vm_start(struct tessera_vm *vm) {
 	snprintf(socket_env, sizeof(socket_env), "WAYLAND_SOCKET=%d", VM_SOCKET_FD);
 	char **envp = child_environment(socket_env, true);
 
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_adddup2(&actions, child_fd, VM_SOCKET_FD);
-
+	struct spawn_fds fds = SPAWN_FDS_NONE;
+	fds.pass = child_fd;
+	fds.pass_as = VM_SOCKET_FD;
 	pid_t pid = 0;
 	int ret = envp == NULL ? ENOMEM :
-		spawn(&pid, program, strchr(program, '/') == NULL, &actions, argv, envp);
-	posix_spawn_file_actions_destroy(&actions);
+		spawn(&pid, program, strchr(program, '/') == NULL, &fds, true, argv, envp);
 	free(envp);
 	close(child_fd);
 	if (ret != 0) {
@@ -258,13 +336,10 @@ static bool vm_start_qemu(struct tessera_vm *vm) {
 	int ret = ENOMEM;
 	pid_t pid = 0;
 	if (log_fd >= 0 && envp != NULL) {
-		posix_spawn_file_actions_t actions;
-		posix_spawn_file_actions_init(&actions);
-		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
-		posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-		ret = spawn(&pid, argv[0], false, &actions, argv, envp);
-		posix_spawn_file_actions_destroy(&actions);
+		struct spawn_fds fds = SPAWN_FDS_NONE;
+		fds.null_stdin = true;
+		fds.output = log_fd;
+		ret = spawn(&pid, argv[0], false, &fds, true, argv, envp);
 	}
 	free(envp);
 	if (log_fd >= 0) {
@@ -904,7 +979,8 @@ bool tessera_spawn_command(struct tessera_server *server, const char *command) {
 		return false;
 	}
 	pid_t pid;
-	int ret = spawn(&pid, "/bin/sh", false, NULL, argv, envp);
+	/* a command of the user's, not tied to tessera (as in sway) */
+	int ret = spawn(&pid, "/bin/sh", false, &SPAWN_FDS_NONE, false, argv, envp);
 	free(envp);
 	if (ret != 0) {
 		tessera_log(TESSERA_ERROR, "cannot start '%s': %s", command, strerror(ret));

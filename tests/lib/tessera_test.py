@@ -305,6 +305,17 @@ class Tessera:
             print(self.log())
             fail("\n".join(problems))
 
+    def crash(self):
+        """Kills tessera with SIGKILL, as a crash would, and waits for it:
+        for tests of what happens to its children. The test ends with this
+        instead of stop() (there is nothing left to check in tessera)."""
+        if self in _unstopped:
+            _unstopped.remove(self)
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.close()
+
     def daemon_problems(self):
         """What went wrong with the VM daemons, from tessera's lines about
         them: an exit during the test that expect_daemon_exit did not
