@@ -4,10 +4,11 @@ two headless outputs side by side).
 
 * A guest client sees one wl_output per host output, with the host's mode,
   scale and layout position (xdg_output logical position).
-* Three 340x200 windows: placement puts the first on the left output, the
-  second across both, the third on the right one. Each is told the outputs
-  it is on (wl_surface.enter, forwarded by vmd and the agent) and no other;
-  a screenshot of each output (grim -o) shows the windows on it.
+* Placement puts two 340x200 windows on the left output and the third on
+  the right one; an 800-pixel wide window fits on neither and cascades
+  across both. Each is told the outputs it is on (wl_surface.enter,
+  forwarded by vmd and the agent) and no other; a screenshot of each
+  output (grim -o) shows the windows on it.
 * An output added on the host (tesseractl output add) reaches the guest as
   a new wl_output at its place; one removed (tesseractl output remove)
   goes from the guest (global removed), the window that was on it is told
@@ -25,7 +26,8 @@ TITLE = 22  # TESSERA_TITLE_HEIGHT
 MARGIN = 16  # placement.c
 GAP = 8
 W, H = 340, 200
-COLORS = ["c01010", "10c010", "1010c0"]
+WIDE = 800
+COLORS = ["c01010", "10c010", "1010c0", "c0c010"]
 
 
 def outputs_of(lines, state):
@@ -50,6 +52,26 @@ def wait_outputs(proc, state, want, what):
     t.check(set(state.values()) == want, f"{what}: {set(state.values())}, expected {want}")
 
 
+def check_three(loop):
+    """Two windows on the left output, one on the right one."""
+    shot1 = t.wait_for(lambda: (lambda p: p if p.bbox(COLORS[1]) else None)(
+        loop.tessera.screenshot(output="HEADLESS-1")), 15, "the left output's windows")
+    shot2 = t.wait_for(lambda: (lambda p: p if p.bbox(COLORS[2]) else None)(
+        loop.tessera.screenshot(output="HEADLESS-2")), 15, "the right output's window")
+    t.check(shot1.size() == (640, 480), f"left output {shot1.size()}")
+    t.check(shot2.size() == (800, 600), f"right output {shot2.size()}")
+    second_top = MARGIN + H + TITLE + BORDER + GAP
+    for shot, color, where in [(shot1, COLORS[0], (MARGIN, MARGIN)),
+                               (shot1, COLORS[1], (MARGIN, second_top)),
+                               (shot2, COLORS[2], (MARGIN, MARGIN))]:
+        want = (where[0] + BORDER, where[1] + TITLE, W, H, W * H)
+        t.check(shot.bbox(color) == want, f"window {color} at {shot.bbox(color)}, "
+                f"expected {want}")
+    t.check(shot1.bbox(COLORS[2]) is None, "the third window shows on the left output")
+    t.check(shot2.bbox(COLORS[0]) is None and shot2.bbox(COLORS[1]) is None,
+            "a window of the left output shows on the right one")
+
+
 def ctl(loop, *args):
     return loop.tessera.run([t.program("TESSERA_CTL"), *args])
 
@@ -61,41 +83,31 @@ def test(loop):
     wait_outputs(probe, probe_state, {(0, 0, 640, 480, 1), (640, 0, 800, 600, 1)},
                  "the guest's outputs")
 
+    # Placement fills the left output (two windows), then the right one;
+    # a window wider than any output cascades across both.
+    sizes = [(W, H), (W, H), (W, H), (WIDE, H // 2)]
     windows = []
-    for color in COLORS:
-        proc = loop.guest_client([client, "--size", f"{W}x{H}", "--colors", f"{color},{color}"],
+    for color, (w, h) in zip(COLORS, sizes):
+        proc = loop.guest_client([client, "--size", f"{w}x{h}", "--colors", f"{color},{color}"],
                                  stdout=subprocess.PIPE, text=True)
         seen = a.read_until(proc, "mapped")
         windows.append((proc, seen))
-    outer = W + 2 * BORDER
-    lefts = [MARGIN + i * (outer + GAP) for i in range(3)]
-    want_on = [{(0, 0)}, {(0, 0), (640, 0)}, {(640, 0)}]
-    t.check(lefts[1] < 640 < lefts[1] + outer and lefts[2] >= 640, "layout of the test")
+        if len(windows) == 3:
+            check_three(loop)
+    want_on = [{(0, 0)}, {(0, 0)}, {(640, 0)}, {(0, 0), (640, 0)}]
     # told at the map, before the first frame is done
     for i, ((proc, seen), want) in enumerate(zip(windows, want_on)):
         entered = {tuple(int(v) for v in line.split()[1:]) for line in seen
                    if line.startswith("enter ")}
         t.check(entered == want, f"window {i + 1} entered the outputs at {entered}, "
                 f"expected {want}")
-
-    shot1 = t.wait_for(lambda: (lambda p: p if p.bbox(COLORS[0]) else None)(
-        loop.tessera.screenshot(output="HEADLESS-1")), 15, "the left output's windows")
-    shot2 = t.wait_for(lambda: (lambda p: p if p.bbox(COLORS[2]) else None)(
-        loop.tessera.screenshot(output="HEADLESS-2")), 15, "the right output's window")
-    t.check(shot1.size() == (640, 480), f"left output {shot1.size()}")
-    t.check(shot2.size() == (800, 600), f"right output {shot2.size()}")
-    top = MARGIN + TITLE
-    t.check(shot1.bbox(COLORS[0]) == (lefts[0] + BORDER, top, W, H, W * H),
-            f"first window on the left output at {shot1.bbox(COLORS[0])}")
-    t.check(shot1.bbox(COLORS[2]) is None, "the third window shows on the left output")
-    t.check(shot2.bbox(COLORS[0]) is None, "the first window shows on the right output")
-    t.check(shot2.bbox(COLORS[2]) == (lefts[2] + BORDER - 640, top, W, H, W * H),
-            f"third window on the right output at {shot2.bbox(COLORS[2])}")
-    left_part = 640 - (lefts[1] + BORDER)
-    b1, b2 = shot1.bbox(COLORS[1]), shot2.bbox(COLORS[1])
-    t.check(b1 is not None and b1[2] == left_part and b2 is not None and
-            b2[2] == W - left_part and b2[0] == 0,
-            f"second window across both outputs: {b1}, {b2}")
+    # the cascade's second step (the first corner is taken): 64,64
+    left = 64 + BORDER
+    b1 = loop.tessera.screenshot(output="HEADLESS-1").bbox(COLORS[3])
+    b2 = loop.tessera.screenshot(output="HEADLESS-2").bbox(COLORS[3])
+    t.check(b1 is not None and b1[0] == left and b1[2] == 640 - left and
+            b2 is not None and b2[0] == 0 and b2[2] == WIDE - (640 - left),
+            f"wide window across both outputs: {b1}, {b2}")
 
     # A new output on the host: the guest gets it at its place, right of
     # the others.
@@ -112,6 +124,7 @@ def test(loop):
     wait_outputs(probe, probe_state, {(0, 0, 640, 480, 1), (640, 0, 320, 240, 1)},
                  "after output remove")
     a.read_until(windows[2][0], "leave 640 0")
+    a.read_until(windows[3][0], "leave 640 0")
     for proc, _ in windows:
         a.stop_client(proc)
 

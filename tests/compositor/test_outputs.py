@@ -52,7 +52,7 @@ def test_two_outputs():
     # Host windows: placement fills the left output first, then goes
     # right; the 160x100 window that fits only on the second output is
     # drawn 320x200 there.
-    tessera.client([t.program("TESSERA_SIMPLE_SHM"), "--size", "620x300",
+    tessera.client([t.program("TESSERA_SIMPLE_SHM"), "--size", "620x440",
                     "--color", "30a030"])
     t.wait_for(lambda: tessera.screenshot(output="HEADLESS-1").bbox("30a030"), 10,
                "the first window")
