@@ -10,6 +10,10 @@ in two colours at a density of buffer pixels per surface pixel.
   (the HiDPI way of viewporter clients) keeps every buffer pixel on one
   output pixel: 200x120 pixels of exact checkerboard, in a VM frame of
   twice its size.
+  The same with every frame drawn by wlroots (TESSERA_WLROOTS_RENDER=1)
+  instead of tessera's blits (render.c).
+* A client-side decorated window on a scale-2 output: the crop to its
+  geometry holds (no shadow pixel, the content at twice its size).
 * A scale-1 host output and a VM with scale = 2: the guest sees the output
   at twice the pixels with scale 2, the same place and size in the layout;
   the 2x buffer is shown at half size: the window is 100x60 on the host.
@@ -18,6 +22,7 @@ in two colours at a density of buffer pixels per surface pixel.
   large: the frame is twice the window's size plus decorations.
 """
 
+import os
 import subprocess
 
 import agent_test as a
@@ -66,8 +71,13 @@ def frame_size(png):
     return None if box is None else box[2:4]
 
 
-def test_host_scale_2():
+def test_host_scale_2(wlroots):
+    """wlroots: TESSERA_WLROOTS_RENDER=1, every frame drawn by wlroots'
+    renderer instead of tessera's blits (render.c)."""
+    if wlroots:
+        os.environ["TESSERA_WLROOTS_RENDER"] = "1"
     loop = a.Loopback(size=(640, 480), tessera_args=["--outputs", "640x480:2"])
+    os.environ.pop("TESSERA_WLROOTS_RENDER", None)
     try:
         guest_outputs(loop, "0 0 640 480 2")
         cases = [
@@ -78,6 +88,7 @@ def test_host_scale_2():
              "buffer_scale 1 and a viewport to 1/2"),
         ]
         for colors, args, what in cases:
+            what += " (wlroots' drawing)" if wlroots else " (tessera's blits)"
             proc = window(loop, colors, *args)
             png = a.screenshot_with(loop, colors, what=what)
             check_sharp(png, colors, what)
@@ -111,8 +122,33 @@ def test_vm_scale(host_scale, vm_scale, density, want_output, want_frame):
         loop.cleanup()
 
 
+def test_csd_scale_2():
+    """A client-side decorated window (cropped to its geometry by vmd's
+    viewport) on a scale-2 output: tessera's blits keep the crop."""
+    loop = a.Loopback(size=(640, 480), tessera_args=["--outputs", "640x480:2"])
+    try:
+        content, shadow = "2060a0", "ff00ff"
+        client = loop.guest_client([t.program("AGENT_GUEST_CLIENT"), "--frames", "3",
+                                    "--size", f"{W}x{H}", "--color", content,
+                                    "--shadow", f"12,{shadow}", "--title", "shadow"],
+                                   stdout=subprocess.PIPE, text=True)
+        a.read_until(client, "done 3")
+        png = a.screenshot_with(loop, [content], what="the shadowed window")
+        t.check(png.count(shadow) == 0, f"{png.count(shadow)} pixels of the shadow on screen")
+        t.check(png.bbox(content)[2:] == (2 * W, 2 * H, 4 * W * H),
+                f"content {png.bbox(content)}, expected {2 * W}x{2 * H}")
+        t.check(frame_size(png) == (2 * (W + 2 * BORDER), 2 * (H + TITLE + BORDER)),
+                f"VM frame {frame_size(png)}")
+        a.stop_client(client)
+        loop.tessera.stop()
+    finally:
+        loop.cleanup()
+
+
 def main():
-    test_host_scale_2()
+    test_host_scale_2(wlroots=False)
+    test_host_scale_2(wlroots=True)
+    test_csd_scale_2()
     # a 2x buffer on a scale-1 output: half size, correct geometry
     test_vm_scale(1, 2, 2, "0 0 1280 960 2", (W + 2 * BORDER, H + TITLE + BORDER))
     # a 1x buffer on a scale-2 output: drawn at twice its size
