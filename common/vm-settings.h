@@ -33,6 +33,7 @@ enum tessera_vm_setting_syntax {
 /* Maxima that the daemon's code relies on (it checks them statically). */
 #define TESSERA_VM_MAX_DISPLAY_SIZE 4088 /* EDID timings have 12-bit sizes */
 #define TESSERA_VM_MAX_BACKING_ENTRIES 65536
+#define TESSERA_VM_MAX_SCALE 2 /* per-VM scale: 1 or 2 */
 
 /*
  * X(field, key, syntax, default, min, max, help)
@@ -47,6 +48,8 @@ enum tessera_vm_setting_syntax {
 		TESSERA_VM_SIZE(TESSERA_VM_MAX_DISPLAY_SIZE, \
 		TESSERA_VM_MAX_DISPLAY_SIZE), "mode of the VM's display (default: " \
 		"the compositor's output less a margin, else 1024x768)") \
+	X(scale, "scale", COUNT, 0, 1, TESSERA_VM_MAX_SCALE, "scale of the outputs " \
+		"guest clients see (default: each host output's)") \
 	X(max_resources, "max-resources", COUNT, 4096, 1, UINT64_C(1) << 20, \
 		"live virtio-gpu resources") \
 	X(max_resource_size, "max-resource-size", BYTES, UINT64_C(256) << 20, 1, \

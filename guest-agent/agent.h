@@ -70,7 +70,8 @@ struct agent_wire_buffer {
 	struct agent_resource res;
 	uint32_t format, width, height, stride;
 	bool busy; /* committed; waiting for BUFFER_RELEASE */
-	bool flattened; /* the copy has scale/transform/viewport applied */
+	bool flattened; /* the copy has the viewport applied ... */
+	int32_t flattened_scale; /* ... at this buffer scale */
 	/* the client buffer whose content this shows (locked until release) */
 	struct wlr_buffer *locked;
 };

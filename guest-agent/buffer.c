@@ -242,9 +242,21 @@ static struct agent_wire_buffer *copy_into_pool(struct agent_surface *as,
 	}
 	bool viewport = s->current.viewport.has_src || s->current.viewport.has_dst;
 	uint32_t width = (uint32_t)source->width, height = (uint32_t)source->height;
+	/* a viewport is applied at the surface's buffer scale, at least at
+	 * the highest scale of the outputs: a client that shows a 2x buffer
+	 * through a viewport stays sharp on a scale-2 output */
+	int32_t scale = agent_clamp_i32(s->current.scale, 1, TESSERA_WIRE_MAX_SCALE);
+	struct agent_output *out;
+	wl_list_for_each(out, &server->outputs, link) {
+		int32_t out_scale = agent_clamp_i32((int64_t)out->output->scale, 1,
+			TESSERA_WIRE_MAX_SCALE);
+		scale = out_scale > scale ? out_scale : scale;
+	}
 	if (viewport) {
-		width = (uint32_t)s->current.width;
-		height = (uint32_t)s->current.height;
+		uint64_t w = s->current.width > 0 ? (uint64_t)s->current.width * (uint64_t)scale : 0;
+		uint64_t h = s->current.height > 0 ? (uint64_t)s->current.height * (uint64_t)scale : 0;
+		width = w <= TESSERA_WIRE_MAX_DIMENSION ? (uint32_t)w : 0;
+		height = h <= TESSERA_WIRE_MAX_DIMENSION ? (uint32_t)h : 0;
 	}
 	if (width == 0 || height == 0 || width > TESSERA_WIRE_MAX_DIMENSION ||
 			height > TESSERA_WIRE_MAX_DIMENSION) {
@@ -293,6 +305,7 @@ static struct agent_wire_buffer *copy_into_pool(struct agent_surface *as,
 		copied = (uint64_t)width * height * 4;
 		*full = true;
 		p->wire.flattened = true;
+		p->wire.flattened_scale = scale;
 	} else {
 		pixman_region32_intersect_rect(&p->stale, &p->stale, 0, 0, width, height);
 		int n = 0;

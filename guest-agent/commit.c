@@ -310,8 +310,8 @@ static struct agent_wire_buffer *commit_buffer(struct agent_surface *as,
 		commit_damage(c, wire, &s->buffer_damage, full);
 	}
 	if (wire->flattened) {
-		/* scale, transform and viewport are applied in the copy */
-		c->scale = 1;
+		/* the viewport is applied in the copy, at the buffer scale */
+		c->scale = wire->flattened_scale;
 		c->transform = 0;
 	}
 	c->buffer = wire->id;

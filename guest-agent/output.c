@@ -10,6 +10,7 @@
 #include <wlr/backend/headless.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_surface.h>
 
 #include "agent.h"
 #include "log.h"
@@ -73,6 +74,13 @@ void agent_output_remove(struct agent_server *server, uint32_t id) {
 	struct agent_output *out = agent_output_by_id(server, id);
 	if (out == NULL) {
 		return;
+	}
+	/* the windows on it are told (wlroots only forgets it) */
+	struct agent_surface *as;
+	wl_list_for_each(as, &server->surfaces, link) {
+		if (as->surface != NULL) {
+			wlr_surface_send_leave(as->surface, out->output);
+		}
 	}
 	wl_list_remove(&out->link);
 	wlr_output_layout_remove(server->layout, out->output);

@@ -26,6 +26,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
+#include <wlr/backend/headless.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
 #include "config.h"
@@ -33,6 +36,7 @@
 #include "decoration.h"
 #include "ipc.h"
 #include "log.h"
+#include "output.h"
 #include "seat.h"
 #include "server.h"
 #include "view.h"
@@ -285,9 +289,10 @@ struct ipc_request {
 	struct ipc_client *client;
 	struct tessera_vm *vm; /* commands with a "vm" member */
 	struct tessera_view *view; /* commands with an "id" member */
+	const char *output; /* commands with an "output" member */
 };
 
-enum ipc_arg { ARG_NONE, ARG_VM, ARG_WINDOW };
+enum ipc_arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT };
 
 /* A reply, or NULL when the command answers later (client->wait). */
 typedef struct json_object *(*ipc_handler)(struct ipc_request *request);
@@ -390,6 +395,75 @@ static struct json_object *cmd_window_close(struct ipc_request *request) {
 	return reply_with_window(request->view);
 }
 
+static struct json_object *output_json(struct tessera_server *server,
+		struct wlr_output *wlr_output) {
+	struct json_object *obj = json_object_new_object();
+	if (obj == NULL) {
+		return NULL;
+	}
+	struct wlr_box *box = wlr_output_layout_get_box(server->output_layout, wlr_output);
+	add_string(obj, "name", wlr_output->name);
+	json_object_object_add(obj, "x", json_object_new_int(box != NULL ? box->x : 0));
+	json_object_object_add(obj, "y", json_object_new_int(box != NULL ? box->y : 0));
+	json_object_object_add(obj, "width", json_object_new_int(wlr_output->width));
+	json_object_object_add(obj, "height", json_object_new_int(wlr_output->height));
+	json_object_object_add(obj, "scale", json_object_new_double(wlr_output->scale));
+	return obj;
+}
+
+static struct json_object *cmd_output_list(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	struct json_object *reply = reply_new(true);
+	struct json_object *outputs = json_object_new_array();
+	struct tessera_output *output;
+	wl_list_for_each_reverse(output, &server->outputs, link) {
+		json_object_array_add(outputs, output_json(server, output->wlr_output));
+	}
+	json_object_object_add(reply, "outputs", outputs);
+	return reply;
+}
+
+static struct json_object *reply_with_output(struct tessera_server *server,
+		struct wlr_output *wlr_output) {
+	struct json_object *reply = reply_new(true);
+	if (reply != NULL) {
+		json_object_object_add(reply, "output", output_json(server, wlr_output));
+	}
+	return reply;
+}
+
+static struct json_object *cmd_output_add(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	struct tessera_output_mode mode;
+	if (!tessera_output_parse_mode(request->output, &mode)) {
+		return reply_error("bad-request", "\"output\" is WxH or WxH:SCALE (each side "
+			"1..%d, scale 1..%d), not '%.64s'", TESSERA_OUTPUT_MAX_SIZE,
+			TESSERA_OUTPUT_MAX_SCALE, request->output);
+	}
+	struct wlr_output *wlr_output = tessera_output_add_headless(server, &mode);
+	if (wlr_output == NULL || tessera_output_find(server, wlr_output->name) == NULL) {
+		return reply_error("failed", "cannot add an output (only the headless backend "
+			"can; tessera's log says why)");
+	}
+	return reply_with_output(server, wlr_output);
+}
+
+static struct json_object *cmd_output_remove(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	struct tessera_output *output = tessera_output_find(server, request->output);
+	if (output == NULL) {
+		return reply_error("no-such-output", "no output named '%.64s'", request->output);
+	}
+	if (!wlr_output_is_headless(output->wlr_output)) {
+		return reply_error("failed", "output '%.64s' is not a headless output: only those "
+			"can be removed", request->output);
+	}
+	struct json_object *reply = reply_with_output(server, output->wlr_output);
+	tessera_log(TESSERA_INFO, "output %s: removed", output->wlr_output->name);
+	wlr_output_destroy(output->wlr_output);
+	return reply;
+}
+
 static const struct ipc_command {
 	const char *name;
 	enum ipc_arg arg;
@@ -402,6 +476,9 @@ static const struct ipc_command {
 	{ "window list", ARG_NONE, cmd_window_list },
 	{ "window focus", ARG_WINDOW, cmd_window_focus },
 	{ "window close", ARG_WINDOW, cmd_window_close },
+	{ "output list", ARG_NONE, cmd_output_list },
+	{ "output add", ARG_OUTPUT, cmd_output_add },
+	{ "output remove", ARG_OUTPUT, cmd_output_remove },
 };
 
 /* ---- waiting for a VM ---- */
@@ -499,7 +576,8 @@ static struct json_object *check_request(struct ipc_client *client,
 	if (found == NULL) {
 		return reply_error("unknown-command", "unknown command '%.64s'", name);
 	}
-	const char *arg_key = found->arg == ARG_VM ? "vm" : found->arg == ARG_WINDOW ? "id" : NULL;
+	const char *arg_key = found->arg == ARG_VM ? "vm" : found->arg == ARG_WINDOW ? "id" :
+		found->arg == ARG_OUTPUT ? "output" : NULL;
 	json_object_object_foreach(request, key, value) {
 		(void)value;
 		if (strcmp(key, "version") != 0 && strcmp(key, "command") != 0 &&
@@ -533,6 +611,11 @@ static struct json_object *check_request(struct ipc_client *client,
 			return reply_error("no-such-window", "no window with id %lld",
 				(long long)id);
 		}
+	} else if (found->arg == ARG_OUTPUT) {
+		if (!json_object_is_type(arg, json_type_string)) {
+			return reply_error("bad-request", "\"output\" is a string");
+		}
+		out->output = json_object_get_string(arg);
 	}
 	*command_out = found;
 	return NULL;

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@
 #include "xdg-shell.h"
 
 #define MAX_COMMANDS 16
-#define MAX_OUTPUT_SIZE 16384
+#define MAX_OUTPUTS 8 /* --outputs */
 #define MAX_REFRESH_HZ 1000 /* the headless backend's timer counts in ms */
 #define REFRESH_DEFAULT -1
 
@@ -49,6 +50,11 @@ enum backend_choice { BACKEND_AUTO, BACKEND_HEADLESS, BACKEND_WAYLAND, BACKEND_D
 struct options {
 	enum backend_choice backend;
 	int width, height;
+	/* --outputs: a list of sizes, or only a count (sizes 0: --size) */
+	struct tessera_output_mode outputs[MAX_OUTPUTS];
+	int output_count;
+	bool outputs_given;
+	int scale; /* --scale: of every output */
 	int32_t refresh_mhz; /* REFRESH_DEFAULT, 0 (unpaced) or mHz */
 	const char *socket;
 	const char *config;
@@ -65,7 +71,11 @@ static const char usage[] =
 	"\n"
 	"  -b, --backend NAME  auto (default), headless, wayland (nested) or drm\n"
 	"  -S, --size WxH      size of the headless output (default 1280x800)\n"
-	"  -r, --refresh HZ    refresh rate of the headless output, 1..1000\n"
+	"  -O, --outputs LIST  headless outputs side by side, left to right: a\n"
+	"                      count 1..8 (each of --size) or sizes WxH[:SCALE]\n"
+	"                      separated by commas (default 1)\n"
+	"      --scale N       scale of every output, 1..4 (default 1)\n"
+	"  -r, --refresh HZ    refresh rate of the headless outputs, 1..1000\n"
 	"                      (default 60); 0: unpaced, a frame as soon as\n"
 	"                      something changed and the last one is done\n"
 	"      --socket NAME   listening socket name in XDG_RUNTIME_DIR\n"
@@ -83,23 +93,40 @@ static const char usage[] =
 	"Alt+drag moves a window (right button: resizes), Alt+Tab cycles focus,\n"
 	"Ctrl+Alt+BackSpace quits.\n";
 
-static bool parse_size(const char *arg, int *width, int *height) {
+/* --outputs: a count, or up to MAX_OUTPUTS items WxH[:SCALE] with commas. */
+static bool parse_outputs(const char *arg, struct options *opts) {
 	char *end;
 	errno = 0;
-	long w = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != 'x') {
-		return false;
+	long count = strtol(arg, &end, 10);
+	if (errno == 0 && end != arg && *end == '\0') {
+		if (count < 1 || count > MAX_OUTPUTS) {
+			return false;
+		}
+		opts->output_count = (int)count;
+		memset(opts->outputs, 0, sizeof(opts->outputs));
+		return true;
 	}
-	const char *h_str = end + 1;
-	long h = strtol(h_str, &end, 10);
-	if (errno != 0 || end == h_str || *end != '\0') {
-		return false;
+	int n = 0;
+	const char *item = arg;
+	for (;;) {
+		size_t len = strcspn(item, ",");
+		char buf[64];
+		if (n == MAX_OUTPUTS || len == 0 || len >= sizeof(buf)) {
+			return false;
+		}
+		memcpy(buf, item, len);
+		buf[len] = '\0';
+		struct tessera_output_mode mode;
+		if (!tessera_output_parse_mode(buf, &mode)) {
+			return false;
+		}
+		opts->outputs[n++] = mode;
+		if (item[len] == '\0') {
+			break;
+		}
+		item += len + 1;
 	}
-	if (w < 1 || h < 1 || w > MAX_OUTPUT_SIZE || h > MAX_OUTPUT_SIZE) {
-		return false;
-	}
-	*width = (int)w;
-	*height = (int)h;
+	opts->output_count = n;
 	return true;
 }
 
@@ -153,9 +180,26 @@ static int apply_option(int c, const char *arg, struct options *opts) {
 		}
 		return -1;
 	case 'S':
-		if (!parse_size(arg, &opts->width, &opts->height)) {
+		if (!tessera_output_parse_size(arg, &opts->width, &opts->height)) {
 			fprintf(stderr, "tessera: invalid size '%s' (expected WxH, "
-				"each 1..%d)\n", arg, MAX_OUTPUT_SIZE);
+				"each 1..%d)\n", arg, TESSERA_OUTPUT_MAX_SIZE);
+			return 2;
+		}
+		return -1;
+	case 'O':
+		opts->outputs_given = true;
+		if (!parse_outputs(arg, opts)) {
+			fprintf(stderr, "tessera: invalid outputs '%s' (expected a count 1..%d, "
+				"or up to %d sizes WxH[:SCALE] separated by commas, each side "
+				"1..%d, scale 1..%d)\n", arg, MAX_OUTPUTS, MAX_OUTPUTS,
+				TESSERA_OUTPUT_MAX_SIZE, TESSERA_OUTPUT_MAX_SCALE);
+			return 2;
+		}
+		return -1;
+	case 'C':
+		if (!tessera_output_parse_scale(arg, &opts->scale)) {
+			fprintf(stderr, "tessera: invalid scale '%s' (expected 1..%d)\n", arg,
+				TESSERA_OUTPUT_MAX_SCALE);
 			return 2;
 		}
 		return -1;
@@ -207,6 +251,8 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 	static const struct option long_options[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 'S' },
+		{ "outputs", required_argument, NULL, 'O' },
+		{ "scale", required_argument, NULL, 'C' },
 		{ "refresh", required_argument, NULL, 'r' },
 		{ "socket", required_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' },
@@ -221,11 +267,13 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		.backend = BACKEND_AUTO,
 		.width = 1280,
 		.height = 800,
+		.output_count = 1,
+		.scale = 1,
 		.refresh_mhz = REFRESH_DEFAULT,
 		.verbosity = TESSERA_INFO,
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "b:S:r:c:s:vqhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:S:O:r:c:s:vqhV", long_options, NULL)) != -1) {
 		int status = apply_option(c, optarg, opts);
 		if (status >= 0) {
 			return status;
@@ -235,6 +283,16 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		fprintf(stderr, "tessera: unexpected argument '%s'\n", argv[optind]);
 		fputs(usage, stderr);
 		return 2;
+	}
+	for (int i = 0; i < opts->output_count; i++) {
+		struct tessera_output_mode *spec = &opts->outputs[i];
+		if (spec->width == 0) { /* --outputs N, or none: --size */
+			spec->width = opts->width;
+			spec->height = opts->height;
+		}
+		if (spec->scale == 0) {
+			spec->scale = opts->scale;
+		}
 	}
 	return -1;
 }
@@ -399,9 +457,9 @@ static bool server_init_shells(struct tessera_server *server) {
 	return server->foreign_toplevel_manager != NULL;
 }
 
-/* *headless_output: the headless backend's output, NULL with another backend. */
+/* *headless_out: whether the backend is the headless one. */
 static bool server_init(struct tessera_server *server, const struct options *opts,
-		struct wlr_output **headless_output) {
+		bool *headless_out) {
 	server->wl_display = wl_display_create();
 	if (server->wl_display == NULL) {
 		return false;
@@ -423,10 +481,9 @@ static bool server_init(struct tessera_server *server, const struct options *opt
 		tessera_log(TESSERA_ERROR, "cannot set up input");
 		return false;
 	}
-	*headless_output = NULL;
+	server->output_scale = opts->scale;
+	*headless_out = headless;
 	if (headless) {
-		*headless_output = wlr_headless_add_output(server->backend, opts->width,
-			opts->height);
 		/* A keyboard, so that the seat has a keymap to send. */
 		wlr_headless_add_input_device(server->backend, WLR_INPUT_DEVICE_KEYBOARD);
 	}
@@ -482,6 +539,36 @@ static bool load_config(struct tessera_config *config, const char *path_option) 
 	return ok;
 }
 
+/*
+ * The headless outputs (--outputs, --size, --scale, --refresh), once the
+ * backend runs: each is announced as it is added, so the layout places
+ * them left to right in this order.
+ */
+static bool add_headless_outputs(struct tessera_server *server, const struct options *opts,
+		bool headless) {
+	if (!headless && opts->outputs_given) {
+		tessera_log(TESSERA_ERROR, "cannot create the outputs: --outputs applies to "
+			"the headless backend only");
+		return false;
+	}
+	if (!headless && opts->refresh_mhz != REFRESH_DEFAULT) {
+		tessera_log(TESSERA_ERROR, "cannot pace the output: --refresh applies to "
+			"the headless backend only");
+		return false;
+	}
+	for (int i = 0; headless && i < opts->output_count; i++) {
+		struct wlr_output *output = tessera_output_add_headless(server, &opts->outputs[i]);
+		if (output == NULL) {
+			return false;
+		}
+		if (opts->refresh_mhz != REFRESH_DEFAULT &&
+				!tessera_output_pace_headless(server, output, opts->refresh_mhz)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The listening socket: the given name, or the first free wayland-N. */
 static const char *add_socket(struct wl_display *display, const char *socket) {
 	if (socket != NULL) {
@@ -524,8 +611,8 @@ int main(int argc, char *argv[]) {
 	}
 
 	status = 1;
-	struct wlr_output *headless_output;
-	if (!server_init(&server, &opts, &headless_output)) {
+	bool headless;
+	if (!server_init(&server, &opts, &headless)) {
 		goto out;
 	}
 	const char *socket = add_socket(server.wl_display, opts.socket);
@@ -537,15 +624,8 @@ int main(int argc, char *argv[]) {
 		tessera_log(TESSERA_ERROR, "cannot start the backend");
 		goto out;
 	}
-	if (opts.refresh_mhz != REFRESH_DEFAULT) {
-		if (headless_output == NULL) {
-			tessera_log(TESSERA_ERROR, "cannot pace the output: --refresh applies to "
-				"the headless backend only");
-			goto out;
-		}
-		if (!tessera_output_pace_headless(&server, headless_output, opts.refresh_mhz)) {
-			goto out;
-		}
+	if (!add_headless_outputs(&server, &opts, headless)) {
+		goto out;
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	/* Without it tessera runs on, out of tesseractl's reach (logged). */

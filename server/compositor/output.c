@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <stdio.h>
 #include <wlr/backend.h>
@@ -72,6 +74,13 @@ static void output_handle_destroy(struct wl_listener *listener, void *data) {
 	free(output);
 }
 
+static void log_output(struct wlr_output *wlr_output, struct wlr_output_layout *layout) {
+	struct wlr_box *box = wlr_output_layout_get_box(layout, wlr_output);
+	tessera_log(TESSERA_INFO, "output %s: %dx%d scale %g at %d,%d", wlr_output->name,
+		wlr_output->width, wlr_output->height, (double)wlr_output->scale,
+		box != NULL ? box->x : 0, box != NULL ? box->y : 0);
+}
+
 void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	struct tessera_server *server = wl_container_of(listener, server, new_output);
 	struct wlr_output *wlr_output = data;
@@ -83,6 +92,9 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 	if (!wl_list_empty(&wlr_output->modes)) {
 		struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
 		wlr_output_set_mode(wlr_output, mode);
+	}
+	if (server->output_scale > 1) {
+		wlr_output_set_scale(wlr_output, (float)server->output_scale);
 	}
 	wlr_output_enable(wlr_output, true);
 	if (!wlr_output_commit(wlr_output)) {
@@ -108,9 +120,21 @@ void tessera_output_handle_new(struct wl_listener *listener, void *data) {
 		snprintf(title, sizeof(title), "tessera - %s", wlr_output->name);
 		wlr_wl_output_set_title(wlr_output, title);
 	}
+	/* left to right, in the order the outputs came */
 	wlr_output_layout_add_auto(server->output_layout, wlr_output);
-	tessera_log(TESSERA_INFO, "output %s: %dx%d", wlr_output->name,
-		wlr_output->width, wlr_output->height);
+	log_output(wlr_output, server->output_layout);
+}
+
+bool tessera_output_set_scale(struct tessera_server *server, struct wlr_output *wlr_output,
+		int scale) {
+	wlr_output_set_scale(wlr_output, (float)scale);
+	if (!wlr_output_commit(wlr_output)) {
+		tessera_log(TESSERA_ERROR, "cannot set the scale of output %s to %d",
+			wlr_output->name, scale);
+		return false;
+	}
+	log_output(wlr_output, server->output_layout);
+	return true;
 }
 
 bool tessera_output_pace_headless(struct tessera_server *server,
@@ -148,4 +172,87 @@ bool tessera_output_pace_headless(struct tessera_server *server,
 			refresh_mhz / 1000, refresh_mhz % 1000);
 	}
 	return true;
+}
+
+bool tessera_output_parse_size(const char *arg, int *width, int *height) {
+	char *end;
+	errno = 0;
+	long w = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != 'x') {
+		return false;
+	}
+	const char *h_str = end + 1;
+	long h = strtol(h_str, &end, 10);
+	if (errno != 0 || end == h_str || *end != '\0') {
+		return false;
+	}
+	if (w < 1 || h < 1 || w > TESSERA_OUTPUT_MAX_SIZE || h > TESSERA_OUTPUT_MAX_SIZE) {
+		return false;
+	}
+	*width = (int)w;
+	*height = (int)h;
+	return true;
+}
+
+bool tessera_output_parse_scale(const char *arg, int *scale) {
+	char *end;
+	errno = 0;
+	long value = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] < '0' || arg[0] > '9' ||
+			value < 1 || value > TESSERA_OUTPUT_MAX_SCALE) {
+		return false;
+	}
+	*scale = (int)value;
+	return true;
+}
+
+bool tessera_output_parse_mode(const char *arg, struct tessera_output_mode *mode) {
+	char buf[64];
+	size_t len = strlen(arg);
+	if (len == 0 || len >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, arg, len + 1);
+	mode->scale = 0;
+	char *colon = strchr(buf, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		if (!tessera_output_parse_scale(colon + 1, &mode->scale)) {
+			return false;
+		}
+	}
+	return tessera_output_parse_size(buf, &mode->width, &mode->height);
+}
+
+struct wlr_output *tessera_output_add_headless(struct tessera_server *server,
+		const struct tessera_output_mode *mode) {
+	if (!wlr_backend_is_headless(server->backend)) {
+		tessera_log(TESSERA_ERROR, "cannot add an output: only the headless backend "
+			"makes outputs on demand");
+		return NULL;
+	}
+	/* announced at once (the backend runs): tessera_output_handle_new() */
+	struct wlr_output *wlr_output = wlr_headless_add_output(server->backend,
+		(unsigned int)mode->width, (unsigned int)mode->height);
+	if (wlr_output == NULL) {
+		tessera_log(TESSERA_ERROR, "cannot add a %dx%d headless output", mode->width,
+			mode->height);
+		return NULL;
+	}
+	if (mode->scale != 0 && mode->scale != server->output_scale &&
+			!tessera_output_set_scale(server, wlr_output, mode->scale)) {
+		wlr_output_destroy(wlr_output);
+		return NULL;
+	}
+	return wlr_output;
+}
+
+struct tessera_output *tessera_output_find(struct tessera_server *server, const char *name) {
+	struct tessera_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (strcmp(output->wlr_output->name, name) == 0) {
+			return output;
+		}
+	}
+	return NULL;
 }

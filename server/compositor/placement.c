@@ -1,6 +1,6 @@
 /*
  * Where a new window goes: the free spot nearest the top left of the
- * output, else a cascade.
+ * first output (left to right) that has one, else a cascade.
  *
  * A spot is free when the window's frame (its outer box) stays clear of
  * every other mapped window's by PLACEMENT_GAP pixels, lies within the
@@ -10,7 +10,9 @@
  * below another window (push a free window up and left until it touches
  * something: it stays free). So the candidates are those, and the one
  * found is the highest, then leftmost: a complete search, in
- * O(windows^3).
+ * O(windows^3) per output. A free spot lies on one output: with several,
+ * the layout's bounding box has parts that no output shows, and a window
+ * across two outputs of different scales is sharp on neither.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include "decoration.h"
 #include "log.h"
+#include "output.h"
 #include "placement.h"
 #include "server.h"
 #include "view.h"
@@ -165,8 +168,20 @@ void tessera_place_new_view(struct tessera_view *view) {
 	size_t count;
 	struct wlr_box *boxes = other_boxes(view, &count);
 	int x = area.x + PLACEMENT_MARGIN, y = area.y + PLACEMENT_MARGIN;
-	if (boxes != NULL && find_free_spot(&area, boxes, count, size.width, size.height,
-			&x, &y)) {
+	bool found = false;
+	struct tessera_output *output;
+	wl_list_for_each_reverse(output, &server->outputs, link) { /* oldest first */
+		struct wlr_box *out = wlr_output_layout_get_box(server->output_layout,
+			output->wlr_output);
+		if (!found && boxes != NULL && out != NULL && out->width > 0 &&
+				find_free_spot(out, boxes, count, size.width, size.height, &x, &y)) {
+			found = true;
+		}
+	}
+	if (wl_list_empty(&server->outputs) && boxes != NULL) {
+		found = find_free_spot(&area, boxes, count, size.width, size.height, &x, &y);
+	}
+	if (found) {
 		tessera_log(TESSERA_DEBUG, "placing %s window at %d,%d (%dx%d)",
 			tessera_view_owner_name(view), x, y, size.width, size.height);
 	} else if (boxes != NULL) {

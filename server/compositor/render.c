@@ -8,16 +8,23 @@
  * nearest-neighbour path, per pixel, even for an unscaled opaque window.
  * With many windows that is most of tessera's time.
  *
- * Here, when every enabled node is a 1:1 image or a solid rectangle (the
- * usual case: windows, their frames and title bars; a surface cropped by
- * a viewport source rectangle of its own size counts: vmd crops client-side
- * decorated VM windows to their geometry so) and the output is
- * neither scaled nor transformed, the damage is drawn with pixman blits
- * (SRC for opaque pixels, OVER otherwise) at integer offsets, and nothing
- * is drawn under what an opaque node covers. Otherwise (a scaled
- * or transformed buffer, a buffer without CPU access) the frame goes to
- * wlr_scene_output_commit(), which also tries direct scan-out of a buffer
- * covering the whole output; the blits always draw.
+ * Here, when every enabled node is an image shown 1:1 or a solid rectangle
+ * (the usual case: windows, their frames and title bars; a surface cropped
+ * by a viewport source rectangle of its own size counts: vmd crops
+ * client-side decorated VM windows to their geometry so) and the output is
+ * not transformed, the damage is drawn with pixman blits (SRC for opaque
+ * pixels, OVER otherwise) at integer offsets, and nothing is drawn under
+ * what an opaque node covers. On an output of scale 2 or 4 (HiDPI), "1:1"
+ * is one buffer pixel per output pixel (a client's buffer_scale equal to
+ * the output's), and a surface of 1/2 or 1/4 of that resolution (a
+ * scale-1 client) is blown up with pixman's nearest filter, as wlroots'
+ * pixman renderer draws it; a buffer node (a title bar) is drawn at its
+ * buffer's size in output pixels, as wlroots 0.15's scene draws it; a
+ * cropped surface keeps its crop, which wlroots 0.15's drawing ignores. Otherwise (a buffer scaled by
+ * another ratio, transformed, without CPU access; another output scale
+ * or transform) the frame goes to wlr_scene_output_commit(), which also
+ * tries direct scan-out of a buffer covering the whole output; the blits
+ * always draw.
  * TESSERA_WLROOTS_RENDER=1 sends every frame to wlroots, to compare
  * (tests/bench/test_render.py). Buffers are read between
  * wlr_buffer_begin/end_data_ptr_access(), one at a time, as wlroots'
@@ -50,6 +57,7 @@ struct render_item {
 	 * (surface) or an image made when drawing (buffer node) */
 	struct wlr_buffer *buffer;
 	int src_x, src_y; /* where box's top left corner is in the buffer */
+	int zoom; /* output pixels per buffer pixel, each way: 1, 2 or 4 */
 	pixman_format_code_t format;
 	pixman_image_t *texture_image;
 	pixman_region32_t opaque; /* what it hides, output coordinates */
@@ -60,9 +68,25 @@ struct render_list {
 	struct render_item *items;
 	size_t count, capacity;
 	bool ok;
+	int scale; /* the output's: output pixels per layout unit */
 };
 
-static struct render_item *list_add(struct render_list *list, int x, int y,
+/*
+ * The zoom at which an image of buffer_size pixels fills size layout units
+ * on the list's output: 1, 2 or 4 (pixman's nearest filter is exact for
+ * these), else 0.
+ */
+static int zoom_of(const struct render_list *list, double buffer_size, int size) {
+	for (int zoom = 1; zoom <= 4; zoom *= 2) {
+		if (buffer_size * zoom == (double)size * list->scale) {
+			return zoom;
+		}
+	}
+	return 0;
+}
+
+/* An item of width x height output pixels at x, y (output pixels). */
+static struct render_item *list_add_pixels(struct render_list *list, int x, int y,
 		int width, int height) {
 	if (list->count == list->capacity) {
 		size_t capacity = list->capacity == 0 ? 64 : list->capacity * 2;
@@ -77,10 +101,18 @@ static struct render_item *list_add(struct render_list *list, int x, int y,
 	*item = (struct render_item){
 		.box = { x, y, x + width, y + height },
 		.op = PIXMAN_OP_OVER,
+		.zoom = 1,
 	};
 	pixman_region32_init(&item->opaque);
 	pixman_region32_init(&item->visible);
 	return item;
+}
+
+/* An item covering width x height layout units at x, y. */
+static struct render_item *list_add(struct render_list *list, int x, int y,
+		int width, int height) {
+	return list_add_pixels(list, x * list->scale, y * list->scale, width * list->scale,
+		height * list->scale);
 }
 
 static void item_finish(struct render_item *item) {
@@ -102,11 +134,12 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 	 * rectangle (vmd crops a VM window to its geometry so) */
 	struct wlr_fbox src;
 	wlr_surface_get_buffer_source_box(surface, &src);
+	int zoom = zoom_of(list, src.width, width);
 	if (!wlr_texture_is_pixman(texture) || surface->buffer == NULL ||
 			surface->buffer->source == NULL ||
 			surface->current.transform != WL_OUTPUT_TRANSFORM_NORMAL ||
-			src.width != width || src.height != height || src.x != (int)src.x ||
-			src.y != (int)src.y || src.x < 0 || src.y < 0 ||
+			zoom == 0 || zoom_of(list, src.height, height) != zoom ||
+			src.x != (int)src.x || src.y != (int)src.y || src.x < 0 || src.y < 0 ||
 			src.x + src.width > texture->width || src.y + src.height > texture->height) {
 		return false;
 	}
@@ -116,6 +149,7 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 	}
 	item->src_x = (int)src.x;
 	item->src_y = (int)src.y;
+	item->zoom = zoom;
 	/* The texture must still show the buffer's memory (wlroots re-creates
 	 * its image when a wl_shm pool was resized). One buffer at a time is
 	 * open: wl_shm allows no more. */
@@ -133,13 +167,16 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 	if (!same) {
 		return false;
 	}
+	const pixman_box32_t *box = &item->box;
 	if (wlr_texture_is_opaque(texture)) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, width, height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, box->x1, box->y1,
+			box->x2 - box->x1, box->y2 - box->y1);
 	} else {
-		pixman_region32_copy(&item->opaque, &surface->opaque_region);
-		pixman_region32_translate(&item->opaque, x, y);
-		pixman_region32_intersect_rect(&item->opaque, &item->opaque, x, y, width, height);
+		wlr_region_scale(&item->opaque, &surface->opaque_region, (float)list->scale);
+		pixman_region32_translate(&item->opaque, box->x1, box->y1);
+		pixman_region32_intersect_rect(&item->opaque, &item->opaque, box->x1, box->y1,
+			box->x2 - box->x1, box->y2 - box->y1);
 	}
 	return true;
 }
@@ -148,13 +185,21 @@ static bool add_surface(struct render_list *list, struct wlr_scene_surface *scen
 static bool add_buffer(struct render_list *list, struct wlr_scene_buffer *scene_buffer,
 		int x, int y) {
 	struct wlr_buffer *buffer = scene_buffer->buffer;
-	if (buffer == NULL || scene_buffer->transform != WL_OUTPUT_TRANSFORM_NORMAL ||
-			!wlr_fbox_empty(&scene_buffer->src_box) ||
-			(scene_buffer->dst_width > 0 && scene_buffer->dst_width != buffer->width) ||
-			(scene_buffer->dst_height > 0 && scene_buffer->dst_height != buffer->height)) {
+	if (buffer == NULL) {
 		return false;
 	}
-	struct render_item *item = list_add(list, x, y, buffer->width, buffer->height);
+	/* wlroots 0.15 draws a buffer node at its buffer's size in output
+	 * pixels, whatever the output's scale: so here too */
+	if (scene_buffer->transform != WL_OUTPUT_TRANSFORM_NORMAL ||
+			!wlr_fbox_empty(&scene_buffer->src_box) ||
+			(scene_buffer->dst_width > 0 && (list->scale != 1 ||
+				scene_buffer->dst_width != buffer->width)) ||
+			(scene_buffer->dst_height > 0 && (list->scale != 1 ||
+				scene_buffer->dst_height != buffer->height))) {
+		return false;
+	}
+	struct render_item *item = list_add_pixels(list, x * list->scale, y * list->scale,
+		buffer->width, buffer->height);
 	if (item == NULL) {
 		return false;
 	}
@@ -173,8 +218,8 @@ static bool add_buffer(struct render_list *list, struct wlr_scene_buffer *scene_
 	}
 	if (PIXMAN_FORMAT_A(item->format) == 0) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, buffer->width,
-			buffer->height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, item->box.x1,
+			item->box.y1, item->box.x2 - item->box.x1, item->box.y2 - item->box.y1);
 	}
 	return true;
 }
@@ -194,8 +239,8 @@ static void add_rect(struct render_list *list, struct wlr_scene_rect *rect, int 
 	};
 	if (item->color.alpha == 0xffff) {
 		item->op = PIXMAN_OP_SRC;
-		pixman_region32_union_rect(&item->opaque, &item->opaque, x, y, rect->width,
-			rect->height);
+		pixman_region32_union_rect(&item->opaque, &item->opaque, item->box.x1,
+			item->box.y1, item->box.x2 - item->box.x1, item->box.y2 - item->box.y1);
 	}
 }
 
@@ -252,16 +297,27 @@ static void draw_buffer(pixman_image_t *target, struct render_item *item) {
 		return; /* checked when collected: cannot happen */
 	}
 	pixman_image_t *image = item->texture_image;
-	if (image == NULL) {
-		image = pixman_image_create_bits_no_clear(item->format, item->buffer->width,
+	if (image == NULL || item->zoom > 1) {
+		/* zoomed: an image of its own, the texture's keeps its state */
+		pixman_format_code_t pixman_format = image != NULL ?
+			pixman_image_get_format(image) : item->format;
+		image = pixman_image_create_bits_no_clear(pixman_format, item->buffer->width,
 			item->buffer->height, data, (int)stride);
+	}
+	if (image != NULL && item->zoom > 1) {
+		/* output pixel (x, y) shows buffer pixel (x / zoom, y / zoom) */
+		pixman_transform_t transform;
+		pixman_transform_init_scale(&transform, pixman_int_to_fixed(1) / item->zoom,
+			pixman_int_to_fixed(1) / item->zoom);
+		pixman_image_set_transform(image, &transform);
+		pixman_image_set_filter(image, PIXMAN_FILTER_NEAREST, NULL, 0);
 	}
 	int n;
 	pixman_box32_t *boxes = pixman_region32_rectangles(&item->visible, &n);
 	for (int j = 0; image != NULL && j < n; j++) {
 		pixman_image_composite32(item->op, image, NULL, target,
-			boxes[j].x1 - item->box.x1 + item->src_x,
-			boxes[j].y1 - item->box.y1 + item->src_y, 0, 0,
+			boxes[j].x1 - item->box.x1 + item->src_x * item->zoom,
+			boxes[j].y1 - item->box.y1 + item->src_y * item->zoom, 0, 0,
 			boxes[j].x1, boxes[j].y1, boxes[j].x2 - boxes[j].x1, boxes[j].y2 - boxes[j].y1);
 	}
 	if (image != NULL && image != item->texture_image) {
@@ -338,11 +394,12 @@ bool tessera_render_scene_output(struct wlr_scene_output *scene_output) {
 	struct wlr_renderer *renderer = output->renderer;
 	struct wlr_scene *scene = scene_output->scene;
 	if (renderer == NULL || !wlr_renderer_is_pixman(renderer) || wlroots_only() ||
-			output->scale != 1.0f || output->transform != WL_OUTPUT_TRANSFORM_NORMAL) {
+			(output->scale != 1.0f && output->scale != 2.0f && output->scale != 4.0f) ||
+			output->transform != WL_OUTPUT_TRANSFORM_NORMAL) {
 		return wlr_scene_output_commit(scene_output);
 	}
 	/* every node a blit, or the whole frame the wlroots way */
-	struct render_list list = { .ok = true };
+	struct render_list list = { .ok = true, .scale = (int)output->scale };
 	collect(&list, &scene->node, -scene_output->x, -scene_output->y);
 	if (!list.ok) {
 		list_finish(&list);

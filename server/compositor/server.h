@@ -22,6 +22,7 @@ struct tessera_server {
 	struct wlr_scene *scene;
 	struct wlr_output_layout *output_layout;
 	struct wl_list outputs; /* tessera_output.link */
+	int output_scale; /* of every new output (tessera --scale) */
 	struct wl_listener new_output;
 
 	struct wlr_xdg_shell *xdg_shell;

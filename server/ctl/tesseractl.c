@@ -34,7 +34,7 @@
 static const char usage[] =
 	"Usage: tesseractl [options] COMMAND\n"
 	"\n"
-	"Lists and steers the VMs and windows of a running tessera.\n"
+	"Lists and steers the VMs, windows and outputs of a running tessera.\n"
 	"\n"
 	"  -s, --socket PATH  tessera's control socket (default: $TESSERA_SOCKET,\n"
 	"                     else tessera-$WAYLAND_DISPLAY.sock in $XDG_RUNTIME_DIR)\n"
@@ -50,11 +50,14 @@ static const char usage[] =
 	"  window list        the windows: id, VM, geometry, focus, app id, title\n"
 	"  window focus ID    raise the window and give it the keyboard\n"
 	"  window close ID    ask the window's client to close it\n"
+	"  output list        the outputs: name, size, scale, position\n"
+	"  output add WxH[:SCALE]  add a headless output right of the others\n"
+	"  output remove NAME remove a headless output\n"
 	"\n"
 	"Exit status: 0 done, 1 tessera refused or failed the command,\n"
 	"2 usage, 3 tessera not reached or its reply unreadable.\n";
 
-enum arg { ARG_NONE, ARG_VM, ARG_WINDOW };
+enum arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT };
 
 static const struct command {
 	const char *object, *verb;
@@ -67,6 +70,9 @@ static const struct command {
 	{ "window", "list", ARG_NONE },
 	{ "window", "focus", ARG_WINDOW },
 	{ "window", "close", ARG_WINDOW },
+	{ "output", "list", ARG_NONE },
+	{ "output", "add", ARG_OUTPUT },
+	{ "output", "remove", ARG_OUTPUT },
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -356,8 +362,37 @@ static void print_vm_change(struct json_object *reply) {
 	putchar('\n');
 }
 
-static void print_reply(const struct command *command, struct json_object *reply) {
+/* "NAME WxH scale S at X,Y" */
+static void print_output(struct json_object *output) {
+	char w[24], h[24], x[24], y[24];
+	struct json_object *scale = json_object_object_get(output, "scale");
+	const char *name = get_string(output, "name");
+	print_safe(stdout, name != NULL ? name : "?");
+	printf(" %sx%s scale %g at %s,%s", get_number(output, "width", w, sizeof(w)),
+		get_number(output, "height", h, sizeof(h)),
+		json_object_is_type(scale, json_type_double) ||
+		json_object_is_type(scale, json_type_int) ? json_object_get_double(scale) : 0.0,
+		get_number(output, "x", x, sizeof(x)), get_number(output, "y", y, sizeof(y)));
+}
+
+static void print_output_reply(const struct command *command, struct json_object *reply) {
 	if (command->arg == ARG_NONE) {
+		struct json_object *outputs = get_array(reply, "outputs");
+		for (size_t i = 0; outputs != NULL && i < json_object_array_length(outputs); i++) {
+			print_output(json_object_array_get_idx(outputs, i));
+			putchar('\n');
+		}
+		return;
+	}
+	printf("output ");
+	print_output(json_object_object_get(reply, "output"));
+	printf(strcmp(command->verb, "add") == 0 ? ": added\n" : ": removed\n");
+}
+
+static void print_reply(const struct command *command, struct json_object *reply) {
+	if (strcmp(command->object, "output") == 0) {
+		print_output_reply(command, reply);
+	} else if (command->arg == ARG_NONE) {
 		if (strcmp(command->object, "vm") == 0) {
 			print_vm_list(reply);
 		} else {
@@ -381,9 +416,11 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 		*status = usage_error("no command given");
 		return NULL;
 	}
-	bool known = strcmp(argv[0], "vm") == 0 || strcmp(argv[0], "window") == 0;
+	bool known = strcmp(argv[0], "vm") == 0 || strcmp(argv[0], "window") == 0 ||
+		strcmp(argv[0], "output") == 0;
 	if (!known) {
-		*status = usage_error("unknown command '%s' (expected vm or window)", argv[0]);
+		*status = usage_error("unknown command '%s' (expected vm, window or output)",
+			argv[0]);
 		return NULL;
 	}
 	if (argc == 1) {
@@ -420,6 +457,8 @@ static char *build_request(const struct command *command, const char *arg, int *
 	json_object_object_add(request, "command", json_object_new_string(name));
 	if (command->arg == ARG_VM) {
 		json_object_object_add(request, "vm", json_object_new_string(arg));
+	} else if (command->arg == ARG_OUTPUT) {
+		json_object_object_add(request, "output", json_object_new_string(arg));
 	} else if (command->arg == ARG_WINDOW) {
 		char *end;
 		errno = 0;

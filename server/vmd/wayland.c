@@ -22,6 +22,7 @@
 #include "viewporter-client-protocol.h"
 #include "wayland.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
+#include "xdg-output-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 /* Highest versions vmd implements. */
@@ -35,6 +36,7 @@
 #define PRESENTATION_VERSION 1
 #define VIEWPORTER_VERSION 1
 #define GUEST_MEMORY_VERSION 1
+#define XDG_OUTPUT_MANAGER_VERSION 2
 
 #define MAX_COORD (1 << 20)
 /* How long vmd waits for the compositor to read its connection before it
@@ -81,8 +83,11 @@ static void output_handle_geometry(void *data, struct wl_output *wl_output,
 		int32_t x, int32_t y, int32_t physical_width, int32_t physical_height,
 		int32_t subpixel, const char *make, const char *model, int32_t transform) {
 	struct vmd_wayland_output *output = data;
-	output->x = clamp_i32(x, -MAX_COORD, MAX_COORD);
-	output->y = clamp_i32(y, -MAX_COORD, MAX_COORD);
+	if (output->xdg_output == NULL) {
+		/* wlroots sends 0,0 here: xdg-output has the position */
+		output->x = clamp_i32(x, -MAX_COORD, MAX_COORD);
+		output->y = clamp_i32(y, -MAX_COORD, MAX_COORD);
+	}
 	output->physical_width_mm = clamp_i32(physical_width, 0, MAX_COORD);
 	output->physical_height_mm = clamp_i32(physical_height, 0, MAX_COORD);
 	output->transform = clamp_i32(transform, 0, 7);
@@ -118,6 +123,55 @@ static const struct wl_output_listener output_listener = {
 	.scale = output_handle_scale,
 };
 
+/* xdg_output: where the output is in the compositor's layout. */
+static void xdg_output_handle_logical_position(void *data, struct zxdg_output_v1 *xdg_output,
+		int32_t x, int32_t y) {
+	struct vmd_wayland_output *output = data;
+	output->x = clamp_i32(x, -MAX_COORD, MAX_COORD);
+	output->y = clamp_i32(y, -MAX_COORD, MAX_COORD);
+}
+
+static void xdg_output_handle_logical_size(void *data, struct zxdg_output_v1 *xdg_output,
+		int32_t width, int32_t height) {
+	struct vmd_wayland_output *output = data;
+	output->logical_width = clamp_i32(width, 1, 16384);
+	output->logical_height = clamp_i32(height, 1, 16384);
+}
+
+/* A change of the layout alone (another output came or went) ends here. */
+static void xdg_output_handle_done(void *data, struct zxdg_output_v1 *xdg_output) {
+	struct vmd_wayland_output *output = data;
+	if (output->done) {
+		wl_signal_emit(&output->wayland->events.output, output);
+	}
+}
+
+static void xdg_output_handle_name(void *data, struct zxdg_output_v1 *xdg_output,
+		const char *name) {
+}
+
+static void xdg_output_handle_description(void *data, struct zxdg_output_v1 *xdg_output,
+		const char *description) {
+}
+
+static const struct zxdg_output_v1_listener xdg_output_listener = {
+	.logical_position = xdg_output_handle_logical_position,
+	.logical_size = xdg_output_handle_logical_size,
+	.done = xdg_output_handle_done,
+	.name = xdg_output_handle_name,
+	.description = xdg_output_handle_description,
+};
+
+static void output_get_xdg_output(struct vmd_wayland_output *output) {
+	struct vmd_wayland *wayland = output->wayland;
+	if (wayland->xdg_output_manager == NULL || output->xdg_output != NULL) {
+		return;
+	}
+	output->xdg_output = zxdg_output_manager_v1_get_xdg_output(
+		wayland->xdg_output_manager, output->wl_output);
+	zxdg_output_v1_add_listener(output->xdg_output, &xdg_output_listener, output);
+}
+
 static void output_add(struct vmd_wayland *wayland, uint32_t name,
 		uint32_t version) {
 	struct vmd_wayland_output *output = calloc(1, sizeof(*output));
@@ -134,6 +188,7 @@ static void output_add(struct vmd_wayland *wayland, uint32_t name,
 		&wl_output_interface, min_u32(version, OUTPUT_VERSION));
 	wl_output_add_listener(output->wl_output, &output_listener, output);
 	wl_list_insert(wayland->outputs.prev, &output->link);
+	output_get_xdg_output(output);
 }
 
 static void output_destroy(struct vmd_wayland_output *output) {
@@ -141,6 +196,9 @@ static void output_destroy(struct vmd_wayland_output *output) {
 		wl_signal_emit(&output->wayland->events.output_remove, output);
 	}
 	wl_list_remove(&output->link);
+	if (output->xdg_output != NULL) {
+		zxdg_output_v1_destroy(output->xdg_output);
+	}
 	if (wl_output_get_version(output->wl_output) >= WL_OUTPUT_RELEASE_SINCE_VERSION) {
 		wl_output_release(output->wl_output);
 	} else {
@@ -572,6 +630,15 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 			&zwp_linux_dmabuf_v1_interface, 3);
 		zwp_linux_dmabuf_v1_add_listener(wayland->linux_dmabuf,
 			&linux_dmabuf_listener, wayland);
+	} else if (strcmp(interface, zxdg_output_manager_v1_interface.name) == 0 &&
+			wayland->xdg_output_manager == NULL) {
+		wayland->xdg_output_manager = wl_registry_bind(registry, name,
+			&zxdg_output_manager_v1_interface,
+			min_u32(version, XDG_OUTPUT_MANAGER_VERSION));
+		struct vmd_wayland_output *output;
+		wl_list_for_each(output, &wayland->outputs, link) {
+			output_get_xdg_output(output);
+		}
 	} else if (strcmp(interface, wl_output_interface.name) == 0) {
 		output_add(wayland, name, version);
 	}
@@ -849,6 +916,9 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	}
 	if (wayland->linux_dmabuf != NULL) {
 		zwp_linux_dmabuf_v1_destroy(wayland->linux_dmabuf);
+	}
+	if (wayland->xdg_output_manager != NULL) {
+		zxdg_output_manager_v1_destroy(wayland->xdg_output_manager);
 	}
 	if (wayland->viewporter != NULL) {
 		wp_viewporter_destroy(wayland->viewporter);

@@ -51,8 +51,12 @@ struct vmd_wayland_output {
 	struct vmd_wayland *wayland;
 	/* vmd's own id for this output (wire OUTPUT.output), never reused */
 	uint32_t id;
-	/* layout position (wl_output.geometry), transform, size in mm */
+	/* layout position (xdg_output's logical position; wl_output.geometry
+	 * without xdg-output), transform, size in mm */
 	int32_t x, y;
+	/* size in the layout (xdg_output's logical size), 0 while unknown */
+	int32_t logical_width, logical_height;
+	struct zxdg_output_v1 *xdg_output; /* NULL without xdg-output */
 	int32_t transform;
 	int32_t physical_width_mm, physical_height_mm;
 	/* true once the first wl_output.done arrived: the state is complete */
@@ -120,6 +124,7 @@ struct vmd_wayland {
 	struct zxdg_decoration_manager_v1 *decoration_manager;
 	struct wp_presentation *presentation;
 	struct wp_viewporter *viewporter;
+	struct zxdg_output_manager_v1 *xdg_output_manager;
 	/* tessera_guest_memory_v1, only on a tagged VM connection */
 	struct tessera_guest_memory_v1 *guest_memory;
 	/* Its budget event: what vmd may have mapped at once (0 = unknown). */

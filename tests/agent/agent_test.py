@@ -29,7 +29,7 @@ class Loopback:
     log holds no sanitizer report and no ERROR line the test did not
     declare (expect_error)."""
 
-    def __init__(self, size=(1024, 768), agent_args=()):
+    def __init__(self, size=(1024, 768), agent_args=(), tessera_args=(), vm_config=""):
         self.sock = None
         self.tessera = None
         self.agent = None
@@ -41,12 +41,12 @@ class Loopback:
 [vm {VM}]
 color = #{VM_COLOR}
 vhost-user = {config_sock}
-"""
+{vm_config}"""
         # The socket lives in tessera's private test directory, which is
         # only known once it exists: write the config afterwards.
         env = {"TESSERA_VMD": t.program("TESSERA_VMD")}
         self.tessera = t.Tessera(size=size, config=None, env=env,
-                                 args=self._config_args(config))
+                                 args=self._config_args(config) + list(tessera_args))
         # Stopping tessera stops and checks the agents first.
         self.tessera.before_stop.append(self._stop_agents)
         t.wait_for(lambda: os.path.exists(self.sock), 15, "vmd's vhost-user socket")
@@ -212,8 +212,9 @@ vhost-user = {config_sock}
 
 def read_until(proc, want, timeout=30.0):
     """Lines a client printed (since the last call), up to the one equal
-    to want. Reads the pipe's fd directly: lines buffered by Python's file
-    object would be invisible to select()."""
+    to want (or for which want(line) is true, when it is callable). Reads
+    the pipe's fd directly: lines buffered by Python's file object would be
+    invisible to select()."""
     import select
     import time
     fd = proc.stdout.fileno()
@@ -224,7 +225,7 @@ def read_until(proc, want, timeout=30.0):
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             lines.append(line.decode(errors="replace").strip())
-            if lines[-1] == want:
+            if (want(lines[-1]) if callable(want) else lines[-1] == want):
                 proc._pending = pending
                 return lines
         left = deadline - time.monotonic()

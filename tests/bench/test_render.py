@@ -7,6 +7,9 @@ redraws into the output's buffers), must come out identical both ways,
 pixel for pixel: overlapping host windows with and without server-side
 frames, a VM window with its coloured frame and "[vm] title" bar, a window
 raised over the others, and one closed (what it covered drawn again).
+The same on an output of scale 2 (tessera --scale 2), where the blits
+show the scale-1 clients and title bars at twice their size with pixman's
+nearest filter.
 """
 
 import os
@@ -57,15 +60,17 @@ def pixels(path):
     return width, height, bytes(out)
 
 
-def scene(wlroots_only):
-    """Builds the scene on a fresh tessera; returns its screenshot."""
+def scene(wlroots_only, scale=1):
+    """Builds the scene on a fresh tessera with an output of that scale;
+    returns its screenshot."""
     fake_vmd = t.program("TESSERA_FAKE_VMD")
     # a large VM window first: the host windows cascade over parts of it
     env = {"FAKE_VMD_COLOR_work": "33cc33", "FAKE_VMD_TITLE_work": "guest window",
            "FAKE_VMD_ARGS_work": "--size 560x360"}
     if wlroots_only:
         env["TESSERA_WLROOTS_RENDER"] = "1"
-    server = t.Tessera(size=(800, 600), env=env,
+    # the same layout (800x600) at any scale
+    server = t.Tessera(size=(800 * scale, 600 * scale), env=env, args=["--scale", str(scale)],
                        config=f"[vm work]\ncolor = #c62828\nvhost-user = /nonexistent/work.sock\n"
                               f"vmd = {fake_vmd}\n")
     try:
@@ -97,17 +102,24 @@ def scene(wlroots_only):
 
 
 def test():
-    fast = scene(wlroots_only=False)
-    slow = scene(wlroots_only=True)
-    t.check(fast[:2] == slow[:2] == (800, 600), f"screenshot sizes {fast[:2]} {slow[:2]}")
+    for scale in (1, 2):
+        fast = scene(wlroots_only=False, scale=scale)
+        slow = scene(wlroots_only=True, scale=scale)
+        compare(fast, slow, scale)
+
+
+def compare(fast, slow, scale):
+    width = 800 * scale
+    t.check(fast[:2] == slow[:2] == (width, 600 * scale),
+            f"screenshot sizes {fast[:2]} {slow[:2]}")
     differ = [i // 3 for i in range(0, len(fast[2]), 3) if fast[2][i:i + 3] != slow[2][i:i + 3]]
-    t.check(not differ, f"{len(differ)} pixels differ between the blits and wlroots' "
-            f"drawing, first at {[(i % 800, i // 800) for i in differ[:5]]}")
+    t.check(not differ, f"scale {scale}: {len(differ)} pixels differ between the blits and "
+            f"wlroots' drawing, first at {[(i % width, i // width) for i in differ[:5]]}")
     colors = {fast[2][i:i + 3] for i in range(0, len(fast[2]), 3)}
     for rgb in ("3366cc", "aa8800", "884499", "33cc33", "c62828"):
         t.check(bytes.fromhex(rgb) in colors, f"#{rgb} is not on the screen")
     t.check(bytes.fromhex("dd2266") not in colors, "the closed window is still shown")
-    print(f"PASS: {len(fast[2]) // 3} pixels identical, {len(colors)} colours")
+    print(f"PASS: scale {scale}: {len(fast[2]) // 3} pixels identical, {len(colors)} colours")
 
 
 if __name__ == "__main__":

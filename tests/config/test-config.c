@@ -568,12 +568,14 @@ static void test_vm_options(void) {
 			"max-surfaces = 64\n"
 			"max-buffer-bytes = 512M\n"
 			"display-size = 1920x1080\n"
+			"scale = 2\n"
 			"max-batch-size=65536\n")) {
 		const struct tessera_vm_config *vm = &config.vms[0];
 		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_surfaces], "64") == 0);
 		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_buffer_bytes], "512M") == 0);
 		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_display_size], "1920x1080") == 0);
 		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_max_batch_size], "65536") == 0);
+		CHECK(strcmp(vm->settings[TESSERA_VM_SETTING_scale], "2") == 0);
 		CHECK(vm->settings[TESSERA_VM_SETTING_max_resources][0] == '\0');
 		CHECK(strcmp(tessera_vm_setting_get(TESSERA_VM_SETTING_max_surfaces)->key,
 			"max-surfaces") == 0);
@@ -601,6 +603,8 @@ static void test_vm_options(void) {
 		{ "max-contexts = 99999", "invalid max-contexts '99999' for vm 'a' (expected 1 to 4096)" },
 		{ "display-size = 100x100", "invalid display-size '100x100' for vm 'a' (expected at least 320x200 and at most 4088x4088)" },
 		{ "display-size = 5000x600", "invalid display-size '5000x600' for vm 'a' (expected at least 320x200 and at most 4088x4088)" },
+		{ "scale = 3", "invalid scale '3' for vm 'a' (expected 1 to 2)" },
+		{ "scale = 0", "invalid scale '0' for vm 'a' (expected a positive number)" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char label[32];

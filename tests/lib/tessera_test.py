@@ -258,10 +258,11 @@ class Tessera:
     def titles(self):
         return [row[0] for row in self.toplevels()]
 
-    def screenshot(self, name=None):
+    def screenshot(self, name=None, output=None):
+        """All outputs, or only the output of that name (grim -o)."""
         self.shot_count += 1
         path = os.path.join(self.tmp, name or f"shot-{self.shot_count}.png")
-        self.run([host_program("grim"), path])
+        self.run([host_program("grim")] + (["-o", output] if output else []) + [path])
         return Png(path)
 
     def stop_clients(self):

@@ -430,17 +430,46 @@ void vmd_session_schedule_doorbell(struct vmd_session *session) {
 
 /* --- greeting, outputs, keymap --- */
 
+/*
+ * An output as the guest sees it: the host's, or with the VM's scale
+ * (setting scale) the same place and logical size in the layout, with a
+ * mode of that size times the VM's scale, so that guest clients draw
+ * buffers of that scale and windows keep their size on the host.
+ */
 static void emit_output(struct vmd_ctx *ctx, const struct vmd_wayland_output *output) {
+	int32_t scale = output->scale, width = output->width, height = output->height;
+	uint64_t vm_scale = ctx->session->limits.scale;
+	if (vm_scale != 0 && vm_scale <= TESSERA_VM_MAX_SCALE &&
+			(int32_t)vm_scale != scale) {
+		/* sizes ≤ 16384, scales ≤ 8 (wayland.c): no overflow */
+		/* the mode's size in layout units (xdg-output's is turned by
+		 * an odd transform, the mode's is not) */
+		int32_t logical_width = (width + scale - 1) / scale;
+		int32_t logical_height = (height + scale - 1) / scale;
+		if (output->logical_width > 0 && output->logical_height > 0) {
+			bool turned = output->transform % 2 == 1;
+			logical_width = turned ? output->logical_height : output->logical_width;
+			logical_height = turned ? output->logical_width : output->logical_height;
+		}
+		scale = (int32_t)vm_scale;
+		width = logical_width * scale;
+		height = logical_height * scale;
+		if (width > TESSERA_WIRE_MAX_DIMENSION || height > TESSERA_WIRE_MAX_DIMENSION) {
+			width = output->width; /* cannot be shown so: as it is */
+			height = output->height;
+			scale = output->scale;
+		}
+	}
 	struct tessera_wire_msg event = {
 		.type = TESSERA_WIRE_OUTPUT,
 		.output = {
 			.output = output->id,
 			.x = output->x,
 			.y = output->y,
-			.width = output->width,
-			.height = output->height,
+			.width = width,
+			.height = height,
 			.refresh_mhz = (uint32_t)output->refresh_mhz,
-			.scale = output->scale,
+			.scale = scale,
 			.transform = (uint32_t)output->transform,
 			.physical_width_mm = output->physical_width_mm,
 			.physical_height_mm = output->physical_height_mm,
