@@ -181,6 +181,8 @@ def chroot_tarball(debs):
             "--include=" + ",".join(names)]
     argv += [f"--aptopt={opt}" for opt in apt_options()]
     partial = tarball + ".partial"
+    if os.path.exists(partial):  # left by an interrupted run
+        os.unlink(partial)
     argv += [suite, partial, *apt_sources()]
     print(f"chroot: mmdebstrap {suite} with {' '.join(names)}", flush=True)
     run(argv, "mmdebstrap", timeout=1500)
