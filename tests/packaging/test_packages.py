@@ -4,7 +4,8 @@
 The Debian packages, built, checked, installed and run:
 
 1. scripts/build-packages.sh builds tessera_VERSION_*.deb and
-   tessera-agent_VERSION_*.deb (dpkg-buildpackage, out of tree);
+   tessera-agent_VERSION_*.deb (dpkg-buildpackage, out of tree: git sees
+   the same work tree before and after, ignored files included);
 2. lintian reports no error on the build (its warnings are printed);
 3. a fresh Debian chroot (mmdebstrap of this machine's release from this
    machine's apt sources, holding what the packages depend on and
@@ -63,12 +64,24 @@ def enter_namespace():
                         sys.executable, *sys.argv], env)
 
 
+def tree_state(source_root):
+    """git's view of the work tree, ignored files included (None when it
+    is not a git checkout)."""
+    res = subprocess.run(["git", "-C", source_root, "status", "--porcelain", "--ignored"],
+                         capture_output=True, text=True)
+    return res.stdout if res.returncode == 0 else None
+
+
 def build(source_root, out, version):
     start = time.monotonic()
+    before = tree_state(source_root)
     res = run([os.path.join(source_root, "scripts", "build-packages.sh"), out],
               "scripts/build-packages.sh", timeout=2000)
     print(res.stdout, flush=True)
     step("build-packages.sh", start)
+    after = tree_state(source_root)
+    t.check(before == after, "build-packages.sh changed the work tree:\n"
+            f"before:\n{before}after:\n{after}")
     debs = {}
     for name in ("tessera", "tessera-agent"):
         found = glob.glob(os.path.join(out, f"{name}_{version}_*.deb"))
