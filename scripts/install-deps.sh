@@ -43,6 +43,11 @@ test_pkgs+=(xwayland x11-apps xterm)
 test_pkgs+=(gnuplot-nox)
 # gtk3-widget-factory: a GTK 3 application in the guest (tests/agent/test_csd.py).
 test_pkgs+=(gtk-3-examples)
+# The Debian packages (tests/packaging): dpkg-buildpackage with debhelper
+# (scripts/build-packages.sh adds the rest of debian/control's build
+# dependencies), lintian, mmdebstrap for the chroot they are installed in;
+# virt-xml-validate for the libvirt domain.
+test_pkgs+=(dpkg-dev debhelper lintian mmdebstrap libvirt-clients)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

@@ -5,6 +5,8 @@
 #   2. build/ci-asan   -Werror with ASan+UBSan, all tests once more except
 #                      the fuzz run (already sanitized) and the real-VM
 #                      tier (TCG guests under ASan take too long for CI)
+#                      and the packaging tier (it builds the packages from
+#                      source, without the sanitizers)
 #
 # Every tier runs or the run fails: a test that skips (meson's SKIP, exit
 # 77) fails the run, named with its reason, unless its tier (meson suite)
@@ -138,7 +140,7 @@ if [ "$quick" = 0 ]; then
 	echo "=== tests under ASan+UBSan"
 	# The sanitizer options (tests/lsan.supp among them) come with the
 	# build: the default test setup of a sanitized build (tests/meson.build).
-	run_tests "$here/build/ci-asan" --no-suite fuzz --no-suite vm
+	run_tests "$here/build/ci-asan" --no-suite fuzz --no-suite vm --no-suite packaging
 fi
 
 echo
