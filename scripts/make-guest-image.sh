@@ -21,10 +21,14 @@
 # "bookworm" entry (and of bookworm-updates/-security when it has them),
 # read at run time by scripts/install-vm-deps.sh --print-entry.
 #
-# The agent: install_agent_from_build copies tessera-agent, its user unit
-# and environment file from `meson install --destdir` of a build directory
-# (--build-dir, default ./build, built first); the libraries it links to
-# come from their Debian packages.
+# The agent comes from its Debian package: tessera-agent_*.deb given with
+# --agent-deb, else built by scripts/build-packages.sh (minutes), installed
+# with dpkg in the guest (its Depends are in the base system). With
+# --build-dir DIR instead (development, tests/vm/test_guest_image.py):
+# install_agent_from_build copies tessera-agent, its user unit and
+# environment file from `meson install --destdir` of that meson build
+# directory, and the base system gets the packages of the libraries the
+# binary links to.
 #
 # Caches, in $TESSERA_VM_CACHE (default /var/cache/tessera-vm):
 #   guest-base/KEY/   the bootstrapped system (rootfs/ and kernel/), KEY =
@@ -35,7 +39,7 @@
 # (OUT.stamp); --refresh rebuilds everything. Prints the size and the
 # build time. Runs as root (mmdebstrap, mkfs.ext4 -d keep owners).
 #
-#   scripts/make-guest-image.sh [--build-dir DIR] [--refresh] OUT
+#   scripts/make-guest-image.sh [--agent-deb FILE | --build-dir DIR] [--refresh] OUT
 set -euo pipefail
 
 prog=make-guest-image.sh
@@ -51,6 +55,15 @@ packages=(
 	dbus-user-session kmod passwd login procps less
 	libgl1-mesa-dri libegl-mesa0 libgles2 libgbm1
 	xwayland foot weston fonts-dejavu-core
+	# what tessera-agent links to (ldd; its package's Depends are among them)
+	libbsd0 libc6 libcap2 libdrm2 libegl1 libevdev2 libexpat1 libffi8 libgbm1
+	libgcrypt20 libgles2 libglib2.0-0 libglvnd0 libgpg-error0 libgudev-1.0-0
+	libinput10 liblz4-1 liblzma5 libmd0 libmtdev1 libpcre2-8-0 libpixman-1-0
+	libseat1 libsystemd0 libudev1 libwacom9 libwayland-client0
+	libwayland-server0 libwlroots10 libxau6 libxcb-composite0 libxcb-dri3-0
+	libxcb-icccm4 libxcb-present0 libxcb-render-util0 libxcb-render0
+	libxcb-res0 libxcb-shm0 libxcb-xfixes0 libxcb-xinput0 libxcb1 libxdmcp6
+	libxkbcommon0 libzstd1
 )
 masked=(
 	systemd-networkd-wait-online.service apt-daily.timer
@@ -59,16 +72,18 @@ masked=(
 	systemd-timesyncd.service serial-getty@ttyS0.service
 )
 
-build_dir="$here/build"
+build_dir=
+agent_deb=
 refresh=0
 out=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--build-dir)
-		[ $# -ge 2 ] || { echo "$prog: --build-dir needs a directory" >&2; exit 2; }
-		build_dir="$2"; shift ;;
+	--build-dir|--agent-deb)
+		[ $# -ge 2 ] || { echo "$prog: $1 needs an argument" >&2; exit 2; }
+		if [ "$1" = --build-dir ]; then build_dir="$2"; else agent_deb="$2"; fi
+		shift ;;
 	--refresh) refresh=1 ;;
-	-h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,/^set -euo pipefail/{/^set/!p}' "$0"; exit 0 ;;
 	-*) echo "$prog: unknown option '$1'" >&2; exit 2 ;;
 	*)
 		[ -z "$out" ] || { echo "$prog: more than one OUT" >&2; exit 2; }
@@ -76,13 +91,14 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$out" ] || { echo "usage: $prog [--build-dir DIR] [--refresh] OUT" >&2; exit 2; }
+[ -n "$out" ] || { echo "usage: $prog [--agent-deb FILE | --build-dir DIR] [--refresh] OUT" >&2; exit 2; }
+[ -z "$build_dir" ] || [ -z "$agent_deb" ] || { echo "$prog: --agent-deb or --build-dir, not both" >&2; exit 2; }
 
 log() { echo "$prog: $*"; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "cannot build the image: must run as root (mmdebstrap, mkfs.ext4 -d)"
-for tool in mmdebstrap mkfs.ext4 meson; do
+for tool in mmdebstrap mkfs.ext4; do
 	command -v "$tool" >/dev/null ||
 		die "cannot build the image: no $tool (run scripts/install-vm-deps.sh)"
 done
@@ -126,9 +142,24 @@ install_agent_from_build() { # $1 = destination tree
 }
 
 agent_tree="$tmp/agent"
-install_agent_from_build "$agent_tree"
-agent_bin="$(cd "$agent_tree" && find . -path '*/bin/tessera-agent' -print -quit)"
-agent_unit="$(cd "$agent_tree" && find . -name tessera-agent.service -print -quit)"
+if [ -n "$build_dir" ]; then
+	install_agent_from_build "$agent_tree"
+	agent_bin="$(cd "$agent_tree" && find . -path '*/bin/tessera-agent' -print -quit)"
+	agent_unit="$(cd "$agent_tree" && find . -name tessera-agent.service -print -quit)"
+else
+	if [ -z "$agent_deb" ]; then
+		log "building the Debian packages (scripts/build-packages.sh)"
+		"$here/scripts/build-packages.sh" "$tmp/debs" >&2 ||
+			die "cannot build the agent's package"
+		agent_deb="$(ls "$tmp"/debs/tessera-agent_*.deb | head -n 1)"
+	fi
+	[ -f "$agent_deb" ] || die "cannot read the agent's package '$agent_deb'"
+	[ "$(dpkg-deb -f "$agent_deb" Package 2>/dev/null)" = tessera-agent ] ||
+		die "cannot use '$agent_deb': not a tessera-agent package"
+	# hashed for OUT's stamp; installed by dpkg in the guest
+	mkdir -p "$agent_tree/var/cache/tessera-agent"
+	cp "$agent_deb" "$agent_tree/var/cache/tessera-agent/tessera-agent.deb"
+fi
 
 # The Debian packages of the libraries the agent links to (one dpkg -S for
 # all: a library may be listed under /lib or /usr/lib, merged /usr).
@@ -148,10 +179,14 @@ agent_libs() {
 		echo "${pkg%%:*}"
 	done | sort -u
 }
-agent_libs >"$tmp/agent-libs" || exit 1
-mapfile -t lib_pkgs <"$tmp/agent-libs"
-[ "${#lib_pkgs[@]}" -gt 0 ] || die "cannot list the libraries of tessera-agent"
-packages+=("${lib_pkgs[@]}")
+# The base must hold them (dpkg -i of the package checks its Depends).
+if [ -n "$build_dir" ]; then
+	agent_libs >"$tmp/agent-libs" || exit 1
+	for p in $(cat "$tmp/agent-libs"); do
+		[[ " ${packages[*]} " == *" $p "* ]] ||
+			die "tessera-agent links to a library of '$p', which the guest's package list lacks"
+	done
+fi
 
 # --- apt entries from the machine's sources -------------------------------
 
@@ -283,10 +318,28 @@ if [ "$refresh" = 0 ] && [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = 
 	log "$out is up to date (base $key, agent unchanged)"
 else
 	stage="$tmp/root"
-	cp -al "$base/rootfs" "$stage"  # hard links: only new files are added
-	cp -a "$agent_tree/." "$stage/"
-	mkdir -p "$stage/etc/systemd/user/default.target.wants"
-	ln -sf "/${agent_unit#./}" "$stage/etc/systemd/user/default.target.wants/tessera-agent.service"
+	if [ -n "$build_dir" ]; then
+		cp -al "$base/rootfs" "$stage"  # hard links: only new files are added
+		cp -a "$agent_tree/." "$stage/"
+		mkdir -p "$stage/etc/systemd/user/default.target.wants"
+		ln -sf "/${agent_unit#./}" "$stage/etc/systemd/user/default.target.wants/tessera-agent.service"
+	else
+		cp -a "$base/rootfs" "$stage"  # a copy: dpkg changes files in place
+		deb=/var/cache/tessera-agent/tessera-agent.deb
+		install -D -m 644 "$agent_tree$deb" "$stage$deb"
+		chroot "$stage" dpkg -i "$deb" >"$tmp/dpkg.log" 2>&1 || {
+			cat "$tmp/dpkg.log" >&2
+			die "cannot install the agent's package in the guest"
+		}
+		rm -rf "${stage:?}/var/cache/tessera-agent"
+		# the package enables the unit for every user; make sure
+		[ -e "$stage/etc/systemd/user/default.target.wants/tessera-agent.service" ] || {
+			mkdir -p "$stage/etc/systemd/user/default.target.wants"
+			ln -sf /usr/lib/systemd/user/tessera-agent.service \
+				"$stage/etc/systemd/user/default.target.wants/tessera-agent.service"
+		}
+		log "installed $(dpkg-deb -f "$agent_deb" Package) $(dpkg-deb -f "$agent_deb" Version) from its package"
+	fi
 	used=$(du -s --block-size=1M "$stage" | cut -f1)
 	size=$((used * 5 / 4 + 512))  # room for the journal, /home, packages
 	rm -f "$out.part"
