@@ -14,8 +14,8 @@
 # Each boots the Debian guest image of scripts/make-guest-image.sh
 # (build-demo/guest-image/; built when missing if this runs as root with
 # mmdebstrap), whose systemd user session runs tessera-agent and foot;
-# else the test initramfs of tests/vm running the agent and
-# tessera-simple-shm of build-demo (over 9p).
+# else (or with TESSERA_DEMO_GUESTS=initramfs) the test initramfs of
+# tests/vm running the agent and tessera-simple-shm of build-demo (over 9p).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,7 +55,9 @@ unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
 # tessera boots itself (--vms)
 vm_sections() {
 	local image="$build/guest-image/guest.img" name color have=0
-	if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null; then
+	if [ "${TESSERA_DEMO_GUESTS:-}" = initramfs ]; then
+		:
+	elif [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null; then
 		# up to date with this build's agent (quick when it is)
 		"$here/scripts/make-guest-image.sh" --build-dir "$build" "$image" >&2 && have=1
 	elif [ -f "$image.ini" ]; then
@@ -72,9 +74,10 @@ vm_sections() {
 		done
 		return
 	fi
-	echo "guests: no Debian image (make-guest-image.sh needs root and mmdebstrap)," \
-		"so the test initramfs of tests/vm" >&2
-	TMPDIR="$work" PYTHONPATH="$here/tests/vm" python3 - "$build" "$work" <<'PY'
+	echo "guests: the test initramfs of tests/vm (no Debian image: make-guest-image.sh" \
+		"needs root and mmdebstrap)" >&2
+	# the guests' files in /tmp, not $work: tessera.ini lines are short
+	PYTHONPATH="$here/tests/vm" python3 - "$build" "$work" <<'PY'
 import sys
 import tessera_vm
 build, work = sys.argv[1:]
@@ -90,11 +93,13 @@ while :; do sleep 10; done
 for name, frame, color in (("work", "c62828", "e07010"), ("personal", "1565c0", "2e7d32")):
     script = (guest.replace("@BUILD@", build).replace("@COLOR@", color)
               .replace("@TITLE@", f"{name}-client"))
+    g = tessera_vm.Guest(script, kernel="6.1", build_dir=f"{build}/vm-initramfs",
+                         memory="512M", append="video=Virtual-1:d")
     try:
-        keys = tessera_vm.Guest(script, kernel="6.1", build_dir=f"{build}/vm-initramfs",
-                                memory="512M", append="video=Virtual-1:d").tessera_keys()
+        keys = g.tessera_keys()
     except (tessera_vm.VmSkip, tessera_vm.VmError) as e:
         sys.exit(f"demo.sh: cannot prepare a test guest: {e}")
+    print(f"# guest files: {g.workdir}")
     print(f"[vm {name}]\ncolor = #{frame}\nvhost-user = {work}/{name}.sock")
     print("".join(f"{k} = {v}\n" for k, v in keys.items()))
 PY
@@ -125,6 +130,7 @@ tessera_pid=$!
 cleanup() {
 	kill "$tessera_pid" 2>/dev/null || true
 	wait "$tessera_pid" 2>/dev/null || true
+	sed -n 's/^# guest files: //p' "$work/tessera.ini" | xargs -r rm -rf
 	rm -rf "$work"
 }
 trap cleanup EXIT
