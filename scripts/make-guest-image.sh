@@ -119,8 +119,8 @@ flock 9
 
 # --- the agent ------------------------------------------------------------
 
-# Until the agent has a Debian package: meson install of a build directory
-# into a staging tree, of which the agent's files are kept.
+# --build-dir: meson install of that build directory into a staging tree,
+# of which the agent's files are kept (the agent under test, no package).
 install_agent_from_build() { # $1 = destination tree
 	local stage="$tmp/meson-install" f
 	[ -f "$build_dir/build.ninja" ] ||
