@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the real-VM test tier (tests/vm/) needs
 # on Debian 12: QEMU >= 8 from Debian's bookworm-backports suite,
-# busybox-static and kmod (for the guest initramfs), and two guest kernels
+# busybox-static and kmod (for the guest initramfs), mmdebstrap (for
+# scripts/make-guest-image.sh), and two guest kernels
 # unpacked into a cache directory — never installed into the host's /boot:
 #
 #   $TESSERA_VM_CACHE/linux-6.1   Debian 12's kernel (what linux-image-amd64
@@ -24,6 +25,11 @@
 #   scripts/install-vm-deps.sh --refresh       look for newer kernels too
 #   scripts/install-vm-deps.sh --print-source  print the backports source
 #                                              it would add, change nothing
+#   scripts/install-vm-deps.sh --print-entry SUITE
+#                       print "URI<TAB>SIGNED-BY" of the machine's apt entry
+#                       for SUITE (scripts/make-guest-image.sh's mirror)
+#   scripts/install-vm-deps.sh --vmlinux DIR
+#                       unpack DIR/boot/vmlinuz-* into DIR/boot/vmlinux-*
 #
 # Environment: TESSERA_VM_CACHE (default /var/cache/tessera-vm);
 # TESSERA_VM_APT_ETC (default /etc/apt, for testing --print-source).
@@ -37,18 +43,25 @@ apt_etc="${TESSERA_VM_APT_ETC:-/etc/apt}"
 apt_sources_dir="$apt_etc/sources.list.d"
 our_sources="$apt_sources_dir/tessera-$backports.sources"
 min_qemu_major=8
-host_pkgs=(busybox-static kmod python3 zstd)
+host_pkgs=(busybox-static kmod python3 zstd mmdebstrap)
 backports_pkgs=(qemu-system-x86)
 
 refresh=0
 print_source=0
-for arg in "$@"; do
-	case "$arg" in
+print_entry=
+vmlinux_dir=
+while [ $# -gt 0 ]; do
+	case "$1" in
 	--refresh) refresh=1 ;;
 	--print-source) print_source=1 ;;
-	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
-	*) echo "$prog: unknown argument '$arg'" >&2; exit 2 ;;
+	--print-entry|--vmlinux)
+		[ $# -ge 2 ] || { echo "$prog: $1 needs an argument" >&2; exit 2; }
+		if [ "$1" = --print-entry ]; then print_entry="$2"; else vmlinux_dir="$2"; fi
+		shift ;;
+	-h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+	*) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
 	esac
+	shift
 done
 
 log() { echo "$prog: $*"; }
@@ -69,12 +82,12 @@ source_files() { # $1: glob suffix (sources or list)
 }
 
 # Prints "URI<TAB>SIGNED-BY" of the first enabled deb822 stanza whose Suites
-# holds exactly $codename (not -updates or -security).
+# holds exactly $1 (default $codename: not -updates or -security).
 find_deb822() {
 	local files
 	mapfile -t files < <(source_files sources)
 	[ "${#files[@]}" -gt 0 ] || return 0
-	awk -v want="$codename" '
+	awk -v want="${1:-$codename}" '
 		function flush() {
 			if (!found && types ~ /(^|[ \t])deb([ \t]|$)/ &&
 			    enabled != "no" && uri != "" &&
@@ -107,7 +120,7 @@ find_oneline() {
 	[ -f "$apt_etc/sources.list" ] && files+=("$apt_etc/sources.list")
 	mapfile -t -O "${#files[@]}" files < <(source_files list)
 	[ "${#files[@]}" -gt 0 ] || return 0
-	awk -v want="$codename" '
+	awk -v want="${1:-$codename}" '
 		found || /^[ \t]*#/ { next }
 		$1 == "deb" {
 			i = 2; signed = ""
@@ -155,6 +168,63 @@ backports_stanza() {
 	fi
 }
 
+first_file() { # first existing match of a glob, or nothing
+	local IFS= matches
+	# shellcheck disable=SC2206 # the glob is meant to expand
+	matches=($1)
+	[ -e "${matches[0]}" ] && echo "${matches[0]}"
+	return 0
+}
+
+# Unpacks the ELF kernel from a bzImage: boot/vmlinuz-X -> boot/vmlinux-X.
+make_vmlinux() {
+	local img elf
+	img="$(first_file "$1/boot/vmlinuz-*")"
+	[ -n "$img" ] || die "no boot/vmlinuz-* in $1"
+	elf="$(dirname "$img")/vmlinux-${img##*/vmlinuz-}"
+	[ -s "$elf" ] && return 0
+	log "unpacking $(basename "$elf")"
+	python3 - "$img" "$elf.part" <<'EOF'
+import lzma, struct, subprocess, sys, zlib
+src, dst = sys.argv[1:]
+with open(src, "rb") as f:
+    img = f.read()
+if img[0x202:0x206] != b"HdrS":
+    sys.exit(f"{src}: not a bzImage")
+start = ((img[0x1F1] or 4) + 1) * 512
+offset, length = struct.unpack_from("<II", img, 0x248)
+payload = img[start + offset:start + offset + length]
+if payload.startswith(b"\xfd7zXZ\x00"):
+    elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
+elif payload.startswith(b"\x28\xb5\x2f\xfd"):
+    # the kernel build appends the 4-byte uncompressed size
+    elf = subprocess.run(["zstd", "-dcq"], input=payload[:-4], check=True,
+                         stdout=subprocess.PIPE).stdout
+elif payload.startswith(b"\x1f\x8b"):
+    elf = zlib.decompressobj(31).decompress(payload)
+else:
+    sys.exit(f"{src}: unknown payload compression {payload[:4]!r}")
+if elf[:4] != b"\x7fELF":
+    sys.exit(f"{src}: payload is not an ELF kernel")
+with open(dst, "wb") as f:
+    f.write(elf)
+EOF
+	mv "$elf.part" "$elf"
+}
+
+if [ -n "$print_entry" ]; then
+	line="$(find_deb822 "$print_entry")"
+	[ -n "$line" ] || line="$(find_oneline "$print_entry")"
+	[ -n "$line" ] || die "no enabled '$print_entry' entry in $apt_etc"
+	echo "$line"
+	exit 0
+fi
+
+if [ -n "$vmlinux_dir" ]; then
+	make_vmlinux "$vmlinux_dir"
+	exit 0
+fi
+
 if [ "$print_source" = 1 ]; then
 	if backports_configured; then
 		log "$backports already in the apt sources"
@@ -192,13 +262,6 @@ qemu_major() {
 	echo "${v:-0}"
 }
 
-first_file() { # first existing match of a glob, or nothing
-	local IFS= matches
-	# shellcheck disable=SC2206 # the glob is meant to expand
-	matches=($1)
-	[ -e "${matches[0]}" ] && echo "${matches[0]}"
-	return 0
-}
 
 kernel_ok() { # $1: link name; true when it points at an unpacked kernel
 	local d="$cache/$1"
@@ -280,41 +343,6 @@ kernel_pkg_for() {
 		<<<"$deps"
 }
 
-# Unpacks the ELF kernel from a bzImage: boot/vmlinuz-X -> boot/vmlinux-X.
-make_vmlinux() {
-	local img elf
-	img="$(first_file "$1/boot/vmlinuz-*")"
-	[ -n "$img" ] || die "no boot/vmlinuz-* in $1"
-	elf="$(dirname "$img")/vmlinux-${img##*/vmlinuz-}"
-	[ -s "$elf" ] && return 0
-	log "unpacking $(basename "$elf")"
-	python3 - "$img" "$elf.part" <<'EOF'
-import lzma, struct, subprocess, sys, zlib
-src, dst = sys.argv[1:]
-with open(src, "rb") as f:
-    img = f.read()
-if img[0x202:0x206] != b"HdrS":
-    sys.exit(f"{src}: not a bzImage")
-start = ((img[0x1F1] or 4) + 1) * 512
-offset, length = struct.unpack_from("<II", img, 0x248)
-payload = img[start + offset:start + offset + length]
-if payload.startswith(b"\xfd7zXZ\x00"):
-    elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
-elif payload.startswith(b"\x28\xb5\x2f\xfd"):
-    # the kernel build appends the 4-byte uncompressed size
-    elf = subprocess.run(["zstd", "-dcq"], input=payload[:-4], check=True,
-                         stdout=subprocess.PIPE).stdout
-elif payload.startswith(b"\x1f\x8b"):
-    elf = zlib.decompressobj(31).decompress(payload)
-else:
-    sys.exit(f"{src}: unknown payload compression {payload[:4]!r}")
-if elf[:4] != b"\x7fELF":
-    sys.exit(f"{src}: payload is not an ELF kernel")
-with open(dst, "wb") as f:
-    f.write(elf)
-EOF
-	mv "$elf.part" "$elf"
-}
 
 # $1 link name, $2 kernel series (6.1...), $3 release ("" = the candidate)
 fetch_kernel() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vm-deps-sources: scripts/install-vm-deps.sh derives the bookworm-backports
 # source from the machine's own apt sources, in deb822 and one-line format.
-# Runs --print-source against fixture /etc/apt trees (changes nothing).
+# Runs --print-source against fixture /etc/apt trees (changes nothing);
+# also --print-entry SUITE, the mirror of scripts/make-guest-image.sh.
 set -euo pipefail
 
 script="${1:?usage: test_install_sources.sh path/to/install-vm-deps.sh}"
@@ -11,10 +12,12 @@ failures=0
 passes=0
 
 # $1 name, $2 expected output (exact), $3 expected exit status; the fixture
-# is whatever was written into $work/$1 (an /etc/apt directory).
+# is whatever was written into $work/$1 (an /etc/apt directory); the
+# script's arguments: $args (default --print-source).
 check() {
 	local out status=0
-	out="$(TESSERA_VM_APT_ETC="$work/$1" bash "$script" --print-source 2>&1)" ||
+	# shellcheck disable=SC2086 # $args is a word list
+	out="$(TESSERA_VM_APT_ETC="$work/$1" bash "$script" ${args:---print-source} 2>&1)" ||
 		status=$?
 	if [ "$status" != "$3" ] || [ "$out" != "$2" ]; then
 		echo "FAIL $1: exit $status (want $3), output:"
@@ -58,6 +61,11 @@ echo 'deb http://other.mirror.invalid/debian bookworm main' \
 	>"$work/deb822/sources.list.d/other.list.disabled"
 check deb822 "$(stanza http://mirror.invalid/debian \
 	/usr/share/keyrings/debian-archive-keyring.gpg)" 0
+tab=$'\t'
+args="--print-entry bookworm-security" check deb822 \
+	"http://security.mirror.invalid/debian-security$tab/usr/share/keyrings/debian-archive-keyring.gpg" 0
+args="--print-entry bookworm-updates" check deb822 \
+	"http://mirror.invalid/debian$tab/usr/share/keyrings/debian-archive-keyring.gpg" 0
 
 # deb822: a disabled stanza and a deb-src-only one are skipped
 mkdir -p "$work/deb822-disabled/sources.list.d"
@@ -92,6 +100,10 @@ deb ${scheme}://later.mirror.invalid/debian bookworm main
 EOF
 check oneline "$(stanza http://mirror.invalid/debian \
 	/usr/share/keyrings/debian-archive-keyring.gpg)" 0
+args="--print-entry bookworm-security" check oneline \
+	"http://security.mirror.invalid/debian-security$tab" 0
+args="--print-entry bookworm-updates" check oneline \
+	"install-vm-deps.sh: error: no enabled 'bookworm-updates' entry in $work/oneline" 1
 
 # one-line entry in sources.list.d/*.list, no options
 mkdir -p "$work/oneline-d/sources.list.d"
