@@ -43,6 +43,10 @@ test_pkgs+=(xwayland x11-apps xterm)
 test_pkgs+=(gnuplot-nox)
 # gtk3-widget-factory: a GTK 3 application in the guest (tests/agent/test_csd.py).
 test_pkgs+=(gtk-3-examples)
+# Qt 6 and GTK 3 applications in the guest (tests/agent/test_qt.py,
+# test_gtk.py): Qt Widgets and GTK through Debian's Python bindings, and
+# Qt's Wayland platform plugin.
+test_pkgs+=(python3-pyqt6 qt6-wayland python3-gi gir1.2-gtk-3.0)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

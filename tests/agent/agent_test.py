@@ -212,8 +212,9 @@ vhost-user = {config_sock}
 
 def read_until(proc, want, timeout=30.0):
     """Lines a client printed (since the last call), up to the one equal
-    to want. Reads the pipe's fd directly: lines buffered by Python's file
-    object would be invisible to select()."""
+    to want (or, when want is a function, the first it accepts). Reads the
+    pipe's fd directly: lines buffered by Python's file object would be
+    invisible to select()."""
     import select
     import time
     fd = proc.stdout.fileno()
@@ -224,7 +225,7 @@ def read_until(proc, want, timeout=30.0):
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             lines.append(line.decode(errors="replace").strip())
-            if lines[-1] == want:
+            if want(lines[-1]) if callable(want) else lines[-1] == want:
                 proc._pending = pending
                 return lines
         left = deadline - time.monotonic()
