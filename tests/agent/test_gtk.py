@@ -4,7 +4,8 @@
 * gtk-widgets.py (PyGObject, client-side decorated with GTK's own title
   bar and shadow) through the agent: menus and the combo box's list at
   their place, typing, the context menu at the pointer, a dialog centred
-  over its window, resizing by the host (toolkit_test.check_widgets).
+  over its window, resizing by the host (toolkit_test.check_widgets); the
+  same through Xwayland (GDK_BACKEND=x11).
 * gtk3-widget-factory (gtk-3-examples), at the places its page 1 has on
   Debian 12 (GTK 3.24, Adwaita; checked before use): typing into the
   "entry" entry draws the text in it, its context menu opens at the
@@ -26,12 +27,11 @@ FACTORY_ENTRY = (11, 234, 325, 31)
 FACTORY_COMBO = (393, 234, 156, 31)
 
 
-def gtk_env(loop):
-    """GTK on the agent's display only; no session bus or settings daemon."""
-    env = dict(loop.guest_env, GDK_BACKEND="wayland", NO_AT_BRIDGE="1",
-               GSETTINGS_BACKEND="memory")
-    env.pop("DISPLAY", None)
-    return env
+def gtk_env(loop, x11=False):
+    """GTK on the agent's Wayland display or Xwayland; no session bus or
+    settings daemon."""
+    return k.guest_env(loop, x11, GDK_BACKEND="x11" if x11 else "wayland",
+                       GSETTINGS_BACKEND="memory")
 
 
 def test_widget_factory(loop):
@@ -111,12 +111,17 @@ def test_widget_factory(loop):
 def test():
     python = k.debian_python("gi; gi.require_version('Gtk', '3.0')")
     t.host_program("grim")
+    t.host_program("Xwayland")
     # room for gtk3-widget-factory's window, frame included, and its resize
     loop = a.Loopback(size=(1600, 1000))
     try:
         app = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gtk-widgets.py")
         k.check_widgets(loop, [python, app], gtk_env(loop), "gtk-widgets", "gtk widgets",
                         "gtk dialog")
+        # the same through Xwayland: menus are override-redirect windows,
+        # the dialog a WM_TRANSIENT_FOR window
+        k.check_widgets(loop, [python, app], gtk_env(loop, x11=True), "gtk-widgets-x11",
+                        "gtk widgets", "gtk dialog")
         test_widget_factory(loop)
         loop.stop()
     finally:

@@ -5,7 +5,8 @@
   plugin, server-side decorated) through the agent: menus and the combo
   box's list at their place, typing, the context menu at the pointer, a
   dialog centred over its window, resizing by the host
-  (toolkit_test.check_widgets).
+  (toolkit_test.check_widgets); the same through Xwayland (Qt's xcb
+  plugin).
 * qt-quick.qml in Qt's qml runtime (Qt Quick Controls, software
   rendering): framed without gap; its Menu opens below its button and its
   ComboBox's list over the combo box (popups Qt Quick draws inside the
@@ -25,18 +26,12 @@ MENU = "e040e0"
 COMBO = "40e0e0"
 
 
-def qt_env(loop, **extra):
-    """Qt on the agent's Wayland display only."""
-    env = dict(loop.guest_env, QT_QPA_PLATFORM="wayland", NO_AT_BRIDGE="1", **extra)
-    env.pop("DISPLAY", None)
-    return env
-
-
 def test_quick(loop):
     if not os.path.exists(QML):
         t.skip(f"no {QML} (scripts/install-deps.sh --tests installs qml-qt6)")
     pointer = t.program("TESSERA_TEST_POINTER")
-    env = qt_env(loop, QT_QUICK_BACKEND="software", QT_MESSAGE_PATTERN="%{message}")
+    env = k.guest_env(loop, QT_QPA_PLATFORM="wayland", QT_QUICK_BACKEND="software",
+                      QT_MESSAGE_PATTERN="%{message}")
     proc = subprocess.Popen([QML, os.path.join(HERE, "qt-quick.qml")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     loop.tessera.clients.append(proc)
@@ -87,10 +82,16 @@ def test_quick(loop):
 def test():
     python = k.debian_python("PyQt6.QtWidgets")
     t.host_program("grim")
+    t.host_program("Xwayland")
     loop = a.Loopback(size=(1024, 768))
     try:
-        k.check_widgets(loop, [python, os.path.join(HERE, "qt-widgets.py")], qt_env(loop),
+        app = [python, os.path.join(HERE, "qt-widgets.py")]
+        k.check_widgets(loop, app, k.guest_env(loop, QT_QPA_PLATFORM="wayland"),
                         "qt-widgets", "qt widgets", "qt dialog")
+        # the same through Xwayland: menus are override-redirect windows,
+        # the dialog a WM_TRANSIENT_FOR window
+        k.check_widgets(loop, app, k.guest_env(loop, x11=True, QT_QPA_PLATFORM="xcb"),
+                        "qt-widgets-x11", "qt widgets", "qt dialog")
         test_quick(loop)
         loop.stop()
     finally:

@@ -42,6 +42,17 @@ def debian_python(module):
     return path
 
 
+def guest_env(loop, x11=False, **variables):
+    """The environment of a toolkit application in the guest: on the
+    agent's Wayland display only, or on its Xwayland only (x11), without
+    an accessibility bus; plus the variables."""
+    env = dict(loop.guest_env, NO_AT_BRIDGE="1", **variables)
+    if x11 and loop.x_display is None:
+        t.fail("the agent printed no DISPLAY (Xwayland)")
+    env.pop("WAYLAND_DISPLAY" if x11 else "DISPLAY", None)
+    return env
+
+
 class Twin:
     """gtk-widgets.py or qt-widgets.py running in the guest."""
 
