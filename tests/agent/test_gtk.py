@@ -44,8 +44,11 @@ def test_widget_factory(loop):
     loop.wait_title("[guest] gtk3-widget-factory", timeout=30)
 
     def framed():
-        frame = loop.tessera.screenshot().bbox(a.VM_COLOR)
-        return frame[:4] if frame and frame[2] > 1000 else None
+        """The frame once the window is laid out (GTK may grow it after
+        its first frames): the same in two screenshots."""
+        frames = [loop.tessera.screenshot().bbox(a.VM_COLOR) for _ in range(2)]
+        return frames[0][:4] if frames[0] and frames[0][2] > 1000 and \
+            frames[0] == frames[1] else None
     frame = t.wait_for(framed, 15, "gtk3-widget-factory framed")
     inside = k.content_box(frame)
 
@@ -95,6 +98,7 @@ def test_widget_factory(loop):
     close()
 
     # Alt + right drag from the bottom-right corner: bigger by the drag
+    frame = t.wait_for(framed, 15, "gtk3-widget-factory framed")
     grow = (120, 100)
     start = (frame[0] + frame[2] - 12, frame[1] + frame[3] - 12)
     k.alt_drag(loop, start, grow)
