@@ -14,8 +14,9 @@ through the agent on the loopback and checks, on the host:
 * the dialog (transient for the window: xdg_toplevel.set_parent) opens as a
   framed VM window centred over its parent and stays above it when the
   parent is clicked;
-* an interactive resize on the host (Alt + right drag) resizes the window
-  by exactly the drag, and the application learns its new size.
+* an interactive resize on the host (Alt + right drag, or a drag of the
+  frame's corner) resizes the window by exactly the drag, and the
+  application learns its new size; a drag of the title bar moves it.
 """
 
 import os
@@ -106,19 +107,33 @@ def near(a_pos, b_pos):
     return all(abs(p - q) <= NEAR for p, q in zip(a_pos, b_pos))
 
 
+def drag(loop, start, delta, button="left"):
+    """A drag on the host from start by delta with that button held."""
+    loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "move", *start,
+                      "press", button, "sleep", "100",
+                      "move", start[0] + delta[0] // 2, start[1] + delta[1] // 2,
+                      "sleep", "100", "move", start[0] + delta[0], start[1] + delta[1],
+                      "sleep", "200", "release", button, "sleep", "100"])
+
+
 def alt_drag(loop, start, delta):
     """Alt + right drag on the host from start by delta: tessera's
     interactive resize from the nearest corner."""
     alt = subprocess.Popen([t.host_program("wtype"), "-M", "alt", "-s", "3000", "-m", "alt"],
                            env=loop.tessera.client_env)
     try:
-        loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "sleep", "500", "move", *start,
-                          "press", "right", "sleep", "100",
-                          "move", start[0] + delta[0] // 2, start[1] + delta[1] // 2,
-                          "sleep", "100", "move", start[0] + delta[0], start[1] + delta[1],
-                          "sleep", "200", "release", "right", "sleep", "100"])
+        loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "sleep", "500"])
+        drag(loop, start, delta, "right")
     finally:
         alt.wait(timeout=10)
+
+
+def wait_frame(loop, want, what):
+    """The VM frame's box once it is want (x, y, w, h; None: any)."""
+    def framed():
+        box = loop.tessera.screenshot().bbox(a.VM_COLOR)
+        return box if box and all(v is None or v == b for v, b in zip(want, box)) else None
+    return t.wait_for(framed, 15, what)[:4]
 
 
 def check_widgets(loop, argv, env, name, title, dialog_title):
@@ -239,16 +254,26 @@ def check_widgets(loop, argv, env, name, title, dialog_title):
     grow = (200, 120)
     alt_drag(loop, (frame[0] + frame[2] - 12, frame[1] + frame[3] - 12), grow)
     want = (frame[2] + grow[0], frame[3] + grow[1])
-
-    def resized():
-        png = loop.tessera.screenshot()
-        box = png.bbox(a.VM_COLOR)
-        return png if box and box[2:4] == want else None
-    png = t.wait_for(resized, 15, f"{name}'s frame resized to {want}")
-    main = png.bbox(MAIN)
+    frame = wait_frame(loop, (None, None, *want), f"{name}'s frame resized to {want}")
+    main = loop.tessera.screenshot().bbox(MAIN)
     t.check(main[2:4] == (mw + grow[0], mh + grow[1]),
             f"{name}: main area {main[2:4]} after the resize, expected "
             f"{(mw + grow[0], mh + grow[1])}")
-    app.read(f"size {size[0] + grow[0]} {size[1] + grow[1]}")
+    size = (size[0] + grow[0], size[1] + grow[1])
+    app.read(f"size {size[0]} {size[1]}")
+
+    # a drag of the frame's bottom-right corner resizes the window (the
+    # only edge of a client-side decorated one), a drag of its title bar
+    # moves it
+    shrink = (-100, -60)
+    drag(loop, (frame[0] + frame[2] - 2, frame[1] + frame[3] - 2), shrink)
+    want = (frame[2] + shrink[0], frame[3] + shrink[1])
+    frame = wait_frame(loop, (frame[0], frame[1], *want),
+                       f"{name}'s frame resized by its corner to {want}")
+    app.read(f"size {size[0] + shrink[0]} {size[1] + shrink[1]}")
+    step = (40, 30)
+    drag(loop, (frame[0] + frame[2] - 60, frame[1] + t.TITLE // 2), step)
+    wait_frame(loop, (frame[0] + step[0], frame[1] + step[1], *frame[2:]),
+               f"{name}'s frame moved by its title bar by {step}")
     app.stop()
     loop.wait_title(f"[guest] {title}", present=False)
