@@ -48,6 +48,14 @@ test_pkgs+=(gtk-3-examples)
 # dependencies), lintian, mmdebstrap for the chroot they are installed in;
 # virt-xml-validate for the libvirt domain.
 test_pkgs+=(dpkg-dev debhelper lintian mmdebstrap libvirt-clients)
+# Qt 6 and GTK 3 applications in the guest (tests/agent/test_qt.py,
+# test_gtk.py): Qt Widgets and GTK through Debian's Python bindings, and
+# Qt's Wayland platform plugin.
+test_pkgs+=(python3-pyqt6 qt6-wayland python3-gi gir1.2-gtk-3.0)
+# Qt Quick Controls in Qt's qml runtime (tests/agent/test_qt.py).
+test_pkgs+=(qml-qt6 qml6-module-qtqml qml6-module-qtquick qml6-module-qtquick-controls
+	qml6-module-qtquick-templates qml6-module-qtquick-window qml6-module-qtquick-layouts
+	qml6-module-qtqml-workerscript)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

@@ -1,6 +1,7 @@
 /*
  * Where a new window goes: the free spot nearest the top left of the
- * first output (left to right) that has one, else a cascade.
+ * first output (left to right) that has one, else a cascade; a transient
+ * window (a dialog) centred over its parent.
  *
  * A spot is free when the window's frame (its outer box) stays clear of
  * every other mapped window's by PLACEMENT_GAP pixels, lies within the
@@ -159,11 +160,40 @@ static void cascade_spot(struct tessera_server *server, const struct wlr_box *ar
 	}
 }
 
+/* Within [low, high - size], or low when it does not fit. */
+static int clamp_into(int pos, int size, int low, int high) {
+	if (pos + size > high) {
+		pos = high - size;
+	}
+	return pos < low ? low : pos;
+}
+
+/*
+ * A transient window (a dialog) goes over its parent, its frame centred
+ * on the parent's, kept within the area with its title bar in view.
+ */
+static void place_over_parent(struct tessera_view *view, struct tessera_view *parent,
+		const struct wlr_box *area, const struct wlr_box *size) {
+	struct wlr_box over = tessera_view_outer_box(parent);
+	int x = over.x + (over.width - size->width) / 2;
+	int y = over.y + (over.height - size->height) / 2;
+	x = clamp_into(x, size->width, area->x, area->x + area->width);
+	y = clamp_into(y, size->height, area->y, area->y + area->height);
+	tessera_log(TESSERA_DEBUG, "placing %s window at %d,%d (%dx%d), over its parent",
+		tessera_view_owner_name(view), x, y, size->width, size->height);
+	tessera_view_move(view, x - size->x, y - size->y);
+}
+
 void tessera_place_new_view(struct tessera_view *view) {
 	struct tessera_server *server = view->server;
 	struct wlr_box area = placement_area(server);
 	tessera_view_move(view, 0, 0);
 	struct wlr_box size = tessera_view_outer_box(view);
+	struct tessera_view *parent = tessera_view_parent(view);
+	if (parent != NULL) {
+		place_over_parent(view, parent, &area, &size);
+		return;
+	}
 	int off_x = -size.x, off_y = -size.y; /* from frame corner to view->x/y */
 	size_t count;
 	struct wlr_box *boxes = other_boxes(view, &count);

@@ -8,6 +8,8 @@ struct tessera_view;
  * output where its frame covers no other window (with a gap around it),
  * so that new windows cover nothing while there is room; when there is
  * none, they cascade from the top left, each with its title bar in view.
+ * A transient window (xdg_toplevel.set_parent: a dialog) goes centred over
+ * its parent instead, within the output.
  */
 void tessera_place_new_view(struct tessera_view *view);
 

@@ -1,6 +1,7 @@
 /*
  * The seat: keyboards (with each VM's own keymap), the pointer, focus,
- * key bindings, interactive move and resize, selections.
+ * key bindings, interactive move and resize (Alt + drag, or a drag of the
+ * window's frame), selections.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <wlr/types/wlr_keyboard.h>
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_primary_selection.h>
+#include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
@@ -563,6 +565,43 @@ static bool begin_alt_drag(struct tessera_seat *seat, struct tessera_view *view,
 	return true;
 }
 
+/*
+ * A left button press on the window's own frame (not a popup's): on its
+ * title bar it moves the window, on its border it resizes it from that
+ * side or corner. For a client-side decorated VM window (GTK) the border
+ * is the only edge there is: its shadow, where the client has its resize
+ * handles, is cropped (docs/ARCHITECTURE.md).
+ */
+static bool begin_frame_drag(struct tessera_seat *seat, struct tessera_view *view,
+		uint32_t button) {
+	if (button != BTN_LEFT || !view->decorated) {
+		return false;
+	}
+	double sx, sy;
+	struct wlr_scene_node *node = wlr_scene_node_at(&seat->server->scene->node,
+		seat->cursor->x, seat->cursor->y, &sx, &sy);
+	/* the frame's rects and the title are the view tree's own leaves */
+	if (node == NULL || node->parent != view->tree || node->type == WLR_SCENE_NODE_TREE) {
+		return false;
+	}
+	const struct wlr_box *box = &view->frame_box;
+	double x = seat->cursor->x - view->x, y = seat->cursor->y - view->y;
+	uint32_t edges = 0;
+	if (x < box->x) {
+		edges |= WLR_EDGE_LEFT;
+	} else if (x >= box->x + box->width) {
+		edges |= WLR_EDGE_RIGHT;
+	}
+	if (y >= box->y + box->height) {
+		edges |= WLR_EDGE_BOTTOM;
+	} else if (y < box->y - TESSERA_TITLE_HEIGHT + TESSERA_BORDER_WIDTH) {
+		edges |= WLR_EDGE_TOP;
+	}
+	tessera_seat_begin_interactive(seat, view,
+		edges == 0 ? TESSERA_CURSOR_MOVE : TESSERA_CURSOR_RESIZE, edges);
+	return true;
+}
+
 static void handle_button_release(struct tessera_seat *seat,
 		struct wlr_event_pointer_button *event) {
 	if (seat->cursor_mode != TESSERA_CURSOR_PASSTHROUGH) {
@@ -593,7 +632,8 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	}
 	/* Click to focus; the click itself then goes to the newly focused window. */
 	tessera_view_focus(view);
-	if (begin_alt_drag(seat, view, event->button)) {
+	if (begin_alt_drag(seat, view, event->button) ||
+			(surface == NULL && begin_frame_drag(seat, view, event->button))) {
 		return;
 	}
 	pointer_update_focus(seat, event->time_msec);

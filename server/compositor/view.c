@@ -42,10 +42,53 @@ void tessera_view_close(struct tessera_view *view) {
 
 /* ---- focus and stacking ---- */
 
-static void view_raise(struct tessera_view *view) {
+struct tessera_view *tessera_view_parent(struct tessera_view *view) {
+	struct wlr_xdg_toplevel *toplevel = view->xdg_surface->toplevel;
+	if (toplevel == NULL || toplevel->parent == NULL) {
+		return NULL;
+	}
+	struct tessera_view *parent = toplevel->parent->data;
+	return parent != NULL && parent->mapped ? parent : NULL;
+}
+
+/* Deep enough for dialogs of dialogs; stops a host client's parent cycle. */
+#define MAX_TRANSIENT_DEPTH 8
+
+/*
+ * Raises the view, then its transient windows (dialogs) above it, each
+ * with its own: a dialog never hides behind the window it belongs to.
+ */
+static void view_raise(struct tessera_view *view, int depth) {
 	wlr_scene_node_raise_to_top(view->tree);
 	wl_list_remove(&view->link);
 	wl_list_insert(&view->server->views, &view->link);
+	if (depth >= MAX_TRANSIENT_DEPTH) {
+		return;
+	}
+	/* collected first: raising them reorders the list */
+	size_t n = 0;
+	struct tessera_view *other;
+	wl_list_for_each(other, &view->server->views, link) {
+		n += other != view && tessera_view_parent(other) == view;
+	}
+	if (n == 0) {
+		return;
+	}
+	struct tessera_view **children = calloc(n, sizeof(*children));
+	if (children == NULL) {
+		return;
+	}
+	size_t count = 0;
+	/* bottom first, so that they keep their order among themselves */
+	wl_list_for_each_reverse(other, &view->server->views, link) {
+		if (other != view && tessera_view_parent(other) == view && count < n) {
+			children[count++] = other;
+		}
+	}
+	for (size_t i = 0; i < count; i++) {
+		view_raise(children[i], depth + 1);
+	}
+	free(children);
 }
 
 static void view_set_activated(struct tessera_view *view, bool activated) {
@@ -56,7 +99,7 @@ static void view_set_activated(struct tessera_view *view, bool activated) {
 void tessera_view_focus(struct tessera_view *view) {
 	struct tessera_seat *seat = view->server->seat;
 	struct wlr_surface *prev = seat->wlr_seat->keyboard_state.focused_surface;
-	view_raise(view);
+	view_raise(view, 0);
 	if (seat->focused_view == view && prev == view->xdg_surface->surface) {
 		return;
 	}

@@ -75,7 +75,7 @@ void tessera_view_unmap(struct tessera_view *view);
 struct tessera_view *tessera_view_find(struct tessera_server *server, uint64_t id);
 /* Asks the client to close the window (xdg_toplevel.close). */
 void tessera_view_close(struct tessera_view *view);
-/* Raises the view and gives it the keyboard. */
+/* Raises the view (its transient windows above it) and gives it the keyboard. */
 void tessera_view_focus(struct tessera_view *view);
 /* The view and surface at a layout position, with surface-local coordinates. */
 struct tessera_view *tessera_view_at(struct tessera_server *server,
@@ -83,6 +83,9 @@ struct tessera_view *tessera_view_at(struct tessera_server *server,
 /* Surface-local box of the window content (xdg geometry). */
 void tessera_view_get_geometry(struct tessera_view *view, struct wlr_box *box);
 void tessera_view_move(struct tessera_view *view, int x, int y);
+/* The mapped view this one is a transient window of (xdg_toplevel.set_parent:
+ * a dialog's window), or NULL. */
+struct tessera_view *tessera_view_parent(struct tessera_view *view);
 /* The VM's name, or "host". */
 const char *tessera_view_owner_name(struct tessera_view *view);
 

@@ -4,7 +4,7 @@ prints DISPLAY=:N after WAYLAND_DISPLAY (and gives it to -s commands) and starts
 first X11 client connects; an X11 window (the libxcb test client) then
 appears on the host framed in the VM's colour with its pixels, titled from
 _NET_WM_NAME (or WM_NAME alone) with WM_CLASS as app_id, with its dialog as
-a framed window too; Debian's xterm, xeyes and xmessage come up as VM
+a framed window too, centred over its parent; Debian's xterm, xeyes and xmessage come up as VM
 windows with their titles and classes."""
 
 import os
@@ -73,6 +73,13 @@ def test():
                      (dx + 1, dy - 2)):
             t.check(png.pixel(x, y) == a.VM_COLOR,
                     f"the dialog's frame: pixel {(x, y)} is #{png.pixel(x, y)}")
+        # the dialog (WM_TRANSIENT_FOR: its parent on the host) centred over
+        # its window
+        wx, wy, ww, wh, _ = png.bbox("aa22aa")
+        t.check(abs((dx + dw / 2) - (wx + ww / 2)) <= 1
+                and abs((dy - t.TITLE + (dh + t.TITLE) / 2) - (wy - t.TITLE + (wh + t.TITLE) / 2))
+                <= 1, f"the dialog {(dx, dy, dw, dh)} is not centred over its window "
+                f"{(wx, wy, ww, wh)}")
 
         # Debian's X11 applications
         loop.guest_client([xterm, "-T", "an xterm", "-e", "sleep", "600"])

@@ -398,15 +398,18 @@ class Png:
             args += ["pixel", x, y]
         return self._run(*args)[1]
 
-    def bbox(self, color, tolerance=0):
-        """(x, y, w, h, count) of the pixels of that colour, or None."""
-        rc, out = self._run("bbox", color, tolerance)
+    def bbox(self, color, tolerance=0, within=None):
+        """(x, y, w, h, count) of the pixels of that colour, or None; only
+        inside the rectangle within (x, y, w, h) when given."""
+        clip = ["clip", *within] if within else []
+        rc, out = self._run(*clip, "bbox", color, tolerance)
         if rc == 1:
             return None
         return tuple(int(v) for v in out)
 
-    def count(self, color, tolerance=0):
-        return int(self._run("count", color, tolerance)[1][0])
+    def count(self, color, tolerance=0, within=None):
+        clip = ["clip", *within] if within else []
+        return int(self._run(*clip, "count", color, tolerance)[1][0])
 
     def region(self, x, y, w, h):
         """(number of distinct colours, dominant colour) of a rectangle."""

@@ -9,6 +9,8 @@
  *                            channel of the colour, or "none" (exit 1)
  *   count RRGGBB [TOL]    -> number of matching pixels
  *   region X Y W H        -> "distinct N" and "dominant RRGGBB"
+ *   clip X Y W H          -> nothing; the bbox and count commands after it
+ *                            look only inside that rectangle (a window)
  * Any PNG colour type and depth is accepted and converted to 8-bit RGB;
  * alpha is ignored. Exit: 0 ok, 1 a bbox matched nothing, 2 error (also
  * a sanitizer's report: their default exit status 1 would read as "none").
@@ -48,7 +50,7 @@ static void usage(void) {
 	fprintf(stderr,
 		"usage: tessera-png-probe FILE CMD [ARGS] [CMD [ARGS]...]\n"
 		"  size | pixel X Y | bbox RRGGBB [TOL] | count RRGGBB [TOL] |\n"
-		"  region X Y W H\n");
+		"  region X Y W H | clip X Y W H\n");
 }
 
 static void png_error_handler(png_structp png, png_const_charp message) {
@@ -216,6 +218,28 @@ static bool parse_extent(const char *str, uint32_t origin, uint32_t limit,
 	return true;
 }
 
+/* Reads "X Y W H" at argv[*i], a rectangle within the image; advances *i. */
+static bool parse_rect(int argc, char *argv[], int *i, const struct probe_image *image,
+		const char *cmd, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h) {
+	if (*i + 4 > argc) {
+		tessera_log(TESSERA_ERROR, "%s: expected X Y W H", cmd);
+		return false;
+	}
+	char what[4][32];
+	const char *names = "XYWH";
+	for (int k = 0; k < 4; k++) {
+		snprintf(what[k], sizeof(what[k]), "%s: %c", cmd, names[k]);
+	}
+	if (!parse_coordinate(argv[*i], image->width, what[0], x) ||
+			!parse_coordinate(argv[*i + 1], image->height, what[1], y) ||
+			!parse_extent(argv[*i + 2], *x, image->width, what[2], w) ||
+			!parse_extent(argv[*i + 3], *y, image->height, what[3], h)) {
+		return false;
+	}
+	*i += 4;
+	return true;
+}
+
 int main(int argc, char *argv[]) {
 	tessera_log_init(TESSERA_ERROR, NULL);
 	if (argc < 3) {
@@ -229,6 +253,8 @@ int main(int argc, char *argv[]) {
 
 	int ret = 0;
 	int i = 2;
+	/* what bbox and count look at (clip) */
+	uint32_t clip_x = 0, clip_y = 0, clip_w = image.width, clip_h = image.height;
 	while (i < argc) {
 		const char *cmd = argv[i++];
 		if (strcmp(cmd, "size") == 0) {
@@ -252,9 +278,9 @@ int main(int argc, char *argv[]) {
 			}
 			uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
 			uint64_t count = 0;
-			for (uint32_t y = 0; y < image.height; y++) {
+			for (uint32_t y = clip_y; y < clip_y + clip_h; y++) {
 				const uint32_t *row = &image.pixels[(size_t)y * image.width];
-				for (uint32_t x = 0; x < image.width; x++) {
+				for (uint32_t x = clip_x; x < clip_x + clip_w; x++) {
 					if (!color_matches(row[x], color, tolerance)) {
 						continue;
 					}
@@ -274,19 +300,16 @@ int main(int argc, char *argv[]) {
 				printf("%u %u %u %u %llu\n", x0, y0, x1 - x0 + 1, y1 - y0 + 1,
 					(unsigned long long)count);
 			}
+		} else if (strcmp(cmd, "clip") == 0) {
+			if (!parse_rect(argc, argv, &i, &image, cmd, &clip_x, &clip_y, &clip_w,
+					&clip_h)) {
+				goto error;
+			}
 		} else if (strcmp(cmd, "region") == 0) {
 			uint32_t x, y, w, h;
-			if (i + 4 > argc) {
-				tessera_log(TESSERA_ERROR, "region: expected X Y W H");
+			if (!parse_rect(argc, argv, &i, &image, cmd, &x, &y, &w, &h)) {
 				goto error;
 			}
-			if (!parse_coordinate(argv[i], image.width, "region: X", &x) ||
-					!parse_coordinate(argv[i + 1], image.height, "region: Y", &y) ||
-					!parse_extent(argv[i + 2], x, image.width, "region: W", &w) ||
-					!parse_extent(argv[i + 3], y, image.height, "region: H", &h)) {
-				goto error;
-			}
-			i += 4;
 			size_t n = (size_t)w * h;
 			uint32_t *values = malloc(sizeof(*values) * n);
 			if (values == NULL) {

@@ -358,6 +358,16 @@ int main(int argc, char *argv[]) {
 	/* a tie between two colours: the lower value wins */
 	check(0, "distinct 2\ndominant 202020\n", "scene.png", "region", "9", "5", "2", "1", NULL);
 
+	/* clip: bbox and count after it look inside the rectangle only */
+	check(0, "12 6 5 3 15\n15\n", "scene.png", "clip", "12", "6", "5", "3", "bbox", "ff0000",
+		"count", "ff0000", NULL);
+	check(1, "none\n", "scene.png", "clip", "40", "0", "24", "20", "bbox", "ff0000", NULL);
+	check(0, "40 30 1 1 1\n", "scene.png", "clip", "30", "0", "34", "40", "bbox", "ff0000",
+		"5", NULL);
+	check(2, "", "scene.png", "clip", "0", "0", "65", "1", "count", "ff0000", NULL);
+	check(2, "", "scene.png", "clip", "0", "48", "1", "1", NULL);
+	check(2, "", "scene.png", "clip", "0", "0", "1", NULL);
+
 	/* several commands in one run; bbox none sets status 1 but goes on */
 	check(0, "64 48\nff0000\n160\n", "scene.png", "size", "pixel", "10", "5", "count",
 		"ff0000", NULL);
