@@ -60,6 +60,10 @@ struct context {
 	enum context_kind kind;
 	bool has_virgl; /* virglrenderer has a context of this id */
 	char name[65];
+	/* resources attached while the kind is undecided: they are rendered
+	 * by the host if it turns out virgl */
+	uint32_t *attached;
+	uint32_t nattached, attached_cap;
 };
 
 struct vmd_gpu {
@@ -486,6 +490,8 @@ static void virgl_rebind_all(struct vmd_gpu *gpu) {
 	}
 }
 
+static void context_finish(struct context *ctx);
+
 /* Before the table is freed: virglrenderer's contexts and resources go. */
 static void virgl_forget_all(struct vmd_gpu *gpu) {
 	for (uint32_t i = 0; i < gpu->ncontexts; i++) {
@@ -493,6 +499,7 @@ static void virgl_forget_all(struct vmd_gpu *gpu) {
 			vmd_virgl_ctx_destroy(gpu->virgl, gpu->contexts[i].id);
 			gpu->contexts[i].has_virgl = false;
 		}
+		context_finish(&gpu->contexts[i]);
 	}
 	for (size_t b = 0; gpu->virgl != NULL && b < VMD_RESOURCE_BUCKETS; b++) {
 		for (struct vmd_gpu_resource *res = gpu->resources.buckets[b];
@@ -819,6 +826,8 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 	ctx->name[n] = '\0';
 	ctx->kind = gpu->virgl != NULL ? CONTEXT_UNDECIDED : CONTEXT_WIRE;
 	ctx->has_virgl = false;
+	ctx->attached = NULL;
+	ctx->nattached = ctx->attached_cap = 0;
 	if (gpu->virgl != NULL) {
 		/* until its first SUBMIT_3D it may be either */
 		uint32_t ret = vmd_virgl_ctx_create(gpu->virgl, id, ctx->name);
@@ -843,11 +852,62 @@ static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
 	if (ctx->has_virgl) {
 		vmd_virgl_ctx_destroy(gpu->virgl, ctx->id);
 	}
+	context_finish(ctx);
 	*ctx = gpu->contexts[--gpu->ncontexts];
 	if (gpu->session != NULL) {
 		vmd_session_ctx_destroy(gpu->session, hdr->ctx_id);
 	}
 	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/*
+ * Which image of a virgl resource a wire buffer shows: its guest pages
+ * until a virgl context (one that submits virgl streams) has it attached
+ * or the guest transferred to the host; from then on the host's
+ * (host_storage: read back at each commit). A resource only ever mapped by
+ * a process that never submits (CPU-drawn 3D resources) keeps its pages.
+ */
+static void render_on_host(struct vmd_gpu_resource *res) {
+	res->base.host_storage = true;
+}
+
+static bool remember_attached(struct vmd_gpu *gpu, struct context *ctx,
+		struct vmd_gpu_resource *res) {
+	if (ctx->kind == CONTEXT_VIRGL) {
+		render_on_host(res);
+		return true;
+	}
+	if (ctx->kind != CONTEXT_UNDECIDED) {
+		return true;
+	}
+	if (ctx->nattached == ctx->attached_cap) {
+		uint32_t cap = ctx->attached_cap ? 2 * ctx->attached_cap : 16;
+		uint32_t *a = realloc(ctx->attached, cap * sizeof(*a));
+		if (a == NULL) {
+			tessera_log(TESSERA_ERROR, "CTX_ATTACH_RESOURCE: context %u: out of "
+				"memory", ctx->id);
+			return false;
+		}
+		ctx->attached = a;
+		ctx->attached_cap = cap;
+	}
+	ctx->attached[ctx->nattached++] = res->base.id;
+	return true;
+}
+
+static void forget_attached(struct context *ctx, uint32_t id) {
+	for (uint32_t i = 0; i < ctx->nattached; i++) {
+		if (ctx->attached[i] == id) {
+			ctx->attached[i] = ctx->attached[--ctx->nattached];
+			return;
+		}
+	}
+}
+
+static void context_finish(struct context *ctx) {
+	free(ctx->attached);
+	ctx->attached = NULL;
+	ctx->nattached = ctx->attached_cap = 0;
 }
 
 static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
@@ -872,8 +932,12 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 	if (ctx->has_virgl && res->virgl) {
 		if (hdr->type == VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE) {
 			vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
+			if (!remember_attached(gpu, ctx, res)) {
+				return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+			}
 		} else {
 			vmd_virgl_ctx_detach(gpu->virgl, ctx->id, res->base.id);
+			forget_attached(ctx, res->base.id);
 		}
 	}
 	return VIRTIO_GPU_RESP_OK_NODATA;
@@ -892,6 +956,9 @@ static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	if (res->virgl) {
+		if (hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D) {
+			render_on_host(res);
+		}
 		return vmd_virgl_transfer(gpu->virgl, res, &cmd,
 			hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D);
 	}
@@ -921,7 +988,15 @@ static void decide_context(struct vmd_gpu *gpu, struct context *ctx,
 	} else {
 		ctx->kind = CONTEXT_VIRGL;
 		tessera_log(TESSERA_INFO, "context %u (%s): virgl", ctx->id, ctx->name);
+		for (uint32_t i = 0; i < ctx->nattached; i++) {
+			struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources,
+				ctx->attached[i]);
+			if (res != NULL) {
+				render_on_host(res);
+			}
+		}
 	}
+	context_finish(ctx);
 }
 
 /* SUBMIT_3D: RESP_HELD when the element was held. */
@@ -1027,7 +1102,6 @@ static uint32_t cmd_resource_create_3d(struct vmd_gpu *gpu,
 		return ret;
 	}
 	res->virgl_bytes = bytes;
-	res->base.host_storage = true;
 	gpu->virgl_bytes += bytes;
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
