@@ -105,8 +105,8 @@ static const char *const expected[] = {
 		"expected a positive number of bytes, optionally with K, M or G",
 	[TESSERA_VM_SETTING_SIZE] = "expected WxH",
 	[TESSERA_VM_SETTING_WORD] = "expected one of",
-	[TESSERA_VM_SETTING_PATH] = "expected an absolute path of printable "
-		"characters without spaces",
+	[TESSERA_VM_SETTING_PATH] =
+		"expected an absolute path of printable characters without spaces",
 };
 
 /* WORD: the index of value among words, or -1. */

@@ -1615,6 +1615,10 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 	free(gpu);
 }
 
+bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu) {
+	return gpu->virgl != NULL;
+}
+
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path) {
 	return tessera_vhost_user_backend_listen(gpu->backend, path);
 }

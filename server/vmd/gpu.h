@@ -30,6 +30,7 @@
 #ifndef TESSERA_VMD_GPU_H
 #define TESSERA_VMD_GPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "console.h"
@@ -58,6 +59,9 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 void vmd_gpu_destroy(struct vmd_gpu *gpu);
 /* Listens for the VMM on the vhost-user socket at path. */
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path);
+
+/* Whether virglrenderer runs (capsets offered). */
+bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu);
 
 /* The mode of scanout 0 as GET_DISPLAY_INFO reports it now. */
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,

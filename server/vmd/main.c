@@ -310,7 +310,8 @@ int main(int argc, char *argv[]) {
 	/* before the first guest byte is read */
 	if (opts.sandbox && !vmd_sandbox_enter(&(struct vmd_sandbox_options){
 			.socket_path = opts.socket_path,
-			.udmabuf_fd = vmd_session_open_udmabuf() })) {
+			.udmabuf_fd = vmd_session_open_udmabuf(),
+			.gl = vmd_gpu_has_virgl(vmd.gpu) })) {
 		vmd.status = 1;
 		goto out;
 	}

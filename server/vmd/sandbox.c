@@ -92,6 +92,17 @@ static const int fcntl_commands[] = {
 	F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS, F_ADD_SEALS,
 };
 
+/*
+ * GL driver: what virglrenderer with Mesa makes once started (traced with
+ * seccomp's log action over tests/vm/test_virgl.py: a guest's GL through
+ * the device): futex, for Mesa's locks and condition variables. Only when
+ * virglrenderer runs (gpu = auto or virgl); Mesa is set up not to start
+ * threads or write a shader cache later (virgl.c).
+ */
+static const int gl_calls[] = {
+	SCMP_SYS(futex),
+};
+
 #ifdef SANITIZER_RUNTIME
 /* Seen with GCC's libasan (ASan, LSan, UBSan): a report symbolized, the
  * leak check's StopTheWorld (a clone that ptraces the process, then
@@ -260,6 +271,15 @@ static bool add_rules(scmp_filter_ctx ctx, const struct vmd_sandbox_options *opt
 		}
 	}
 	*count += 1;
+
+	if (options->gl) {
+		for (size_t i = 0; i < COUNT(gl_calls); i++) {
+			if (!allow(ctx, gl_calls[i], 0, NULL, failed)) {
+				return false;
+			}
+		}
+		*count += COUNT(gl_calls);
+	}
 
 	/* abort(): SIGABRT to itself */
 	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());

@@ -32,6 +32,9 @@ struct vmd_sandbox_options {
 	const char *socket_path;
 	/* /dev/udmabuf opened beforehand, or -1 */
 	int udmabuf_fd;
+	/* virglrenderer runs (virgl.h): Mesa's GL driver needs a little more
+	 * (sandbox.c, "GL driver") */
+	bool gl;
 };
 
 /* Confines the process from now on; false (logged) if it cannot: the

@@ -21,6 +21,8 @@
 #                 tessera_guest_memory_v1 (server/compositor/guest-memory.c)
 #   agent-ring    fuzz-agent-ring.c, the agent's reader of the event ring
 #                 and keymap area (guest-agent/host.c and what it calls)
+#   virgl         fuzz-virgl.c, tessera-vmd's virgl path (server/vmd/virgl.c,
+#                 resource.c) in front of virglrenderer (EGL surfaceless)
 #
 # The project compiles with gcc, which has no libFuzzer, so targets are
 # built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
@@ -98,6 +100,14 @@ config)
 		"$src/tests/fuzz/fuzz-config.c"
 	pkgs="inih xkbcommon xkbregistry glib-2.0"
 	max_len=16384
+	;;
+virgl)
+	# shellcheck disable=SC2086 # lists
+	set -- $includes "-I$src/server/vmd" $common $virtio \
+		"$src/server/vmd/virgl.c" "$src/server/vmd/resource.c" \
+		"$src/tests/fuzz/fuzz-virgl.c"
+	pkgs="virglrenderer epoxy wayland-server"
+	max_len=65536
 	;;
 vmd-gpu)
 	wl_protocols=$(pkg-config --variable=pkgdatadir wayland-protocols)
