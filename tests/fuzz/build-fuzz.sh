@@ -147,11 +147,12 @@ agent-ring)
 	protocol linux-dmabuf-unstable-v1 \
 		"$wl_protocols/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml" server
 	protocol xdg-shell "$wl_protocols/stable/xdg-shell/xdg-shell.xml" client
+	protocol wayland-drm "$src/protocol/wayland-drm.xml" server
 	# wlroots' headers want the server header too (the code is the same)
 	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
 		"$proto/xdg-shell-protocol.h"
 	agent=
-	for f in buffer commit host output seat server surface xwayland transport/transport \
+	for f in buffer commit host output seat server surface wl-drm xwayland transport/transport \
 			transport/transport-vhost-user transport/transport-virtgpu; do
 		agent="$agent $src/guest-agent/$f.c"
 	done
