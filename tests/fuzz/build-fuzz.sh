@@ -14,7 +14,8 @@
 #   config        fuzz-config.c, the compositor's config loader
 #                 (server/compositor/config.c, keymap.c)
 #   vmd-gpu       fuzz-vmd-gpu.c, tessera-vmd's virtio-gpu device
-#                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c, the session)
+#                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c,
+#                 virgl.c, the session)
 #                 fed control and cursor queue commands, with
 #                 fuzz-compositor.c as its compositor
 #   guest-memory  fuzz-guest-memory.c, the compositor's
@@ -125,8 +126,9 @@ vmd-gpu)
 		"$src/server/vmd/vhost-user.c" "$src/server/vmd/gpu.c" \
 		"$src/server/vmd/edid.c" "$src/server/vmd/resource.c" \
 		"$src/server/vmd/console.c" "$src/server/vmd/cpu-share.c" \
+		"$src/server/vmd/virgl.c" \
 		"$src/tests/fuzz/fuzz-compositor.c" "$src/tests/fuzz/fuzz-vmd-gpu.c"
-	pkgs="wayland-server wayland-client pixman-1"
+	pkgs="wayland-server wayland-client pixman-1 virglrenderer epoxy"
 	max_len=16384
 	;;
 guest-memory)
