@@ -824,19 +824,12 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 		ctx->name[n++] = c >= 0x20 && c < 0x7f ? c : '?';
 	}
 	ctx->name[n] = '\0';
+	/* until its first SUBMIT_3D it may be either; virglrenderer gets
+	 * it when it turns out virgl */
 	ctx->kind = gpu->virgl != NULL ? CONTEXT_UNDECIDED : CONTEXT_WIRE;
 	ctx->has_virgl = false;
 	ctx->attached = NULL;
 	ctx->nattached = ctx->attached_cap = 0;
-	if (gpu->virgl != NULL) {
-		/* until its first SUBMIT_3D it may be either */
-		uint32_t ret = vmd_virgl_ctx_create(gpu->virgl, id, ctx->name);
-		if (ret != VIRTIO_GPU_RESP_OK_NODATA) {
-			gpu->ncontexts--;
-			return ret;
-		}
-		ctx->has_virgl = true;
-	}
 	tessera_log(TESSERA_DEBUG, "CTX_CREATE: context %u (%s)", id, ctx->name);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -928,19 +921,23 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
 	/* the wire protocol's contexts see every resource of the VM: nothing
-	 * to record; virglrenderer's see what is attached */
-	if (ctx->has_virgl && res->virgl) {
-		if (hdr->type == VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE) {
-			vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
-			if (!remember_attached(gpu, ctx, res)) {
-				return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
-			}
-		} else {
-			vmd_virgl_ctx_detach(gpu->virgl, ctx->id, res->base.id);
-			forget_attached(ctx, res->base.id);
-		}
+	 * to record; virglrenderer's see what is attached (remembered while
+	 * the kind is undecided) */
+	if (!res->virgl || ctx->kind == CONTEXT_WIRE) {
+		return VIRTIO_GPU_RESP_OK_NODATA;
 	}
-	return VIRTIO_GPU_RESP_OK_NODATA;
+	if (hdr->type == VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE) {
+		if (ctx->has_virgl) {
+			vmd_virgl_ctx_detach(gpu->virgl, ctx->id, res->base.id);
+		}
+		forget_attached(ctx, res->base.id);
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	if (ctx->has_virgl) {
+		vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
+	}
+	return remember_attached(gpu, ctx, res) ? VIRTIO_GPU_RESP_OK_NODATA :
+		VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 }
 
 static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
@@ -958,6 +955,12 @@ static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
 	if (res->virgl) {
 		if (hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D) {
 			render_on_host(res);
+		}
+		/* in the context's virglrenderer context if it has one, else in
+		 * virglrenderer's own */
+		const struct context *ctx = find_context(gpu, cmd.hdr.ctx_id);
+		if (ctx == NULL || !ctx->has_virgl) {
+			cmd.hdr.ctx_id = 0;
 		}
 		return vmd_virgl_transfer(gpu->virgl, res, &cmd,
 			hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D);
@@ -981,18 +984,23 @@ static void decide_context(struct vmd_gpu *gpu, struct context *ctx,
 	}
 	if (payload[2] == 0 && payload[3] == 0) {
 		ctx->kind = CONTEXT_WIRE;
-		vmd_virgl_ctx_destroy(gpu->virgl, ctx->id);
-		ctx->has_virgl = false;
 		tessera_log(TESSERA_DEBUG, "context %u (%s): wire protocol", ctx->id,
 			ctx->name);
 	} else {
+		/* virglrenderer's context, with what was attached so far (a
+		 * context it refuses answers every submission with an error) */
 		ctx->kind = CONTEXT_VIRGL;
+		ctx->has_virgl = vmd_virgl_ctx_create(gpu->virgl, ctx->id, ctx->name) ==
+			VIRTIO_GPU_RESP_OK_NODATA;
 		tessera_log(TESSERA_INFO, "context %u (%s): virgl", ctx->id, ctx->name);
 		for (uint32_t i = 0; i < ctx->nattached; i++) {
 			struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources,
 				ctx->attached[i]);
-			if (res != NULL) {
+			if (res != NULL && res->virgl) {
 				render_on_host(res);
+				if (ctx->has_virgl) {
+					vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
+				}
 			}
 		}
 	}
@@ -1031,6 +1039,11 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 	}
 	if (ctx->kind == CONTEXT_VIRGL) {
 		gpu->stats.virgl_submits++;
+		if (!ctx->has_virgl) {
+			tessera_log(TESSERA_ERROR, "SUBMIT_3D: virgl context %u: virglrenderer "
+				"refused it", ctx->id);
+			return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+		}
 		return vmd_virgl_submit(gpu->virgl, ctx->id, gpu->payload, cmd.size);
 	}
 	struct vmd_session *session = get_session(gpu);
