@@ -947,6 +947,9 @@ static void init(void) {
 
 	struct tessera_vm_settings settings;
 	tessera_vm_settings_default(&settings);
+	/* the device without virglrenderer (gpu = off): its path has a target
+	 * of its own, fuzz-virgl.c */
+	settings.gpu = 2;
 	make_vmd(&g.vmds[0], "a", true, &settings);
 	/* small limits, so that inputs reach them */
 	settings.max_resources = 8;
