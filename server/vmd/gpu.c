@@ -1212,16 +1212,33 @@ static uint32_t run_control_command(struct vmd_gpu *gpu,
 	return VIRTIO_GPU_RESP_ERR_UNSPEC;
 }
 
+/* Whether the resource named at offset of the command has virglrenderer
+ * storage. */
+static bool names_virgl_resource(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem, size_t offset) {
+	uint32_t id;
+	if (tessera_virtqueue_element_read(elem, offset, &id, sizeof(id)) != sizeof(id)) {
+		return false;
+	}
+	const struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
+	return res != NULL && res->virgl;
+}
+
 /* Commands whose completion means virglrenderer has done them. */
-static bool needs_virgl_fence(struct vmd_gpu *gpu, const struct virtio_gpu_ctrl_hdr *hdr) {
+static bool needs_virgl_fence(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr) {
 	switch (hdr->type) {
 	case VIRTIO_GPU_CMD_SUBMIT_3D:;
 		const struct context *ctx = find_context(gpu, hdr->ctx_id);
 		return ctx != NULL && ctx->kind == CONTEXT_VIRGL;
 	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+		return names_virgl_resource(gpu, elem,
+			offsetof(struct virtio_gpu_resource_create_3d, resource_id));
 	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
 	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-		return true;
+		return names_virgl_resource(gpu, elem,
+			offsetof(struct virtio_gpu_transfer_host_3d, resource_id));
 	default:
 		return false;
 	}
@@ -1249,7 +1266,7 @@ static void process_control(struct vmd_gpu *gpu,
 		/* done once virglrenderer has done it, and never before an
 		 * earlier virgl fence */
 		uint32_t seq = 0;
-		if (needs_virgl_fence(gpu, &hdr)) {
+		if (needs_virgl_fence(gpu, elem, &hdr)) {
 			seq = vmd_virgl_fence(gpu->virgl);
 			gpu->stats.virgl_fences += seq != 0;
 		}
