@@ -57,6 +57,14 @@ soft=$!
 touch soft.started
 wait_file done
 kill -INT $soft; wait $soft
+# glmark2's build scene, with virgl and with the guest's llvmpipe
+for gl in virgl soft; do
+	if [ $gl = soft ]; then export LIBGL_ALWAYS_SOFTWARE=1; fi
+	WAYLAND_DISPLAY=wayland-1 timeout 120 glmark2-es2-wayland -s 250x250 \
+		-b build:duration=10 > glmark2-$gl.out 2>&1
+done
+unset LIBGL_ALWAYS_SOFTWARE
+touch glmark2.done
 kill $agent
 status=0
 wait $agent || status=$?
@@ -217,6 +225,18 @@ def test(args):
               f"{virgl[1] / soft[1]:.2f}x the host CPU per frame")
 
         open(os.path.join(results, "done"), "w").close()
+        t.wait_for(lambda: os.path.exists(os.path.join(results, "glmark2.done")), 300,
+                   "glmark2-es2-wayland's runs in the guest")
+        for gl in ("virgl", "soft"):
+            out = read(results, f"glmark2-{gl}.out")
+            renderer = re.search(r"GL_RENDERER:\s*(.*)", out)
+            fps = re.search(r"FPS: (\d+)", out)
+            print(f"glmark2-es2-wayland build, {gl}: renderer "
+                  f"{renderer.group(1) if renderer else '?'}, "
+                  f"{fps.group(1) if fps else '?'} frames/s")
+            if gl == "virgl":
+                t.check(renderer is not None and renderer.group(1).startswith("virgl"),
+                        f"glmark2 in the guest names no virgl renderer:\n{out[-2000:]}")
         res = guest.wait()
         log = res.files.get("agent.log", b"").decode(errors="replace")
         t.check(res.status == 0, f"guest command failed ({res.status}):\n{res.output[-3000:]}"
