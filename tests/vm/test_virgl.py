@@ -12,7 +12,9 @@ guest's Mesa is the host's):
   frame around red, green and blue pixels) and keeps presenting (the
   pixels change, vmd's frame and read-back counters grow);
 - the same client with the guest's own llvmpipe (LIBGL_ALWAYS_SOFTWARE=1),
-  for the figures.
+  for the figures;
+- glmark2-es2-wayland's build scene both ways: its GL_RENDERER with virgl
+  must be virgl's; its frame rates are printed.
 
 Prints for both: frames per second (weston-simple-egl's own count), host
 CPU (vmd + QEMU) per frame, and vmd's bytes read back per frame (the host
