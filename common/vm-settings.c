@@ -9,6 +9,14 @@
 #define VALUE_OFFSETS_COUNT(field) \
 	.offset = offsetof(struct tessera_vm_settings, field),
 #define VALUE_OFFSETS_BYTES VALUE_OFFSETS_COUNT
+#define VALUE_OFFSETS_WORD VALUE_OFFSETS_COUNT
+#define VALUE_OFFSETS_PATH VALUE_OFFSETS_COUNT
+/* The words of a WORD setting. */
+#define WORDS_COUNT(field) NULL
+#define WORDS_BYTES(field) NULL
+#define WORDS_SIZE(field) NULL
+#define WORDS_PATH(field) NULL
+#define WORDS_WORD(field) (const char *const[]){ TESSERA_VM_WORDS_##field, NULL }
 #define VALUE_OFFSETS_SIZE(field) \
 	.offset = offsetof(struct tessera_vm_settings, field##_width), \
 	.height_offset = offsetof(struct tessera_vm_settings, field##_height),
@@ -21,6 +29,7 @@
 			.syntax = TESSERA_VM_SETTING_##syntax_, \
 			.def = def_, .min = min_, .max = max_, \
 			.help = help_, \
+			.words = WORDS_##syntax_(field), \
 		}, \
 		VALUE_OFFSETS_##syntax_(field) \
 	},
@@ -53,6 +62,9 @@ const struct tessera_vm_setting *tessera_vm_setting_find(const char *key) {
 static void store(struct tessera_vm_settings *settings, const struct setting_row *row,
 		uint64_t value) {
 	char *base = (char *)settings;
+	if (row->public.syntax == TESSERA_VM_SETTING_PATH) {
+		return; /* the default is empty; a value is stored by parse */
+	}
 	if (row->public.syntax == TESSERA_VM_SETTING_SIZE) {
 		uint32_t width = (uint32_t)(value >> 32), height = (uint32_t)value;
 		memcpy(base + row->offset, &width, sizeof(width));
@@ -92,7 +104,61 @@ static const char *const expected[] = {
 	[TESSERA_VM_SETTING_BYTES] =
 		"expected a positive number of bytes, optionally with K, M or G",
 	[TESSERA_VM_SETTING_SIZE] = "expected WxH",
+	[TESSERA_VM_SETTING_WORD] = "expected one of",
+	[TESSERA_VM_SETTING_PATH] =
+		"expected an absolute path of printable characters without spaces",
 };
+
+/* WORD: the index of value among words, or -1. */
+static int find_word(const char *const *words, const char *value) {
+	for (int i = 0; words != NULL && words[i] != NULL; i++) {
+		if (strcmp(words[i], value) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static bool valid_path(const char *value) {
+	if (value[0] != '/') {
+		return false;
+	}
+	for (const char *c = value; *c != '\0'; c++) {
+		if (*c <= ' ' || *c > '~') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* WORD and PATH settings: false (and why in err) on a bad value. */
+static bool parse_text(const struct setting_row *row, const char *value,
+		struct tessera_vm_settings *settings, char *err, size_t err_size) {
+	const struct tessera_vm_setting *s = &row->public;
+	char *base = (char *)settings;
+	if (s->syntax == TESSERA_VM_SETTING_PATH) {
+		size_t len = strlen(value);
+		if (len > TESSERA_VM_SETTING_VALUE_MAX || !valid_path(value)) {
+			snprintf(err, err_size, "%s, at most %d bytes", expected[s->syntax],
+				TESSERA_VM_SETTING_VALUE_MAX);
+			return false;
+		}
+		memcpy(base + row->offset, value, len + 1);
+		return true;
+	}
+	int index = find_word(s->words, value);
+	if (index < 0) {
+		size_t n = (size_t)snprintf(err, err_size, "%s", expected[s->syntax]);
+		for (int i = 0; s->words[i] != NULL && n < err_size; i++) {
+			n += (size_t)snprintf(err + n, err_size - n, "%s%s", i == 0 ? " " : ", ",
+				s->words[i]);
+		}
+		return false;
+	}
+	uint64_t v = (uint64_t)index;
+	memcpy(base + row->offset, &v, sizeof(v));
+	return true;
+}
 
 /* The value with its syntax checked, as (W << 32 | H) for SIZE; false if
  * the syntax is wrong. */
@@ -133,6 +199,9 @@ static bool parse_syntax(enum tessera_vm_setting_syntax syntax, const char *s,
 		}
 		*out = TESSERA_VM_SIZE(v, h);
 		return true;
+	case TESSERA_VM_SETTING_WORD:
+	case TESSERA_VM_SETTING_PATH:
+		break; /* parse_text() */
 	}
 	return false;
 }
@@ -148,6 +217,10 @@ bool tessera_vm_setting_parse(const struct tessera_vm_setting *setting,
 		char *err, size_t err_size) {
 	const struct setting_row *row = &table[setting->id];
 	uint64_t v;
+	if (setting->syntax == TESSERA_VM_SETTING_WORD ||
+			setting->syntax == TESSERA_VM_SETTING_PATH) {
+		return parse_text(row, value, settings, err, err_size);
+	}
 	if (strlen(value) > TESSERA_VM_SETTING_VALUE_MAX ||
 			!parse_syntax(setting->syntax, value, &v)) {
 		snprintf(err, err_size, "%s", expected[setting->syntax]);
@@ -186,7 +259,9 @@ static void format_bytes(uint64_t v, char *out, size_t size) {
 
 static void format_value(const struct tessera_vm_setting *s, uint64_t v,
 		char *out, size_t size) {
-	if (s->syntax == TESSERA_VM_SETTING_BYTES) {
+	if (s->syntax == TESSERA_VM_SETTING_WORD) {
+		snprintf(out, size, "%s", s->words[v]);
+	} else if (s->syntax == TESSERA_VM_SETTING_BYTES) {
 		format_bytes(v, out, size);
 	} else if (s->syntax == TESSERA_VM_SETTING_SIZE) {
 		snprintf(out, size, "%" PRIu32 "x%" PRIu32, (uint32_t)(v >> 32), (uint32_t)v);
@@ -230,16 +305,26 @@ void tessera_vm_settings_print_usage(FILE *out) {
 		char text[256], def[32], max[32];
 		format_value(s, s->def, def, sizeof(def));
 		format_value(s, s->max, max, sizeof(max));
-		if (s->def == 0) {
+		if (s->syntax == TESSERA_VM_SETTING_WORD) {
+			snprintf(text, sizeof(text), "%s (%s)", s->help, def);
+		} else if (s->def == 0) {
 			snprintf(text, sizeof(text), "%s", s->help);
 		} else if (s->def == s->max) {
 			snprintf(text, sizeof(text), "%s (%s, at most)", s->help, def);
 		} else {
 			snprintf(text, sizeof(text), "%s (%s; at most %s)", s->help, def, max);
 		}
+		char words[64] = "";
+		for (int w = 0; s->words != NULL && s->words[w] != NULL; w++) {
+			size_t n = strlen(words);
+			snprintf(words + n, sizeof(words) - n, "%s%s", w == 0 ? "" : "|",
+				s->words[w]);
+		}
 		int column = fprintf(out, "      --%s %s", s->key,
 			s->syntax == TESSERA_VM_SETTING_SIZE ? "WxH" :
-			s->syntax == TESSERA_VM_SETTING_BYTES ? "B" : "N");
+			s->syntax == TESSERA_VM_SETTING_BYTES ? "B" :
+			s->syntax == TESSERA_VM_SETTING_WORD ? words :
+			s->syntax == TESSERA_VM_SETTING_PATH ? "PATH" : "N");
 		print_wrapped(out, text, column);
 	}
 }

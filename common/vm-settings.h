@@ -27,7 +27,15 @@ enum tessera_vm_setting_syntax {
 	TESSERA_VM_SETTING_COUNT, /* a positive decimal number */
 	TESSERA_VM_SETTING_BYTES, /* the same with an optional K, M or G suffix */
 	TESSERA_VM_SETTING_SIZE, /* WxH, both within [min, max] */
+	TESSERA_VM_SETTING_WORD, /* one of the words TESSERA_VM_WORDS_<field>,
+	                          * stored as its index (min 0, max the last) */
+	TESSERA_VM_SETTING_PATH, /* an absolute path, at most
+	                          * TESSERA_VM_SETTING_VALUE_MAX bytes; default
+	                          * 0: empty */
 };
+
+/* Longest value accepted (checked before parsing). */
+#define TESSERA_VM_SETTING_VALUE_MAX 23
 
 #define TESSERA_VM_SIZE(w, h) ((uint64_t)(w) << 32 | (uint64_t)(h))
 /* Maxima that the daemon's code relies on (it checks them statically). */
@@ -40,9 +48,13 @@ enum tessera_vm_setting_syntax {
  *
  * COUNT and BYTES settings are uint64_t fields; a SIZE setting fills
  * field_width and field_height (uint32_t), and its default, min and max
- * are TESSERA_VM_SIZE(W, H) pairs. default 0 means "not set": the consumer
+ * are TESSERA_VM_SIZE(W, H) pairs. A WORD setting is a uint64_t index into
+ * its words, TESSERA_VM_WORDS_<field>; a PATH setting a char array. default 0 means "not set": the consumer
  * decides (display-size: from the compositor's output).
  */
+/* The words of WORD settings; their index is the value. */
+#define TESSERA_VM_WORDS_gpu "auto", "virgl", "off"
+
 #define TESSERA_VM_SETTINGS(X) \
 	X(display_size, "display-size", SIZE, 0, TESSERA_VM_SIZE(320, 200), \
 		TESSERA_VM_SIZE(TESSERA_VM_MAX_DISPLAY_SIZE, \
@@ -74,11 +86,18 @@ enum tessera_vm_setting_syntax {
 		TESSERA_WIRE_MAX_BATCH_SIZE, \
 		"bytes of one SUBMIT_3D payload") \
 	X(max_commit_rate, "max-commit-rate", COUNT, 6000, 60, 1000000, \
-		"surface commits per second (above it the guest waits)")
+		"surface commits per second (above it the guest waits)") \
+	X(gpu, "gpu", WORD, 0, 0, 2, "GPU acceleration of the guest's Mesa with " \
+		"virglrenderer: auto (when it initialises), virgl (required) or off") \
+	X(render_node, "render-node", PATH, 0, 0, 0, "DRM render node for the " \
+		"host's GL (default: the first present, else EGL surfaceless)")
 
 #define TESSERA_VM_SETTING_FIELD_COUNT(field, key, syntax, def, min, max, help) \
 	uint64_t field;
 #define TESSERA_VM_SETTING_FIELD_BYTES TESSERA_VM_SETTING_FIELD_COUNT
+#define TESSERA_VM_SETTING_FIELD_WORD TESSERA_VM_SETTING_FIELD_COUNT
+#define TESSERA_VM_SETTING_FIELD_PATH(field, key, syntax, def, min, max, help) \
+	char field[TESSERA_VM_SETTING_VALUE_MAX + 1];
 #define TESSERA_VM_SETTING_FIELD_SIZE(field, key, syntax, def, min, max, help) \
 	uint32_t field##_width, field##_height;
 #define TESSERA_VM_SETTING_FIELD(field, key, syntax, def, min, max, help) \
@@ -95,8 +114,6 @@ enum tessera_vm_setting_id {
 	TESSERA_VM_SETTING_ID_COUNT,
 };
 
-/* Longest value accepted (checked before parsing). */
-#define TESSERA_VM_SETTING_VALUE_MAX 23
 
 struct tessera_vm_setting {
 	enum tessera_vm_setting_id id;
@@ -104,6 +121,7 @@ struct tessera_vm_setting {
 	enum tessera_vm_setting_syntax syntax;
 	uint64_t def, min, max;
 	const char *help;
+	const char *const *words; /* WORD: its words, NULL-terminated */
 };
 
 /* The setting of that id (0 .. TESSERA_VM_SETTING_ID_COUNT - 1). */

@@ -28,6 +28,7 @@
 #include "guest-globals.h"
 #include "linux-dmabuf.h"
 #include "log.h"
+#include "wl-drm.h"
 
 static void handle_new_surface(struct wl_listener *listener, void *data) {
 	struct agent_server *server = wl_container_of(listener, server, new_surface);
@@ -48,8 +49,9 @@ static void handle_new_decoration(struct wl_listener *listener, void *data) {
  * whatever wlroots creates along the way. */
 static bool global_filter(const struct wl_client *client,
 		const struct wl_global *global, void *data) {
-	return tessera_guest_global_is(wl_global_get_interface(global)->name,
-		TESSERA_GLOBAL_GUEST);
+	const char *name = wl_global_get_interface(global)->name;
+	return tessera_guest_global_is(name, TESSERA_GLOBAL_GUEST) ||
+		tessera_guest_global_is(name, TESSERA_GLOBAL_GUEST_GPU);
 }
 
 bool agent_server_init(struct agent_server *server) {
@@ -70,7 +72,8 @@ bool agent_server_init(struct agent_server *server) {
 		return false;
 	}
 	tessera_client_buffer_register();
-	if (tessera_linux_dmabuf_create(server->display) == NULL) {
+	struct tessera_linux_dmabuf *dmabuf = tessera_linux_dmabuf_create(server->display);
+	if (dmabuf == NULL || !agent_wl_drm_create(server->display, dmabuf)) {
 		return false;
 	}
 	server->compositor = wlr_compositor_create(server->display, server->renderer);

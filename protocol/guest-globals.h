@@ -32,6 +32,9 @@ enum tessera_guest_global_side {
 	TESSERA_GLOBAL_VM_ONLY = 1 << 1,
 	/* tessera-agent offers it to the applications inside the guest. */
 	TESSERA_GLOBAL_GUEST = 1 << 2,
+	/* tessera-agent offers it only where the guest has a render node
+	 * (GL clients on virgl). */
+	TESSERA_GLOBAL_GUEST_GPU = 1 << 3,
 };
 
 #define TESSERA_GUEST_GLOBALS(X) \
@@ -48,6 +51,8 @@ enum tessera_guest_global_side {
 	X("zwp_linux_dmabuf_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_GUEST) \
 	/* the guest's own clipboard; nothing crosses the VM boundary */ \
 	X("wl_data_device_manager", TESSERA_GLOBAL_GUEST) \
+	/* Mesa's EGL finds the render node and hands over virgl's buffers */ \
+	X("wl_drm", TESSERA_GLOBAL_GUEST_GPU) \
 	/* zero-copy buffers in guest RAM, used by tessera-vmd only */ \
 	X("tessera_guest_memory_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
 	/* the daemon's counters, for tesseractl vm list */ \

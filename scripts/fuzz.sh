@@ -21,7 +21,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-all_targets=(wire virtqueue vhost-user config vmd-gpu guest-memory agent-ring)
+all_targets=(wire virtqueue vhost-user config vmd-gpu guest-memory agent-ring virgl)
 
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2

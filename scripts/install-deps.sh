@@ -33,7 +33,10 @@ build_pkgs+=(librust-wayland-protocols-dev)
 build_pkgs+=(libxcb1-dev libxcb-icccm4-dev)
 # The manual pages (doc/*.scd).
 build_pkgs+=(scdoc)
-run_pkgs=(weston grim foot)
+# tessera-vmd's GPU acceleration for guests (server/vmd/virgl.c):
+# virglrenderer, libepoxy, and Mesa's EGL and drivers (llvmpipe without a GPU).
+build_pkgs+=(libvirglrenderer-dev libepoxy-dev)
+run_pkgs=(weston grim foot libegl-mesa0 libgl1-mesa-dri)
 # systemd: systemd-analyze, which checks the agent's unit.
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 # X11 applications in the guest (tests/agent/test_xwayland*.py): Xwayland,
@@ -56,6 +59,9 @@ test_pkgs+=(python3-pyqt6 qt6-wayland python3-gi gir1.2-gtk-3.0)
 test_pkgs+=(qml-qt6 qml6-module-qtqml qml6-module-qtquick qml6-module-qtquick-controls
 	qml6-module-qtquick-templates qml6-module-qtquick-window qml6-module-qtquick-layouts
 	qml6-module-qtqml-workerscript)
+# GL in the guest (tests/vm/test_virgl.py, the guest shares the host's root):
+# eglinfo (mesa-utils-extra) names the renderer, glmark2 for the figures.
+test_pkgs+=(mesa-utils mesa-utils-extra glmark2-es2-wayland)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

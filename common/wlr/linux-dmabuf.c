@@ -518,6 +518,39 @@ static void params_handle_create_immed(struct wl_client *client,
 	params_create_common(resource, buffer_id, width, height, format, flags);
 }
 
+bool tessera_linux_dmabuf_create_prime(struct tessera_linux_dmabuf *ld,
+		struct wl_resource *resource, uint32_t id, int fd, int32_t width,
+		int32_t height, uint32_t format, uint32_t offset, uint32_t stride) {
+	struct wl_client *client = wl_resource_get_client(resource);
+	struct dmabuf_client *dc = client_get(ld, client);
+	if (dc == NULL) {
+		close(fd);
+		wl_client_post_no_memory(client);
+		return false;
+	}
+	struct dmabuf_params params = {
+		.resource = resource, .owner = dc, .has_plane = true, .fd = fd,
+		.offset = offset, .stride = stride, .modifier = DRM_FORMAT_MOD_LINEAR,
+	};
+	dc->refs++;
+	bool posted;
+	const char *why;
+	struct dmabuf_buffer *buffer = params_import(&params, width, height, format, 0,
+		&posted, &why);
+	if (params.has_plane) {
+		close(params.fd);
+	}
+	if (buffer == NULL && !posted) {
+		ld->stats.imports_failed++;
+		tessera_log(TESSERA_INFO, "linux-dmabuf: client pid %d: cannot import a PRIME "
+			"buffer: %s", (int)dc->pid, why);
+		wl_resource_post_error(resource, 0, "cannot import the buffer: %s", why);
+	}
+	bool ok = buffer != NULL && buffer_add_resource(buffer, client, 1, id);
+	client_unref(dc);
+	return ok;
+}
+
 static const struct zwp_linux_buffer_params_v1_interface params_impl = {
 	.destroy = params_handle_destroy,
 	.add = params_handle_add,

@@ -28,6 +28,7 @@
 #define TESSERA_DMABUF_MAX_PARAMS 64 /* live params objects per client */
 
 struct wl_display;
+struct wl_resource;
 struct wlr_buffer;
 struct tessera_linux_dmabuf;
 
@@ -43,6 +44,16 @@ struct tessera_linux_dmabuf_stats {
 struct tessera_linux_dmabuf *tessera_linux_dmabuf_create(struct wl_display *display);
 void tessera_linux_dmabuf_get_stats(const struct tessera_linux_dmabuf *dmabuf,
 	struct tessera_linux_dmabuf_stats *stats);
+
+/*
+ * A buffer of one LINEAR plane (fd, taken: closed on failure), checked and
+ * imported as a zwp_linux_buffer_params_v1 create would, as the wl_buffer
+ * id of resource's client: for wl_drm's create_prime_buffer (the agent's
+ * guest-agent/wl-drm.c). A violation is posted as an error of resource.
+ */
+bool tessera_linux_dmabuf_create_prime(struct tessera_linux_dmabuf *dmabuf,
+	struct wl_resource *resource, uint32_t id, int fd, int32_t width,
+	int32_t height, uint32_t format, uint32_t offset, uint32_t stride);
 
 /* What a buffer of this implementation is made of (the agent forwards
  * dmabufs of its virtio-gpu device by their fd). */

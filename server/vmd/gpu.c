@@ -16,6 +16,7 @@
 #include "resource.h"
 #include "session.h"
 #include "vhost-user.h"
+#include "virgl.h"
 #include "wayland.h"
 
 #define BIT(n) (UINT64_C(1) << (n))
@@ -26,12 +27,18 @@
 #define RESP_HELD 0
 /* writable segments remembered for a held response (each ≥ 1 byte) */
 #define HELD_MAX_SEGMENTS HDR_SIZE
+/* largest capset answered (virglrenderer's VIRGL2 has about 1 KiB) */
+#define VMD_GPU_MAX_CAPSET_SIZE 8192
 
-/* A SUBMIT_3D held until the doorbell: where its response goes, as guest
- * addresses (host pointers die with a memory table change). */
+/* A fenced response not given yet: a SUBMIT_3D held until the doorbell
+ * (waiting), a command behind a virglrenderer fence (seq), or one that
+ * must not overtake an earlier virgl fence. Where its response goes, as
+ * guest addresses (host pointers die with a memory table change). */
 struct held {
 	struct wl_list link; /* vmd_gpu.held */
 	uint16_t head;
+	bool waiting; /* a WAIT: until the doorbell */
+	uint32_t seq; /* virgl fence not retired yet, or 0 */
 	struct virtio_gpu_ctrl_hdr resp;
 	uint32_t nseg;
 	struct {
@@ -40,9 +47,23 @@ struct held {
 	} seg[HELD_MAX_SEGMENTS];
 };
 
+/* What a context carries (PROTOCOL.md section 1.1): decided by its first
+ * SUBMIT_3D when virgl is on, else the wire protocol. */
+enum context_kind {
+	CONTEXT_UNDECIDED,
+	CONTEXT_WIRE,
+	CONTEXT_VIRGL,
+};
+
 struct context {
 	uint32_t id;
+	enum context_kind kind;
+	bool has_virgl; /* virglrenderer has a context of this id */
 	char name[65];
+	/* resources attached while the kind is undecided: they are rendered
+	 * by the host if it turns out virgl */
+	uint32_t *attached;
+	uint32_t nattached, attached_cap;
 };
 
 struct vmd_gpu {
@@ -59,6 +80,9 @@ struct vmd_gpu {
 	struct vmd_resource_table resources;
 	struct context *contexts;
 	uint32_t ncontexts;
+	struct vmd_virgl *virgl; /* NULL: gpu = off, or it did not initialise */
+	uint32_t virgl_retired; /* the last virgl fence done */
+	uint64_t virgl_bytes; /* counted against max-buffer-bytes */
 	struct vmd_console *console;
 	struct vmd_session *session;
 	struct vmd_session_device session_device;
@@ -87,6 +111,8 @@ struct vmd_gpu {
 		struct virtio_gpu_ctrl_hdr hdr;
 		struct virtio_gpu_resp_display_info display_info;
 		struct virtio_gpu_resp_edid edid;
+		struct virtio_gpu_resp_capset_info capset_info;
+		uint8_t capset[HDR_SIZE + VMD_GPU_MAX_CAPSET_SIZE];
 	} resp;
 
 	struct vmd_gpu_stats stats;
@@ -237,22 +263,31 @@ static bool host_to_gpa(const struct tessera_memory_table *mem, const void *p,
 	return false;
 }
 
+/* Holds the response of elem (type, echoing cmd's fence): a WAIT until the
+ * doorbell, or until virgl fence seq retired (0: none). */
 static void hold(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *elem,
-		const struct virtio_gpu_ctrl_hdr *cmd) {
+		const struct virtio_gpu_ctrl_hdr *cmd, uint32_t type, bool waiting,
+		uint32_t seq) {
 	struct held *h = calloc(1, sizeof(*h));
 	struct tessera_memory_table *mem =
 		tessera_vhost_user_backend_memory(gpu->backend);
 	if (h == NULL) {
-		tessera_log(TESSERA_ERROR, "SUBMIT_3D: out of memory holding a WAIT; "
-			"completing it");
-		respond_type(gpu, elem, cmd, VIRTIO_GPU_RESP_OK_NODATA);
+		tessera_log(TESSERA_ERROR, "%s: out of memory holding fence %llu; "
+			"completing it", command_name(cmd->type),
+			(unsigned long long)cmd->fence_id);
+		respond_type(gpu, elem, cmd, type);
 		return;
 	}
 	h->head = elem->head;
-	h->resp.type = VIRTIO_GPU_RESP_OK_NODATA;
+	h->waiting = waiting;
+	h->seq = seq;
+	h->resp.type = type;
 	h->resp.flags = VIRTIO_GPU_FLAG_FENCE;
 	h->resp.fence_id = cmd->fence_id;
 	h->resp.ctx_id = cmd->ctx_id;
+	if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+		gpu->stats.errors++;
+	}
 	/* the response's place, as guest addresses */
 	uint64_t need = HDR_SIZE;
 	for (uint32_t i = elem->out_num; i < elem->out_num + elem->in_num &&
@@ -268,10 +303,12 @@ static void hold(struct vmd_gpu *gpu, const struct tessera_virtqueue_element *el
 		need -= len;
 	}
 	wl_list_insert(gpu->held.prev, &h->link);
-	gpu->stats.held++;
 	gpu->stats.held_now++;
-	tessera_log(TESSERA_DEBUG, "SUBMIT_3D: holding fence %llu (ctx %u)",
-		(unsigned long long)cmd->fence_id, cmd->ctx_id);
+	if (waiting) {
+		gpu->stats.held++;
+		tessera_log(TESSERA_DEBUG, "SUBMIT_3D: holding fence %llu (ctx %u)",
+			(unsigned long long)cmd->fence_id, cmd->ctx_id);
+	}
 }
 
 static void held_free(struct vmd_gpu *gpu, struct held *h) {
@@ -294,21 +331,59 @@ static void held_complete(struct vmd_gpu *gpu, struct held *h) {
 		memcpy(dst, src + written, h->seg[i].len);
 		written += h->seg[i].len;
 	}
-	tessera_log(TESSERA_DEBUG, "SUBMIT_3D: completing fence %llu",
+	tessera_log(TESSERA_DEBUG, "completing fence %llu",
 		(unsigned long long)h->resp.fence_id);
 	if (tessera_vhost_user_backend_queue_complete(gpu->backend, CONTROL_QUEUE,
 			h->head, written) != 0) {
-		tessera_log(TESSERA_ERROR, "SUBMIT_3D: cannot complete held fence %llu (the "
-			"queue stopped)", (unsigned long long)h->resp.fence_id);
+		tessera_log(TESSERA_ERROR, "cannot complete held fence %llu: the queue "
+			"stopped", (unsigned long long)h->resp.fence_id);
 	}
 	held_free(gpu, h);
 }
 
-static void complete_held(struct vmd_gpu *gpu) {
-	while (!wl_list_empty(&gpu->held) && !gpu->resetting) {
-		struct held *h = wl_container_of(gpu->held.next, h, link);
-		held_complete(gpu, h);
+/*
+ * Completes what may be completed, in order of arrival, except that
+ * nothing overtakes a virgl fence that has not retired: the guest takes a
+ * completed fence id as "every fence up to it is done" (one timeline), so
+ * a later fence must not signal unfinished rendering. A WAIT still held
+ * blocks nothing (its early signal is the harmless spurious wake-up of
+ * PROTOCOL.md section 9).
+ */
+static void flush_held(struct vmd_gpu *gpu) {
+	bool virgl_pending = false;
+	struct held *h, *tmp;
+	wl_list_for_each_safe(h, tmp, &gpu->held, link) {
+		if (gpu->resetting) {
+			return;
+		}
+		if (h->seq != 0 && (int32_t)(gpu->virgl_retired - h->seq) >= 0) {
+			h->seq = 0;
+		}
+		if (h->seq != 0) {
+			virgl_pending = true;
+		} else if (!h->waiting && !virgl_pending) {
+			held_complete(gpu, h);
+		}
 	}
+}
+
+static bool virgl_fence_pending(const struct vmd_gpu *gpu) {
+	const struct held *h;
+	wl_list_for_each(h, &gpu->held, link) {
+		if (h->seq != 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The doorbell, or a new WAIT: every held WAIT may complete. */
+static void complete_held(struct vmd_gpu *gpu) {
+	struct held *h;
+	wl_list_for_each(h, &gpu->held, link) {
+		h->waiting = false;
+	}
+	flush_held(gpu);
 }
 
 static void forget_held(struct vmd_gpu *gpu) {
@@ -318,12 +393,31 @@ static void forget_held(struct vmd_gpu *gpu) {
 	}
 }
 
+static void virgl_retired(void *data, uint32_t seq) {
+	struct vmd_gpu *gpu = data;
+	gpu->virgl_retired = seq;
+	flush_held(gpu);
+}
+
 /* ---- session ---- */
 
 static const struct vmd_resource *session_get_resource(void *data, uint32_t id) {
 	struct vmd_gpu *gpu = data;
 	struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
 	return res != NULL && res->base.n_extents > 0 ? &res->base : NULL;
+}
+
+static bool session_read_back(void *data, const struct vmd_resource *base,
+		uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t stride, void *dst,
+		size_t dst_size) {
+	struct vmd_gpu *gpu = data;
+	const struct vmd_gpu_resource *res = (const struct vmd_gpu_resource *)base;
+	if (gpu->virgl == NULL || !vmd_virgl_read(gpu->virgl, res, x, y, w, h, stride,
+			dst, dst_size)) {
+		return false;
+	}
+	gpu->stats.virgl_read_bytes += (uint64_t)w * h * 4;
+	return true;
 }
 
 static struct tessera_memory_table *session_memory(void *data) {
@@ -374,6 +468,49 @@ static void resource_gone(struct vmd_gpu *gpu, struct vmd_gpu_resource *res) {
 }
 
 /* ---- control commands ---- */
+
+static void destroy_resource(struct vmd_gpu *gpu, struct vmd_gpu_resource *res) {
+	if (res->virgl) {
+		vmd_virgl_resource_unref(gpu->virgl, res);
+		gpu->virgl_bytes -= res->virgl_bytes;
+	}
+	vmd_resource_destroy(&gpu->resources, res);
+}
+
+/* Hands every virgl resource's backing to virglrenderer again (after the
+ * host mappings changed). */
+static void virgl_rebind_all(struct vmd_gpu *gpu) {
+	for (size_t b = 0; gpu->virgl != NULL && b < VMD_RESOURCE_BUCKETS; b++) {
+		for (struct vmd_gpu_resource *res = gpu->resources.buckets[b];
+				res != NULL; res = res->next) {
+			if (res->virgl) {
+				vmd_virgl_resource_backing(gpu->virgl, res);
+			}
+		}
+	}
+}
+
+static void context_finish(struct context *ctx);
+
+/* Before the table is freed: virglrenderer's contexts and resources go. */
+static void virgl_forget_all(struct vmd_gpu *gpu) {
+	for (uint32_t i = 0; i < gpu->ncontexts; i++) {
+		if (gpu->contexts[i].has_virgl) {
+			vmd_virgl_ctx_destroy(gpu->virgl, gpu->contexts[i].id);
+			gpu->contexts[i].has_virgl = false;
+		}
+		context_finish(&gpu->contexts[i]);
+	}
+	for (size_t b = 0; gpu->virgl != NULL && b < VMD_RESOURCE_BUCKETS; b++) {
+		for (struct vmd_gpu_resource *res = gpu->resources.buckets[b];
+				res != NULL; res = res->next) {
+			if (res->virgl) {
+				vmd_virgl_resource_unref(gpu->virgl, res);
+			}
+		}
+	}
+	gpu->virgl_bytes = 0;
+}
 
 static struct context *find_context(struct vmd_gpu *gpu, uint32_t id) {
 	for (uint32_t i = 0; i < gpu->ncontexts; i++) {
@@ -455,7 +592,7 @@ static uint32_t cmd_resource_unref(struct vmd_gpu *gpu,
 		gpu->cursor.resource_id = 0;
 	}
 	resource_gone(gpu, res);
-	vmd_resource_destroy(&gpu->resources, res);
+	destroy_resource(gpu, res);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -611,6 +748,9 @@ static uint32_t cmd_attach_backing(struct vmd_gpu *gpu,
 		tessera_vhost_user_backend_memory(gpu->backend), res, entries,
 		cmd.nr_entries);
 	free(entries);
+	if (ret == VIRTIO_GPU_RESP_OK_NODATA && res->virgl) {
+		ret = vmd_virgl_resource_backing(gpu->virgl, res);
+	}
 	if (ret == VIRTIO_GPU_RESP_OK_NODATA && vmd_console_resource(gpu->console) == res) {
 		/* new pixels under the scanout */
 		vmd_console_flush(gpu->console, 0, 0, res->base.width,
@@ -638,6 +778,10 @@ static uint32_t cmd_detach_backing(struct vmd_gpu *gpu,
 	}
 	resource_gone(gpu, res);
 	vmd_resource_detach_backing(&gpu->resources, res);
+	if (res->virgl) {
+		/* no extents: virglrenderer lets go of the backing */
+		vmd_virgl_resource_backing(gpu->virgl, res);
+	}
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -680,6 +824,12 @@ static uint32_t cmd_ctx_create(struct vmd_gpu *gpu,
 		ctx->name[n++] = c >= 0x20 && c < 0x7f ? c : '?';
 	}
 	ctx->name[n] = '\0';
+	/* until its first SUBMIT_3D it may be either; virglrenderer gets
+	 * it when it turns out virgl */
+	ctx->kind = gpu->virgl != NULL ? CONTEXT_UNDECIDED : CONTEXT_WIRE;
+	ctx->has_virgl = false;
+	ctx->attached = NULL;
+	ctx->nattached = ctx->attached_cap = 0;
 	tessera_log(TESSERA_DEBUG, "CTX_CREATE: context %u (%s)", id, ctx->name);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -692,11 +842,65 @@ static uint32_t cmd_ctx_destroy(struct vmd_gpu *gpu,
 		tessera_log(TESSERA_ERROR, "CTX_DESTROY: no context %u", hdr->ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
+	if (ctx->has_virgl) {
+		vmd_virgl_ctx_destroy(gpu->virgl, ctx->id);
+	}
+	context_finish(ctx);
 	*ctx = gpu->contexts[--gpu->ncontexts];
 	if (gpu->session != NULL) {
 		vmd_session_ctx_destroy(gpu->session, hdr->ctx_id);
 	}
 	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/*
+ * Which image of a virgl resource a wire buffer shows: its guest pages
+ * until a virgl context (one that submits virgl streams) has it attached
+ * or the guest transferred to the host; from then on the host's
+ * (host_storage: read back at each commit). A resource only ever mapped by
+ * a process that never submits (CPU-drawn 3D resources) keeps its pages.
+ */
+static void render_on_host(struct vmd_gpu_resource *res) {
+	res->base.host_storage = true;
+}
+
+static bool remember_attached(struct vmd_gpu *gpu, struct context *ctx,
+		struct vmd_gpu_resource *res) {
+	if (ctx->kind == CONTEXT_VIRGL) {
+		render_on_host(res);
+		return true;
+	}
+	if (ctx->kind != CONTEXT_UNDECIDED) {
+		return true;
+	}
+	if (ctx->nattached == ctx->attached_cap) {
+		uint32_t cap = ctx->attached_cap ? 2 * ctx->attached_cap : 16;
+		uint32_t *a = realloc(ctx->attached, cap * sizeof(*a));
+		if (a == NULL) {
+			tessera_log(TESSERA_ERROR, "CTX_ATTACH_RESOURCE: context %u: out of "
+				"memory", ctx->id);
+			return false;
+		}
+		ctx->attached = a;
+		ctx->attached_cap = cap;
+	}
+	ctx->attached[ctx->nattached++] = res->base.id;
+	return true;
+}
+
+static void forget_attached(struct context *ctx, uint32_t id) {
+	for (uint32_t i = 0; i < ctx->nattached; i++) {
+		if (ctx->attached[i] == id) {
+			ctx->attached[i] = ctx->attached[--ctx->nattached];
+			return;
+		}
+	}
+}
+
+static void context_finish(struct context *ctx) {
+	free(ctx->attached);
+	ctx->attached = NULL;
+	ctx->nattached = ctx->attached_cap = 0;
 }
 
 static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
@@ -707,15 +911,33 @@ static uint32_t cmd_ctx_resource(struct vmd_gpu *gpu,
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
-	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
+	struct context *ctx = find_context(gpu, cmd.hdr.ctx_id);
+	if (ctx == NULL) {
 		tessera_log(TESSERA_ERROR, "%s: no context %u", what, cmd.hdr.ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
-	if (lookup(gpu, what, cmd.resource_id) == NULL) {
+	struct vmd_gpu_resource *res = lookup(gpu, what, cmd.resource_id);
+	if (res == NULL) {
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	}
-	/* every context sees every resource of the VM: nothing to record */
-	return VIRTIO_GPU_RESP_OK_NODATA;
+	/* the wire protocol's contexts see every resource of the VM: nothing
+	 * to record; virglrenderer's see what is attached (remembered while
+	 * the kind is undecided) */
+	if (!res->virgl || ctx->kind == CONTEXT_WIRE) {
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	if (hdr->type == VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE) {
+		if (ctx->has_virgl) {
+			vmd_virgl_ctx_detach(gpu->virgl, ctx->id, res->base.id);
+		}
+		forget_attached(ctx, res->base.id);
+		return VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	if (ctx->has_virgl) {
+		vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
+	}
+	return remember_attached(gpu, ctx, res) ? VIRTIO_GPU_RESP_OK_NODATA :
+		VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 }
 
 static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
@@ -726,13 +948,63 @@ static uint32_t cmd_transfer_3d(struct vmd_gpu *gpu,
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
-	if (lookup(gpu, what, cmd.resource_id) == NULL) {
+	struct vmd_gpu_resource *res = lookup(gpu, what, cmd.resource_id);
+	if (res == NULL) {
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	if (res->virgl) {
+		if (hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D) {
+			render_on_host(res);
+		}
+		/* in the context's virglrenderer context if it has one, else in
+		 * virglrenderer's own */
+		const struct context *ctx = find_context(gpu, cmd.hdr.ctx_id);
+		if (ctx == NULL || !ctx->has_virgl) {
+			cmd.hdr.ctx_id = 0;
+		}
+		return vmd_virgl_transfer(gpu->virgl, res, &cmd,
+			hdr->type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D);
 	}
 	/* guest-backed resources: the host reads and writes the guest pages
 	 * directly, there is no host copy to transfer from or to. The guest
 	 * driver only waits for the (fenced) completion. */
 	return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/*
+ * A context's first non-empty SUBMIT_3D decides what it carries
+ * (PROTOCOL.md section 1.1): a wire protocol batch starts with a message
+ * header whose flags (bytes 2-3) are 0; a virgl command stream starts with
+ * a command header whose length (the same bytes) is at least 1.
+ */
+static void decide_context(struct vmd_gpu *gpu, struct context *ctx,
+		const uint8_t *payload, uint32_t size) {
+	if (size < 4) {
+		return;
+	}
+	if (payload[2] == 0 && payload[3] == 0) {
+		ctx->kind = CONTEXT_WIRE;
+		tessera_log(TESSERA_DEBUG, "context %u (%s): wire protocol", ctx->id,
+			ctx->name);
+	} else {
+		/* virglrenderer's context, with what was attached so far (a
+		 * context it refuses answers every submission with an error) */
+		ctx->kind = CONTEXT_VIRGL;
+		ctx->has_virgl = vmd_virgl_ctx_create(gpu->virgl, ctx->id, ctx->name) ==
+			VIRTIO_GPU_RESP_OK_NODATA;
+		tessera_log(TESSERA_INFO, "context %u (%s): virgl", ctx->id, ctx->name);
+		for (uint32_t i = 0; i < ctx->nattached; i++) {
+			struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources,
+				ctx->attached[i]);
+			if (res != NULL && res->virgl) {
+				render_on_host(res);
+				if (ctx->has_virgl) {
+					vmd_virgl_ctx_attach(gpu->virgl, ctx->id, res->base.id);
+				}
+			}
+		}
+	}
+	context_finish(ctx);
 }
 
 /* SUBMIT_3D: RESP_HELD when the element was held. */
@@ -744,7 +1016,8 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	gpu->stats.submits++;
-	if (find_context(gpu, cmd.hdr.ctx_id) == NULL) {
+	struct context *ctx = find_context(gpu, cmd.hdr.ctx_id);
+	if (ctx == NULL) {
 		tessera_log(TESSERA_ERROR, "SUBMIT_3D: no context %u", cmd.hdr.ctx_id);
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	}
@@ -756,12 +1029,27 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 			(unsigned long long)gpu->settings.max_batch_size);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
+	/* copied into private memory before anything looks at it */
+	tessera_virtqueue_element_read(elem, sizeof(cmd), gpu->payload, cmd.size);
+	if (ctx->kind == CONTEXT_UNDECIDED) {
+		decide_context(gpu, ctx, gpu->payload, cmd.size);
+	}
+	if (ctx->kind == CONTEXT_UNDECIDED) {
+		return VIRTIO_GPU_RESP_OK_NODATA; /* nothing in it */
+	}
+	if (ctx->kind == CONTEXT_VIRGL) {
+		gpu->stats.virgl_submits++;
+		if (!ctx->has_virgl) {
+			tessera_log(TESSERA_ERROR, "SUBMIT_3D: virgl context %u: virglrenderer "
+				"refused it", ctx->id);
+			return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+		}
+		return vmd_virgl_submit(gpu->virgl, ctx->id, gpu->payload, cmd.size);
+	}
 	struct vmd_session *session = get_session(gpu);
 	if (session == NULL) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
-	/* copied into private memory before anything looks at it */
-	tessera_virtqueue_element_read(elem, sizeof(cmd), gpu->payload, cmd.size);
 	enum vmd_submit_result result = vmd_session_submit(session,
 		cmd.hdr.ctx_id, gpu->payload, cmd.size);
 	switch (result) {
@@ -774,7 +1062,7 @@ static uint32_t cmd_submit_3d(struct vmd_gpu *gpu,
 		}
 		/* one WAIT at a time: a new one completes the older ones */
 		complete_held(gpu);
-		hold(gpu, elem, &cmd.hdr);
+		hold(gpu, elem, &cmd.hdr, VIRTIO_GPU_RESP_OK_NODATA, true, 0);
 		return RESP_HELD;
 	default: /* VMD_SUBMIT_ERROR: the batch was rejected */
 		break;
@@ -799,15 +1087,86 @@ static uint32_t cmd_resource_create_3d(struct vmd_gpu *gpu,
 	if (!read_command(elem, &cmd, sizeof(cmd))) {
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
-	return vmd_resource_create_3d(&gpu->resources, &gpu->settings, &cmd);
+	uint32_t ret = vmd_resource_create_3d(&gpu->resources, &gpu->settings, &cmd);
+	/* bind 0 (the wire protocol's buffers and rings): guest memory only */
+	if (ret != VIRTIO_GPU_RESP_OK_NODATA || gpu->virgl == NULL || cmd.bind == 0) {
+		return ret;
+	}
+	struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources,
+		cmd.resource_id);
+	/* what the host may allocate for it: 4 bytes per texel at least, each
+	 * sample, mipmaps (less than the level 0 again); checked below the
+	 * resource size limit already, so no overflow */
+	uint32_t bpp = vmd_format_bpp(cmd.format);
+	uint64_t bytes = (uint64_t)cmd.width * cmd.height * cmd.depth *
+		cmd.array_size * (bpp > 4 ? bpp : 4) * (cmd.nr_samples > 1 ? cmd.nr_samples : 1) *
+		(cmd.last_level > 0 ? 2 : 1);
+	if (bytes > gpu->settings.max_buffer_bytes - gpu->virgl_bytes) {
+		tessera_log(TESSERA_ERROR, "RESOURCE_CREATE_3D: resource %u: %llu bytes of "
+			"host storage would exceed the VM's limit of %llu (max-buffer-bytes)",
+			cmd.resource_id, (unsigned long long)bytes,
+			(unsigned long long)gpu->settings.max_buffer_bytes);
+		vmd_resource_destroy(&gpu->resources, res);
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	ret = vmd_virgl_resource_create(gpu->virgl, res);
+	if (ret != VIRTIO_GPU_RESP_OK_NODATA) {
+		vmd_resource_destroy(&gpu->resources, res);
+		return ret;
+	}
+	res->virgl_bytes = bytes;
+	gpu->virgl_bytes += bytes;
+	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_capset(struct vmd_gpu *gpu,
+static uint32_t cmd_get_capset_info(struct vmd_gpu *gpu,
 		const struct tessera_virtqueue_element *elem,
 		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
-	tessera_log(TESSERA_ERROR, "%s: the device has no capsets",
-		command_name(hdr->type));
-	return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	struct virtio_gpu_get_capset_info cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	if (gpu->virgl == NULL || cmd.capset_index >= VMD_VIRGL_NUM_CAPSETS) {
+		tessera_log(TESSERA_ERROR, "GET_CAPSET_INFO: capset index %u (the device "
+			"has %u)", cmd.capset_index, gpu->config.num_capsets);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	struct virtio_gpu_resp_capset_info *info = &gpu->resp.capset_info;
+	memset(info, 0, sizeof(*info));
+	vmd_virgl_capset_info(gpu->virgl, cmd.capset_index, &info->capset_id,
+		&info->capset_max_version, &info->capset_max_size);
+	if (info->capset_max_size > VMD_GPU_MAX_CAPSET_SIZE) {
+		info->capset_max_size = 0; /* GET_CAPSET refuses it */
+	}
+	*len = sizeof(*info);
+	return VIRTIO_GPU_RESP_OK_CAPSET_INFO;
+}
+
+static uint32_t cmd_get_capset(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr, size_t *len) {
+	struct virtio_gpu_get_capset cmd;
+	if (!read_command(elem, &cmd, sizeof(cmd))) {
+		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	}
+	uint32_t id = 0, max_version = 0, size = 0;
+	for (uint32_t i = 0; gpu->virgl != NULL && i < VMD_VIRGL_NUM_CAPSETS; i++) {
+		vmd_virgl_capset_info(gpu->virgl, i, &id, &max_version, &size);
+		if (id == cmd.capset_id) {
+			break;
+		}
+		size = 0;
+	}
+	memset(gpu->resp.capset, 0, HDR_SIZE);
+	if (size == 0 || size > VMD_GPU_MAX_CAPSET_SIZE ||
+			!vmd_virgl_capset(gpu->virgl, cmd.capset_id, cmd.capset_version,
+				gpu->resp.capset + HDR_SIZE, size)) {
+		tessera_log(TESSERA_ERROR, "GET_CAPSET: capset %u version %u is not offered",
+			cmd.capset_id, cmd.capset_version);
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+	}
+	*len = HDR_SIZE + size;
+	return VIRTIO_GPU_RESP_OK_CAPSET;
 }
 
 /* The control queue's commands. A handler returns the response type
@@ -828,8 +1187,8 @@ static const struct {
 	{ VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, cmd_transfer_to_host_2d },
 	{ VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, cmd_attach_backing },
 	{ VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, cmd_detach_backing },
-	{ VIRTIO_GPU_CMD_GET_CAPSET_INFO, cmd_capset },
-	{ VIRTIO_GPU_CMD_GET_CAPSET, cmd_capset },
+	{ VIRTIO_GPU_CMD_GET_CAPSET_INFO, cmd_get_capset_info },
+	{ VIRTIO_GPU_CMD_GET_CAPSET, cmd_get_capset },
 	{ VIRTIO_GPU_CMD_CTX_CREATE, cmd_ctx_create },
 	{ VIRTIO_GPU_CMD_CTX_DESTROY, cmd_ctx_destroy },
 	{ VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, cmd_ctx_resource },
@@ -853,6 +1212,38 @@ static uint32_t run_control_command(struct vmd_gpu *gpu,
 	return VIRTIO_GPU_RESP_ERR_UNSPEC;
 }
 
+/* Whether the resource named at offset of the command has virglrenderer
+ * storage. */
+static bool names_virgl_resource(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem, size_t offset) {
+	uint32_t id;
+	if (tessera_virtqueue_element_read(elem, offset, &id, sizeof(id)) != sizeof(id)) {
+		return false;
+	}
+	const struct vmd_gpu_resource *res = vmd_resource_find(&gpu->resources, id);
+	return res != NULL && res->virgl;
+}
+
+/* Commands whose completion means virglrenderer has done them. */
+static bool needs_virgl_fence(struct vmd_gpu *gpu,
+		const struct tessera_virtqueue_element *elem,
+		const struct virtio_gpu_ctrl_hdr *hdr) {
+	switch (hdr->type) {
+	case VIRTIO_GPU_CMD_SUBMIT_3D:;
+		const struct context *ctx = find_context(gpu, hdr->ctx_id);
+		return ctx != NULL && ctx->kind == CONTEXT_VIRGL;
+	case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+		return names_virgl_resource(gpu, elem,
+			offsetof(struct virtio_gpu_resource_create_3d, resource_id));
+	case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+	case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+		return names_virgl_resource(gpu, elem,
+			offsetof(struct virtio_gpu_transfer_host_3d, resource_id));
+	default:
+		return false;
+	}
+}
+
 static void process_control(struct vmd_gpu *gpu,
 		const struct tessera_virtqueue_element *elem) {
 	struct virtio_gpu_ctrl_hdr hdr;
@@ -869,6 +1260,20 @@ static void process_control(struct vmd_gpu *gpu,
 	uint32_t type = run_control_command(gpu, elem, &hdr, &len);
 	if (type == RESP_HELD) {
 		return;
+	}
+	if (gpu->virgl != NULL && (hdr.flags & VIRTIO_GPU_FLAG_FENCE) &&
+			len == HDR_SIZE) {
+		/* done once virglrenderer has done it, and never before an
+		 * earlier virgl fence */
+		uint32_t seq = 0;
+		if (needs_virgl_fence(gpu, elem, &hdr)) {
+			seq = vmd_virgl_fence(gpu->virgl);
+			gpu->stats.virgl_fences += seq != 0;
+		}
+		if (seq != 0 || virgl_fence_pending(gpu)) {
+			hold(gpu, elem, &hdr, type, false, seq);
+			return;
+		}
 	}
 	if (len == HDR_SIZE) {
 		memset(&gpu->resp.hdr, 0, HDR_SIZE);
@@ -1080,6 +1485,7 @@ static void device_memory_changed(void *data) {
 	/* held responses are kept as guest addresses: nothing to do */
 	vmd_resource_table_remap(&gpu->resources,
 		tessera_vhost_user_backend_memory(gpu->backend), remap_gone, gpu);
+	virgl_rebind_all(gpu);
 	if (gpu->session != NULL) {
 		vmd_session_memory_changed(gpu->session);
 	}
@@ -1092,6 +1498,7 @@ static void device_reset(void *data) {
 	forget_held(gpu);
 	vmd_console_set_scanout(gpu->console, NULL, 0, 0, 0, 0);
 	destroy_session(gpu);
+	virgl_forget_all(gpu);
 	vmd_resource_table_finish(&gpu->resources);
 	free(gpu->contexts);
 	gpu->contexts = NULL;
@@ -1128,6 +1535,34 @@ static void handle_disconnect(struct wl_listener *listener, void *data) {
 
 /* ---- public ---- */
 
+/* gpu = auto|virgl|off: false if virgl is required and does not start. */
+static bool start_virgl(struct vmd_gpu *gpu) {
+	if (gpu->settings.gpu == VMD_GPU_OFF) {
+		tessera_log(TESSERA_INFO, "GPU acceleration: off (gpu = off): no capsets");
+		return true;
+	}
+	gpu->virgl = vmd_virgl_create(gpu->loop, &(struct vmd_virgl_options){
+		.render_node = gpu->settings.render_node,
+		.retired = virgl_retired,
+		.data = gpu,
+	});
+	if (gpu->virgl == NULL) {
+		if (gpu->settings.gpu == VMD_GPU_VIRGL) {
+			tessera_log(TESSERA_ERROR, "cannot start with gpu = virgl: "
+				"virglrenderer did not initialise");
+			return false;
+		}
+		tessera_log(TESSERA_INFO, "GPU acceleration: off (gpu = auto and "
+			"virglrenderer did not initialise): no capsets");
+		return true;
+	}
+	gpu->config.num_capsets = VMD_VIRGL_NUM_CAPSETS;
+	tessera_log(TESSERA_INFO, "GPU acceleration: virgl (gpu = %s), %s",
+		gpu->settings.gpu == VMD_GPU_VIRGL ? "virgl" : "auto",
+		vmd_virgl_describe(gpu->virgl));
+	return true;
+}
+
 struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		struct vmd_wayland *wayland, const struct vmd_gpu_options *options) {
 	struct vmd_gpu *gpu = calloc(1, sizeof(*gpu));
@@ -1152,10 +1587,15 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 	vmd_resource_table_init(&gpu->resources);
 	gpu->config.num_scanouts = 1;
 	gpu->config.num_capsets = 0;
+	if (!start_virgl(gpu)) {
+		vmd_gpu_destroy(gpu);
+		return NULL;
+	}
 	gpu->session_device = (struct vmd_session_device){
 		.get_resource = session_get_resource,
 		.memory = session_memory,
 		.doorbell = session_doorbell,
+		.read_back = session_read_back,
 	};
 	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
 			gpu->console == NULL || gpu->resume == NULL) {
@@ -1194,13 +1634,19 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 	vmd_cpu_share_finish(&gpu->cpu_share);
 	forget_held(gpu);
 	destroy_session(gpu);
+	virgl_forget_all(gpu);
 	vmd_resource_table_finish(&gpu->resources);
+	vmd_virgl_destroy(gpu->virgl);
 	vmd_console_destroy(gpu->console);
 	free(gpu->contexts);
 	free(gpu->payload);
 	free(gpu->elem);
 	free(gpu->vm_name);
 	free(gpu);
+}
+
+bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu) {
+	return gpu->virgl != NULL;
 }
 
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path) {
@@ -1217,6 +1663,8 @@ void vmd_gpu_get_stats(const struct vmd_gpu *gpu, struct vmd_gpu_stats *stats) {
 	tessera_memory_table_get_stats(&mem);
 	stats->mapped_bytes = mem.bytes;
 	stats->mapped_regions = mem.regions;
+	stats->virgl = gpu->virgl != NULL;
+	stats->virgl_bytes = gpu->virgl_bytes;
 	vmd_console_get_stats(gpu->console, &stats->console);
 	stats->session = gpu->ended_sessions;
 	if (gpu->session != NULL) {

@@ -3,12 +3,15 @@
  * vhost-user backend (vhost-user.h).
  *
  * Features: VIRTIO_GPU_F_VIRGL and VIRTIO_GPU_F_EDID (what QEMU's
- * vhost-user-gpu-pci forwards to a vhost-user backend); one scanout, no
- * capsets. Control queue: the 2D command set (the guest's framebuffer
- * console, shown by console.c), the 3D context and resource commands for
- * guest-backed resources, and SUBMIT_3D, whose payload is a tessera wire
- * protocol batch handed to the session (session.h). Cursor queue:
- * UPDATE_CURSOR / MOVE_CURSOR.
+ * vhost-user-gpu-pci forwards to a vhost-user backend); one scanout; the
+ * capsets VIRGL and VIRGL2 when virglrenderer runs (gpu = auto or virgl,
+ * virgl.h), none with gpu = off. Control queue: the 2D command set (the
+ * guest's framebuffer console, shown by console.c), the 3D context and
+ * resource commands, and SUBMIT_3D, whose payload is a tessera wire
+ * protocol batch handed to the session (session.h) or, for a virgl
+ * context, a virgl command stream for virglrenderer (PROTOCOL.md section
+ * 1.1 says which). 3D resources with bind flags get virglrenderer storage
+ * besides their guest backing. Cursor queue: UPDATE_CURSOR / MOVE_CURSOR.
  *
  * Everything in a command is untrusted: sizes, ids, rectangles, entry
  * counts and guest addresses are checked; a bad command gets the matching
@@ -21,10 +24,13 @@
  * doorbell, when a newer WAIT arrives, or when the session ends. All guest
  * fences share one timeline, so a later fence signals a held one early in
  * the guest; that is a harmless spurious wake-up (PROTOCOL.md section 9).
+ * A fenced 3D command of virglrenderer's completes when its virgl fence
+ * retires; no fenced response overtakes such a fence.
  */
 #ifndef TESSERA_VMD_GPU_H
 #define TESSERA_VMD_GPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "console.h"
@@ -54,6 +60,9 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu);
 /* Listens for the VMM on the vhost-user socket at path. */
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path);
 
+/* Whether virglrenderer runs (capsets offered). */
+bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu);
+
 /* The mode of scanout 0 as GET_DISPLAY_INFO reports it now. */
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
 	uint32_t *height);
@@ -72,6 +81,14 @@ struct vmd_gpu_stats {
 	uint64_t backing_entries;
 	uint64_t mapped_bytes; /* guest memory mapped by the process */
 	uint64_t mapped_regions;
+	/* virglrenderer (virgl.h): on, SUBMIT_3D of virgl contexts, fences
+	 * queued, bytes of host storage now, bytes read back for wire
+	 * buffers (host copies, counted in the session's bytes_copied too) */
+	bool virgl;
+	uint64_t virgl_submits;
+	uint64_t virgl_fences;
+	uint64_t virgl_bytes;
+	uint64_t virgl_read_bytes;
 	struct vmd_console_stats console;
 	/* the wire protocol sessions, current and ended, added up */
 	struct vmd_session_stats session;

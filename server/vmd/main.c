@@ -222,7 +222,9 @@ static void print_stats(struct vmd *vmd, const char *when) {
 		"mapped_bytes=%llu mapped_regions=%llu flushes=%llu "
 		"console_frames=%llu console_bytes_copied=%llu "
 		"console_last_frame_bytes=%llu console_size=%ux%u frames=%llu "
-		"bytes_copied=%llu releases=%llu events_dropped=%llu\n", vmd->name,
+		"bytes_copied=%llu releases=%llu events_dropped=%llu virgl=%s "
+		"virgl_submits=%llu virgl_fences=%llu virgl_bytes=%llu "
+		"virgl_read_bytes=%llu\n", vmd->name,
 		when, (unsigned long long)s.connections,
 		(unsigned long long)s.commands, (unsigned long long)s.errors,
 		(unsigned long long)s.submits, (unsigned long long)s.held, s.held_now,
@@ -236,7 +238,9 @@ static void print_stats(struct vmd *vmd, const char *when) {
 		s.console.height, (unsigned long long)s.session.frames,
 		(unsigned long long)(s.session.bytes_copied + s.console.bytes_copied),
 		(unsigned long long)s.session.releases,
-		(unsigned long long)s.session.events_dropped);
+		(unsigned long long)s.session.events_dropped, s.virgl ? "on" : "off",
+		(unsigned long long)s.virgl_submits, (unsigned long long)s.virgl_fences,
+		(unsigned long long)s.virgl_bytes, (unsigned long long)s.virgl_read_bytes);
 	fflush(stderr);
 }
 
@@ -313,7 +317,8 @@ int main(int argc, char *argv[]) {
 	/* before the first guest byte is read */
 	if (opts.sandbox && !vmd_sandbox_enter(&(struct vmd_sandbox_options){
 			.socket_path = opts.socket_path,
-			.udmabuf_fd = vmd_session_open_udmabuf() })) {
+			.udmabuf_fd = vmd_session_open_udmabuf(),
+			.gl = vmd_gpu_has_virgl(vmd.gpu) })) {
 		vmd.status = 1;
 		goto out;
 	}

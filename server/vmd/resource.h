@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <linux/virtio_gpu.h>
 
 #include "memory-table.h"
@@ -41,6 +42,12 @@ struct vmd_gpu_resource {
 	struct tessera_guest_extent *extents;
 	struct tessera_memory_mapping *mappings;
 	uint64_t *offsets;
+
+	/* virglrenderer storage (virgl.h): the resource has it, the bytes
+	 * counted for it, and the backing handed to it */
+	bool virgl;
+	uint64_t virgl_bytes;
+	struct iovec *virgl_iov;
 };
 
 #define VMD_RESOURCE_BUCKETS 1024

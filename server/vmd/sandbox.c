@@ -92,6 +92,25 @@ static const int fcntl_commands[] = {
 	F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS, F_ADD_SEALS,
 };
 
+/*
+ * GL driver: what virglrenderer with Mesa makes once started (traced with
+ * seccomp's log action over tests/vm/test_virgl.py: a guest's GL through
+ * the device): futex (Mesa's locks), lseek and sysinfo (llvmpipe's memory
+ * queries), and below executable memory for llvmpipe's code: LLVM's JIT
+ * maps its code writable, then protects it executable (never both), and
+ * Mesa's run-time assembler (translate_sse) allocates from one private
+ * anonymous mapping that is readable, writable and executable. So: mmap
+ * executable only private and anonymous, mprotect executable never
+ * writable too. Only when virglrenderer runs (gpu = auto or virgl);
+ * Mesa is set up not to start threads or write a shader cache later
+ * (virgl.c).
+ */
+static const int gl_calls[] = {
+	SCMP_SYS(futex),
+	SCMP_SYS(lseek),
+	SCMP_SYS(sysinfo),
+};
+
 #ifdef SANITIZER_RUNTIME
 /* Seen with GCC's libasan (ASan, LSan, UBSan): a report symbolized, the
  * leak check's StopTheWorld (a clone that ptraces the process, then
@@ -261,6 +280,26 @@ static bool add_rules(scmp_filter_ctx ctx, const struct vmd_sandbox_options *opt
 	}
 	*count += 1;
 
+	if (options->gl) {
+		for (size_t i = 0; i < COUNT(gl_calls); i++) {
+			if (!allow(ctx, gl_calls[i], 0, NULL, failed)) {
+				return false;
+			}
+		}
+		const struct scmp_arg_cmp exec_only =
+			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_EXEC);
+		const struct scmp_arg_cmp anonymous[] = {
+			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+			SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS,
+				MAP_PRIVATE | MAP_ANONYMOUS),
+		};
+		if (!allow(ctx, SCMP_SYS(mmap), 2, anonymous, failed) ||
+				!allow(ctx, SCMP_SYS(mprotect), 1, &exec_only, failed)) {
+			return false;
+		}
+		*count += COUNT(gl_calls);
+	}
+
 	/* abort(): SIGABRT to itself */
 	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
 	if (!allow(ctx, SCMP_SYS(tgkill), 1, &self, failed)) {
@@ -395,14 +434,18 @@ static int handle_test_signal(int signal_number, void *data) {
 		ret = kill(colon != NULL ? atoi(path) : 1, 0);
 	} else if (strcmp(name, "unlink") == 0) {
 		ret = unlink(path);
-	} else if (strcmp(name, "mmap-exec") == 0 || strcmp(name, "mprotect-exec") == 0) {
-		bool direct = strcmp(name, "mmap-exec") == 0;
-		void *p = mmap(NULL, 4096, PROT_READ | (direct ? PROT_EXEC : PROT_WRITE),
+	} else if (strncmp(name, "mmap-", 5) == 0 || strncmp(name, "mprotect-", 9) == 0) {
+		/* mmap-exec, mprotect-exec: executable; -wx: writable and
+		 * executable */
+		bool direct = name[1] == 'm';
+		int exec = PROT_READ | PROT_EXEC |
+			(strstr(name, "-wx") != NULL ? PROT_WRITE : 0);
+		void *p = mmap(NULL, 4096, direct ? exec : PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ret = p == MAP_FAILED ? -1 : 0;
 		if (p != MAP_FAILED) {
 			if (!direct) {
-				ret = mprotect(p, 4096, PROT_READ | PROT_EXEC);
+				ret = mprotect(p, 4096, exec);
 			}
 			munmap(p, 4096);
 		}

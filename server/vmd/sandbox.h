@@ -9,7 +9,9 @@
  * - seccomp (libseccomp): an allow-list of the system calls the running
  *   daemon makes; any other call kills the process (SIGSYS, which tessera
  *   logs before it restarts the daemon). Some calls are allowed only with
- *   given arguments: no executable mappings, ioctl only UDMABUF_CREATE_LIST
+ *   given arguments: no executable mappings (with virglrenderer, for
+ *   llvmpipe's code: private anonymous ones, and mprotect never writable
+ *   and executable at once), ioctl only UDMABUF_CREATE_LIST
  *   on /dev/udmabuf, fcntl only the commands used, signals only to itself.
  *   Builds with a sanitizer allow what its runtime needs on top (reports,
  *   the leak check at exit): see sandbox.c.
@@ -32,6 +34,9 @@ struct vmd_sandbox_options {
 	const char *socket_path;
 	/* /dev/udmabuf opened beforehand, or -1 */
 	int udmabuf_fd;
+	/* virglrenderer runs (virgl.h): Mesa's GL driver needs a little more
+	 * (sandbox.c, "GL driver") */
+	bool gl;
 };
 
 /* Confines the process from now on; false (logged) if it cannot: the
@@ -45,8 +50,8 @@ bool vmd_sandbox_enter(const struct vmd_sandbox_options *options);
  * TESSERA_VMD_TEST_SYSCALL and logs what it returned, if it returns:
  * socket (AF_INET, the default), open-read:PATH, open-write:PATH
  * (creating), execve:PATH, kill:PID (signal 0), unlink:PATH, mmap-exec,
- * mprotect-exec (an executable mapping). Remove the source before the
- * loop.
+ * mprotect-exec (an executable mapping), mmap-wx, mprotect-wx (writable and
+ * executable). Remove the source before the loop.
  */
 struct wl_event_source *vmd_sandbox_add_test_hook(struct wl_event_loop *loop);
 #endif

@@ -34,6 +34,9 @@ struct vmd_resource {
 	const struct tessera_memory_mapping *mappings;
 	size_t n_extents;
 	uint64_t size; /* sum of the extent lengths */
+	/* its pixels are rendered on the host (virglrenderer, virgl.h): the
+	 * guest pages are not the image; it is read with read_back() */
+	bool host_storage;
 };
 
 /* What the session needs from the device. */
@@ -47,6 +50,12 @@ struct vmd_session_device {
 	 * fence(s), so that the guest wakes up and reads them (the
 	 * doorbell, PROTOCOL.md §9). */
 	void (*doorbell)(void *data);
+	/* Reads the w x h rectangle at x, y of a host_storage resource into
+	 * dst, laid out with stride from dst[0] = pixel (0, 0); false if it
+	 * cannot (nothing written). NULL: no host storage. */
+	bool (*read_back)(void *data, const struct vmd_resource *res, uint32_t x,
+		uint32_t y, uint32_t w, uint32_t h, uint32_t stride, void *dst,
+		size_t dst_size);
 };
 
 

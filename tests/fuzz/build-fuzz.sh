@@ -14,13 +14,16 @@
 #   config        fuzz-config.c, the compositor's config loader
 #                 (server/compositor/config.c, keymap.c)
 #   vmd-gpu       fuzz-vmd-gpu.c, tessera-vmd's virtio-gpu device
-#                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c, the session)
+#                 (server/vmd/gpu.c, resource.c, console.c, cpu-share.c,
+#                 virgl.c, the session)
 #                 fed control and cursor queue commands, with
 #                 fuzz-compositor.c as its compositor
 #   guest-memory  fuzz-guest-memory.c, the compositor's
 #                 tessera_guest_memory_v1 (server/compositor/guest-memory.c)
 #   agent-ring    fuzz-agent-ring.c, the agent's reader of the event ring
 #                 and keymap area (guest-agent/host.c and what it calls)
+#   virgl         fuzz-virgl.c, tessera-vmd's virgl path (server/vmd/virgl.c,
+#                 resource.c) in front of virglrenderer (EGL surfaceless)
 #
 # The project compiles with gcc, which has no libFuzzer, so targets are
 # built here with clang (CLANG overrides the compiler). Exit 77 (skip) if
@@ -99,6 +102,14 @@ config)
 	pkgs="inih xkbcommon xkbregistry glib-2.0"
 	max_len=16384
 	;;
+virgl)
+	# shellcheck disable=SC2086 # lists
+	set -- $includes "-I$src/server/vmd" $common $virtio \
+		"$src/server/vmd/virgl.c" "$src/server/vmd/resource.c" \
+		"$src/tests/fuzz/fuzz-virgl.c"
+	pkgs="virglrenderer epoxy wayland-server"
+	max_len=65536
+	;;
 vmd-gpu)
 	wl_protocols=$(pkg-config --variable=pkgdatadir wayland-protocols)
 	for p in xdg-shell:stable/xdg-shell/xdg-shell.xml \
@@ -116,8 +127,9 @@ vmd-gpu)
 		"$src/server/vmd/vhost-user.c" "$src/server/vmd/gpu.c" \
 		"$src/server/vmd/edid.c" "$src/server/vmd/resource.c" \
 		"$src/server/vmd/console.c" "$src/server/vmd/cpu-share.c" \
+		"$src/server/vmd/virgl.c" \
 		"$src/tests/fuzz/fuzz-compositor.c" "$src/tests/fuzz/fuzz-vmd-gpu.c"
-	pkgs="wayland-server wayland-client pixman-1"
+	pkgs="wayland-server wayland-client pixman-1 virglrenderer epoxy"
 	max_len=16384
 	;;
 guest-memory)
@@ -138,11 +150,12 @@ agent-ring)
 	protocol linux-dmabuf-unstable-v1 \
 		"$wl_protocols/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml" server
 	protocol xdg-shell "$wl_protocols/stable/xdg-shell/xdg-shell.xml" client
+	protocol wayland-drm "$src/protocol/wayland-drm.xml" server
 	# wlroots' headers want the server header too (the code is the same)
 	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
 		"$proto/xdg-shell-protocol.h"
 	agent=
-	for f in buffer commit host output seat server surface xwayland transport/transport \
+	for f in buffer commit host output seat server surface wl-drm xwayland transport/transport \
 			transport/transport-vhost-user transport/transport-virtgpu; do
 		agent="$agent $src/guest-agent/$f.c"
 	done

@@ -947,6 +947,10 @@ static void init(void) {
 
 	struct tessera_vm_settings settings;
 	tessera_vm_settings_default(&settings);
+	/* the device without virglrenderer (gpu = off): its path has a target
+	 * of its own, fuzz-virgl.c; FUZZ_VMD_GPU_VIRGL=1: with it (auto) */
+	const char *virgl = getenv("FUZZ_VMD_GPU_VIRGL");
+	settings.gpu = virgl != NULL && virgl[0] == '1' ? 0 : 2;
 	make_vmd(&g.vmds[0], "a", true, &settings);
 	/* small limits, so that inputs reach them */
 	settings.max_resources = 8;

@@ -25,7 +25,7 @@ import tempfile
 import man_page
 
 KEY_TERM = re.compile(r"\*([a-z][a-z0-9-]*)\* = _([^_]+)_")
-PLACEHOLDER = {"N": "N", "BYTES": "BYTES", "WxH": "WxH"}
+PLACEHOLDER = {"N": "N", "BYTES": "BYTES", "WxH": "WxH", "PATH": "PATH"}
 SHIFT = {"": 0, "K": 10, "M": 20, "G": 30}
 
 
@@ -49,6 +49,10 @@ def table(helper):
 
 def value(syntax, text):
     """A documented value in the helper's form ("4096", "320x200"), or None."""
+    if "|" in syntax:
+        return text if text in syntax.split("|") else None
+    if syntax == "PATH":
+        return None
     if syntax == "WxH":
         return text if re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", text) else None
     m = re.fullmatch(r"([1-9][0-9]*)([KMG]?)", text)
@@ -65,7 +69,7 @@ def after(label, text):
 
 def check_setting(failures, where, key, row, placeholder, desc, last_label):
     syntax, default, minimum, maximum = row
-    if placeholder != PLACEHOLDER[syntax]:
+    if placeholder != PLACEHOLDER.get(syntax, syntax):
         failures.append(f"{where}: {key} takes _{placeholder}_, the table says {syntax}")
     documented = after("Default", desc)
     if documented is None:
@@ -76,6 +80,8 @@ def check_setting(failures, where, key, row, placeholder, desc, last_label):
                             "the table has none (the consumer decides)")
     elif value(syntax, documented) != default:
         failures.append(f"{where}: {key} default {documented}, the table says {default}")
+    if "|" in syntax or syntax == "PATH":
+        return  # no range: the words are the syntax, a path has none
     if last_label == "Range":
         m = re.search(r"Range: (\S+) to (\S+?)\.", desc)
         if m is None:

@@ -5,8 +5,9 @@
  *
  *   config-keys settings        one line per setting of the table:
  *                               KEY SYNTAX DEFAULT MIN MAX (SYNTAX: N,
- *                               BYTES or WxH; numbers in decimal, sizes as
- *                               WxH; DEFAULT 0: not set)
+ *                               BYTES, WxH, PATH or the words A|B|C;
+ *                               numbers in decimal, sizes as WxH, words
+ *                               as words; DEFAULT 0: not set)
  *   config-keys probe KEY...    for each KEY, "KEY accepted" or "KEY unknown":
  *                               whether the loader knows KEY as a key of a
  *                               [vm NAME] section
@@ -31,12 +32,19 @@ static const char *syntax_name(enum tessera_vm_setting_syntax syntax) {
 		return "BYTES";
 	case TESSERA_VM_SETTING_SIZE:
 		return "WxH";
+	case TESSERA_VM_SETTING_WORD:
+		return "WORD";
+	case TESSERA_VM_SETTING_PATH:
+		return "PATH";
 	}
 	return "?";
 }
 
-static void print_value(enum tessera_vm_setting_syntax syntax, uint64_t v) {
-	if (syntax == TESSERA_VM_SETTING_SIZE) {
+static void print_value(const struct tessera_vm_setting *s, uint64_t v) {
+	enum tessera_vm_setting_syntax syntax = s->syntax;
+	if (syntax == TESSERA_VM_SETTING_WORD) {
+		printf(" %s", s->words[v]);
+	} else if (syntax == TESSERA_VM_SETTING_SIZE) {
 		printf(" %" PRIu32 "x%" PRIu32, (uint32_t)(v >> 32), (uint32_t)v);
 	} else {
 		printf(" %" PRIu64, v);
@@ -46,10 +54,18 @@ static void print_value(enum tessera_vm_setting_syntax syntax, uint64_t v) {
 static int print_settings(void) {
 	for (int i = 0; i < TESSERA_VM_SETTING_ID_COUNT; i++) {
 		const struct tessera_vm_setting *s = tessera_vm_setting_get(i);
-		printf("%s %s", s->key, syntax_name(s->syntax));
-		print_value(s->syntax, s->def);
-		print_value(s->syntax, s->min);
-		print_value(s->syntax, s->max);
+		if (s->syntax == TESSERA_VM_SETTING_WORD) {
+			/* the syntax is the words: auto|virgl|off */
+			printf("%s ", s->key);
+			for (int w = 0; s->words[w] != NULL; w++) {
+				printf("%s%s", w == 0 ? "" : "|", s->words[w]);
+			}
+		} else {
+			printf("%s %s", s->key, syntax_name(s->syntax));
+		}
+		print_value(s, s->def);
+		print_value(s, s->min);
+		print_value(s, s->max);
 		printf("\n");
 	}
 	return 0;

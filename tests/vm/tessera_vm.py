@@ -110,6 +110,24 @@ def test_main(run, test):
     run(lambda: test(args))
 
 
+# Shell functions for a guest command steered by the host through files in
+# the results directory: fail REASON (the verdict), wait_file NAME (the
+# host's go-ahead, at most 300 s).
+GUEST_HELPERS = r"""
+export XDG_RUNTIME_DIR=/run/user/0
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fail() { echo "GUEST-FAIL: $*"; exit 1; }
+wait_file() {
+	n=0
+	while [ ! -e "$1" ]; do
+		[ $n -lt 3000 ] || fail "no $1 from the host within 300 s"
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+"""
+
+
 def client_color(color):
     """What tests/agent/guest-client draws with --color COLOR (RRGGBB) until
     its last frame: the colour halved."""

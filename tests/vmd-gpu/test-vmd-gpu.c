@@ -84,7 +84,6 @@ static void case_basic(const char *edid_path) {
 	struct virtio_gpu_config config;
 	REQUIRE_MSG(tessera_virtio_gpu_frontend_get_config(gpu, &config) == 0, "%s", err());
 	CHECK_MSG(config.num_scanouts == 1, "num_scanouts %u", config.num_scanouts);
-	CHECK_MSG(config.num_capsets == 0, "num_capsets %u", config.num_capsets);
 	CHECK_MSG(config.events_read == 0, "events_read %u", config.events_read);
 	/* QEMU writes the whole structure to clear events */
 	struct virtio_gpu_config clear = { .events_clear = VIRTIO_GPU_EVENT_DISPLAY };
@@ -132,10 +131,25 @@ static void case_basic(const char *edid_path) {
 			fclose(f) == 0, "writing %s", edid_path);
 	}
 
-	/* no capsets: an error, not a made-up capset */
+	/* the capsets: VIRGL and VIRGL2 with virglrenderer (gpu = auto or
+	 * virgl), none with gpu = off; one past the last is an error, not a
+	 * made-up capset */
 	struct virtio_gpu_resp_capset_info ci;
-	CHECK_MSG(tessera_virtio_gpu_frontend_get_capset_info(gpu, 0, &ci) != 0,
-		"GET_CAPSET_INFO answered OK");
+	printf("capsets %u\n", config.num_capsets);
+	for (uint32_t i = 0; i < config.num_capsets; i++) {
+		REQUIRE_MSG(tessera_virtio_gpu_frontend_get_capset_info(gpu, i, &ci) == 0,
+			"GET_CAPSET_INFO %u: %s", i, err());
+		CHECK_MSG(ci.capset_id == i + 1 && ci.capset_max_version >= 1 &&
+			ci.capset_max_size >= 64 && ci.capset_max_size <= 8192,
+			"capset %u: id %u version %u size %u", i, ci.capset_id,
+			ci.capset_max_version, ci.capset_max_size);
+		printf("capset %u: id %u version %u size %u\n", i, ci.capset_id,
+			ci.capset_max_version, ci.capset_max_size);
+	}
+	CHECK_MSG(config.num_capsets == 0 || config.num_capsets == 2,
+		"num_capsets %u", config.num_capsets);
+	CHECK_MSG(tessera_virtio_gpu_frontend_get_capset_info(gpu, config.num_capsets,
+		&ci) != 0, "GET_CAPSET_INFO answered OK");
 	CHECK_MSG(tessera_virtio_gpu_frontend_last_response(gpu) ==
 		VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, "GET_CAPSET_INFO: 0x%x",
 		tessera_virtio_gpu_frontend_last_response(gpu));

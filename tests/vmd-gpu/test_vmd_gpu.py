@@ -30,7 +30,8 @@ FRAME = "3355ee"
 # probes of what the device lacks ("basic"), every command of "malformed"
 # and the refusals at the per-VM limits ("limits").
 BASIC_ERRORS = [
-    'GET_CAPSET_INFO: the device has no capsets',
+    # virglrenderer's VIRGL and VIRGL2 (gpu = auto, the default)
+    'GET_CAPSET_INFO: capset index 2 (the device has 2)',
     'GET_EDID: scanout 3 (the device has 1)',
 ]
 MALFORMED_ERRORS = [
@@ -153,6 +154,8 @@ def test():
         # features, config, display info, EDID
         edid = os.path.join(tessera.tmp, "edid.bin")
         out = d.run("basic", edid)
+        t.check("GPU acceleration: virgl (gpu = auto)" in tessera.log() and
+                "capsets 2\n" in out, "gpu = auto: no virgl capsets")
         m = re.search(r"display (\d+)x(\d+)", out)
         t.check(m is not None, "no display size printed")
         # 800x600 output less the margin for the frame
@@ -260,6 +263,21 @@ def test():
         t.check("stats (exit)" in log, "vmd printed no counters at exit")
         t.check("AddressSanitizer" not in log and "runtime error" not in log,
                 "sanitizer report in the log")
+        tessera.cleanup()
+
+        # gpu = off: today's device, no capsets
+        tessera = t.Tessera(size=(800, 600), config=config + "gpu = off\n",
+                            env={"TESSERA_VMD": vmd})
+        t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
+        t.wait_for(lambda: os.path.exists(sock), 15, "vmd's socket")
+        tessera.expect_error(rf"tessera-vmd\[{VM}\] \[ERROR\] "
+                             r"GET_CAPSET_INFO: capset index 0 \(the device has 0\)$")
+        tessera.expect_error(rf"tessera-vmd\[{VM}\] \[ERROR\] "
+                             r"GET_EDID: scanout 3 \(the device has 1\)$")
+        out = Driver(tessera, sock).run("basic")
+        t.check("capsets 0\n" in out and "GPU acceleration: off (gpu = off)" in
+                tessera.log(), f"gpu = off: {out}")
+        tessera.stop()
     except AssertionError:
         if tessera is not None:
             print("--- tessera/vmd log (tail)\n" + tessera.log()[-8000:])

@@ -67,10 +67,12 @@ const struct vmd_resource *vmd_buffer_backing(const struct vmd_buffer *buffer) {
 
 static void import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
 	struct vmd_session *session = buffer->ctx->session;
-	if (res != NULL && vmd_udmabuf_import(buffer, res)) {
+	/* host-rendered pixels are read back at each commit (shm) */
+	bool guest_pixels = res != NULL && !res->host_storage;
+	if (guest_pixels && vmd_udmabuf_import(buffer, res)) {
 		return;
 	}
-	if (res != NULL && vmd_gmem_import(buffer, res)) {
+	if (guest_pixels && vmd_gmem_import(buffer, res)) {
 		session->stats.buffers_guest_memory++;
 		return;
 	}

@@ -162,6 +162,18 @@ void vmd_shm_update(struct vmd_buffer *buffer, struct vmd_surface *surface,
 	uint64_t copied = 0;
 	for (int i = 0; i < n_rects; i++) {
 		const pixman_box32_t *box = &rects[i];
+		if (res->host_storage) {
+			/* from the host's image straight into the shm buffer */
+			uint32_t w = (uint32_t)(box->x2 - box->x1), h = (uint32_t)(box->y2 - box->y1);
+			if (buffer->offset == 0 && session->device->read_back != NULL &&
+					session->device->read_back(session->device_data, res,
+						(uint32_t)box->x1, (uint32_t)box->y1, w, h,
+						buffer->stride, buffer->shm_data,
+						(size_t)buffer->stride * buffer->height)) {
+				copied += (uint64_t)w * h * 4;
+			}
+			continue;
+		}
 		uint64_t x = (uint64_t)box->x1 * 4, w = (uint64_t)(box->x2 - box->x1) * 4;
 		for (int32_t y = box->y1; y < box->y2; y++) {
 			uint64_t row = (uint64_t)y * buffer->stride + x;
