@@ -33,7 +33,11 @@ build_pkgs+=(librust-wayland-protocols-dev)
 build_pkgs+=(libxcb1-dev libxcb-icccm4-dev)
 # The manual pages (doc/*.scd).
 build_pkgs+=(scdoc)
-run_pkgs=(weston grim foot)
+# tessera-simple-dmabuf (Mesa's GBM) and tessera-simple-egl (libepoxy,
+# wayland-egl); Mesa's EGL and drivers (llvmpipe without a GPU, virtio-gpu
+# in a guest) to run them.
+build_pkgs+=(libgbm-dev libepoxy-dev libegl-dev)
+run_pkgs=(weston grim foot libegl-mesa0 libgl1-mesa-dri libgbm1)
 # systemd: systemd-analyze, which checks the agent's unit.
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 # X11 applications in the guest (tests/agent/test_xwayland*.py): Xwayland,
