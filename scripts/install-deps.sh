@@ -47,6 +47,9 @@ test_pkgs+=(xwayland x11-apps xterm)
 test_pkgs+=(gnuplot-nox)
 # gtk3-widget-factory: a GTK 3 application in the guest (tests/agent/test_csd.py).
 test_pkgs+=(gtk-3-examples)
+# GL and video in the guest (tests/agent/test_gl.py, test_video.py,
+# tests/vm/test_gl_vm.py): glmark2, mpv and ffmpeg (which makes the clip).
+test_pkgs+=(glmark2-es2-wayland mpv ffmpeg)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then
