@@ -182,8 +182,10 @@ static const struct zwp_linux_buffer_params_v1_listener params_listener = {
  * (created or failed arrives with the next roundtrip). */
 static bool buffer_init(struct simple_dmabuf *client, struct dmabuf_buffer *buffer) {
 	buffer->client = client;
-	buffer->bo = gbm_bo_create(client->gbm, (uint32_t)client->opts.width, (uint32_t)client->opts.height,
-		client->format, GBM_BO_USE_LINEAR | GBM_BO_USE_RENDERING);
+	/* linear: the CPU draws into it and any importer reads it */
+	buffer->bo = gbm_bo_create(client->gbm, (uint32_t)client->opts.width,
+		(uint32_t)client->opts.height, client->format,
+		GBM_BO_USE_LINEAR | GBM_BO_USE_RENDERING);
 	if (buffer->bo == NULL) {
 		/* some drivers take no usage flags for a linear buffer */
 		buffer->bo = gbm_bo_create(client->gbm, (uint32_t)client->opts.width,
@@ -205,7 +207,12 @@ static bool buffer_init(struct simple_dmabuf *client, struct dmabuf_buffer *buff
 		tessera_log_errno(TESSERA_ERROR, "cannot export a GBM buffer as a dmabuf");
 		return false;
 	}
+	/* drivers without modifiers (kms_swrast's dumb buffers) answer
+	 * "invalid": the buffer was asked for linear, so it is */
 	uint64_t modifier = gbm_bo_get_modifier(buffer->bo);
+	if (modifier == DRM_FORMAT_MOD_INVALID) {
+		modifier = DRM_FORMAT_MOD_LINEAR;
+	}
 	struct zwp_linux_buffer_params_v1 *params =
 		zwp_linux_dmabuf_v1_create_params(client->dmabuf);
 	zwp_linux_buffer_params_v1_add_listener(params, &params_listener, buffer);
