@@ -118,9 +118,25 @@ def test_weston_simple_egl(loop):
     loop.wait_title("[guest] simple-egl", present=False)
 
 
+def sanitizer_env(env):
+    """Under ASan (the sanitizer pass), for tessera-simple-egl only: the
+    slow unwinder (tests/meson.build) deadlocks in libgcc's
+    _Unwind_Find_FDE when llvmpipe's JIT registers its code's frames from
+    inside malloc, so it unwinds the fast way; and Mesa's driver leaks
+    112 bytes at exit from inside the module eglTerminate() unloads, whose
+    frames have no name a suppression could match, so leaks are not
+    checked (memory errors still are)."""
+    opts = env.get("ASAN_OPTIONS")
+    if opts is not None:
+        opts = opts.replace("fast_unwind_on_malloc=0", "fast_unwind_on_malloc=1")
+        env = dict(env, ASAN_OPTIONS=opts.replace("detect_leaks=1", "detect_leaks=0"))
+    return env
+
+
 def test_tessera_simple_egl(loop, program):
     proc, out = start(loop, "tessera-simple-egl", [program, "--color", EGL_BACKGROUND,
-                                                   "--title", "gl"])
+                                                   "--title", "gl"],
+                      env=sanitizer_env(loop.guest_env))
     loop.wait_title("[guest] gl", timeout=30)
     png, box = check_presenting(loop, "tessera-simple-egl", 16)
     t.check((box[2], box[3]) == (250, 250), f"tessera-simple-egl is {box[2]}x{box[3]}")
@@ -142,7 +158,7 @@ def test_tessera_simple_egl(loop, program):
     for lib in ("libEGL.so.1", "libEGL.so"):
         with open(os.path.join(fake, lib), "w") as f:
             f.write("not a library\n")
-    env = dict(loop.guest_env, LD_LIBRARY_PATH=fake)
+    env = dict(sanitizer_env(loop.guest_env), LD_LIBRARY_PATH=fake)
     res = subprocess.run([program], env=env, capture_output=True, text=True, timeout=30)
     t.check(res.returncode == 3 and re.search(r"cannot (load|initialise) EGL", res.stderr),
             f"tessera-simple-egl without EGL: status {res.returncode}, {res.stderr!r}")
