@@ -21,9 +21,9 @@ tessera-agent (--xwayland on) serves, one after the other:
 4. mpv playing a 1080p, 30 frames/s clip (made by ffmpeg on the host at
    test time, read by the guest from the results share): it plays to the
    end; frames played and dropped printed. The clip lasts --clip-seconds
-   (default 5): under TCG mpv decodes 1080p H.264 about 25 times slower
-   than real time (5 s of clip take about 140 s on a loaded 2-core host),
-   so 30 s would take a quarter of an hour.
+   (default 5): under TCG mpv takes 6 to 20 times the clip's length on a
+   shared 2-core host (30 s of clip took 172 s at load average 7; 5 s
+   took 83 to 129 s at 11 to 12).
 """
 
 import argparse
