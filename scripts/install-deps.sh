@@ -34,9 +34,11 @@ build_pkgs+=(libxcb1-dev libxcb-icccm4-dev)
 # The manual pages (doc/*.scd).
 build_pkgs+=(scdoc)
 # tessera-vmd's GPU acceleration for guests (server/vmd/virgl.c):
-# virglrenderer, libepoxy, and Mesa's EGL and drivers (llvmpipe without a GPU).
-build_pkgs+=(libvirglrenderer-dev libepoxy-dev)
-run_pkgs=(weston grim foot libegl-mesa0 libgl1-mesa-dri)
+# virglrenderer and libepoxy; tessera-simple-dmabuf (Mesa's GBM) and
+# tessera-simple-egl (libepoxy, wayland-egl); Mesa's EGL and drivers
+# (llvmpipe without a GPU, virtio-gpu in a guest) to run them.
+build_pkgs+=(libvirglrenderer-dev libepoxy-dev libgbm-dev libegl-dev)
+run_pkgs=(weston grim foot libegl-mesa0 libgl1-mesa-dri libgbm1)
 # systemd: systemd-analyze, which checks the agent's unit.
 test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 # X11 applications in the guest (tests/agent/test_xwayland*.py): Xwayland,
@@ -62,6 +64,10 @@ test_pkgs+=(qml-qt6 qml6-module-qtqml qml6-module-qtquick qml6-module-qtquick-co
 # GL in the guest (tests/vm/test_virgl.py, the guest shares the host's root):
 # eglinfo (mesa-utils-extra) names the renderer, glmark2 for the figures.
 test_pkgs+=(mesa-utils mesa-utils-extra glmark2-es2-wayland)
+# GL and video in the guest (tests/agent/test_gl.py, test_video.py,
+# tests/vm/test_gl_vm.py): mpv and ffmpeg (which makes the clip); xterm's
+# fonts.
+test_pkgs+=(mpv ffmpeg xfonts-base)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

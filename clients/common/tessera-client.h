@@ -11,15 +11,18 @@
  *   loop       the event loop: display events, signals (a signalfd) and
  *              the program's own descriptors
  *   parsing    bounded decimal numbers and WxH sizes of command lines
- *              (colours: tessera_color_parse(), common/color.h)
+ *              (colours: tessera_color_parse(), common/color.h); the
+ *              options the simple clients share (simple-options.c)
  *
  * Failures are logged with tessera_log() (common/log.h).
  */
 #ifndef TESSERA_CLIENTS_COMMON_TESSERA_CLIENT_H
 #define TESSERA_CLIENTS_COMMON_TESSERA_CLIENT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <wayland-client.h>
 
@@ -147,5 +150,38 @@ bool tessera_client_parse_uint(const char *str, uint32_t max, uint32_t *out);
 /* "WxH", each a decimal number 1..max (false for NULL). */
 bool tessera_client_parse_size(const char *str, uint32_t max, int32_t *width,
 	int32_t *height);
+
+/*
+ * The options tessera-simple-dmabuf and tessera-simple-egl share: --color
+ * RRGGBB, --size WxH (1..max_size), --frames N (1..100000000), --title STR,
+ * --help (and -h). Set the defaults, max_size and usage (which prints the
+ * program's help) before parsing.
+ */
+struct tessera_client_simple_options {
+	uint32_t color; /* 0xRRGGBB */
+	int32_t width, height;
+	uint32_t max_size;
+	uint32_t frames; /* 0: unlimited */
+	const char *title;
+	void (*usage)(FILE *out, const char *argv0);
+};
+
+/* The program's own options: their val must be below 0x1000; handle()
+ * takes one (with its argument or NULL) and returns 0, or 2 when it is
+ * bad (logged). */
+struct tessera_client_extra_options {
+	const struct option *options;
+	size_t count; /* at most 11 */
+	int (*handle)(void *data, int opt, const char *arg);
+	void *data;
+};
+
+/*
+ * getopt_long() over argv: -1 after --help (usage printed on stdout: exit
+ * 0), 0 when all is well, 2 for a bad command line (logged, or usage on
+ * stderr). extra may be NULL.
+ */
+int tessera_client_parse_simple_options(struct tessera_client_simple_options *opts,
+	int argc, char *argv[], const struct tessera_client_extra_options *extra);
 
 #endif

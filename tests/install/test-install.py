@@ -8,8 +8,8 @@ directory and checks what it installed:
 - exactly the expected files, no more, no fewer: the programs, the
   agent's systemd user unit and environment.d file, the example config and
   (when built) the manual pages; no test tool;
-- the installed programs run (--version, or --help for tessera-simple-shm,
-  which has no --version) and the unit starts the installed agent;
+- the installed programs run (--version, or --help for the
+  tessera-simple-* clients, which have no --version) and the unit starts the installed agent;
 - the installed example config is accepted by the installed tessera: it
   runs headless with it, starts a daemon for each of its VMs with the
   section's settings (a stand-in daemon that shows a window through the
@@ -27,9 +27,13 @@ import tempfile
 import tessera_test as t
 
 PROGRAMS = ["tessera", "tessera-vmd", "tessera-agent", "tessera-simple-shm",
+            "tessera-simple-dmabuf", "tessera-simple-egl",
             "tessera-frame-probe", "tessera-bench", "tesseractl"]
+# the weston-style clients have --help but no --version
+HELP_ONLY = {"tessera-simple-shm", "tessera-simple-dmabuf", "tessera-simple-egl"}
 MAN_PAGES = ["man1/tessera.1", "man1/tessera-vmd.1", "man1/tessera-agent.1",
-             "man1/tessera-simple-shm.1", "man1/tessera-frame-probe.1",
+             "man1/tessera-simple-shm.1", "man1/tessera-simple-dmabuf.1",
+             "man1/tessera-simple-egl.1", "man1/tessera-frame-probe.1",
              "man1/tessera-bench.1", "man1/tesseractl.1", "man5/tessera.ini.5"]
 
 
@@ -72,7 +76,7 @@ def check_programs(destdir, layout, version):
     for name in PROGRAMS:
         path = destdir + os.path.join(layout.bindir, name)
         t.check(os.access(path, os.X_OK), f"{path} is not executable")
-        if name == "tessera-simple-shm":
+        if name in HELP_ONLY:
             res = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=20)
             t.check(res.returncode == 0 and res.stdout.startswith("usage: "),
                     f"installed {name} --help: exit {res.returncode}, {res.stdout!r}")

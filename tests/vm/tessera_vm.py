@@ -57,6 +57,26 @@ MARKER = "TESSERA-VM: "
 MAX_RESULT_BYTES = 16 << 20
 
 
+# The start of a guest command that a test steps from the host: the
+# runtime directory, fail MESSAGE (exit 1 with GUEST-FAIL: MESSAGE) and
+# wait_file FILE, the host's go-ahead (a file it creates in the results
+# directory) within $WAIT_SECONDS (default 180) seconds.
+SHELL_HELPERS = r"""
+export XDG_RUNTIME_DIR=/run/user/0
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fail() { echo "GUEST-FAIL: $*"; exit 1; }
+wait_file() {
+	n=0
+	while [ ! -e "$1" ]; do
+		[ $n -lt $((${WAIT_SECONDS:-180} * 10)) ] ||
+			fail "no $1 from the host within ${WAIT_SECONDS:-180} s"
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+"""
+
+
 class VmSkip(Exception):
     """The VM tier cannot run here (no QEMU >= 8, no kernel images...)."""
 

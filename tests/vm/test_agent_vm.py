@@ -32,19 +32,7 @@ DUMB = "e07010"
 RENDER = "1090e0"
 FRAMES = 60
 
-GUEST = r"""
-export XDG_RUNTIME_DIR=/run/user/0
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-fail() { echo "GUEST-FAIL: $*"; exit 1; }
-# the host's go-ahead for the next step
-wait_file() {
-	n=0
-	while [ ! -e "$1" ]; do
-		[ $n -lt 1800 ] || fail "no $1 from the host within 180 s"
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
+GUEST = tessera_vm.SHELL_HELPERS + r"""
 ls -l /dev/dri > dri.txt 2>&1
 "$AGENT" -v --transport virtgpu --socket wayland-1 -s weston-simple-shm \
 	> agent.out 2> agent.log &
