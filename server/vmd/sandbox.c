@@ -96,12 +96,13 @@ static const int fcntl_commands[] = {
  * GL driver: what virglrenderer with Mesa makes once started (traced with
  * seccomp's log action over tests/vm/test_virgl.py: a guest's GL through
  * the device): futex (Mesa's locks), lseek and sysinfo (llvmpipe's memory
- * queries), and below executable memory for llvmpipe's code: LLVM's JIT
- * maps its code writable, then protects it executable (never both), and
- * Mesa's run-time assembler (translate_sse) allocates from one private
- * anonymous mapping that is readable, writable and executable. So: mmap
- * executable only private and anonymous, mprotect executable never
- * writable too. Only when virglrenderer runs (gpu = auto or virgl);
+ * queries), and executable memory for llvmpipe's code: LLVM's JIT maps
+ * its code writable, then protects it executable (never both), so mprotect
+ * may make a page executable, never writable and executable. No mapping is
+ * made executable by mmap: Mesa's run-time assembler (translate_sse) asks
+ * for one readable, writable and executable heap; it gets EPERM and Mesa
+ * falls back to its generic (C) vertex translation. Only when virglrenderer
+ * runs (gpu = auto or virgl; without it executable memory kills vmd);
  * Mesa is set up not to start threads or write a shader cache later
  * (virgl.c).
  */
@@ -288,13 +289,15 @@ static bool add_rules(scmp_filter_ctx ctx, const struct vmd_sandbox_options *opt
 		}
 		const struct scmp_arg_cmp exec_only =
 			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_EXEC);
-		const struct scmp_arg_cmp anonymous[] = {
-			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
-			SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS,
-				MAP_PRIVATE | MAP_ANONYMOUS),
-		};
-		if (!allow(ctx, SCMP_SYS(mmap), 2, anonymous, failed) ||
-				!allow(ctx, SCMP_SYS(mprotect), 1, &exec_only, failed)) {
+		const struct scmp_arg_cmp exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
+		int ret = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM),
+			SCMP_SYS(mmap), 1, &exec);
+		if (ret != 0) {
+			*failed = "mmap";
+			errno = -ret;
+			return false;
+		}
+		if (!allow(ctx, SCMP_SYS(mprotect), 1, &exec_only, failed)) {
 			return false;
 		}
 		*count += COUNT(gl_calls);

@@ -197,12 +197,25 @@ def test():
                      lambda: tessera.alive())
         check_killed(program, tessera, sock_dir, "net", "socket", lambda: True)
         # executable memory: none without virglrenderer; with it (llvmpipe
-        # compiles code) no page made writable and executable by mprotect
+        # compiles code) no page made writable and executable by mprotect,
+        # and mmap refuses executable mappings (EPERM: Mesa falls back)
         for call in ("mmap-exec", "mprotect-exec"):
             check_killed(program, tessera, sock_dir, call, call, lambda: True,
                          args=("--gpu", "off"))
         check_killed(program, tessera, sock_dir, "mprotect-wx", "mprotect-wx",
                      lambda: True, args=("--gpu", "virgl"))
+        for call in ("mmap-exec", "mmap-wx"):
+            vmd = Standalone(program, tessera, sock_dir, call, call=call,
+                             args=("--gpu", "virgl"))
+            try:
+                vmd.call()
+                out = vmd.wait_log(rf"test hook: {call} returned .*", f"the {call}")
+                t.check("returned -1: Operation not permitted" in out,
+                        f"{call} with virgl: {out}")
+                print(f"{call} with virgl: refused (EPERM)")
+                t.check(vmd.stop() == 0, f"exit status after SIGTERM:\n{vmd.log()}")
+            finally:
+                vmd.kill()
         secret = os.path.join(outside, "secret")
         with open(secret, "w") as f:
             f.write("secret\n")
