@@ -582,12 +582,17 @@ void agent_xwayland_finish(struct agent_server *server) {
 	 * when that connection hangs up, never in wlr_xwayland_destroy(): end
 	 * Xwayland's Wayland connection first (Xwayland exits with it) and let
 	 * the window manager see the hang-up while everything it refers to is
-	 * alive, for at most 1 s. The start time is reset so that wlroots does
-	 * not start Xwayland again meanwhile. */
+	 * alive, for at most 1 s. wlroots' own listener on that client would
+	 * start Xwayland again (its 5 s guard reads a start time it has just
+	 * zeroed), so it is taken off and the client forgotten first; the
+	 * descriptors are closed by wlr_xwayland_destroy(). */
 	struct wlr_xwayland_server *x_server = xw->wlr->server;
 	if (xw->wlr->xwm != NULL && x_server != NULL && x_server->client != NULL) {
-		x_server->server_start = time(NULL);
-		wl_client_destroy(x_server->client);
+		struct wl_client *client = x_server->client;
+		wl_list_remove(&x_server->client_destroy.link);
+		wl_list_init(&x_server->client_destroy.link);
+		x_server->client = NULL;
+		wl_client_destroy(client);
 		int64_t deadline = tessera_clock_now_ms() + 1000;
 		while (xw->wlr->xwm != NULL && tessera_clock_now_ms() < deadline) {
 			wl_event_loop_dispatch(server->loop, 50);

@@ -191,8 +191,15 @@ vhost-user = {config_sock}
                 problems.append(f"tessera-agent (pid {agent.pid}) exited with status "
                                 f"{agent.returncode}")
             with open(log_path, errors="replace") as f:
-                problems += t.log_problems(f.read(), f"the log of tessera-agent "
-                                           f"(pid {agent.pid})", self.tessera.expected_errors)
+                text = f.read()
+            problems += t.log_problems(text, f"the log of tessera-agent (pid {agent.pid})",
+                                       self.tessera.expected_errors)
+            # wlroots starts Xwayland again when its client goes away: not
+            # while the agent exits
+            if "counters (exit)" in text and \
+                    "Restarting Xwayland" in text.split("counters (exit)", 1)[1]:
+                problems.append(f"tessera-agent (pid {agent.pid}) started Xwayland "
+                                "again while exiting")
         return problems
 
     def stop(self):
