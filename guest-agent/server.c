@@ -9,6 +9,7 @@
  * for the agent's fuzz target (tests/fuzz/fuzz-agent-ring.c).
  */
 #define _GNU_SOURCE
+#include <drm_fourcc.h>
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
 #include <wlr/backend/headless.h>
@@ -28,6 +29,7 @@
 #include "guest-globals.h"
 #include "linux-dmabuf.h"
 #include "log.h"
+#include "tessera-wire.h"
 #include "wl-drm.h"
 
 static void handle_new_surface(struct wl_listener *listener, void *data) {
@@ -54,6 +56,34 @@ static bool global_filter(const struct wl_client *client,
 		tessera_guest_global_is(name, TESSERA_GLOBAL_GUEST_GPU);
 }
 
+/*
+ * wl_shm with the formats the pixman renderer reads that the wire protocol
+ * also carries (tessera_wire_format_bpp()): a guest buffer in any other
+ * format (10-bit ones, RGB565, ...) could never reach the host, and a
+ * client that chose one would wait forever for its window. What
+ * wlr_renderer_init_wl_display() does besides (wl_drm and linux-dmabuf for
+ * a renderer with dmabuf formats) does not apply to pixman; the agent's
+ * linux-dmabuf is its own.
+ */
+static bool init_shm(struct agent_server *server) {
+	if (wl_display_init_shm(server->display) != 0) {
+		return false; /* with ARGB8888 and XRGB8888 */
+	}
+	size_t n = 0;
+	const uint32_t *formats =
+		wlr_renderer_get_shm_texture_formats(server->renderer, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (formats[i] == DRM_FORMAT_ARGB8888 || formats[i] == DRM_FORMAT_XRGB8888 ||
+				tessera_wire_format_bpp(formats[i]) == 0) {
+			continue;
+		}
+		if (wl_display_add_shm_format(server->display, formats[i]) == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool agent_server_init(struct agent_server *server) {
 	wl_list_init(&server->surfaces);
 	wl_list_init(&server->outputs);
@@ -66,8 +96,7 @@ bool agent_server_init(struct agent_server *server) {
 	server->loop = wl_display_get_event_loop(server->display);
 	server->backend = wlr_headless_backend_create(server->display);
 	server->renderer = wlr_pixman_renderer_create();
-	if (server->backend == NULL || server->renderer == NULL ||
-			!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+	if (server->backend == NULL || server->renderer == NULL || !init_shm(server)) {
 		tessera_log(TESSERA_ERROR, "cannot create the headless backend and pixman renderer");
 		return false;
 	}

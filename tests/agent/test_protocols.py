@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Guest-side protocols of the agent: the globals a guest application
-expects are there, and exactly those protocol/guest-globals.h lists; wl_output matches the host's output (size, scale,
+expects are there, and exactly those protocol/guest-globals.h lists; wl_shm
+offers only formats the wire protocol carries; wl_output matches the host's output (size, scale,
 refresh), as weston-info sees it on both sides; presentation feedback
 flows from the host's frames (weston-presentation-shm gets presented
 events); wp_viewporter works (weston-scaler's window has the viewport's
@@ -48,6 +49,15 @@ def test():
         listed = t.guest_globals("guest")
         t.check(offered == listed, f"the agent offers {sorted(offered)}, "
                 f"protocol/guest-globals.h lists {sorted(listed)}")
+        # wl_shm: only formats the wire protocol carries (a buffer in any
+        # other could never reach the host: its window would never show)
+        shm = re.search(r"interface: 'wl_shm'.*\n\s*formats: (.*)", guest)
+        t.check(shm is not None, f"no wl_shm formats in weston-info's output:\n{guest}")
+        formats = set(re.sub(r"\(0x[0-9a-f]+\)", "", shm.group(1)).replace("'", "").split())
+        carried = {"ARGB8888", "XRGB8888", "AB24", "XB24"}
+        t.check({"ARGB8888", "XRGB8888"} <= formats <= carried,
+                f"the agent's wl_shm formats {sorted(formats)}, the wire carries "
+                f"{sorted(carried)}")
         g, h = outputs(guest), outputs(host)
         t.check(g == h and g, f"guest outputs {g} differ from the host's {h}")
 
