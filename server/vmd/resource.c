@@ -322,7 +322,11 @@ uint32_t vmd_resource_attach_backing(struct vmd_resource_table *table,
 		free(offsets);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
-	if (total < res->min_size) {
+	/* A 3D resource's backing is only what the guest transfers through
+	 * (guest Mesa gives a host-only one a single page): every use reads
+	 * and writes it within its size (transfers, the console, the wire
+	 * session). A 2D resource is read whole: its backing must cover it. */
+	if (!res->is_3d && total < res->min_size) {
 		tessera_log(TESSERA_ERROR, "RESOURCE_ATTACH_BACKING: resource %u: %llu bytes "
 			"of backing for a resource of %llu bytes", id,
 			(unsigned long long)total, (unsigned long long)res->min_size);

@@ -48,16 +48,18 @@ kill $agent
 status=0
 wait $agent || status=$?
 echo "agent exit $status" > agent.status
-# an agent killed outright: its context dies with its file; a new one works
+# an agent killed outright once the host shows its window: its context
+# dies with its file; a new one works
 "$AGENT" --transport virtgpu --socket wayland-2 > agent2.out 2> agent2.log &
 agent2=$!
-sleep 1
-WAYLAND_DISPLAY=wayland-2 "$CLIENT" --frames 5 --color @DUMB@ --title again > again.out &
-sleep 2
+wait_file "$XDG_RUNTIME_DIR/wayland-2"
+WAYLAND_DISPLAY=wayland-2 "$CLIENT" --frames 100000 --color @DUMB@ --title again \
+	> again.out &
+wait_file step5
 kill -9 $agent2
 "$AGENT" -v --transport virtgpu --socket wayland-3 > agent3.out 2> agent3.log &
 agent3=$!
-sleep 1
+wait_file "$XDG_RUNTIME_DIR/wayland-3"
 WAYLAND_DISPLAY=wayland-3 "$CLIENT" --frames 5 --color @RENDER@ --title third > third.out &
 wait_file done
 kill $agent3
@@ -162,6 +164,7 @@ def test(args):
         # with SIGKILL mid-run (its window goes), a third one works
         open(os.path.join(results, "step4"), "w").close()
         t.wait_for(lambda: f"[{VM}] again" in titles(), 60, "the second agent's window")
+        open(os.path.join(results, "step5"), "w").close()
         t.wait_for(lambda: f"[{VM}] third" in titles(), 60, "the third agent's window")
         names = titles()
         t.check(names == [f"[{VM}] third"], f"windows of dead agents remain: {names}")
