@@ -8,9 +8,10 @@ The Debian packages, built, checked, installed and run:
    the same work tree before and after, ignored files included);
 2. lintian reports no error on the build (its warnings are printed);
 3. a fresh Debian chroot (mmdebstrap of this machine's release from this
-   machine's apt sources, holding what the packages depend on and
-   recommend; cached as a tarball, rebuilt when that list changes) takes
-   both packages with dpkg -i, without anything else to fetch;
+   machine's apt sources, holding only what the packages depend on, not
+   what they recommend: the demo below needs no more; cached as a tarball,
+   rebuilt when that list changes) takes both packages with dpkg -i,
+   without anything else to fetch;
 4. there the installed programs run the demo: tessera (headless), the
    tessera-vmd it starts, tessera-agent on the vhost-user loopback with a
    guest tessera-simple-shm, and a host tessera-simple-shm; the screenshot
@@ -133,16 +134,16 @@ def lintian(changes):
 
 
 def package_names(debs):
-    """What the packages depend on and recommend: the first of each set of
-    alternatives, without version constraints."""
+    """What the packages depend on (not what they recommend: the agent runs
+    without Xwayland, tessera's labels without fonts-dejavu-core): the first
+    of each set of alternatives, without version constraints."""
     names = set()
     for deb in debs.values():
-        for field in ("Depends", "Recommends"):
-            value = run(["dpkg-deb", "-f", deb, field], f"dpkg-deb -f {field}").stdout
-            for item in value.split(","):
-                name = re.split(r"[\s(|:]", item.strip(), maxsplit=1)[0]
-                if name:
-                    names.add(name)
+        value = run(["dpkg-deb", "-f", deb, "Depends"], "dpkg-deb -f Depends").stdout
+        for item in value.split(","):
+            name = re.split(r"[\s(|:]", item.strip(), maxsplit=1)[0]
+            if name:
+                names.add(name)
     return sorted(names)
 
 
