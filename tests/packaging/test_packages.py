@@ -309,6 +309,10 @@ def demo(root, tmp):
         t.check((hw, hh) == (160, 120) and count == 160 * 120,
                 f"the host window: {hw}x{hh}, {count} pixels")
         t.check(guest.poll() is None and host.poll() is None, "a client exited")
+        # the chroot holds the Depends only: the agent runs without its
+        # Recommends (Xwayland)
+        t.check("Xwayland is not installed" in loop.log(),
+                "the agent in the chroot did not report Xwayland missing:\n" + loop.log())
         loop.stop()
     finally:
         loop.cleanup()
