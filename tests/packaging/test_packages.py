@@ -229,8 +229,12 @@ def chroot_tarball(debs):
         return tarball
     start = time.monotonic()
     mmdebstrap = t.host_program("mmdebstrap")
+    # dpkg in the chroot under eatmydata (a hook of mmdebstrap's package):
+    # no fsync for a chroot that becomes a tarball (97 s instead of 114 s)
+    eatmydata = "/usr/share/mmdebstrap/hooks/eatmydata"
+    t.check(os.path.isdir(eatmydata), f"cannot speed up mmdebstrap: no {eatmydata}")
     argv = [mmdebstrap, "--mode=root", "--variant=minbase", "--format=tar",
-            "--include=" + ",".join(names)]
+            f"--hook-dir={eatmydata}", "--include=" + ",".join(names)]
     argv += [f"--aptopt={opt}" for opt in apt_options()]
     partial = tarball + ".partial"
     if os.path.exists(partial):  # left by an interrupted run
