@@ -230,7 +230,7 @@ def chroot_tarball(debs):
     start = time.monotonic()
     mmdebstrap = t.host_program("mmdebstrap")
     # dpkg in the chroot under eatmydata (a hook of mmdebstrap's package):
-    # no fsync for a chroot that becomes a tarball (97 s instead of 114 s)
+    # no fsync for a chroot that only becomes a tarball
     eatmydata = "/usr/share/mmdebstrap/hooks/eatmydata"
     t.check(os.path.isdir(eatmydata), f"cannot speed up mmdebstrap: no {eatmydata}")
     argv = [mmdebstrap, "--mode=root", "--variant=minbase", "--format=tar",
