@@ -34,7 +34,8 @@
 #   guest-base/KEY/   the bootstrapped system (rootfs/ and kernel/), KEY =
 #                     hash of this script, the apt entries and the package
 #                     list; built again only when one of them changes
-#   guest-apt/        downloaded .deb files, reused between builds
+#   guest-apt/        downloaded .deb files, reused between builds and by
+#                     tests/packaging's chroot (under guest-image.lock)
 # OUT is rebuilt only when the base or the agent's files changed
 # (OUT.stamp); --refresh rebuilds everything. Prints the size and the
 # build time. Runs as root (mmdebstrap, mkfs.ext4 -d keep owners).

@@ -8,9 +8,11 @@ The Debian packages, built, checked, installed and run:
    the same work tree before and after, ignored files included);
 2. lintian reports no error on the build (its warnings are printed);
 3. a fresh Debian chroot (mmdebstrap of this machine's release from this
-   machine's apt sources, holding what the packages depend on and
-   recommend; cached as a tarball, rebuilt when that list changes) takes
-   both packages with dpkg -i, without anything else to fetch;
+   machine's apt sources, holding only what the packages depend on, not
+   what they recommend: the demo below needs no more; cached as a tarball,
+   rebuilt when that list changes; the .debs it downloads are kept with
+   those of scripts/make-guest-image.sh, so neither fetches one twice)
+   takes both packages with dpkg -i, without anything else to fetch;
 4. there the installed programs run the demo: tessera (headless), the
    tessera-vmd it starts, tessera-agent on the vhost-user loopback with a
    guest tessera-simple-shm, and a host tessera-simple-shm; the screenshot
@@ -20,9 +22,12 @@ The Debian packages, built, checked, installed and run:
 
 Runs as root (mmdebstrap, chroot, a private mount namespace for /proc in
 the chroot). Prints the time of each step. The chroot cache is
-$XDG_CACHE_HOME/tessera/packaging (~/.cache/tessera/packaging).
+$XDG_CACHE_HOME/tessera/packaging (~/.cache/tessera/packaging); the
+.debs are in $TESSERA_VM_CACHE/guest-apt (/var/cache/tessera-vm/guest-apt),
+under the lock the guest image's build holds (guest-image.lock there).
 """
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -133,16 +138,16 @@ def lintian(changes):
 
 
 def package_names(debs):
-    """What the packages depend on and recommend: the first of each set of
-    alternatives, without version constraints."""
+    """What the packages depend on (not what they recommend: the agent runs
+    without Xwayland, tessera's labels without fonts-dejavu-core): the first
+    of each set of alternatives, without version constraints."""
     names = set()
     for deb in debs.values():
-        for field in ("Depends", "Recommends"):
-            value = run(["dpkg-deb", "-f", deb, field], f"dpkg-deb -f {field}").stdout
-            for item in value.split(","):
-                name = re.split(r"[\s(|:]", item.strip(), maxsplit=1)[0]
-                if name:
-                    names.add(name)
+        value = run(["dpkg-deb", "-f", deb, "Depends"], "dpkg-deb -f Depends").stdout
+        for item in value.split(","):
+            name = re.split(r"[\s(|:]", item.strip(), maxsplit=1)[0]
+            if name:
+                names.add(name)
     return sorted(names)
 
 
@@ -174,6 +179,40 @@ def apt_options():
     return [line.rstrip() for line in dump.splitlines() if keep.match(line)]
 
 
+def apt_archive():
+    """The .debs both bootstraps keep: scripts/make-guest-image.sh's
+    download cache, and the lock that script holds while it writes there."""
+    cache = os.environ.get("TESSERA_VM_CACHE") or "/var/cache/tessera-vm"
+    archive = os.path.join(cache, "guest-apt")
+    t.check(not re.search(r"\s", archive),
+            f"cannot share the apt archive {archive!r}: mmdebstrap's sync hooks "
+            "take no blanks")
+    os.makedirs(archive, exist_ok=True)
+    return archive, os.path.join(cache, "guest-image.lock")
+
+
+def mmdebstrap_shared(argv, archive, lock_path):
+    """Runs mmdebstrap with the shared archive: its .debs copied into the
+    chroot first, the new ones copied back at the end, none left in the
+    tarball. Under the image build's lock: no half-written .deb is read."""
+    argv = [argv[0], "--skip=download/empty", "--skip=essential/unlink",
+            '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
+            f"--setup-hook=sync-in {archive} /var/cache/apt/archives/",
+            f"--customize-hook=sync-out /var/cache/apt/archives {archive}",
+            '--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb', *argv[1:]]
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"chroot: waiting for {lock_path} (a guest image is being built)",
+                  flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        before = len(glob.glob(os.path.join(archive, "*.deb")))
+        run(argv, "mmdebstrap", timeout=1500)
+        after = len(glob.glob(os.path.join(archive, "*.deb")))
+    print(f"chroot: {after - before} .deb(s) downloaded, now {after} in {archive}")
+
+
 def chroot_tarball(debs):
     """A tarball of a fresh chroot holding what the packages need, from the
     cache or made now."""
@@ -190,15 +229,20 @@ def chroot_tarball(debs):
         return tarball
     start = time.monotonic()
     mmdebstrap = t.host_program("mmdebstrap")
+    # dpkg in the chroot under eatmydata (a hook of mmdebstrap's package):
+    # no fsync for a chroot that only becomes a tarball
+    eatmydata = "/usr/share/mmdebstrap/hooks/eatmydata"
+    t.check(os.path.isdir(eatmydata), f"cannot speed up mmdebstrap: no {eatmydata}")
     argv = [mmdebstrap, "--mode=root", "--variant=minbase", "--format=tar",
-            "--include=" + ",".join(names)]
+            f"--hook-dir={eatmydata}", "--include=" + ",".join(names)]
     argv += [f"--aptopt={opt}" for opt in apt_options()]
     partial = tarball + ".partial"
     if os.path.exists(partial):  # left by an interrupted run
         os.unlink(partial)
     argv += [suite, partial, *apt_sources()]
+    archive, lock_path = apt_archive()
     print(f"chroot: mmdebstrap {suite} with {' '.join(names)}", flush=True)
-    run(argv, "mmdebstrap", timeout=1500)
+    mmdebstrap_shared(argv, archive, lock_path)
     for old in glob.glob(os.path.join(cache, "chroot-*.tar")):
         os.unlink(old)  # the chroot of other dependencies
     os.rename(partial, tarball)
@@ -308,6 +352,10 @@ def demo(root, tmp):
         t.check((hw, hh) == (160, 120) and count == 160 * 120,
                 f"the host window: {hw}x{hh}, {count} pixels")
         t.check(guest.poll() is None and host.poll() is None, "a client exited")
+        # the chroot holds the Depends only: the agent runs without its
+        # Recommends (Xwayland)
+        t.check("Xwayland is not installed" in loop.log(),
+                "the agent in the chroot did not report Xwayland missing:\n" + loop.log())
         loop.stop()
     finally:
         loop.cleanup()
