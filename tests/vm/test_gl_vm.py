@@ -2,8 +2,8 @@
 over the virtgpu transport.
 
 tessera (headless) starts tessera-vmd for `[vm guest]`; QEMU (>= 8, TCG)
-boots the Debian 6.1 guest with `vhost-user-gpu-pci` on vmd's socket (no
-virgl: a 2D virtio-gpu). In the guest, from the 9p-shared host root, one
+boots the Debian 6.1 guest with `vhost-user-gpu-pci` on vmd's socket (`gpu =
+off`: a 2D virtio-gpu without virgl). In the guest, from the 9p-shared host root, one
 tessera-agent (--xwayland on) serves, one after the other:
 
 1. tessera-simple-dmabuf: buffers from Mesa's GBM on the virtio-gpu DRM
@@ -145,7 +145,8 @@ def test(args):
 
     sock_dir = tempfile.mkdtemp(prefix="tessera-vm-gl-")
     sock = os.path.join(sock_dir, "gpu.sock")
-    config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\n"
+    # the 2D device (virgl has its own test, vm-virgl)
+    config = f"[vm {VM}]\ncolor = #{FRAME}\nvhost-user = {sock}\ngpu = off\n"
     tessera = None
     guest = None
     try:
