@@ -116,7 +116,8 @@ vmd-gpu)
 			xdg-decoration-unstable-v1:unstable/xdg-decoration/xdg-decoration-unstable-v1.xml \
 			presentation-time:stable/presentation-time/presentation-time.xml \
 			viewporter:stable/viewporter/viewporter.xml \
-			linux-dmabuf-unstable-v1:unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml; do
+			linux-dmabuf-unstable-v1:unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml \
+			xdg-output-unstable-v1:unstable/xdg-output/xdg-output-unstable-v1.xml; do
 		protocol "${p%%:*}" "$wl_protocols/${p#*:}" client
 	done
 	protocol tessera-guest-memory-v1 "$src/protocol/tessera-guest-memory-v1.xml" client
