@@ -37,6 +37,15 @@ def map_count(pid):
         return sum(1 for _ in f)
 
 
+def file_map_count(pid):
+    """How many of the process's memory mappings map a file (libraries,
+    memfds such as guest RAM): unlike anonymous ones (malloc's, which vary
+    with allocation timing), the same for two processes that did the same."""
+    with open(f"/proc/{pid}/maps") as f:
+        return sum(1 for line in f
+                   if len(line.split(None, 5)) == 6 and line.split(None, 5)[5].startswith("/"))
+
+
 def memfd_maps(pid, name="memfd:"):
     """The file of every mapping of the process whose line in
     /proc/PID/maps holds name (by default: every memfd), in address order,
