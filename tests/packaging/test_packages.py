@@ -108,7 +108,8 @@ def check_contents(debs):
         "tessera-agent": ["./usr/bin/tessera-agent",
                           "./usr/lib/systemd/user/tessera-agent.service",
                           "./usr/lib/environment.d/60-tessera-agent.conf",
-                          "./usr/share/man/man1/tessera-agent.1.gz"],
+                          "./usr/share/man/man1/tessera-agent.1.gz",
+                          "./usr/bin/tessera-simple-dmabuf", "./usr/bin/tessera-simple-egl"],
     }
     for name, paths in want.items():
         listing = run(["dpkg-deb", "-c", debs[name]], f"dpkg-deb -c {name}").stdout
