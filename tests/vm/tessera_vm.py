@@ -478,10 +478,13 @@ class Guest:
                 cmd_end = _float(words[3])
         files = {}
         budget = MAX_RESULT_BYTES
-        for name in sorted(os.listdir(self.results_dir)):
+        # the smallest first: the status and the logs, not a large input
+        # the host put there (a video clip) eat the budget
+        names = [n for n in os.listdir(self.results_dir)
+                 if n != "cmd.sh" and os.path.isfile(os.path.join(self.results_dir, n))]
+        for name in sorted(names, key=lambda n: (os.path.getsize(
+                os.path.join(self.results_dir, n)), n)):
             path = os.path.join(self.results_dir, name)
-            if name == "cmd.sh" or not os.path.isfile(path):
-                continue
             with open(path, "rb") as f:
                 data = f.read(budget)
             budget -= len(data)
