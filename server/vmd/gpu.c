@@ -397,6 +397,8 @@ static void virgl_retired(void *data, uint32_t seq) {
 	struct vmd_gpu *gpu = data;
 	gpu->virgl_retired = seq;
 	flush_held(gpu);
+	/* commits of virgl-rendered buffers waiting for it (session_fence) */
+	vmd_session_fence_retired(gpu->session, seq);
 }
 
 /* ---- session ---- */
@@ -418,6 +420,13 @@ static bool session_read_back(void *data, const struct vmd_resource *base,
 	}
 	gpu->stats.virgl_read_bytes += (uint64_t)w * h * 4;
 	return true;
+}
+
+/* A COMMIT of a virgl-rendered buffer is read back once the rendering
+ * submitted before it is done: virgl_retired() hands it on. */
+static uint32_t session_fence(void *data) {
+	struct vmd_gpu *gpu = data;
+	return gpu->virgl != NULL ? vmd_virgl_fence(gpu->virgl) : 0;
 }
 
 static struct tessera_memory_table *session_memory(void *data) {
@@ -1596,6 +1605,7 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		.memory = session_memory,
 		.doorbell = session_doorbell,
 		.read_back = session_read_back,
+		.fence = session_fence,
 	};
 	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
 			gpu->console == NULL || gpu->resume == NULL) {

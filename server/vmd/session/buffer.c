@@ -65,6 +65,11 @@ const struct vmd_resource *vmd_buffer_backing(const struct vmd_buffer *buffer) {
 	return res;
 }
 
+bool vmd_buffer_reads_back(const struct vmd_buffer *buffer) {
+	const struct vmd_resource *res = vmd_buffer_backing(buffer);
+	return buffer->kind == VMD_BUFFER_SHM && res != NULL && res->host_storage;
+}
+
 static void import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
 	struct vmd_session *session = buffer->ctx->session;
 	/* host-rendered pixels are read back at each commit (shm) */
