@@ -429,6 +429,22 @@ static uint32_t session_fence(void *data) {
 	return gpu->virgl != NULL ? vmd_virgl_fence(gpu->virgl) : 0;
 }
 
+/* A virgl-rendered image handed over as a dmabuf (render node only). */
+static bool session_export_dmabuf(void *data, const struct vmd_resource *base,
+		int *fd, uint32_t *stride, uint32_t *offset) {
+	struct vmd_gpu *gpu = data;
+	const struct vmd_gpu_resource *res = (const struct vmd_gpu_resource *)base;
+	struct vmd_virgl_dmabuf d;
+	if (gpu->virgl == NULL || !vmd_virgl_export(gpu->virgl, res, &d)) {
+		return false;
+	}
+	*fd = d.fd;
+	*stride = d.stride;
+	*offset = d.offset;
+	gpu->stats.virgl_exports++;
+	return true;
+}
+
 static struct tessera_memory_table *session_memory(void *data) {
 	struct vmd_gpu *gpu = data;
 	return tessera_vhost_user_backend_memory(gpu->backend);
@@ -1606,6 +1622,7 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		.doorbell = session_doorbell,
 		.read_back = session_read_back,
 		.fence = session_fence,
+		.export_dmabuf = session_export_dmabuf,
 	};
 	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
 			gpu->console == NULL || gpu->resume == NULL) {
@@ -1657,6 +1674,10 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 
 bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu) {
 	return gpu->virgl != NULL;
+}
+
+bool vmd_gpu_virgl_render_node(const struct vmd_gpu *gpu) {
+	return gpu->virgl != NULL && vmd_virgl_render_node(gpu->virgl);
 }
 
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path) {

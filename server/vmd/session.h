@@ -62,6 +62,11 @@ struct vmd_session_device {
 	 * never from inside this call), or 0: read back now. A COMMIT of a
 	 * host_storage buffer waits for its fence (NULL: never waits). */
 	uint32_t (*fence)(void *data);
+	/* Exports a host_storage resource's image as one linear dmabuf plane
+	 * (zero copy): true with *fd open (the session closes it), *stride
+	 * and *offset; false: its buffers are read back. NULL: never. */
+	bool (*export_dmabuf)(void *data, const struct vmd_resource *res, int *fd,
+		uint32_t *stride, uint32_t *offset);
 };
 
 
@@ -120,6 +125,7 @@ struct vmd_session_stats {
 	uint64_t buffers_guest_memory; /* imported zero-copy (created) */
 	uint64_t buffers_udmabuf; /* made udmabufs, zero-copy (created) */
 	uint64_t buffers_shm; /* imported as wl_shm copies (created) */
+	uint64_t buffers_host_dmabuf; /* host-rendered, exported (created) */
 	uint64_t buffers_failed; /* BUFFER_FAILED */
 };
 void vmd_session_get_stats(const struct vmd_session *session,

@@ -524,8 +524,8 @@ void vmd_session_log_stats(const struct vmd_session *session) {
 	const struct vmd_session_stats *s = &session->stats;
 	tessera_log(TESSERA_INFO, "vm '%s': frames %llu, bytes copied %llu, releases %llu, "
 		"events written %llu, dropped %llu, errors %llu, buffers: %llu "
-		"udmabuf, %llu guest memory, %llu wl_shm, %llu failed; %llu commits "
-		"waited for host rendering",
+		"udmabuf, %llu guest memory, %llu wl_shm, %llu host dmabuf, %llu failed; "
+		"%llu commits waited for host rendering",
 		session->vm_name, (unsigned long long)s->frames,
 		(unsigned long long)s->bytes_copied, (unsigned long long)s->releases,
 		(unsigned long long)s->events_written,
@@ -533,6 +533,7 @@ void vmd_session_log_stats(const struct vmd_session *session) {
 		(unsigned long long)session->udmabuf.created,
 		(unsigned long long)s->buffers_guest_memory,
 		(unsigned long long)s->buffers_shm,
+		(unsigned long long)s->buffers_host_dmabuf,
 		(unsigned long long)s->buffers_failed,
 		(unsigned long long)s->commits_deferred);
 }

@@ -498,12 +498,12 @@ static void deferred_finish(struct vmd_surface *surface) {
 	surface->n_deferred = 0;
 }
 
-/* The fence a commit of buffer waits for before it is read back: a
- * host-rendered image copied through wl_shm; 0: none. */
+/* The fence a commit of buffer waits for before it is read back or shown:
+ * a host-rendered image; 0: none. */
 static uint32_t commit_fence(struct vmd_surface *surface, struct vmd_buffer *buffer) {
 	struct vmd_session *session = surface->ctx->session;
 	if (buffer == NULL || session->device->fence == NULL ||
-			!vmd_buffer_reads_back(buffer)) {
+			!vmd_buffer_host_rendered(buffer)) {
 		return 0;
 	}
 	return session->device->fence(session->device_data);
