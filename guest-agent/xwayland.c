@@ -533,6 +533,18 @@ bool agent_xwayland_init(struct agent_server *server, enum agent_xwayland_mode m
 			"run (install the package xwayland)", binary);
 		return true;
 	}
+	/* Glamor never shows a window here: on virgl its pixmaps end up
+	 * without GBM buffers (Xwayland logs "Error getting buffer" and
+	 * attaches nothing), without virgl (gpu = off) it fails to start and
+	 * falls back anyway. Without it X11 windows are shm buffers, which
+	 * the agent forwards; GLX clients render with the guest's llvmpipe.
+	 * Xwayland (and so the variable) inherits the agent's environment. */
+	const char *glamor = getenv("TESSERA_AGENT_GLAMOR");
+	if (glamor == NULL || strcmp(glamor, "1") != 0) {
+		setenv("XWAYLAND_NO_GLAMOR", "1", 1);
+		tessera_log(TESSERA_DEBUG, "Xwayland starts without glamor "
+			"(TESSERA_AGENT_GLAMOR=1 keeps it)");
+	}
 	struct agent_xwayland *xw = calloc(1, sizeof(*xw));
 	if (xw == NULL) {
 		return false;

@@ -397,6 +397,8 @@ static void virgl_retired(void *data, uint32_t seq) {
 	struct vmd_gpu *gpu = data;
 	gpu->virgl_retired = seq;
 	flush_held(gpu);
+	/* commits of virgl-rendered buffers waiting for it (session_fence) */
+	vmd_session_fence_retired(gpu->session, seq);
 }
 
 /* ---- session ---- */
@@ -417,6 +419,29 @@ static bool session_read_back(void *data, const struct vmd_resource *base,
 		return false;
 	}
 	gpu->stats.virgl_read_bytes += (uint64_t)w * h * 4;
+	return true;
+}
+
+/* A COMMIT of a virgl-rendered buffer is read back once the rendering
+ * submitted before it is done: virgl_retired() hands it on. */
+static uint32_t session_fence(void *data) {
+	struct vmd_gpu *gpu = data;
+	return gpu->virgl != NULL ? vmd_virgl_fence(gpu->virgl) : 0;
+}
+
+/* A virgl-rendered image handed over as a dmabuf (render node only). */
+static bool session_export_dmabuf(void *data, const struct vmd_resource *base,
+		int *fd, uint32_t *stride, uint32_t *offset) {
+	struct vmd_gpu *gpu = data;
+	const struct vmd_gpu_resource *res = (const struct vmd_gpu_resource *)base;
+	struct vmd_virgl_dmabuf d;
+	if (gpu->virgl == NULL || !vmd_virgl_export(gpu->virgl, res, &d)) {
+		return false;
+	}
+	*fd = d.fd;
+	*stride = d.stride;
+	*offset = d.offset;
+	gpu->stats.virgl_exports++;
 	return true;
 }
 
@@ -1596,6 +1621,8 @@ struct vmd_gpu *vmd_gpu_create(struct wl_event_loop *loop,
 		.memory = session_memory,
 		.doorbell = session_doorbell,
 		.read_back = session_read_back,
+		.fence = session_fence,
+		.export_dmabuf = session_export_dmabuf,
 	};
 	if (gpu->vm_name == NULL || gpu->elem == NULL || gpu->payload == NULL ||
 			gpu->console == NULL || gpu->resume == NULL) {
@@ -1647,6 +1674,10 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu) {
 
 bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu) {
 	return gpu->virgl != NULL;
+}
+
+bool vmd_gpu_virgl_render_node(const struct vmd_gpu *gpu) {
+	return gpu->virgl != NULL && vmd_virgl_render_node(gpu->virgl);
 }
 
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path) {

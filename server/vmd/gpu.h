@@ -60,8 +60,9 @@ void vmd_gpu_destroy(struct vmd_gpu *gpu);
 /* Listens for the VMM on the vhost-user socket at path. */
 int vmd_gpu_listen(struct vmd_gpu *gpu, const char *path);
 
-/* Whether virglrenderer runs (capsets offered). */
+/* Whether virglrenderer runs (capsets offered), and on a render node. */
 bool vmd_gpu_has_virgl(const struct vmd_gpu *gpu);
+bool vmd_gpu_virgl_render_node(const struct vmd_gpu *gpu);
 
 /* The mode of scanout 0 as GET_DISPLAY_INFO reports it now. */
 void vmd_gpu_display_size(const struct vmd_gpu *gpu, uint32_t *width,
@@ -89,6 +90,7 @@ struct vmd_gpu_stats {
 	uint64_t virgl_fences;
 	uint64_t virgl_bytes;
 	uint64_t virgl_read_bytes;
+	uint64_t virgl_exports; /* images exported as dmabufs (no copies) */
 	struct vmd_console_stats console;
 	/* the wire protocol sessions, current and ended, added up */
 	struct vmd_session_stats session;

@@ -224,7 +224,7 @@ static void print_stats(struct vmd *vmd, const char *when) {
 		"console_last_frame_bytes=%llu console_size=%ux%u frames=%llu "
 		"bytes_copied=%llu releases=%llu events_dropped=%llu virgl=%s "
 		"virgl_submits=%llu virgl_fences=%llu virgl_bytes=%llu "
-		"virgl_read_bytes=%llu\n", vmd->name,
+		"virgl_read_bytes=%llu virgl_exports=%llu\n", vmd->name,
 		when, (unsigned long long)s.connections,
 		(unsigned long long)s.commands, (unsigned long long)s.errors,
 		(unsigned long long)s.submits, (unsigned long long)s.held, s.held_now,
@@ -240,7 +240,8 @@ static void print_stats(struct vmd *vmd, const char *when) {
 		(unsigned long long)s.session.releases,
 		(unsigned long long)s.session.events_dropped, s.virgl ? "on" : "off",
 		(unsigned long long)s.virgl_submits, (unsigned long long)s.virgl_fences,
-		(unsigned long long)s.virgl_bytes, (unsigned long long)s.virgl_read_bytes);
+		(unsigned long long)s.virgl_bytes, (unsigned long long)s.virgl_read_bytes,
+		(unsigned long long)s.virgl_exports);
 	fflush(stderr);
 }
 
@@ -318,7 +319,8 @@ int main(int argc, char *argv[]) {
 	if (opts.sandbox && !vmd_sandbox_enter(&(struct vmd_sandbox_options){
 			.socket_path = opts.socket_path,
 			.udmabuf_fd = vmd_session_open_udmabuf(),
-			.gl = vmd_gpu_has_virgl(vmd.gpu) })) {
+			.gl = vmd_gpu_has_virgl(vmd.gpu),
+			.drm = vmd_gpu_virgl_render_node(vmd.gpu) })) {
 		vmd.status = 1;
 		goto out;
 	}

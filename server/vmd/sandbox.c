@@ -302,6 +302,16 @@ static bool add_rules(scmp_filter_ctx ctx, const struct vmd_sandbox_options *opt
 		}
 		*count += COUNT(gl_calls);
 	}
+	if (options->gl && options->drm) {
+		/* the GPU driver on the render node (GBM, EGL, dmabuf exports):
+		 * DRM ioctls (type 'd'), on the only DRM fds the daemon has */
+		const struct scmp_arg_cmp drm_ioctl =
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, (scmp_datum_t)'d' << 8);
+		if (!allow(ctx, SCMP_SYS(ioctl), 1, &drm_ioctl, failed)) {
+			return false;
+		}
+		*count += 1;
+	}
 
 	/* abort(): SIGABRT to itself */
 	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());

@@ -37,6 +37,8 @@ struct vmd_sandbox_options {
 	/* virglrenderer runs (virgl.h): Mesa's GL driver needs a little more
 	 * (sandbox.c, "GL driver") */
 	bool gl;
+	/* ... on a render node: the GPU driver's DRM ioctls (sandbox.c) */
+	bool drm;
 };
 
 /* Confines the process from now on; false (logged) if it cannot: the

@@ -56,6 +56,17 @@ struct vmd_session_device {
 	bool (*read_back)(void *data, const struct vmd_resource *res, uint32_t x,
 		uint32_t y, uint32_t w, uint32_t h, uint32_t stride, void *dst,
 		size_t dst_size);
+	/* Queues a fence behind the host rendering submitted so far: its
+	 * sequence number, which the device passes to
+	 * vmd_session_fence_retired() once that rendering is done (later,
+	 * never from inside this call), or 0: read back now. A COMMIT of a
+	 * host_storage buffer waits for its fence (NULL: never waits). */
+	uint32_t (*fence)(void *data);
+	/* Exports a host_storage resource's image as one linear dmabuf plane
+	 * (zero copy): true with *fd open (the session closes it), *stride
+	 * and *offset; false: its buffers are read back. NULL: never. */
+	bool (*export_dmabuf)(void *data, const struct vmd_resource *res, int *fd,
+		uint32_t *stride, uint32_t *offset);
 };
 
 
@@ -87,6 +98,10 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 void vmd_session_ctx_destroy(struct vmd_session *session, uint32_t ctx_id);
 /* The guest unref'd or detached the backing of a resource. */
 void vmd_session_resource_gone(struct vmd_session *session, uint32_t id);
+/* The device's fences up to seq (in order, see vmd_session_device.fence)
+ * are done: the commits that waited for them are read back and go to the
+ * compositor. */
+void vmd_session_fence_retired(struct vmd_session *session, uint32_t seq);
 /* The memory table changed: host pointers from before are invalid. Call
  * after the device re-resolved its resources against the new table. */
 void vmd_session_memory_changed(struct vmd_session *session);
@@ -106,9 +121,11 @@ struct vmd_session_stats {
 	uint64_t events_written; /* records written into event rings */
 	uint64_t errors; /* ERRORs reported to guests (fatal and notices) */
 	uint64_t commits; /* COMMITs handled, with or without a buffer */
+	uint64_t commits_deferred; /* waited for the host's rendering (fence) */
 	uint64_t buffers_guest_memory; /* imported zero-copy (created) */
 	uint64_t buffers_udmabuf; /* made udmabufs, zero-copy (created) */
 	uint64_t buffers_shm; /* imported as wl_shm copies (created) */
+	uint64_t buffers_host_dmabuf; /* host-rendered, exported (created) */
 	uint64_t buffers_failed; /* BUFFER_FAILED */
 };
 void vmd_session_get_stats(const struct vmd_session *session,

@@ -3,6 +3,8 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <drm_fourcc.h>
+#include <epoxy/egl.h>
 #include <epoxy/gl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,13 @@
 
 #include "log.h"
 #include "virgl.h"
+
+/* Largest stride of an exported image taken (as the compositor's
+ * linux-dmabuf limits, common/wlr/linux-dmabuf.h). */
+#define EXPORT_MAX_STRIDE 32768
+/* virglrenderer's PIPE_TEXTURE_2D and PIPE_TEXTURE_RECT */
+#define TARGET_TEXTURE_2D 2
+#define TARGET_TEXTURE_RECT 4
 
 /* While fences are outstanding, virglrenderer is asked this often
  * whether they are done (it never waits). */
@@ -191,6 +200,10 @@ void vmd_virgl_destroy(struct vmd_virgl *virgl) {
 	wl_event_source_remove(virgl->poll_timer);
 	instance = NULL;
 	free(virgl);
+}
+
+bool vmd_virgl_render_node(const struct vmd_virgl *virgl) {
+	return virgl->drm_fd >= 0;
 }
 
 const char *vmd_virgl_describe(const struct vmd_virgl *virgl) {
@@ -396,4 +409,85 @@ bool vmd_virgl_read(struct vmd_virgl *virgl, const struct vmd_gpu_resource *res,
 		return false;
 	}
 	return true;
+}
+
+/* The texture's EGL image exported: one plane, linear, a 32-bit RGB
+ * format; false (nothing open) otherwise. */
+static bool export_texture(uint32_t tex_id, struct vmd_virgl_dmabuf *out,
+		const char **why) {
+	EGLDisplay dpy = eglGetCurrentDisplay();
+	EGLContext ctx = eglGetCurrentContext();
+	if (dpy == EGL_NO_DISPLAY || ctx == EGL_NO_CONTEXT ||
+			!epoxy_has_egl_extension(dpy, "EGL_MESA_image_dma_buf_export") ||
+			!epoxy_has_egl_extension(dpy, "EGL_KHR_gl_texture_2D_image")) {
+		*why = "no EGL_MESA_image_dma_buf_export";
+		return false;
+	}
+	EGLImageKHR image = eglCreateImageKHR(dpy, ctx, EGL_GL_TEXTURE_2D_KHR,
+		(EGLClientBuffer)(uintptr_t)tex_id, NULL);
+	if (image == EGL_NO_IMAGE_KHR) {
+		*why = "no EGL image of its texture";
+		return false;
+	}
+	int fourcc = 0, planes = 0;
+	EGLuint64KHR modifier = DRM_FORMAT_MOD_INVALID;
+	/* arrays of one: the export writes one entry per plane, and only a
+	 * single plane gets that far */
+	int fds[1] = { -1 };
+	EGLint strides[1] = { 0 }, offsets[1] = { 0 };
+	bool ok = false;
+	if (!eglExportDMABUFImageQueryMESA(dpy, image, &fourcc, &planes, NULL) ||
+			planes != 1) {
+		*why = "not one plane";
+	} else if (!eglExportDMABUFImageQueryMESA(dpy, image, &fourcc, &planes,
+			&modifier) || modifier != DRM_FORMAT_MOD_LINEAR) {
+		*why = "not linear";
+	} else if (fourcc != DRM_FORMAT_ARGB8888 && fourcc != DRM_FORMAT_XRGB8888) {
+		*why = "not a 32-bit (A|X)RGB format";
+	} else if (!eglExportDMABUFImageMESA(dpy, image, fds, strides, offsets) ||
+			fds[0] < 0) {
+		*why = "the export failed";
+	} else {
+		ok = true;
+	}
+	eglDestroyImageKHR(dpy, image);
+	if (!ok) {
+		return false;
+	}
+	out->fd = fds[0];
+	out->fourcc = (uint32_t)fourcc;
+	out->stride = strides[0] > 0 ? (uint32_t)strides[0] : 0;
+	out->offset = offsets[0] > 0 ? (uint32_t)offsets[0] : 0;
+	return true;
+}
+
+bool vmd_virgl_export(struct vmd_virgl *virgl, const struct vmd_gpu_resource *res,
+		struct vmd_virgl_dmabuf *out) {
+	/* surfaceless (llvmpipe without a render node) has no dmabufs */
+	if (virgl->drm_fd < 0 || !res->virgl || res->bpp != 4 ||
+			res->base.width == 0 || res->base.height == 0 ||
+			(res->target != TARGET_TEXTURE_2D && res->target != TARGET_TEXTURE_RECT) ||
+			res->depth > 1 || res->array_size > 1) {
+		return false;
+	}
+	struct virgl_renderer_resource_info info;
+	const char *why = "no texture";
+	if (virgl_renderer_resource_get_info((int)res->base.id, &info) == 0 &&
+			info.tex_id != 0 && export_texture(info.tex_id, out, &why)) {
+		/* the plane must hold the resource's image */
+		uint64_t need = (uint64_t)out->stride * (res->base.height - 1) +
+			(uint64_t)res->base.width * 4;
+		off_t size = lseek(out->fd, 0, SEEK_END);
+		if (out->stride >= (uint64_t)res->base.width * 4 &&
+				out->stride <= EXPORT_MAX_STRIDE && out->stride % 4 == 0 &&
+				(size < 0 || (uint64_t)out->offset + need <= (uint64_t)size)) {
+			return true;
+		}
+		why = "its plane does not hold the image";
+		close(out->fd);
+	}
+	tessera_log(TESSERA_DEBUG, "virgl: resource %u is read back, not exported: %s",
+		res->base.id, why);
+	out->fd = -1;
+	return false;
 }

@@ -52,6 +52,9 @@ struct vmd_virgl *vmd_virgl_create(struct wl_event_loop *loop,
 	const struct vmd_virgl_options *options);
 void vmd_virgl_destroy(struct vmd_virgl *virgl);
 
+/* EGL on a render node's GBM device (not surfaceless). */
+bool vmd_virgl_render_node(const struct vmd_virgl *virgl);
+
 /* "EGL on GBM (/dev/dri/renderD128), <renderer>" or "EGL surfaceless, ..." */
 const char *vmd_virgl_describe(const struct vmd_virgl *virgl);
 
@@ -96,6 +99,21 @@ uint32_t vmd_virgl_transfer(struct vmd_virgl *virgl,
 bool vmd_virgl_read(struct vmd_virgl *virgl, const struct vmd_gpu_resource *res,
 	uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t stride,
 	void *dst, size_t dst_size);
+
+/* A virgl resource's image as one dmabuf plane (linear). */
+struct vmd_virgl_dmabuf {
+	int fd;
+	uint32_t fourcc; /* DRM_FORMAT_ARGB8888 or XRGB8888 */
+	uint32_t stride, offset;
+};
+
+/* Exports res's image (level 0, 32-bit 2D) as a dmabuf from the render
+ * node's EGL (EGL_MESA_image_dma_buf_export), without a copy: true with
+ * out->fd open (the caller closes it). false (nothing open; logged at
+ * debug level) without a render node (surfaceless), or if the image is
+ * not one linear plane of 4-byte pixels: then it is read back. */
+bool vmd_virgl_export(struct vmd_virgl *virgl, const struct vmd_gpu_resource *res,
+	struct vmd_virgl_dmabuf *out);
 
 /* Queues a fence behind the work submitted so far: its sequence number
  * (retired() reports it), or 0 on failure (nothing to wait for). */

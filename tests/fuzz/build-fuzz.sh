@@ -107,7 +107,7 @@ virgl)
 	set -- $includes "-I$src/server/vmd" $common $virtio \
 		"$src/server/vmd/virgl.c" "$src/server/vmd/resource.c" \
 		"$src/tests/fuzz/fuzz-virgl.c"
-	pkgs="virglrenderer epoxy wayland-server"
+	pkgs="virglrenderer epoxy libdrm wayland-server"
 	max_len=65536
 	;;
 vmd-gpu)
@@ -130,7 +130,7 @@ vmd-gpu)
 		"$src/server/vmd/console.c" "$src/server/vmd/cpu-share.c" \
 		"$src/server/vmd/virgl.c" \
 		"$src/tests/fuzz/fuzz-compositor.c" "$src/tests/fuzz/fuzz-vmd-gpu.c"
-	pkgs="wayland-server wayland-client pixman-1 virglrenderer epoxy"
+	pkgs="wayland-server wayland-client pixman-1 virglrenderer epoxy libdrm"
 	max_len=16384
 	;;
 guest-memory)

@@ -469,6 +469,8 @@ static void complete(uint32_t q, uint16_t head, uint32_t len) {
 		CHECK(h.type == VIRTIO_GPU_RESP_OK_NODATA ||
 			h.type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO ||
 			h.type == VIRTIO_GPU_RESP_OK_EDID ||
+			h.type == VIRTIO_GPU_RESP_OK_CAPSET_INFO ||
+			h.type == VIRTIO_GPU_RESP_OK_CAPSET ||
 			(h.type >= VIRTIO_GPU_RESP_ERR_UNSPEC &&
 			 h.type <= VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER));
 		CHECK(((h.flags & VIRTIO_GPU_FLAG_FENCE) != 0) == c->fenced);
@@ -488,6 +490,16 @@ static void complete(uint32_t q, uint16_t head, uint32_t len) {
 			memcpy(&edid, g.ram + c->resp_gpa, sizeof(edid));
 			CHECK(edid.size >= 128 && edid.size <= sizeof(edid.edid) &&
 				edid.size % 128 == 0);
+		} else if (h.type == VIRTIO_GPU_RESP_OK_CAPSET_INFO) {
+			/* virglrenderer's capsets (FUZZ_VMD_GPU_VIRGL=1) */
+			struct virtio_gpu_resp_capset_info info;
+			CHECK(c->type == VIRTIO_GPU_CMD_GET_CAPSET_INFO && len == sizeof(info));
+			memcpy(&info, g.ram + c->resp_gpa, sizeof(info));
+			CHECK(info.capset_id == VIRTIO_GPU_CAPSET_VIRGL ||
+				info.capset_id == VIRTIO_GPU_CAPSET_VIRGL2);
+			CHECK(info.capset_max_size > 0 && info.capset_max_size <= 8192);
+		} else if (h.type == VIRTIO_GPU_RESP_OK_CAPSET) {
+			CHECK(c->type == VIRTIO_GPU_CMD_GET_CAPSET && len > sizeof(h));
 		} else if (h.type == VIRTIO_GPU_RESP_OK_NODATA) {
 			CHECK(len == sizeof(h));
 			if (c->type == VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING) {
@@ -865,6 +877,10 @@ static void disconnect_vmm(void) {
 	close(f.sock);
 	f.sock = -1;
 	pump(0);
+	/* what the device wrote before it saw the VMM go (a response held
+	 * behind a virgl fence that retired meanwhile) went where the chains
+	 * still outstanding allowed it */
+	check_writes();
 	/* the reset completed nothing: forget what was outstanding */
 	memset(f.chains, 0, sizeof(f.chains));
 	memset(f.desc_busy, 0, sizeof(f.desc_busy));
@@ -948,7 +964,8 @@ static void init(void) {
 	struct tessera_vm_settings settings;
 	tessera_vm_settings_default(&settings);
 	/* the device without virglrenderer (gpu = off): its path has a target
-	 * of its own, fuzz-virgl.c; FUZZ_VMD_GPU_VIRGL=1: with it (auto) */
+	 * of its own, fuzz-virgl.c; FUZZ_VMD_GPU_VIRGL=1: with it (auto; the
+	 * test vmd-gpu-virgl-fuzz, seeds corpus/vmd-gpu-virgl) */
 	const char *virgl = getenv("FUZZ_VMD_GPU_VIRGL");
 	settings.gpu = virgl != NULL && virgl[0] == '1' ? 0 : 2;
 	make_vmd(&g.vmds[0], "a", true, &settings);

@@ -6,7 +6,8 @@
 #   run-fuzz.sh SOURCE_ROOT WORK_DIR [SECONDS [TARGET]]
 #
 # TARGET defaults to wire. New inputs go to WORK_DIR/corpus (the committed
-# seeds in tests/fuzz/corpus/TARGET are only read), crash reproducers to
+# seeds in tests/fuzz/corpus/TARGET, or corpus/$FUZZ_SEEDS for a variant of
+# a target, are only read), crash reproducers to
 # WORK_DIR/crash-*. Exit 77 (skip) if clang or its libFuzzer runtime
 # (Debian: libclang-rt-14-dev) is missing. Long runs: scripts/fuzz.sh,
 # which sets FUZZ_PREBUILT=1 (WORK_DIR/fuzz-TARGET is built already) and
@@ -27,7 +28,7 @@ if [ "${FUZZ_PREBUILT:-0}" != 1 ]; then
 	"$src/tests/fuzz/build-fuzz.sh" "$src" "$work" "$target"
 fi
 
-seeds="$src/tests/fuzz/corpus/$target"
+seeds="$src/tests/fuzz/corpus/${FUZZ_SEEDS:-$target}"
 if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
 	echo "no seed corpus in $seeds" >&2
 	exit 1

@@ -14,7 +14,9 @@ guest's Mesa is the host's):
 - the same client with the guest's own llvmpipe (LIBGL_ALWAYS_SOFTWARE=1),
   for the figures;
 - glmark2-es2-wayland's build scene both ways: its GL_RENDERER with virgl
-  must be virgl's; its frame rates are printed.
+  must be virgl's; its frame rates are printed;
+- xterm through the agent's Xwayland (started without glamor, which on
+  virgl shows no window): framed on tessera with its background colour.
 
 Prints for both: frames per second (weston-simple-egl's own count), host
 CPU (vmd + QEMU) per frame, and vmd's bytes read back per frame (the host
@@ -36,6 +38,7 @@ import tessera_vm  # noqa: E402
 
 VM = "guest"
 FRAME = "8e24aa"
+XTERM_BG = "2060c0"
 RUN_SECONDS = 20
 GUEST_TIMEOUT = 600
 
@@ -67,6 +70,14 @@ for gl in virgl soft; do
 done
 unset LIBGL_ALWAYS_SOFTWARE
 touch glmark2.done
+# an X11 application through the agent's Xwayland
+export "$(grep '^DISPLAY=' agent.out)"
+xterm -title xterm-virgl -bg '#@XTERM@' -fg white -geometry 50x8 \
+	-e sh -c 'echo X11 beside virgl; sleep 600' > xterm.log 2>&1 &
+xterm=$!
+touch xterm.started
+wait_file xterm.done
+kill $xterm
 kill $agent
 status=0
 wait $agent || status=$?
@@ -161,7 +172,8 @@ def test(args):
         vmd_pid = t.wait_for(lambda: tessera_proc.find_vmd(sock), 10, "the tessera-vmd process")
         t.check("GPU acceleration: virgl (gpu = auto)" in tessera.log(),
                 "vmd did not start virglrenderer")
-        guest = tessera_vm.Guest(f"AGENT={agent}\n" + GUEST, kernel=args.kernel,
+        guest = tessera_vm.Guest(f"AGENT={agent}\n" + GUEST.replace("@XTERM@", XTERM_BG),
+                                 kernel=args.kernel,
                                  build_dir=args.build_dir,
                                  qemu_args=["-chardev", f"socket,id=gpu,path={sock}",
                                             "-device", "vhost-user-gpu-pci,chardev=gpu"],
@@ -239,6 +251,27 @@ def test(args):
             if gl == "virgl":
                 t.check(renderer is not None and renderer.group(1).startswith("virgl"),
                         f"glmark2 in the guest names no virgl renderer:\n{out[-2000:]}")
+
+        # X11: xterm's window, framed, its background shown
+        t.wait_for(lambda: os.path.exists(os.path.join(results, "xterm.started")), 60,
+                   "the guest to start xterm")
+        started = time.monotonic()
+        t.wait_for(lambda: f"[{VM}] xterm-virgl" in titles(), 180,
+                   "xterm's window from the guest's Xwayland")
+
+        def xterm_shown():
+            png = tessera.screenshot()
+            box, bg = content_box(png), png.bbox(XTERM_BG)
+            if box is None or bg is None or bg[2] < 200 or bg[3] < 60:
+                return None
+            return box, bg
+        box, bg = t.wait_for(xterm_shown, 60, "xterm's background in the VM's frame")
+        t.check(box[0] <= bg[0] and bg[0] + bg[2] <= box[0] + box[2] and
+                box[1] <= bg[1] and bg[1] + bg[3] <= box[1] + box[3],
+                f"xterm's background {bg[:4]} is not inside the VM's frame {box}")
+        print(f"xterm through Xwayland: window after {time.monotonic() - started:.1f} s, "
+              f"background {bg[2]}x{bg[3]} inside the frame")
+        open(os.path.join(results, "xterm.done"), "w").close()
         res = guest.wait()
         log = res.files.get("agent.log", b"").decode(errors="replace")
         t.check(res.status == 0, f"guest command failed ({res.status}):\n{res.output[-3000:]}"

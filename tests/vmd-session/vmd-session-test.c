@@ -45,6 +45,11 @@
  *   ctx-destroy CTX             CTX_DESTROY of the device
  *   memory-change               the VMM sends the memory table again
  *   resource-gone RES           the guest drops a resource's backing
+ *   host RES                    RES is host-rendered (as a virgl resource):
+ *                               buffers of it are read back (read_back
+ *                               copies its pages) after a fence
+ *   fences hold|release         fences retire at once (idle) unless held;
+ *                               release retires every one queued
  *   destroy-session / create-session
  *   keymap                      "keymap ctx=N ok|bad" from the area
  *   quit
@@ -90,6 +95,7 @@ struct fake_resource {
 	struct vmd_resource res;
 	uint8_t *view; /* the guest's contiguous view */
 	size_t view_size;
+	bool host; /* host_storage: stands for a virgl resource */
 };
 
 struct guest_surface {
@@ -136,6 +142,10 @@ static struct {
 	struct guest_ctx ctxs[MAX_CTX];
 	struct guest_ctx *cur;
 	struct wl_event_source *read_idle;
+	/* the device's fences (host rendering): the last queued, retired */
+	uint32_t fence_seq, fence_retired;
+	bool fences_held;
+	struct wl_event_source *fence_idle;
 
 	uint8_t batch[TESSERA_WIRE_MAX_BATCH_SIZE];
 	struct tessera_wire_msg msg;
@@ -216,6 +226,7 @@ static bool resource_resolve(struct fake_resource *r) {
 		.mappings = r->mappings,
 		.n_extents = r->n,
 		.size = total,
+		.host_storage = r->host,
 	};
 	return true;
 }
@@ -317,10 +328,51 @@ static void dev_doorbell(void *data) {
 	schedule_read();
 }
 
+/* The "host image" of a host resource is its pages. */
+static bool dev_read_back(void *data, const struct vmd_resource *res, uint32_t x,
+		uint32_t y, uint32_t w, uint32_t h, uint32_t stride, void *dst,
+		size_t dst_size) {
+	struct fake_resource *r = find_resource(res->id);
+	if (r == NULL || !r->host || (uint64_t)x + w > r->width ||
+			(uint64_t)y + h > r->height ||
+			(uint64_t)(y + h - 1) * stride + (uint64_t)(x + w) * 4 > dst_size) {
+		return false;
+	}
+	for (uint32_t row = y; row < y + h; row++) {
+		memcpy((uint8_t *)dst + (size_t)row * stride + (size_t)x * 4,
+			r->view + ((size_t)row * r->width + x) * 4, (size_t)w * 4);
+	}
+	return true;
+}
+
+static void retire_fences(void) {
+	if (t.fence_retired != t.fence_seq) {
+		t.fence_retired = t.fence_seq;
+		logf_("fence retired %u", t.fence_retired);
+		vmd_session_fence_retired(t.session, t.fence_retired);
+	}
+}
+
+static void handle_fence_idle(void *data) {
+	t.fence_idle = NULL;
+	retire_fences();
+}
+
+static uint32_t dev_fence(void *data) {
+	t.fence_seq++;
+	logf_("fence queued %u", t.fence_seq);
+	if (!t.fences_held && t.fence_idle == NULL) {
+		t.fence_idle = wl_event_loop_add_idle(t.loop, handle_fence_idle, NULL);
+	}
+	return t.fence_seq;
+}
+
 static const struct vmd_session_device device = {
 	.get_resource = dev_get_resource,
 	.memory = dev_memory,
 	.doorbell = dev_doorbell,
+	.read_back = dev_read_back,
+	.fence = dev_fence,
 };
 
 /* --- the guest --- */
@@ -1154,12 +1206,13 @@ static const char *cmd_stats(char *args) {
 	struct vmd_session_stats s;
 	vmd_session_get_stats(t.session, &s);
 	logf_("stats frames=%llu bytes_copied=%llu releases=%llu dropped=%llu "
-		"written=%llu errors=%llu gmem=%llu shm=%llu failed=%llu",
+		"written=%llu errors=%llu gmem=%llu shm=%llu failed=%llu deferred=%llu",
 		(unsigned long long)s.frames, (unsigned long long)s.bytes_copied,
 		(unsigned long long)s.releases, (unsigned long long)s.events_dropped,
 		(unsigned long long)s.events_written, (unsigned long long)s.errors,
 		(unsigned long long)s.buffers_guest_memory,
-		(unsigned long long)s.buffers_shm, (unsigned long long)s.buffers_failed);
+		(unsigned long long)s.buffers_shm, (unsigned long long)s.buffers_failed,
+		(unsigned long long)s.commits_deferred);
 	return NULL;
 }
 
@@ -1322,6 +1375,26 @@ static const char *command(char *line) {
 		vmd_session_resource_gone(t.session, id);
 		resource_free(r);
 		return NULL;
+	} else if (strcmp(cmd, "host") == 0) {
+		uint32_t id;
+		struct fake_resource *r;
+		if (!word_u32(&args, &id) || (r = find_resource(id)) == NULL) {
+			return "usage: host RES";
+		}
+		r->host = true;
+		r->res.host_storage = true;
+		return NULL;
+	} else if (strcmp(cmd, "fences") == 0) {
+		char *what = next_word(&args);
+		if (what == NULL || (strcmp(what, "hold") != 0 &&
+				strcmp(what, "release") != 0)) {
+			return "usage: fences hold|release";
+		}
+		t.fences_held = strcmp(what, "hold") == 0;
+		if (!t.fences_held) {
+			retire_fences();
+		}
+		return NULL;
 	} else if (strcmp(cmd, "destroy-session") == 0) {
 		session_destroy();
 		return NULL;
@@ -1441,6 +1514,9 @@ int main(int argc, char *argv[]) {
 
 	if (t.read_idle != NULL) {
 		wl_event_source_remove(t.read_idle);
+	}
+	if (t.fence_idle != NULL) {
+		wl_event_source_remove(t.fence_idle);
 	}
 	wl_event_source_remove(ctl);
 	wl_event_source_remove(sigterm);

@@ -65,10 +65,20 @@ const struct vmd_resource *vmd_buffer_backing(const struct vmd_buffer *buffer) {
 	return res;
 }
 
+bool vmd_buffer_host_rendered(const struct vmd_buffer *buffer) {
+	const struct vmd_resource *res = vmd_buffer_backing(buffer);
+	return (buffer->kind == VMD_BUFFER_SHM || buffer->kind == VMD_BUFFER_HOST_DMABUF) &&
+		res != NULL && res->host_storage;
+}
+
 static void import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
 	struct vmd_session *session = buffer->ctx->session;
-	/* host-rendered pixels are read back at each commit (shm) */
+	/* host-rendered pixels: exported, else read back at each commit */
 	bool guest_pixels = res != NULL && !res->host_storage;
+	if (res != NULL && res->host_storage && vmd_host_dmabuf_import(buffer, res)) {
+		session->stats.buffers_host_dmabuf++;
+		return;
+	}
 	if (guest_pixels && vmd_udmabuf_import(buffer, res)) {
 		return;
 	}
@@ -179,6 +189,7 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 	switch (buffer->kind) {
 	case VMD_BUFFER_UDMABUF:
 	case VMD_BUFFER_GMEM:
+	case VMD_BUFFER_HOST_DMABUF:
 		return buffer->wl_buffer;
 	case VMD_BUFFER_SHM:
 		vmd_shm_update(buffer, surface, commit);

@@ -27,6 +27,7 @@ enum vmd_buffer_kind {
 	VMD_BUFFER_SHM, /* wl_shm mirror: damage copied */
 	VMD_BUFFER_FAILED, /* could not import: commits show nothing */
 	VMD_BUFFER_UDMABUF, /* udmabuf + linux-dmabuf: no copy */
+	VMD_BUFFER_HOST_DMABUF, /* host-rendered image exported: no copy */
 };
 
 struct vmd_buffer {
@@ -81,6 +82,9 @@ struct vmd_udmabuf {
  * created, failed: BUFFER_FAILED). */
 bool vmd_buffer_create(struct vmd_ctx *ctx, const struct tessera_wire_buffer_create *bc);
 void vmd_buffer_destroy(struct vmd_buffer *buffer);
+/* The buffer shows a host-rendered image (its resource's host_storage),
+ * read back into a wl_shm mirror at each commit or exported. */
+bool vmd_buffer_host_rendered(const struct vmd_buffer *buffer);
 /* Prepares buffer for being attached to surface by a commit: recreates a
  * stale import, copies damage into a wl_shm mirror. Returns the wl_buffer
  * to attach (NULL: show nothing). */

@@ -88,6 +88,7 @@ struct vmd_session {
 	uint32_t n_surfaces, n_buffers;
 	uint64_t buffer_bytes;
 	uint64_t release_point; /* last one written */
+	uint32_t fence_retired; /* the device's last fence done (surface.c) */
 	struct vmd_session_stats stats;
 	uint64_t errors_logged;
 

@@ -3,6 +3,9 @@
  * tried in this order by buffer.c (each that fails for a buffer falls back
  * to the next one):
  *
+ *   -. a host-rendered image (virgl) exported by the device as a dmabuf,
+ *      through linux-dmabuf (zero copy, udmabuf.c), else wl_shm with the
+ *      image read back at each commit;
  *   0. udmabuf + linux-dmabuf (zero copy, udmabuf.c) when /dev/udmabuf
  *      exists and the compositor offers the format;
  *   1. tessera_guest_memory_v1 (zero copy, gmem.c): the guest RAM regions
@@ -40,6 +43,12 @@ const struct vmd_resource *vmd_buffer_backing(const struct vmd_buffer *buffer);
 bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res);
 /* The buffer's wl_buffer is gone: its budget is free again. */
 void vmd_udmabuf_release_budget(struct vmd_buffer *buffer);
+
+/* A linux-dmabuf wl_buffer of a host-rendered image the device exports
+ * (session.h, export_dmabuf): zero copy; false (nothing changed) if the
+ * device or the compositor cannot. In udmabuf.c (the same linux-dmabuf
+ * checks). */
+bool vmd_host_dmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res);
 
 /* --- gmem.c --- */
 

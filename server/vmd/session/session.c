@@ -413,6 +413,21 @@ void vmd_session_resource_gone(struct vmd_session *session, uint32_t id) {
 	}
 }
 
+void vmd_session_fence_retired(struct vmd_session *session, uint32_t seq) {
+	if (session == NULL) {
+		return;
+	}
+	session->fence_retired = seq;
+	struct vmd_ctx *ctx;
+	wl_list_for_each(ctx, &session->contexts, link) {
+		struct vmd_surface *surface;
+		wl_list_for_each(surface, &ctx->surface_list, link) {
+			vmd_surface_apply_deferred(surface);
+		}
+	}
+	vmd_wayland_flush(session->wayland);
+}
+
 void vmd_session_memory_changed(struct vmd_session *session) {
 	if (session == NULL) {
 		return;
@@ -509,7 +524,8 @@ void vmd_session_log_stats(const struct vmd_session *session) {
 	const struct vmd_session_stats *s = &session->stats;
 	tessera_log(TESSERA_INFO, "vm '%s': frames %llu, bytes copied %llu, releases %llu, "
 		"events written %llu, dropped %llu, errors %llu, buffers: %llu "
-		"udmabuf, %llu guest memory, %llu wl_shm, %llu failed",
+		"udmabuf, %llu guest memory, %llu wl_shm, %llu host dmabuf, %llu failed; "
+		"%llu commits waited for host rendering",
 		session->vm_name, (unsigned long long)s->frames,
 		(unsigned long long)s->bytes_copied, (unsigned long long)s->releases,
 		(unsigned long long)s->events_written,
@@ -517,5 +533,7 @@ void vmd_session_log_stats(const struct vmd_session *session) {
 		(unsigned long long)session->udmabuf.created,
 		(unsigned long long)s->buffers_guest_memory,
 		(unsigned long long)s->buffers_shm,
-		(unsigned long long)s->buffers_failed);
+		(unsigned long long)s->buffers_host_dmabuf,
+		(unsigned long long)s->buffers_failed,
+		(unsigned long long)s->commits_deferred);
 }

@@ -144,6 +144,7 @@ static bool surface_create(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 	wl_list_init(&surface->children);
 	wl_list_init(&surface->child_link);
 	wl_list_init(&surface->feedbacks);
+	wl_list_init(&surface->deferred);
 	surface->wl_surface = wl_compositor_create_surface(session->wayland->compositor);
 	wl_proxy_set_tag((struct wl_proxy *)surface->wl_surface, &surface_tag);
 	wl_surface_add_listener(surface->wl_surface, &surface_listener, surface);
@@ -415,6 +416,127 @@ static void commit_done(struct vmd_surface *surface, struct vmd_buffer *buffer,
 	}
 }
 
+/* Sends a checked commit to the compositor. buffer: NULL for a commit
+ * without one, or whose buffer was destroyed while it waited (gone). */
+static void commit_apply(struct vmd_surface *surface, struct vmd_buffer *buffer,
+		bool gone, const struct tessera_wire_commit *commit) {
+	bool xdg = surface->role == VMD_ROLE_TOPLEVEL || surface->role == VMD_ROLE_POPUP;
+	/* a commit that waited: what the surface became meanwhile (unmapped,
+	 * dismissed) may no longer take its buffer */
+	if (surface->dismissed || (xdg && buffer != NULL &&
+			(!surface->initial_commit || !surface->acked))) {
+		commit_not_shown(surface, buffer, commit);
+		return;
+	}
+	struct wl_buffer *wl_buffer = NULL;
+	if (buffer != NULL) {
+		wl_buffer = vmd_buffer_prepare_commit(buffer, surface, commit);
+	} else {
+		vmd_surface_mirrors_stale(surface);
+	}
+	/* a buffer that could not be imported (or is gone) is not attached:
+	 * the surface keeps what it showed (attaching nothing would unmap it) */
+	bool attach = !gone && (buffer == NULL || wl_buffer != NULL);
+	if (attach) {
+		wl_surface_attach(surface->wl_surface, wl_buffer, commit->dx, commit->dy);
+	}
+	if (wl_buffer != NULL) {
+		commit_damage(surface->wl_surface, buffer, commit);
+	}
+	commit_state(surface, commit);
+	if (attach) {
+		commit_size(surface, wl_buffer != NULL ? buffer : NULL, commit);
+	}
+	if (xdg) {
+		vmd_xdg_surface_commit(surface);
+	}
+	wl_surface_commit(surface->wl_surface);
+	commit_done(surface, buffer, wl_buffer, attach, commit);
+}
+
+/* A COMMIT waiting for the host's rendering (or behind one that does). */
+struct vmd_deferred_commit {
+	struct wl_list link; /* vmd_surface.deferred */
+	uint32_t seq; /* the device's fence, 0: none */
+	struct tessera_wire_commit commit;
+};
+
+static void deferred_apply(struct vmd_surface *surface, struct vmd_deferred_commit *d) {
+	wl_list_remove(&d->link);
+	surface->n_deferred--;
+	/* buffer ids are never reused: a destroyed one is not found */
+	struct vmd_buffer *buffer = d->commit.buffer != 0 ?
+		vmd_id_map_get(&surface->ctx->buffers, d->commit.buffer) : NULL;
+	commit_apply(surface, buffer, d->commit.buffer != 0 && buffer == NULL, &d->commit);
+	free(d);
+}
+
+/* Applies the oldest deferred commits: those whose fences retired, or
+ * (all) every one. */
+static void deferred_apply_oldest(struct vmd_surface *surface, bool all) {
+	uint32_t retired = surface->ctx->session->fence_retired;
+	while (!wl_list_empty(&surface->deferred)) {
+		struct vmd_deferred_commit *d =
+			wl_container_of(surface->deferred.next, d, link);
+		if (!all && d->seq != 0 && (int32_t)(retired - d->seq) < 0) {
+			return;
+		}
+		deferred_apply(surface, d);
+	}
+}
+
+void vmd_surface_apply_deferred(struct vmd_surface *surface) {
+	deferred_apply_oldest(surface, false);
+}
+
+static void deferred_finish(struct vmd_surface *surface) {
+	struct vmd_deferred_commit *d, *tmp;
+	wl_list_for_each_safe(d, tmp, &surface->deferred, link) {
+		wl_list_remove(&d->link);
+		free(d);
+	}
+	surface->n_deferred = 0;
+}
+
+/* The fence a commit of buffer waits for before it is read back or shown:
+ * a host-rendered image; 0: none. */
+static uint32_t commit_fence(struct vmd_surface *surface, struct vmd_buffer *buffer) {
+	struct vmd_session *session = surface->ctx->session;
+	if (buffer == NULL || session->device->fence == NULL ||
+			!vmd_buffer_host_rendered(buffer)) {
+		return 0;
+	}
+	return session->device->fence(session->device_data);
+}
+
+/* Queues a commit behind its fence (seq) and the surface's earlier ones;
+ * false if it must be applied now (nothing to wait for). */
+static bool commit_defer(struct vmd_surface *surface, uint32_t seq,
+		const struct tessera_wire_commit *commit) {
+	if (seq == 0 && wl_list_empty(&surface->deferred)) {
+		return false;
+	}
+	struct vmd_deferred_commit *d = NULL;
+	if (surface->n_deferred >= VMD_MAX_DEFERRED_COMMITS) {
+		/* bounded: the oldest is read back now (its readback waits
+		 * for the rendering, as without fences) */
+		d = wl_container_of(surface->deferred.next, d, link);
+		deferred_apply(surface, d);
+	}
+	d = malloc(sizeof(*d));
+	if (d == NULL) {
+		/* all of them in order, now */
+		deferred_apply_oldest(surface, true);
+		return false;
+	}
+	d->seq = seq;
+	d->commit = *commit;
+	wl_list_insert(surface->deferred.prev, &d->link);
+	surface->n_deferred++;
+	surface->ctx->session->stats.commits_deferred++;
+	return true;
+}
+
 static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
 	const struct tessera_wire_commit *commit = &msg->commit;
 	struct vmd_surface *surface;
@@ -426,35 +548,10 @@ static bool surface_commit(struct vmd_ctx *ctx, const struct tessera_wire_msg *m
 	if (buffer != NULL) {
 		ctx->session->stats.frames++;
 	}
-	if (surface->dismissed) {
-		commit_not_shown(surface, buffer, commit);
+	if (commit_defer(surface, commit_fence(surface, buffer), commit)) {
 		return true;
 	}
-
-	struct wl_buffer *wl_buffer = NULL;
-	if (buffer != NULL) {
-		wl_buffer = vmd_buffer_prepare_commit(buffer, surface, commit);
-	} else {
-		vmd_surface_mirrors_stale(surface);
-	}
-	/* a buffer that could not be imported is not attached: the surface
-	 * keeps what it showed (attaching nothing would unmap it) */
-	bool attach = buffer == NULL || wl_buffer != NULL;
-	if (attach) {
-		wl_surface_attach(surface->wl_surface, wl_buffer, commit->dx, commit->dy);
-	}
-	if (wl_buffer != NULL) {
-		commit_damage(surface->wl_surface, buffer, commit);
-	}
-	commit_state(surface, commit);
-	if (attach) {
-		commit_size(surface, wl_buffer != NULL ? buffer : NULL, commit);
-	}
-	if (surface->role == VMD_ROLE_TOPLEVEL || surface->role == VMD_ROLE_POPUP) {
-		vmd_xdg_surface_commit(surface);
-	}
-	wl_surface_commit(surface->wl_surface);
-	commit_done(surface, buffer, wl_buffer, attach, commit);
+	commit_apply(surface, buffer, false, commit);
 	return true;
 }
 
@@ -489,6 +586,7 @@ void vmd_surface_destroy(struct vmd_surface *surface) {
 	if (surface->viewport != NULL) {
 		wp_viewport_destroy(surface->viewport);
 	}
+	deferred_finish(surface);
 	vmd_frame_finish(surface);
 	vmd_input_surface_gone(session, surface);
 	vmd_ctx_purge_backlog(ctx, true, surface->id);

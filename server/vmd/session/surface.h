@@ -16,6 +16,9 @@
 #define VMD_MAX_CONFIGURES 16
 /* Buffers whose mirrors a surface tracks for damage (wl_shm path). */
 #define VMD_MAX_SURFACE_MIRRORS 8
+/* Commits of a surface waiting for the host's rendering (a fence, see
+ * struct vmd_session_device.fence); one more applies the oldest now. */
+#define VMD_MAX_DEFERRED_COMMITS 4
 
 struct vmd_ctx;
 struct vmd_buffer;
@@ -107,11 +110,18 @@ struct vmd_surface {
 	int32_t scale;
 	/* wl_shm path: buffers recently shown here, for damage tracking */
 	struct vmd_buffer *mirrors[VMD_MAX_SURFACE_MIRRORS];
+	/* COMMITs not applied yet, oldest first: one of a host-rendered
+	 * buffer waits for its fence, the ones behind it wait too (order) */
+	struct wl_list deferred; /* vmd_deferred_commit.link */
+	size_t n_deferred;
 };
 
 /* A request about surfaces and roles; false after an error. */
 bool vmd_surface_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg);
 void vmd_surface_destroy(struct vmd_surface *surface);
+/* Applies the deferred commits whose fences have retired (session's
+ * fence_retired), in order. */
+void vmd_surface_apply_deferred(struct vmd_surface *surface);
 /* The session surface of a wl_surface of vmd's connection, or NULL. */
 struct vmd_surface *vmd_surface_from_wl_surface(struct wl_surface *wl_surface);
 

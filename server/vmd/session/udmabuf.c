@@ -217,13 +217,14 @@ static int udmabuf_create(struct vmd_buffer *buffer, const struct vmd_resource *
 	return fd;
 }
 
-/* The buffer's wl_buffer: the udmabuf through linux-dmabuf (create_immed,
- * linear), the buffer lead bytes in. */
-static void dmabuf_wl_buffer(struct vmd_buffer *buffer, int fd, uint64_t lead) {
+/* The buffer's wl_buffer: the dmabuf through linux-dmabuf (create_immed,
+ * linear), the buffer lead bytes in, rows stride apart. */
+static void dmabuf_wl_buffer(struct vmd_buffer *buffer, int fd, uint64_t lead,
+		uint32_t stride) {
 	struct vmd_wayland *wayland = buffer->ctx->session->wayland;
 	struct zwp_linux_buffer_params_v1 *params =
 		zwp_linux_dmabuf_v1_create_params(wayland->linux_dmabuf);
-	zwp_linux_buffer_params_v1_add(params, fd, 0, (uint32_t)lead, buffer->stride,
+	zwp_linux_buffer_params_v1_add(params, fd, 0, (uint32_t)lead, stride,
 		0, 0 /* DRM_FORMAT_MOD_LINEAR */);
 	buffer->wl_buffer = zwp_linux_buffer_params_v1_create_immed(params,
 		(int32_t)buffer->width, (int32_t)buffer->height, buffer->format, 0);
@@ -248,7 +249,7 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 	if (fd < 0) {
 		return false;
 	}
-	dmabuf_wl_buffer(buffer, fd, lead);
+	dmabuf_wl_buffer(buffer, fd, lead, buffer->stride);
 	buffer->kind = VMD_BUFFER_UDMABUF;
 	buffer->udmabuf_generation = mem->generation;
 	buffer->udmabuf_bytes = total;
@@ -264,5 +265,32 @@ bool vmd_udmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *re
 		"bytes, 0 bytes copied (%llu udmabuf buffers created)", buffer->id,
 		buffer->width, buffer->height, items, (unsigned long long)total,
 		(unsigned long long)session->udmabuf.created);
+	return true;
+}
+
+bool vmd_host_dmabuf_import(struct vmd_buffer *buffer, const struct vmd_resource *res) {
+	struct vmd_session *session = buffer->ctx->session;
+	if (session->device->export_dmabuf == NULL || buffer->offset != 0 ||
+			buffer->width != res->width || buffer->height != res->height ||
+			!compositor_takes(buffer)) {
+		return false;
+	}
+	int fd = -1;
+	uint32_t stride = 0, offset = 0;
+	if (!session->device->export_dmabuf(session->device_data, res, &fd, &stride,
+			&offset)) {
+		return false;
+	}
+	/* the device checked that the plane holds the image; the
+	 * compositor's limits are the buffer's */
+	if (stride < buffer->width * 4 || stride > VMD_UDMABUF_MAX_STRIDE) {
+		close(fd);
+		return false;
+	}
+	dmabuf_wl_buffer(buffer, fd, offset, stride);
+	buffer->kind = VMD_BUFFER_HOST_DMABUF;
+	vmd_session_log(session, TESSERA_DEBUG, "buffer %u %ux%u: the host's image of "
+		"resource %u exported (dmabuf, stride %u), 0 bytes copied", buffer->id,
+		buffer->width, buffer->height, res->id, stride);
 	return true;
 }
