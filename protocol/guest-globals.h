@@ -56,7 +56,8 @@ enum tessera_guest_global_side {
 	/* zero-copy buffers in guest RAM, used by tessera-vmd only */ \
 	X("tessera_guest_memory_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
 	/* the daemon's counters, for tesseractl vm list */ \
-	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
+	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
+	X("tessera_vmd_share_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
 
 struct tessera_guest_global {
 	const char *interface;
