@@ -134,6 +134,8 @@ struct vmd_wayland {
 	} guest_memory_budget;
 	/* tessera_vmd_v1, only on a tagged VM connection (report.c) */
 	struct tessera_vmd_v1 *vmd_report;
+	/* tessera_vmd_share_v1, only on a tagged VM connection (session/share.c) */
+	struct tessera_vmd_share_v1 *share;
 	/* zwp_linux_dmabuf_v1 (version 3+), used with udmabufs */
 	struct zwp_linux_dmabuf_v1 *linux_dmabuf;
 	/* formats it announced with DRM_FORMAT_MOD_LINEAR */
