@@ -403,6 +403,9 @@ void agent_share_handle_offer(struct agent_server *server,
 void agent_share_handle_end(struct agent_server *server, uint32_t id);
 void agent_share_handle_frame(struct agent_server *server,
 	const struct tessera_wire_share_frame *ev);
+/* Makes a host output's mirror capturable as black (screencopy needs a
+ * renderer on every output); false on failure (then it must not exist). */
+bool agent_share_init_blank_output(struct agent_server *server, struct wlr_output *output);
 /* Session lost: the shares and their outputs go (the host ended them). */
 void agent_shares_session_lost(struct agent_server *server);
 void agent_shares_finish(struct agent_server *server);

@@ -68,6 +68,7 @@ struct tessera_share {
 	struct share_binding *to;
 	char *to_name;
 	int width, height; /* W's buffer size as last offered */
+	bool need_frame; /* no frame filled since the last offer */
 	struct wl_list buffers; /* share_buffer.link */
 	uint64_t frames, frames_skipped, bytes_copied;
 	struct wl_listener view_unmap;
@@ -204,8 +205,9 @@ static bool share_fill(struct tessera_share *share, struct share_buffer *buffer,
 	return ok;
 }
 
-static void share_handle_commit(struct wl_listener *listener, void *data) {
-	struct tessera_share *share = wl_container_of(listener, share, surface_commit);
+/* Copies W's current buffer into a free buffer of B: damage is what the
+ * frame changed (buffers of B add it to what they miss). */
+static void share_copy_frame(struct tessera_share *share, const pixman_region32_t *damage) {
 	struct wlr_surface *surface = share->view->xdg_surface->surface;
 	if (surface->buffer == NULL || surface->buffer->source == NULL) {
 		return;
@@ -223,12 +225,13 @@ static void share_handle_commit(struct wl_listener *listener, void *data) {
 			}
 			buffer_destroy(buffer);
 		}
+		share->need_frame = true;
 		share_send_offer(share);
 	}
 	/* the frame's damage goes to every buffer of B not yet filled with it */
 	struct share_buffer *buffer, *target = NULL;
 	wl_list_for_each(buffer, &share->buffers, link) {
-		pixman_region32_union(&buffer->damage, &buffer->damage, &surface->buffer_damage);
+		pixman_region32_union(&buffer->damage, &buffer->damage, damage);
 		if (buffer->free && target == NULL) {
 			target = buffer;
 		}
@@ -263,6 +266,12 @@ static void share_handle_commit(struct wl_listener *listener, void *data) {
 	pixman_region32_clear(&target->damage);
 	target->free = false;
 	share->frames++;
+	share->need_frame = false;
+}
+
+static void share_handle_commit(struct wl_listener *listener, void *data) {
+	struct tessera_share *share = wl_container_of(listener, share, surface_commit);
+	share_copy_frame(share, &share->view->xdg_surface->surface->buffer_damage);
 }
 
 static struct share_binding *binding_of_vm(struct tessera_shares *shares,
@@ -346,6 +355,7 @@ uint32_t tessera_share_start(struct tessera_server *server, struct tessera_view 
 	share->to = binding;
 	share->width = surface->buffer->source->width;
 	share->height = surface->buffer->source->height;
+	share->need_frame = true;
 	wl_list_init(&share->buffers);
 	share->view_unmap.notify = share_handle_view_unmap;
 	wl_signal_add(&view->xdg_surface->events.unmap, &share->view_unmap);
@@ -488,6 +498,13 @@ static void binding_handle_add_buffer(struct wl_client *client,
 	buffer->resource_destroy.notify = buffer_handle_resource_destroy;
 	wl_resource_add_destroy_listener(buffer_resource, &buffer->resource_destroy);
 	wl_list_insert(share->buffers.prev, &buffer->link);
+	if (share->need_frame) {
+		/* what W shows now, without waiting for its next commit */
+		pixman_region32_t none;
+		pixman_region32_init(&none);
+		share_copy_frame(share, &none);
+		pixman_region32_fini(&none);
+	}
 }
 
 static const struct tessera_vmd_share_v1_interface binding_impl = {
