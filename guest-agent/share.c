@@ -27,10 +27,6 @@
 #include "agent.h"
 #include "log.h"
 
-/* Where share outputs sit in the guest's layout: right of any host
- * output (the host's layout stays below 2^20, TESSERA_WIRE_MAX_COORD). */
-#define SHARE_LAYOUT_X (1 << 21)
-
 struct agent_share_buffer {
 	uint32_t id; /* wire buffer id, 0 if none */
 	struct agent_resource res;
@@ -206,9 +202,11 @@ static bool share_make_output(struct agent_share *share, const char *description
 		tessera_log(TESSERA_ERROR, "share %" PRIu32 ": cannot enable its output", share->id);
 	}
 	wlr_output_create_global(output);
-	/* one row of share outputs, far right of the host's */
-	wlr_output_layout_add(server->layout, output, SHARE_LAYOUT_X +
-		(int)(share->id % 64) * TESSERA_WIRE_MAX_DIMENSION, 0);
+	/* right of everything in the layout: a capture of the whole layout
+	 * (grim without -o) shows it beside the host outputs (black) */
+	struct wlr_box *extents = wlr_output_layout_get_box(server->layout, NULL);
+	int x = extents != NULL && extents->width > 0 ? extents->x + extents->width : 0;
+	wlr_output_layout_add(server->layout, output, x, 0);
 	wlr_output_schedule_frame(output);
 	return true;
 }
