@@ -527,11 +527,9 @@ static void binding_resource_destroy(struct wl_resource *resource) {
 
 static void shares_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id) {
 	struct tessera_shares *shares = data;
-	struct tessera_vm *vm = tessera_vm_from_client(shares->server, client);
+	struct tessera_vm *vm = tessera_vm_from_binding_client(shares->server, client,
+		&tessera_vmd_share_v1_interface);
 	if (vm == NULL) {
-		/* the global filter hides it from host clients */
-		wl_client_post_implementation_error(client,
-			"tessera_vmd_share_v1 is only for VM connections");
 		return;
 	}
 	struct share_binding *binding = calloc(1, sizeof(*binding));
