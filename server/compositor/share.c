@@ -78,6 +78,8 @@ struct tessera_share {
 
 struct tessera_shares {
 	struct tessera_server *server;
+	struct tessera_vm *pick_into; /* armed by the key: the VM the click shares into */
+	uint32_t pick_button; /* the click the pick took, until its release (0: none) */
 	struct wl_global *global;
 	struct wl_list bindings; /* share_binding.link */
 	struct wl_list shares; /* tessera_share.link */
@@ -426,6 +428,51 @@ struct json_object *tessera_share_json(struct tessera_server *server, uint32_t i
 	struct tessera_shares *shares = shares_of(server);
 	struct tessera_share *share = shares != NULL ? share_find(shares, id) : NULL;
 	return share != NULL ? share_to_json(share) : NULL;
+}
+
+void tessera_share_arm(struct tessera_server *server, struct tessera_view *focused) {
+	struct tessera_shares *shares = shares_of(server);
+	if (shares == NULL || focused == NULL || focused->vm == NULL) {
+		tessera_log(TESSERA_INFO, "share: focus a window of the VM to share into first");
+		return;
+	}
+	shares->pick_into = focused->vm;
+	tessera_log(TESSERA_INFO, "share: click the window to share into vm '%s' (Escape "
+		"cancels)", focused->vm->config->name);
+}
+
+void tessera_share_cancel(struct tessera_server *server) {
+	struct tessera_shares *shares = shares_of(server);
+	if (shares != NULL && shares->pick_into != NULL) {
+		shares->pick_into = NULL;
+		tessera_log(TESSERA_INFO, "share: pick cancelled");
+	}
+}
+
+bool tessera_share_pick(struct tessera_server *server, struct tessera_view *view,
+		uint32_t button) {
+	struct tessera_shares *shares = shares_of(server);
+	if (shares == NULL || shares->pick_into == NULL) {
+		return false;
+	}
+	struct tessera_vm *into = shares->pick_into;
+	shares->pick_into = NULL;
+	shares->pick_button = button;
+	const char *code, *why = "not a window";
+	if (view == NULL || tessera_share_start(server, view, into, &code, &why) == 0) {
+		tessera_log(TESSERA_INFO, "share: nothing shared into vm '%s': %s",
+			into->config->name, why);
+	}
+	return true;
+}
+
+bool tessera_share_take_release(struct tessera_server *server, uint32_t button) {
+	struct tessera_shares *shares = shares_of(server);
+	if (shares == NULL || shares->pick_button == 0 || shares->pick_button != button) {
+		return false;
+	}
+	shares->pick_button = 0;
+	return true;
 }
 
 const char *tessera_share_mark(struct tessera_view *view) {

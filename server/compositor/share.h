@@ -41,6 +41,19 @@ struct json_object *tessera_shares_json(struct tessera_server *server);
 /* The share (as JSON) with that id, or NULL. */
 struct json_object *tessera_share_json(struct tessera_server *server, uint32_t id);
 /*
+ * The key + click (seat.c): Alt+Shift+S with a VM's window focused arms a
+ * pick into that VM; the next click on a window picks it (shares it into
+ * that VM if it is another VM's) and reaches no client, nor does its
+ * release. Escape (tessera_share_cancel) or any click ends the pick.
+ * tessera_share_pick() returns true when it took the click.
+ */
+void tessera_share_arm(struct tessera_server *server, struct tessera_view *focused);
+void tessera_share_cancel(struct tessera_server *server);
+bool tessera_share_pick(struct tessera_server *server, struct tessera_view *view,
+	uint32_t button);
+/* Whether the release of button ends a click the pick took. */
+bool tessera_share_take_release(struct tessera_server *server, uint32_t button);
+/*
  * The name of the VM the view is shared into (the first, if several), or
  * NULL: decoration.c draws "shared → [NAME]" in the window's title bar.
  */

@@ -11,6 +11,8 @@ test_share.py          the pixels, the mark, the counters, C
 test_share.py rate     A's frame rate while shared (≥ 55 frames/s), and
                        the frames B receives (printed)
 test_share.py ends     the four ends; B's share output goes each time
+test_share.py key      the key + click: Alt+Shift+S with B's window focused,
+                       then a click on A's window; Escape cancels
 """
 
 import os
@@ -226,6 +228,60 @@ def test_ends():
         loop.cleanup()
 
 
+def center(png, color):
+    x, y, w, h, _ = png.bbox(color)
+    return x + w // 2, y + h // 2
+
+
+def test_key():
+    """Alt+Shift+S with B's window focused, then a click on A's window:
+    shared into B; the click reaches no client. Escape cancels a pick."""
+    pointer = t.program("TESSERA_TEST_POINTER")
+    wtype = t.host_program("wtype")
+    simple_shm = t.program("TESSERA_SIMPLE_SHM")
+    loop = start(extra=((B, B_COLOR),))
+    try:
+        b = loop.vm(B)
+        logs = {}
+        for vm, color, title in ((loop.primary, "ff8800", "source"), (b, "3355ee", "call")):
+            logs[title] = t.ClientLog(f"{loop.tessera.tmp}/{title}.log")
+            vm.guest_client([simple_shm, "--color", color, "--size", f"{W}x{H}",
+                             "--title", title, "--log", logs[title].path])
+            logs[title].wait("mapped", 20)
+        png = a.screenshot_with(loop, ["ff8800", "3355ee"], what="both windows")
+        source, call = center(png, "ff8800"), center(png, "3355ee")
+
+        def keys_then_click(*keys):
+            loop.tessera.run([pointer, "move", *call, "click", "left", "sleep", "100"])
+            t.wait_for(lambda: logs["call"].has("keyboard enter"), 10, "B's window focused")
+            loop.tessera.run([wtype, "-M", "alt", "-M", "shift", "s", "-m", "shift", "-m",
+                              "alt", *keys])
+            mark = t.log_mark(logs["source"])
+            loop.tessera.run([pointer, "move", *source, "click", "left", "sleep", "200"])
+            return mark
+
+        # armed, then Escape: the click is an ordinary click
+        mark = keys_then_click("-k", "Escape")
+        t.wait_after(logs["source"], mark, "pointer button 272 pressed")
+        t.check(shares(loop) == {}, f"a share after Escape: {shares(loop)}")
+
+        # armed: the click shares the window and reaches nobody
+        mark = keys_then_click()
+        t.wait_for(lambda: len(shares(loop)) == 1, 10, "the share the click made")
+        s = next(iter(shares(loop).values()))
+        t.check((s["from"], s["to"]) == (a.VM, B), f"share: {s}")
+        loop.wait_title(f"[{a.VM}] (shared \u2192 [{B}]) source")
+        time.sleep(0.5)
+        t.check(not any(line.startswith("pointer button") for line in
+                        logs["source"].lines()[mark:]),
+                f"the picking click reached the window: {logs['source'].lines()[mark:]}")
+        t.wait_for(lambda: has_output(b, f"SHARE-{s['id']}"), 15, "the share output in B")
+        loop.stop()
+    finally:
+        loop.cleanup()
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "pixels"
-    t.main({"pixels": test_pixels, "rate": test_rate, "ends": test_ends}[which])
+    t.main({"pixels": test_pixels, "rate": test_rate, "ends": test_ends,
+            "key": test_key}[which])
