@@ -272,7 +272,10 @@ void agent_share_handle_frame(struct agent_server *server,
 		return;
 	}
 	b->with_host = false;
-	if (ev->width > 0 && ev->height > 0) {
+	if (ev->width == 0 || ev->height == 0) {
+		return; /* given back for good: the share's size changed (an offer follows) */
+	}
+	{
 		/* the whole frame: each buffer misses what the others received */
 		struct wlr_texture *texture = wlr_texture_from_pixels(server->renderer,
 			DRM_FORMAT_XRGB8888, b->stride, (uint32_t)share->width,

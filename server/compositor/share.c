@@ -262,6 +262,9 @@ static void share_copy_frame(struct tessera_share *share, const pixman_region32_
 		share->frames_skipped++;
 		return;
 	}
+	if (!pixman_region32_not_empty(&target->damage)) {
+		return; /* nothing new for it: it stays free (an empty box means "not used again") */
+	}
 	pixman_box32_t *box = pixman_region32_extents(&target->damage);
 	tessera_vmd_share_v1_send_filled(share->to->resource, share->id, target->cookie,
 		box->x1, box->y1, box->x2 - box->x1, box->y2 - box->y1);

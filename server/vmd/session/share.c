@@ -287,14 +287,15 @@ bool vmd_ctx_share_buffer(struct vmd_ctx *ctx, const struct tessera_wire_share_b
 	if (offer == NULL) {
 		return true; /* ended while the request was on its way */
 	}
-	if ((buffer->format != TESSERA_WIRE_FORMAT_XRGB8888 &&
-			buffer->format != TESSERA_WIRE_FORMAT_ARGB8888) ||
-			buffer->width != (uint32_t)offer->width ||
-			buffer->height != (uint32_t)offer->height) {
+	if (buffer->format != TESSERA_WIRE_FORMAT_XRGB8888 &&
+			buffer->format != TESSERA_WIRE_FORMAT_ARGB8888) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_VALUE, req->buffer, "SHARE_BUFFER.buffer",
-			"buffer %u is not XRGB8888 or ARGB8888 of %dx%d", req->buffer,
-			offer->width, offer->height);
+			"buffer %u is not XRGB8888 or ARGB8888", req->buffer);
 		return false;
+	}
+	if (buffer->width != (uint32_t)offer->width ||
+			buffer->height != (uint32_t)offer->height) {
+		return true; /* of a size the share had before its latest offer */
 	}
 	if (buffer->busy) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_STATE, req->buffer, "SHARE_BUFFER.buffer",
