@@ -919,6 +919,7 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	if (wayland->share != NULL) {
 		tessera_vmd_share_v1_destroy(wayland->share);
 	}
+	vmd_shares_destroy(wayland->shares);
 	if (wayland->vmd_report != NULL) {
 		tessera_vmd_v1_destroy(wayland->vmd_report);
 	}

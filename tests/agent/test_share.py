@@ -11,6 +11,7 @@ test_share.py          the pixels, the mark, the counters, C
 test_share.py rate     A's frame rate while shared (≥ 55 frames/s), and
                        the frames B receives (printed)
 test_share.py ends     the four ends; B's share output goes each time
+test_share.py resize   A's window resized while shared: B's output follows
 test_share.py key      the key + click: Alt+Shift+S with B's window focused,
                        then a click on A's window; Escape cancels
 """
@@ -228,6 +229,39 @@ def test_ends():
         loop.cleanup()
 
 
+def test_resize():
+    """A's window resized by the host while shared: B's share output takes
+    the new size and shows the whole window again; B's session carries on."""
+    import toolkit_test
+    loop = start(extra=((B, B_COLOR),))
+    try:
+        b = loop.vm(B)
+        log = t.ClientLog(f"{loop.tessera.tmp}/grow.log")
+        loop.guest_client([t.program("TESSERA_SIMPLE_SHM"), "--color", "ff8800", "--size",
+                           f"{W}x{H}", "--title", "grow", "--log", log.path])
+        log.wait("mapped", 20)
+        loop.wait_title(f"[{a.VM}] grow")
+        sid = share(loop, window_id(loop))
+        path = os.path.join(loop.tessera.tmp, "b.png")
+
+        def shows(w, h):
+            if not has_output(b, f"SHARE-{sid}"):
+                return None
+            png = grim(b, f"SHARE-{sid}", path)
+            return png if png.size() == (w, h) and png.count("ff8800") == w * h else None
+
+        t.wait_for(lambda: shows(W, H), 15, f"the {W}x{H} window in B")
+        x, y, w, h, _ = loop.tessera.screenshot().bbox("ff8800")
+        toolkit_test.alt_drag(loop, (x + w - 10, y + h - 10), (60, 40))
+        t.wait_for(lambda: shows(W + 60, H + 40), 15, f"the {W + 60}x{H + 40} window in B")
+        s = shares(loop)[sid]
+        t.check((s["width"], s["height"]) == (W + 60, H + 40), f"share: {s}")
+        t.check("session 2" not in b.log(), f"VM {B}'s session ended")
+        loop.stop()
+    finally:
+        loop.cleanup()
+
+
 def center(png, color):
     x, y, w, h, _ = png.bbox(color)
     return x + w // 2, y + h // 2
@@ -284,4 +318,4 @@ def test_key():
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "pixels"
     t.main({"pixels": test_pixels, "rate": test_rate, "ends": test_ends,
-            "key": test_key}[which])
+            "key": test_key, "resize": test_resize}[which])

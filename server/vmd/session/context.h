@@ -96,7 +96,6 @@ struct vmd_session {
 	struct vmd_gmem gmem;
 	struct vmd_udmabuf udmabuf;
 	struct vmd_input input;
-	struct vmd_shares shares; /* share.c */
 
 	/* events.c */
 	struct wl_listener output;

@@ -34,9 +34,9 @@ struct share_slot {
 	bool held;
 };
 
-static struct share_offer *offer_find(struct vmd_session *session, uint32_t id) {
+static struct share_offer *offer_find(struct vmd_shares *shares, uint32_t id) {
 	struct share_offer *offer;
-	wl_list_for_each(offer, &session->shares.offers, link) {
+	wl_list_for_each(offer, &shares->offers, link) {
 		if (offer->id == id) {
 			return offer;
 		}
@@ -81,18 +81,19 @@ static void slot_destroy(struct share_slot *slot) {
 
 static void handle_offer(void *data, struct tessera_vmd_share_v1 *proxy, uint32_t id,
 		int32_t width, int32_t height, const char *description) {
-	struct vmd_session *session = data;
+	struct vmd_shares *shares = data;
+	struct vmd_session *session = shares->session;
 	if (id == 0 || width < 1 || height < 1 || width > TESSERA_WIRE_MAX_DIMENSION ||
 			height > TESSERA_WIRE_MAX_DIMENSION) {
-		vmd_session_log(session, TESSERA_ERROR, "cannot offer share %u: size %dx%d "
-			"out of range", id, width, height);
+		tessera_log(TESSERA_ERROR, "cannot take share %u: size %dx%d out of range", id,
+			width, height);
 		return;
 	}
-	struct share_offer *offer = offer_find(session, id);
+	struct share_offer *offer = offer_find(shares, id);
 	if (offer == NULL) {
-		if ((size_t)wl_list_length(&session->shares.offers) >= VMD_SHARE_MAX_SHARES) {
-			vmd_session_log(session, TESSERA_ERROR, "cannot offer share %u: %d shares "
-				"offered already", id, VMD_SHARE_MAX_SHARES);
+		if ((size_t)wl_list_length(&shares->offers) >= VMD_SHARE_MAX_SHARES) {
+			tessera_log(TESSERA_ERROR, "cannot take share %u: %d shares offered already",
+				id, VMD_SHARE_MAX_SHARES);
 			return;
 		}
 		offer = calloc(1, sizeof(*offer));
@@ -100,7 +101,7 @@ static void handle_offer(void *data, struct tessera_vmd_share_v1 *proxy, uint32_
 			return;
 		}
 		offer->id = id;
-		wl_list_insert(session->shares.offers.prev, &offer->link);
+		wl_list_insert(shares->offers.prev, &offer->link);
 	}
 	char *copy = strdup(description);
 	if (copy == NULL) {
@@ -110,7 +111,10 @@ static void handle_offer(void *data, struct tessera_vmd_share_v1 *proxy, uint32_
 	offer->description = copy;
 	offer->width = width;
 	offer->height = height;
-	vmd_session_log(session, TESSERA_INFO, "share %u offered: %dx%d", id, width, height);
+	tessera_log(TESSERA_INFO, "share %u offered: %dx%d", id, width, height);
+	if (session == NULL) {
+		return; /* the next session's contexts hear of it at their greeting */
+	}
 	struct vmd_ctx *ctx;
 	wl_list_for_each(ctx, &session->contexts, link) {
 		if (ctx_takes_shares(ctx)) {
@@ -120,36 +124,39 @@ static void handle_offer(void *data, struct tessera_vmd_share_v1 *proxy, uint32_
 }
 
 static void handle_end(void *data, struct tessera_vmd_share_v1 *proxy, uint32_t id) {
-	struct vmd_session *session = data;
-	struct share_offer *offer = offer_find(session, id);
+	struct vmd_shares *shares = data;
+	struct vmd_session *session = shares->session;
+	struct share_offer *offer = offer_find(shares, id);
 	if (offer == NULL) {
 		return;
 	}
 	struct share_slot *slot, *tmp;
-	wl_list_for_each_safe(slot, tmp, &session->shares.slots, link) {
+	wl_list_for_each_safe(slot, tmp, &shares->slots, link) {
 		if (slot->share == id) {
 			slot_destroy(slot);
 		}
 	}
 	struct vmd_ctx *ctx;
-	wl_list_for_each(ctx, &session->contexts, link) {
-		if (ctx_takes_shares(ctx)) {
-			vmd_ctx_emit(ctx, &(struct tessera_wire_msg){
-				.type = TESSERA_WIRE_SHARE_END,
-				.share_end = { .share = id },
-			});
+	if (session != NULL) {
+		wl_list_for_each(ctx, &session->contexts, link) {
+			if (ctx_takes_shares(ctx)) {
+				vmd_ctx_emit(ctx, &(struct tessera_wire_msg){
+					.type = TESSERA_WIRE_SHARE_END,
+					.share_end = { .share = id },
+				});
+			}
 		}
 	}
-	vmd_session_log(session, TESSERA_INFO, "share %u ended", id);
+	tessera_log(TESSERA_INFO, "share %u ended", id);
 	wl_list_remove(&offer->link);
 	free(offer->description);
 	free(offer);
 }
 
-static struct share_slot *slot_by_cookie(struct vmd_session *session, uint32_t share,
+static struct share_slot *slot_by_cookie(struct vmd_shares *shares, uint32_t share,
 		uint32_t cookie) {
 	struct share_slot *slot;
-	wl_list_for_each(slot, &session->shares.slots, link) {
+	wl_list_for_each(slot, &shares->slots, link) {
 		if (slot->share == share && slot->cookie == cookie) {
 			return slot;
 		}
@@ -163,8 +170,12 @@ static int32_t clamp_dim(int32_t v) {
 
 static void handle_filled(void *data, struct tessera_vmd_share_v1 *proxy, uint32_t share,
 		uint32_t cookie, int32_t x, int32_t y, int32_t width, int32_t height) {
-	struct vmd_session *session = data;
-	struct share_slot *slot = slot_by_cookie(session, share, cookie);
+	struct vmd_shares *shares = data;
+	struct vmd_session *session = shares->session;
+	if (session == NULL) {
+		return;
+	}
+	struct share_slot *slot = slot_by_cookie(shares, share, cookie);
 	if (slot == NULL || !slot->held) {
 		return;
 	}
@@ -192,8 +203,12 @@ static void handle_filled(void *data, struct tessera_vmd_share_v1 *proxy, uint32
 
 static void handle_failed(void *data, struct tessera_vmd_share_v1 *proxy, uint32_t share,
 		uint32_t cookie, const char *reason) {
-	struct vmd_session *session = data;
-	struct share_slot *slot = slot_by_cookie(session, share, cookie);
+	struct vmd_shares *shares = data;
+	struct vmd_session *session = shares->session;
+	if (session == NULL) {
+		return;
+	}
+	struct share_slot *slot = slot_by_cookie(shares, share, cookie);
 	if (slot == NULL) {
 		return;
 	}
@@ -213,30 +228,56 @@ static const struct tessera_vmd_share_v1_listener share_listener = {
 /* ---- the session ---- */
 
 void vmd_session_share_init(struct vmd_session *session) {
-	wl_list_init(&session->shares.offers);
-	wl_list_init(&session->shares.slots);
-	struct tessera_vmd_share_v1 *proxy = session->wayland->share;
-	if (proxy != NULL && wl_proxy_get_listener((struct wl_proxy *)proxy) == NULL) {
-		tessera_vmd_share_v1_add_listener(proxy, &share_listener, session);
-		session->shares.listening = true;
+	struct vmd_wayland *wayland = session->wayland;
+	if (wayland->shares == NULL) {
+		wayland->shares = calloc(1, sizeof(*wayland->shares));
+		if (wayland->shares == NULL) {
+			return; /* no sharing: the feature is not enabled */
+		}
+		wl_list_init(&wayland->shares->offers);
+		wl_list_init(&wayland->shares->slots);
+		if (wayland->share != NULL) {
+			tessera_vmd_share_v1_add_listener(wayland->share, &share_listener,
+				wayland->shares);
+			wayland->shares->listening = true;
+		}
 	}
+	wayland->shares->session = session;
 }
 
 void vmd_session_share_finish(struct vmd_session *session) {
+	struct vmd_shares *shares = session->wayland->shares;
+	if (shares == NULL || shares->session != session) {
+		return;
+	}
+	/* the session's buffers went with its contexts, and their slots */
 	struct share_slot *slot, *tmp;
-	wl_list_for_each_safe(slot, tmp, &session->shares.slots, link) {
+	wl_list_for_each_safe(slot, tmp, &shares->slots, link) {
+		slot_destroy(slot);
+	}
+	shares->session = NULL;
+}
+
+void vmd_shares_destroy(struct vmd_shares *shares) {
+	if (shares == NULL) {
+		return;
+	}
+	struct share_slot *slot, *tmp;
+	wl_list_for_each_safe(slot, tmp, &shares->slots, link) {
 		slot_destroy(slot);
 	}
 	struct share_offer *offer, *otmp;
-	wl_list_for_each_safe(offer, otmp, &session->shares.offers, link) {
+	wl_list_for_each_safe(offer, otmp, &shares->offers, link) {
 		wl_list_remove(&offer->link);
 		free(offer->description);
 		free(offer);
 	}
+	free(shares);
 }
 
 uint64_t vmd_share_features(struct vmd_session *session, uint64_t offered) {
-	return session->shares.listening ? offered & TESSERA_WIRE_FEATURE_SHARE : 0;
+	struct vmd_shares *shares = session->wayland->shares;
+	return shares != NULL && shares->listening ? offered & TESSERA_WIRE_FEATURE_SHARE : 0;
 }
 
 void vmd_ctx_share_greet(struct vmd_ctx *ctx) {
@@ -244,7 +285,7 @@ void vmd_ctx_share_greet(struct vmd_ctx *ctx) {
 		return;
 	}
 	struct share_offer *offer;
-	wl_list_for_each(offer, &ctx->session->shares.offers, link) {
+	wl_list_for_each(offer, &ctx->session->wayland->shares->offers, link) {
 		emit_offer(ctx, offer);
 	}
 }
@@ -277,7 +318,8 @@ bool vmd_ctx_share_buffer(struct vmd_ctx *ctx, const struct tessera_wire_share_b
 			"SHARE_BUFFER without the feature SHARE");
 		return false;
 	}
-	struct share_offer *offer = offer_find(session, req->share);
+	struct vmd_shares *shares = session->wayland->shares; /* the feature needs it */
+	struct share_offer *offer = offer_find(shares, req->share);
 	struct vmd_buffer *buffer = vmd_id_map_get(&ctx->buffers, req->buffer);
 	if (buffer == NULL) {
 		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_NO_OBJECT, req->buffer,
@@ -304,7 +346,7 @@ bool vmd_ctx_share_buffer(struct vmd_ctx *ctx, const struct tessera_wire_share_b
 	}
 	size_t count = 0;
 	struct share_slot *slot, *found = NULL;
-	wl_list_for_each(slot, &session->shares.slots, link) {
+	wl_list_for_each(slot, &shares->slots, link) {
 		if (slot->buffer == buffer && slot->share == req->share) {
 			found = slot;
 		}
@@ -333,9 +375,9 @@ bool vmd_ctx_share_buffer(struct vmd_ctx *ctx, const struct tessera_wire_share_b
 			return false;
 		}
 		found->share = req->share;
-		found->cookie = ++session->shares.next_cookie;
+		found->cookie = ++shares->next_cookie;
 		found->buffer = buffer;
-		wl_list_insert(session->shares.slots.prev, &found->link);
+		wl_list_insert(shares->slots.prev, &found->link);
 	}
 	found->held = true;
 	tessera_vmd_share_v1_add_buffer(session->wayland->share, req->share, found->cookie,
@@ -344,9 +386,12 @@ bool vmd_ctx_share_buffer(struct vmd_ctx *ctx, const struct tessera_wire_share_b
 }
 
 void vmd_share_buffer_gone(struct vmd_buffer *buffer) {
-	struct vmd_session *session = buffer->ctx->session;
+	struct vmd_shares *shares = buffer->ctx->session->wayland->shares;
+	if (shares == NULL) {
+		return;
+	}
 	struct share_slot *slot, *tmp;
-	wl_list_for_each_safe(slot, tmp, &session->shares.slots, link) {
+	wl_list_for_each_safe(slot, tmp, &shares->slots, link) {
 		if (slot->buffer == buffer) {
 			slot_destroy(slot);
 		}

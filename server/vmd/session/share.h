@@ -23,7 +23,10 @@ struct vmd_session;
 /* Buffers of one share in tessera's hands (tessera's limit too). */
 #define VMD_SHARE_MAX_BUFFERS 8
 
+/* On the connection to tessera (vmd_wayland.shares): it outlives the
+ * sessions (a device reset makes a new one), and so do the shares offered. */
 struct vmd_shares {
+	struct vmd_session *session; /* the current one, NULL between two */
 	struct wl_list offers; /* share_offer.link */
 	struct wl_list slots; /* share_slot.link: buffers handed to tessera */
 	uint32_t next_cookie;
@@ -32,6 +35,7 @@ struct vmd_shares {
 
 void vmd_session_share_init(struct vmd_session *session);
 void vmd_session_share_finish(struct vmd_session *session);
+
 /* The features this host enables for a HELLO that offered these. */
 uint64_t vmd_share_features(struct vmd_session *session, uint64_t offered);
 /* After the greeting: the shares offered so far. */
