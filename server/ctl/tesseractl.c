@@ -258,7 +258,7 @@ static const char *get_number(struct json_object *obj, const char *key, char *bu
 	return buf;
 }
 
-#define TABLE_MAX_COLUMNS 8
+#define TABLE_MAX_COLUMNS 9 /* share list */
 
 /* Rows of cells, columns padded to their widest cell, the last unpadded. */
 struct table {
@@ -399,7 +399,9 @@ static void print_output_reply(const struct command *command, struct json_object
 static void print_share_reply(const struct command *command, struct json_object *reply) {
 	static const char *const header[] = { "SHARE", "WINDOW", "FROM", "TO", "SIZE",
 		"BUFFERS", "FRAMES", "SKIPPED", "BYTES-COPIED" };
-	struct table table = { .columns = 9, .cells = json_object_new_array() };
+	_Static_assert(sizeof(header) / sizeof(header[0]) <= TABLE_MAX_COLUMNS, "columns");
+	struct table table = { .columns = sizeof(header) / sizeof(header[0]),
+		.cells = json_object_new_array() };
 	table_add(&table, header);
 	struct json_object *shares = get_array(reply, "shares");
 	struct json_object *one = json_object_object_get(reply, "share");
