@@ -4,8 +4,8 @@
  * for guest applications and nothing else does. Each share (SHARE_OFFER)
  * is a headless output of its own, "SHARE-<id>", described "[A] title",
  * that shows only the shared window's frames; guest clients capture it
- * with wlr-screencopy (grim, xdg-desktop-portal-wlr and through it
- * browsers and video-call applications). The agent supplies the host with
+ * with wlr-screencopy (grim; xdg-desktop-portal-wlr 0.7 wants dmabuf
+ * frames, which these pixman-drawn outputs do not give yet: README). The agent supplies the host with
  * AGENT_SHARE_BUFFERS buffers of its own memory (BUFFER_CREATE +
  * SHARE_BUFFER); the host copies each frame into a free one and says so
  * (SHARE_FRAME); the agent takes the pixels into the output's content and
