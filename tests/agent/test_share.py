@@ -77,6 +77,15 @@ def test_pixels():
         # not into its own VM, not a window that does not exist
         loop.ctl("share", str(wid), "--to", a.VM, ok=False)
         loop.ctl("share", "999", "--to", B, ok=False)
+
+        def bar_background():
+            # A's title bar: pixels of A's colour are not text
+            shot = loop.tessera.screenshot()
+            x, y, w, h, _ = shot.bbox("ff0000")
+            return shot.count(a.VM_COLOR, within=(x, y - 22, w, 22))
+
+        unshared = bar_background()
+        t.check(unshared > 0, "A's title bar is not in A's colour")
         sid = share(loop, wid)
         mark = f"[{a.VM}] (shared \u2192 [{B}])"
         t.wait_for(lambda: any(x.startswith(mark) for x in loop.titles()), 15,
@@ -103,11 +112,9 @@ def test_pixels():
         t.check(f"{a.VM}" in text and f"{W}x{H}" in text and str(W * H * 4) in text,
                 f"share list printed {text!r}")
 
-        # the mark is drawn by tessera in A's title bar, in A's colour
-        shot = loop.tessera.screenshot()
-        x, y, w, h, _ = shot.bbox("ff0000")
-        bar = (x, y - 22, w, 22)
-        t.check(shot.count(a.VM_COLOR, within=bar) > 0, "A's title bar is not in A's colour")
+        # the mark is drawn by tessera in A's title bar: more text on it
+        t.wait_for(lambda: 0 < bar_background() < unshared, 10,
+                   "the mark's text in A's title bar")
 
         # C sees nothing: no share output, its other outputs capture black
         t.check(not has_output(c, f"SHARE-{sid}"), f"VM {C} has SHARE-{sid}")
