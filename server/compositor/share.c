@@ -16,7 +16,8 @@
  * destroyed (closed, A stopped or its daemon restarted), or when B's
  * binding goes (B stopped or its daemon restarted). While it lasts,
  * decoration.c draws "shared → [B]" in W's title bar
- * (tessera_share_mark()).
+ * (tessera_share_mark()). A new title of W goes to B as a new offer of
+ * the same size (its output's description).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -74,6 +75,7 @@ struct tessera_share {
 	struct wl_listener view_unmap;
 	struct wl_listener view_destroy;
 	struct wl_listener surface_commit;
+	struct wl_listener set_title;
 };
 
 struct tessera_shares {
@@ -148,6 +150,7 @@ static void share_destroy(struct tessera_share *share, const char *why, bool vie
 	wl_list_remove(&share->view_unmap.link);
 	wl_list_remove(&share->view_destroy.link);
 	wl_list_remove(&share->surface_commit.link);
+	wl_list_remove(&share->set_title.link);
 	struct tessera_view *view = share->view;
 	free(share->to_name);
 	free(share);
@@ -159,6 +162,11 @@ static void share_destroy(struct tessera_share *share, const char *why, bool vie
 static void share_handle_view_unmap(struct wl_listener *listener, void *data) {
 	struct tessera_share *share = wl_container_of(listener, share, view_unmap);
 	share_destroy(share, "window unmapped", true);
+}
+
+static void share_handle_set_title(struct wl_listener *listener, void *data) {
+	struct tessera_share *share = wl_container_of(listener, share, set_title);
+	share_send_offer(share); /* the same size: B's output gets the new description */
 }
 
 static void share_handle_view_destroy(struct wl_listener *listener, void *data) {
@@ -368,6 +376,8 @@ uint32_t tessera_share_start(struct tessera_server *server, struct tessera_view 
 	wl_signal_add(&view->xdg_surface->events.destroy, &share->view_destroy);
 	share->surface_commit.notify = share_handle_commit;
 	wl_signal_add(&surface->events.commit, &share->surface_commit);
+	share->set_title.notify = share_handle_set_title;
+	wl_signal_add(&view->xdg_surface->toplevel->events.set_title, &share->set_title);
 	wl_list_insert(shares->shares.prev, &share->link);
 	share_send_offer(share);
 	tessera_log(TESSERA_INFO, "share %" PRIu32 ": window %" PRIu64 " of vm '%s' shared "
