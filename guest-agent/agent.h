@@ -54,6 +54,8 @@ struct agent_xwayland;
 #define AGENT_SERIAL_MAP 16 /* guest configure serial -> host serial */
 #define AGENT_RECONNECT_MS 500
 #define AGENT_MAX_OUTPUTS 16
+#define AGENT_MAX_SHARES 16 /* windows of other VMs shared into this one */
+#define AGENT_SHARE_BUFFERS 3 /* buffers per share the host copies into */
 
 enum agent_role {
 	AGENT_ROLE_NONE,
@@ -231,6 +233,8 @@ struct agent_server {
 	uint64_t tick; /* for pool LRU */
 
 	struct agent_xwayland *xwayland; /* NULL when off */
+	struct wl_list shares; /* share.c: agent_share.link */
+	struct wlr_allocator *allocator; /* share.c: for share outputs, made at the first */
 
 	struct agent_host host;
 	struct agent_stats stats;
@@ -392,6 +396,19 @@ void agent_xwayland_size_limits(const struct agent_surface *surface,
 	int32_t *min_w, int32_t *min_h, int32_t *max_w, int32_t *max_h);
 /* The agent_surface stops being that window's (its role ended). */
 void agent_xwayland_detach(struct agent_surface *surface);
+
+/* share.c */
+void agent_share_handle_offer(struct agent_server *server,
+	const struct tessera_wire_share_offer *ev);
+void agent_share_handle_end(struct agent_server *server, uint32_t id);
+void agent_share_handle_frame(struct agent_server *server,
+	const struct tessera_wire_share_frame *ev);
+/* Makes a host output's mirror capturable as black (screencopy needs a
+ * renderer on every output); false on failure (then it must not exist). */
+bool agent_share_init_blank_output(struct agent_server *server, struct wlr_output *output);
+/* Session lost: the shares and their outputs go (the host ended them). */
+void agent_shares_session_lost(struct agent_server *server);
+void agent_shares_finish(struct agent_server *server);
 
 /* output.c */
 void agent_output_handle(struct agent_server *server,

@@ -148,9 +148,9 @@ static bool dispatch_event(struct agent_host *host, const struct tessera_wire_ms
 	switch (msg->type) {
 	case TESSERA_WIRE_HELLO_REPLY:
 		if (msg->hello_reply.version != TESSERA_WIRE_VERSION ||
-				msg->hello_reply.features != 0) {
+				(msg->hello_reply.features & ~TESSERA_WIRE_FEATURE_SHARE) != 0) {
 			tessera_log(TESSERA_ERROR, "host replied version %" PRIu32 " features 0x%" PRIx64
-				": not what this agent offered (version 1, no features)",
+				": not what this agent offered (version 1, feature SHARE)",
 				msg->hello_reply.version, msg->hello_reply.features);
 			host_session_lost(host, "unusable HELLO_REPLY");
 			return false;
@@ -209,6 +209,15 @@ static bool dispatch_event(struct agent_host *host, const struct tessera_wire_ms
 		return true; /* the agent never repositions (xdg_wm_base v2) */
 	case TESSERA_WIRE_POPUP_DONE:
 		agent_surface_handle_popup_done(server, msg->popup_done.surface);
+		return true;
+	case TESSERA_WIRE_SHARE_OFFER:
+		agent_share_handle_offer(server, &msg->share_offer);
+		return true;
+	case TESSERA_WIRE_SHARE_END:
+		agent_share_handle_end(server, msg->share_end.share);
+		return true;
+	case TESSERA_WIRE_SHARE_FRAME:
+		agent_share_handle_frame(server, &msg->share_frame);
 		return true;
 	default:
 		agent_seat_handle_event(server, msg);
@@ -309,7 +318,8 @@ static bool host_connect(struct agent_host *host) {
 	tessera_wire_writer_init(&host->writer, host->batch, TESSERA_WIRE_MAX_BATCH_SIZE);
 	struct tessera_wire_msg hello = {
 		.type = TESSERA_WIRE_HELLO,
-		.hello = { .max_version = TESSERA_WIRE_VERSION, .min_version = TESSERA_WIRE_VERSION },
+		.hello = { .max_version = TESSERA_WIRE_VERSION, .min_version = TESSERA_WIRE_VERSION,
+			.features = TESSERA_WIRE_FEATURE_SHARE },
 	};
 	struct tessera_wire_msg ring = {
 		.type = TESSERA_WIRE_EVENT_RING,
@@ -356,6 +366,7 @@ static void host_session_lost(struct agent_host *host, const char *why) {
 	agent_seat_session_lost(host->server);
 	agent_buffers_session_lost(host->server);
 	agent_surfaces_session_lost(host->server);
+	agent_shares_session_lost(host->server);
 	schedule_reconnect(host);
 }
 

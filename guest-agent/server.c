@@ -21,6 +21,7 @@
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
@@ -86,6 +87,7 @@ static bool init_shm(struct agent_server *server) {
 
 bool agent_server_init(struct agent_server *server) {
 	wl_list_init(&server->surfaces);
+	wl_list_init(&server->shares);
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->direct_buffers);
 	server->display = wl_display_create();
@@ -118,7 +120,8 @@ bool agent_server_init(struct agent_server *server) {
 			server->presentation == NULL ||
 			wlr_data_device_manager_create(server->display) == NULL ||
 			wlr_viewporter_create(server->display) == NULL ||
-			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL) {
+			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL ||
+			wlr_screencopy_manager_v1_create(server->display) == NULL) {
 		return false;
 	}
 	server->new_xdg_surface.notify = handle_new_xdg_surface;
@@ -139,6 +142,7 @@ void agent_server_finish(struct agent_server *server) {
 		wl_display_destroy_clients(server->display);
 	}
 	agent_buffers_finish(server);
+	agent_shares_finish(server);
 	agent_host_finish(&server->host);
 	agent_seat_finish(server);
 	agent_outputs_finish(server);

@@ -51,12 +51,17 @@ enum tessera_guest_global_side {
 	X("zwp_linux_dmabuf_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_GUEST) \
 	/* the guest's own clipboard; nothing crosses the VM boundary */ \
 	X("wl_data_device_manager", TESSERA_GLOBAL_GUEST) \
+	/* captures only the agent's share outputs: windows of other VMs the \
+	 * host's user shared into this one (guest-agent/share.c) */ \
+	X("zwlr_screencopy_manager_v1", TESSERA_GLOBAL_GUEST) \
 	/* Mesa's EGL finds the render node and hands over virgl's buffers */ \
 	X("wl_drm", TESSERA_GLOBAL_GUEST_GPU) \
 	/* zero-copy buffers in guest RAM, used by tessera-vmd only */ \
 	X("tessera_guest_memory_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
 	/* the daemon's counters, for tesseractl vm list */ \
-	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
+	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
+	/* windows of other VMs shared into this one (server/compositor/share.c) */ \
+	X("tessera_vmd_share_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
 
 struct tessera_guest_global {
 	const char *interface;

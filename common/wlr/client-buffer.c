@@ -42,6 +42,11 @@ static const struct wlr_buffer_resource_interface resource_interface = {
 	.from_resource = resource_to_wlr,
 };
 
+struct tessera_client_buffer *tessera_client_buffer_from_resource(
+		struct wl_resource *resource) {
+	return resource_is_instance(resource) ? wl_resource_get_user_data(resource) : NULL;
+}
+
 void tessera_client_buffer_register(void) {
 	static bool registered = false;
 	if (!registered) {

@@ -29,6 +29,8 @@ void tessera_client_buffer_init(struct tessera_client_buffer *buffer,
  */
 bool tessera_client_buffer_add_resource(struct tessera_client_buffer *buffer,
 	struct wl_client *client, uint32_t id);
+/* The buffer behind a wl_buffer of ours, or NULL for any other wl_buffer. */
+struct tessera_client_buffer *tessera_client_buffer_from_resource(struct wl_resource *resource);
 /* From the wlr_buffer's destroy. */
 void tessera_client_buffer_finish(struct tessera_client_buffer *buffer);
 

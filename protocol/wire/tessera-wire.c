@@ -585,6 +585,41 @@ static const struct field repeat_info_fields[] = {
 };
 #undef ST
 
+/* window sharing (§16) */
+#define ST struct tessera_wire_share_buffer
+static const struct field share_buffer_fields[] = {
+	F_ID("SHARE_BUFFER.share", 8, ST, share),
+	F_ID("SHARE_BUFFER.buffer", 12, ST, buffer),
+};
+#undef ST
+
+#define ST struct tessera_wire_share_offer
+static const struct field share_offer_fields[] = {
+	F_ID("SHARE_OFFER.share", 8, ST, share),
+	F_U32R("SHARE_OFFER.width", 12, ST, width, DIMENSION, 1, TESSERA_WIRE_MAX_DIMENSION),
+	F_U32R("SHARE_OFFER.height", 16, ST, height, DIMENSION, 1, TESSERA_WIRE_MAX_DIMENSION),
+	F_U32R("SHARE_OFFER.length", 20, ST, length, COUNT, 0, TESSERA_WIRE_MAX_TITLE_LENGTH),
+};
+#undef ST
+
+#define ST struct tessera_wire_share_end
+static const struct field share_end_fields[] = {
+	F_ID("SHARE_END.share", 8, ST, share),
+	F_RSV32("SHARE_END.reserved", 12),
+};
+#undef ST
+
+#define ST struct tessera_wire_share_frame
+static const struct field share_frame_fields[] = {
+	F_ID("SHARE_FRAME.share", 8, ST, share),
+	F_ID("SHARE_FRAME.buffer", 12, ST, buffer),
+	F_I32R("SHARE_FRAME.x", 16, ST, x, COORDINATE, 0, TESSERA_WIRE_MAX_DIMENSION),
+	F_I32R("SHARE_FRAME.y", 20, ST, y, COORDINATE, 0, TESSERA_WIRE_MAX_DIMENSION),
+	F_DIM0("SHARE_FRAME.width", 24, ST, width),
+	F_DIM0("SHARE_FRAME.height", 28, ST, height),
+};
+#undef ST
+
 /* --- checks across fields --- */
 
 static enum tessera_wire_error_code check_hello(const struct tessera_wire_msg *msg,
@@ -794,6 +829,20 @@ static enum tessera_wire_error_code check_pointer_axis(const struct tessera_wire
 	return TESSERA_WIRE_ERROR_NONE;
 }
 
+static enum tessera_wire_error_code check_share_frame(const struct tessera_wire_msg *msg,
+		struct tessera_wire_error *err) {
+	const struct tessera_wire_share_frame *f = &msg->share_frame;
+	if ((int64_t)f->x + f->width > TESSERA_WIRE_MAX_DIMENSION) {
+		return wire_fail(err, TESSERA_WIRE_ERROR_RANGE, msg->type,
+			"SHARE_FRAME.width", "x + width beyond the largest buffer");
+	}
+	if ((int64_t)f->y + f->height > TESSERA_WIRE_MAX_DIMENSION) {
+		return wire_fail(err, TESSERA_WIRE_ERROR_RANGE, msg->type,
+			"SHARE_FRAME.height", "y + height beyond the largest buffer");
+	}
+	return TESSERA_WIRE_ERROR_NONE;
+}
+
 /* --- message table, sorted by type --- */
 
 #define REQ TESSERA_WIRE_REQUESTS
@@ -874,6 +923,8 @@ static const struct msg_desc messages[] = {
 	FIXED(SUBSURFACE_SET_SYNC, REQ, 16, struct tessera_wire_subsurface_sync,
 		subsurface_sync_fields, NULL),
 	FIXED(SET_CURSOR, REQ, 24, struct tessera_wire_set_cursor, set_cursor_fields, NULL),
+	FIXED(SHARE_BUFFER, REQ, 16, struct tessera_wire_share_buffer, share_buffer_fields,
+		NULL),
 
 	FIXED(HELLO_REPLY, EVT, 24, struct tessera_wire_hello_reply, hello_reply_fields, NULL),
 	VARIABLE(ERROR, EVT, 40, struct tessera_wire_error_event, error_fields, NULL,
@@ -917,6 +968,11 @@ static const struct msg_desc messages[] = {
 		modifiers_fields, NULL),
 	FIXED(KEYBOARD_REPEAT_INFO, EVT, 16, struct tessera_wire_repeat_info,
 		repeat_info_fields, NULL),
+	VARIABLE(SHARE_OFFER, EVT, 24, struct tessera_wire_share_offer, share_offer_fields,
+		NULL, VAR_STRING, length, description, "SHARE_OFFER.description"),
+	FIXED(SHARE_END, EVT, 16, struct tessera_wire_share_end, share_end_fields, NULL),
+	FIXED(SHARE_FRAME, EVT, 32, struct tessera_wire_share_frame, share_frame_fields,
+		check_share_frame),
 };
 
 static const struct msg_desc *find_desc(uint16_t type) {

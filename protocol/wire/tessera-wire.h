@@ -92,6 +92,7 @@ enum tessera_wire_type {
 	TESSERA_WIRE_SUBSURFACE_PLACE = 0x003a,
 	TESSERA_WIRE_SUBSURFACE_SET_SYNC = 0x003b,
 	TESSERA_WIRE_SET_CURSOR = 0x0040,
+	TESSERA_WIRE_SHARE_BUFFER = 0x0060, /* feature SHARE (§16) */
 
 	/* events, host -> guest (event ring) */
 	TESSERA_WIRE_HELLO_REPLY = 0x8001,
@@ -120,6 +121,9 @@ enum tessera_wire_type {
 	TESSERA_WIRE_KEYBOARD_KEY = 0x8042,
 	TESSERA_WIRE_KEYBOARD_MODIFIERS = 0x8043,
 	TESSERA_WIRE_KEYBOARD_REPEAT_INFO = 0x8044,
+	TESSERA_WIRE_SHARE_OFFER = 0x8060, /* feature SHARE (§16) */
+	TESSERA_WIRE_SHARE_END = 0x8061,
+	TESSERA_WIRE_SHARE_FRAME = 0x8062,
 };
 
 /* Which side sends a message: decides which types a decoder accepts. */
@@ -227,6 +231,9 @@ enum tessera_wire_decoration_mode {
 #define TESSERA_WIRE_AXIS_VALUE120 (1u << 2)
 
 #define TESSERA_WIRE_KEYMAP_FORMAT_XKB_V1 1
+
+/* HELLO.features bits (§4.3) */
+#define TESSERA_WIRE_FEATURE_SHARE (UINT64_C(1) << 1) /* window sharing, §16 */
 
 /* --- Decoded messages --- */
 
@@ -513,6 +520,32 @@ struct tessera_wire_repeat_info {
 	int32_t rate, delay;
 };
 
+/* SHARE_BUFFER (§16) */
+struct tessera_wire_share_buffer {
+	uint32_t share;
+	uint32_t buffer;
+};
+
+/* SHARE_OFFER: description is NUL-terminated, length excludes the NUL. */
+struct tessera_wire_share_offer {
+	uint32_t share;
+	uint32_t width, height;
+	uint32_t length;
+	char description[TESSERA_WIRE_MAX_TITLE_LENGTH + 1];
+};
+
+/* SHARE_END */
+struct tessera_wire_share_end {
+	uint32_t share;
+};
+
+/* SHARE_FRAME: damage is the bounding box of what changed, buffer coordinates */
+struct tessera_wire_share_frame {
+	uint32_t share;
+	uint32_t buffer;
+	int32_t x, y, width, height;
+};
+
 /*
  * One decoded message. `type` selects the union member; the comment names
  * the member for each type. WAIT, POINTER_FRAME and PAD have no body.
@@ -546,6 +579,7 @@ struct tessera_wire_msg {
 		struct tessera_wire_subsurface_place subsurface_place; /* SUBSURFACE_PLACE */
 		struct tessera_wire_subsurface_sync subsurface_sync; /* SUBSURFACE_SET_SYNC */
 		struct tessera_wire_set_cursor set_cursor; /* SET_CURSOR */
+		struct tessera_wire_share_buffer share_buffer; /* SHARE_BUFFER */
 
 		struct tessera_wire_hello_reply hello_reply; /* HELLO_REPLY */
 		struct tessera_wire_error_event error; /* ERROR */
@@ -571,6 +605,9 @@ struct tessera_wire_msg {
 		struct tessera_wire_surface_serial keyboard_leave; /* KEYBOARD_LEAVE */
 		struct tessera_wire_keyboard_modifiers keyboard_modifiers; /* KEYBOARD_MODIFIERS */
 		struct tessera_wire_repeat_info repeat_info; /* KEYBOARD_REPEAT_INFO */
+		struct tessera_wire_share_offer share_offer; /* SHARE_OFFER */
+		struct tessera_wire_share_end share_end; /* SHARE_END */
+		struct tessera_wire_share_frame share_frame; /* SHARE_FRAME */
 	};
 };
 

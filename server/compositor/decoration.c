@@ -9,6 +9,7 @@
 #include "decoration.h"
 #include "foreign-toplevel.h"
 #include "label.h"
+#include "share.h"
 #include "log.h"
 #include "server.h"
 #include "view.h"
@@ -137,7 +138,12 @@ static char *view_display_title(struct tessera_view *view) {
 	const char *raw = view->xdg_surface->toplevel->title;
 	GString *clean = clean_title(raw != NULL ? raw : "");
 	char *title;
-	if (view->vm != NULL) {
+	const char *shared_to = tessera_share_mark(view);
+	if (view->vm != NULL && shared_to != NULL) {
+		/* right after the trusted prefix, where no title can push it out */
+		title = g_strdup_printf("[%s] (shared \xe2\x86\x92 [%s]) %s", view->vm->config->name,
+			shared_to, clean->str);
+	} else if (view->vm != NULL) {
 		title = g_strdup_printf("[%s] %s", view->vm->config->name, clean->str);
 	} else {
 		title = g_strdup(clean->str);

@@ -148,6 +148,7 @@ struct gmem_buffer {
 	uint32_t format;
 	size_t stride, offset;
 	uint64_t accesses; /* data pointer requests from the renderer */
+	bool writable; /* made writable for window sharing */
 };
 
 static const struct tessera_guest_memory_v1_interface manager_impl;
@@ -450,7 +451,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer) {
 static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t flags,
 		void **data, uint32_t *format, size_t *stride) {
 	struct gmem_buffer *buffer = buffer_from_wlr(wlr_buffer);
-	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) {
+	if ((flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE) && !buffer->writable) {
 		return false; /* the mapping is read-only */
 	}
 	buffer->accesses++;
@@ -469,6 +470,29 @@ static const struct wlr_buffer_impl buffer_impl = {
 	.begin_data_ptr_access = buffer_begin_data_ptr_access,
 	.end_data_ptr_access = buffer_end_data_ptr_access,
 };
+
+struct wlr_buffer *tessera_guest_memory_writable_buffer(struct wl_resource *resource,
+		struct wl_client *client, const char **why) {
+	struct tessera_client_buffer *cb = tessera_client_buffer_from_resource(resource);
+	if (cb == NULL || cb->base.impl != &buffer_impl ||
+			wl_resource_get_client(resource) != client) {
+		*why = "not a guest-memory buffer of this client";
+		return NULL;
+	}
+	struct gmem_buffer *buffer = buffer_from_wlr(&cb->base);
+	if (buffer->format != DRM_FORMAT_XRGB8888 && buffer->format != DRM_FORMAT_ARGB8888) {
+		*why = "not XRGB8888 or ARGB8888";
+		return NULL;
+	}
+	/* the extents are mapped back to back over the whole range */
+	if (!buffer->writable && mprotect(buffer->map, buffer->map_len,
+			PROT_READ | PROT_WRITE) != 0) {
+		*why = "its guest RAM is not writable";
+		return NULL;
+	}
+	buffer->writable = true;
+	return wlr_buffer_lock(&buffer->client.base);
+}
 
 
 /* Params */

@@ -45,4 +45,15 @@ struct tessera_guest_memory *tessera_guest_memory_create(struct tessera_server *
 void tessera_guest_memory_get_stats(const struct tessera_guest_memory *gm,
 	struct tessera_guest_memory_stats *stats);
 
+/*
+ * The guest-memory buffer behind a wl_buffer of client, its mapping made
+ * writable and the buffer locked (wlr_buffer_unlock() when done): window
+ * sharing (share.c) writes another VM's frames into it. NULL with the
+ * reason in why when it is not one or its guest RAM is not writable.
+ */
+struct wl_resource;
+struct wl_client;
+struct wlr_buffer *tessera_guest_memory_writable_buffer(struct wl_resource *resource,
+	struct wl_client *client, const char **why);
+
 #endif

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* accept4, struct ucred */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@
 #include "output.h"
 #include "seat.h"
 #include "server.h"
+#include "share.h"
 #include "view.h"
 #include "vm.h"
 
@@ -290,9 +292,11 @@ struct ipc_request {
 	struct tessera_vm *vm; /* commands with a "vm" member */
 	struct tessera_view *view; /* commands with an "id" member */
 	const char *output; /* commands with an "output" member */
+	uint32_t share; /* commands with a "share" member */
 };
 
-enum ipc_arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT };
+/* ARG_WINDOW_VM: "id" and "vm" */
+enum ipc_arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT, ARG_WINDOW_VM, ARG_SHARE };
 
 /* A reply, or NULL when the command answers later (client->wait). */
 typedef struct json_object *(*ipc_handler)(struct ipc_request *request);
@@ -464,6 +468,38 @@ static struct json_object *cmd_output_remove(struct ipc_request *request) {
 	return reply;
 }
 
+static struct json_object *cmd_share_start(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	const char *code, *why;
+	uint32_t id = tessera_share_start(server, request->view, request->vm, &code, &why);
+	if (id == 0) {
+		return reply_error(code, "cannot share window %" PRIu64 " into vm '%s': %s",
+			request->view->id, request->vm->config->name, why);
+	}
+	struct json_object *reply = reply_new(true);
+	json_object_object_add(reply, "share", tessera_share_json(server, id));
+	return reply;
+}
+
+static struct json_object *cmd_share_stop(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	struct json_object *share = tessera_share_json(server, request->share);
+	if (share == NULL) {
+		return reply_error("no-such-share", "no share with id %" PRIu32, request->share);
+	}
+	tessera_share_stop(server, request->share);
+	struct json_object *reply = reply_new(true);
+	json_object_object_add(reply, "share", share);
+	return reply;
+}
+
+static struct json_object *cmd_share_list(struct ipc_request *request) {
+	struct json_object *reply = reply_new(true);
+	json_object_object_add(reply, "shares",
+		tessera_shares_json(request->client->ipc->server));
+	return reply;
+}
+
 static const struct ipc_command {
 	const char *name;
 	enum ipc_arg arg;
@@ -479,6 +515,9 @@ static const struct ipc_command {
 	{ "output list", ARG_NONE, cmd_output_list },
 	{ "output add", ARG_OUTPUT, cmd_output_add },
 	{ "output remove", ARG_OUTPUT, cmd_output_remove },
+	{ "share start", ARG_WINDOW_VM, cmd_share_start },
+	{ "share stop", ARG_SHARE, cmd_share_stop },
+	{ "share list", ARG_NONE, cmd_share_list },
 };
 
 /* ---- waiting for a VM ---- */
@@ -577,11 +616,14 @@ static struct json_object *check_request(struct ipc_client *client,
 		return reply_error("unknown-command", "unknown command '%.64s'", name);
 	}
 	const char *arg_key = found->arg == ARG_VM ? "vm" : found->arg == ARG_WINDOW ? "id" :
-		found->arg == ARG_OUTPUT ? "output" : NULL;
+		found->arg == ARG_OUTPUT ? "output" : found->arg == ARG_WINDOW_VM ? "id" :
+		found->arg == ARG_SHARE ? "share" : NULL;
+	const char *arg_key2 = found->arg == ARG_WINDOW_VM ? "vm" : NULL;
 	json_object_object_foreach(request, key, value) {
 		(void)value;
 		if (strcmp(key, "version") != 0 && strcmp(key, "command") != 0 &&
-				(arg_key == NULL || strcmp(key, arg_key) != 0)) {
+				(arg_key == NULL || strcmp(key, arg_key) != 0) &&
+				(arg_key2 == NULL || strcmp(key, arg_key2) != 0)) {
 			return reply_error("bad-request", "'%s' takes no member '%.64s'",
 				found->name, key);
 		}
@@ -591,8 +633,31 @@ static struct json_object *check_request(struct ipc_client *client,
 		return reply_error("bad-request", "'%s' needs the member \"%s\"", found->name,
 			arg_key);
 	}
+	struct json_object *arg2 = NULL;
+	if (arg_key2 != NULL && !json_object_object_get_ex(request, arg_key2, &arg2)) {
+		return reply_error("bad-request", "'%s' needs the member \"%s\"", found->name,
+			arg_key2);
+	}
 	struct tessera_server *server = client->ipc->server;
-	if (found->arg == ARG_VM) {
+	if (found->arg == ARG_WINDOW_VM) {
+		/* the window as for ARG_WINDOW below, the VM here */
+		if (!json_object_is_type(arg2, json_type_string)) {
+			return reply_error("bad-request", "\"vm\" is a VM's name (a string)");
+		}
+		out->vm = tessera_vm_find(server, json_object_get_string(arg2));
+		if (out->vm == NULL) {
+			return reply_error("no-such-vm", "no VM named '%.64s'",
+				json_object_get_string(arg2));
+		}
+	}
+	if (found->arg == ARG_SHARE) {
+		if (!json_object_is_type(arg, json_type_int) || json_object_get_int64(arg) < 1 ||
+				json_object_get_int64(arg) > UINT32_MAX) {
+			return reply_error("bad-request", "\"share\" is a share id (an integer "
+				"from 1)");
+		}
+		out->share = (uint32_t)json_object_get_int64(arg);
+	} else if (found->arg == ARG_VM) {
 		if (!json_object_is_type(arg, json_type_string)) {
 			return reply_error("bad-request", "\"vm\" is a VM's name (a string)");
 		}
@@ -601,7 +666,7 @@ static struct json_object *check_request(struct ipc_client *client,
 			return reply_error("no-such-vm", "no VM named '%.64s'",
 				json_object_get_string(arg));
 		}
-	} else if (found->arg == ARG_WINDOW) {
+	} else if (found->arg == ARG_WINDOW || found->arg == ARG_WINDOW_VM) {
 		if (!json_object_is_type(arg, json_type_int) || json_object_get_int64(arg) < 1) {
 			return reply_error("bad-request", "\"id\" is a window id (an integer from 1)");
 		}

@@ -36,6 +36,7 @@
 #include "output.h"
 #include "seat.h"
 #include "server.h"
+#include "share.h"
 #include "vm.h"
 #include "wlr-log.h"
 #include "xdg-shell.h"
@@ -413,7 +414,7 @@ static bool server_init_globals(struct tessera_server *server) {
 	wlr_screencopy_manager_v1_create(server->wl_display);
 	wlr_viewporter_create(server->wl_display);
 	/* VM-only (vm.c's global filter); torn down with the display. */
-	if (tessera_guest_memory_create(server) == NULL) {
+	if (tessera_guest_memory_create(server) == NULL || !tessera_shares_init(server)) {
 		return false;
 	}
 	/* linux-dmabuf as a CPU import when the renderer imports no dmabufs
@@ -500,6 +501,7 @@ static void server_finish(struct tessera_server *server) {
 	 * refer to their VM until they are gone. */
 	tessera_ipc_destroy(server->ipc);
 	server->ipc = NULL;
+	tessera_shares_finish(server);
 	tessera_vms_stop(server);
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "seat.h"
 #include "server.h"
+#include "share.h"
 #include "view.h"
 #include "vm.h"
 
@@ -211,6 +212,10 @@ static bool handle_keybinding(struct tessera_server *server, xkb_keysym_t sym,
 		cycle_focus(server);
 		return true;
 	}
+	if ((modifiers & WLR_MODIFIER_SHIFT) && (sym == XKB_KEY_S || sym == XKB_KEY_s)) {
+		tessera_share_arm(server, server->seat->focused_view); /* share.c */
+		return true;
+	}
 	return false;
 }
 
@@ -235,6 +240,10 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	}
 	vm_keyboards_follow_key(seat, event);
 	uint32_t modifiers = wlr_keyboard_get_modifiers(keyboard->device->keyboard);
+	if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED && nsyms > 0 &&
+			syms[0] == XKB_KEY_Escape) {
+		tessera_share_cancel(keyboard->seat->server); /* the key goes on */
+	}
 	if ((modifiers & WLR_MODIFIER_ALT) && event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
 		for (int i = 0; i < nsyms; i++) {
 			handled = handle_keybinding(keyboard->seat->server, syms[i], modifiers) ||
@@ -617,7 +626,9 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct tessera_seat *seat = wl_container_of(listener, seat, cursor_button);
 	struct wlr_event_pointer_button *event = data;
 	if (event->state == WLR_BUTTON_RELEASED) {
-		handle_button_release(seat, event);
+		if (!tessera_share_take_release(seat->server, event->button)) {
+			handle_button_release(seat, event);
+		}
 		return;
 	}
 
@@ -625,6 +636,9 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct wlr_surface *surface = NULL;
 	struct tessera_view *view = tessera_view_at(seat->server,
 		seat->cursor->x, seat->cursor->y, &surface, &sx, &sy);
+	if (tessera_share_pick(seat->server, view, event->button)) {
+		return; /* the click that picks a window to share (share.c) */
+	}
 	if (view == NULL) {
 		wlr_seat_pointer_notify_button(seat->wlr_seat, event->time_msec,
 			event->button, event->state);

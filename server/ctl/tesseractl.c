@@ -53,11 +53,15 @@ static const char usage[] =
 	"  output list        the outputs: name, size, scale, position\n"
 	"  output add WxH[:SCALE]  add a headless output right of the others\n"
 	"  output remove NAME remove a headless output\n"
+	"  share ID --to NAME share window ID (a VM's) into VM NAME\n"
+	"  share list         the shares: id, window, from, to, frames, bytes copied\n"
+	"  share stop SHARE   end a share\n"
 	"\n"
 	"Exit status: 0 done, 1 tessera refused or failed the command,\n"
 	"2 usage, 3 tessera not reached or its reply unreadable.\n";
 
-enum arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT };
+/* ARG_WINDOW_VM: share ID --to NAME; ARG_SHARE: a share id */
+enum arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT, ARG_WINDOW_VM, ARG_SHARE };
 
 static const struct command {
 	const char *object, *verb;
@@ -73,6 +77,9 @@ static const struct command {
 	{ "output", "list", ARG_NONE },
 	{ "output", "add", ARG_OUTPUT },
 	{ "output", "remove", ARG_OUTPUT },
+	{ "share", "list", ARG_NONE },
+	{ "share", "stop", ARG_SHARE },
+	{ "share", "start", ARG_WINDOW_VM }, /* typed as: share ID --to NAME */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -251,7 +258,7 @@ static const char *get_number(struct json_object *obj, const char *key, char *bu
 	return buf;
 }
 
-#define TABLE_MAX_COLUMNS 8
+#define TABLE_MAX_COLUMNS 9 /* share list */
 
 /* Rows of cells, columns padded to their widest cell, the last unpadded. */
 struct table {
@@ -389,8 +396,45 @@ static void print_output_reply(const struct command *command, struct json_object
 	printf(strcmp(command->verb, "add") == 0 ? ": added\n" : ": removed\n");
 }
 
+static void print_share_reply(const struct command *command, struct json_object *reply) {
+	static const char *const header[] = { "SHARE", "WINDOW", "FROM", "TO", "SIZE",
+		"BUFFERS", "FRAMES", "SKIPPED", "BYTES-COPIED" };
+	_Static_assert(sizeof(header) / sizeof(header[0]) <= TABLE_MAX_COLUMNS, "columns");
+	struct table table = { .columns = sizeof(header) / sizeof(header[0]),
+		.cells = json_object_new_array() };
+	table_add(&table, header);
+	struct json_object *shares = get_array(reply, "shares");
+	struct json_object *one = json_object_object_get(reply, "share");
+	size_t n = shares != NULL ? json_object_array_length(shares) : one != NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *s = shares != NULL ? json_object_array_get_idx(shares, i) : one;
+		char id[24], window[24], w[24], h[24], size[60], buffers[24], frames[24],
+			skipped[24], bytes[24];
+		snprintf(size, sizeof(size), "%sx%s", get_number(s, "width", w, sizeof(w)),
+			get_number(s, "height", h, sizeof(h)));
+		const char *row[] = {
+			get_number(s, "id", id, sizeof(id)),
+			get_number(s, "window", window, sizeof(window)),
+			get_string(s, "from"), get_string(s, "to"), size,
+			get_number(s, "buffers", buffers, sizeof(buffers)),
+			get_number(s, "frames", frames, sizeof(frames)),
+			get_number(s, "frames_skipped", skipped, sizeof(skipped)),
+			get_number(s, "bytes_copied", bytes, sizeof(bytes)),
+		};
+		table_add(&table, row);
+	}
+	if (command->arg == ARG_SHARE) {
+		printf("share %s stopped\n", get_number(one, "id", (char[24]){0}, 24));
+		json_object_put(table.cells);
+		return;
+	}
+	table_print(&table);
+}
+
 static void print_reply(const struct command *command, struct json_object *reply) {
-	if (strcmp(command->object, "output") == 0) {
+	if (strcmp(command->object, "share") == 0) {
+		print_share_reply(command, reply);
+	} else if (strcmp(command->object, "output") == 0) {
 		print_output_reply(command, reply);
 	} else if (command->arg == ARG_NONE) {
 		if (strcmp(command->object, "vm") == 0) {
@@ -417,11 +461,24 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 		return NULL;
 	}
 	bool known = strcmp(argv[0], "vm") == 0 || strcmp(argv[0], "window") == 0 ||
-		strcmp(argv[0], "output") == 0;
+		strcmp(argv[0], "output") == 0 || strcmp(argv[0], "share") == 0;
 	if (!known) {
-		*status = usage_error("unknown command '%s' (expected vm, window or output)",
-			argv[0]);
+		*status = usage_error("unknown command '%s' (expected vm, window, output or "
+			"share)", argv[0]);
 		return NULL;
+	}
+	if (strcmp(argv[0], "share") == 0 && argc >= 2 && argv[1][0] >= '0' &&
+			argv[1][0] <= '9') {
+		/* share ID --to NAME */
+		if (argc != 4 || strcmp(argv[2], "--to") != 0) {
+			*status = usage_error("%s", "share a window as: share ID --to NAME");
+			return NULL;
+		}
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (commands[i].arg == ARG_WINDOW_VM) {
+				return &commands[i];
+			}
+		}
 	}
 	if (argc == 1) {
 		*status = usage_error("incomplete command '%s' (list, or what to do with "
@@ -438,6 +495,9 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 			*status = usage_error("'%s' needs an argument", argv[1]);
 			return NULL;
 		}
+		if (commands[i].arg == ARG_WINDOW_VM) {
+			break; /* only as share ID --to NAME */
+		}
 		if (argc > want) {
 			*status = usage_error("unexpected argument '%s'", argv[want]);
 			return NULL;
@@ -449,7 +509,8 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 }
 
 /* The request line for the command, or NULL (status set). */
-static char *build_request(const struct command *command, const char *arg, int *status) {
+static char *build_request(const struct command *command, const char *arg,
+		const char *vm, int *status) {
 	struct json_object *request = json_object_new_object();
 	char name[32];
 	snprintf(name, sizeof(name), "%s %s", command->object, command->verb);
@@ -459,17 +520,24 @@ static char *build_request(const struct command *command, const char *arg, int *
 		json_object_object_add(request, "vm", json_object_new_string(arg));
 	} else if (command->arg == ARG_OUTPUT) {
 		json_object_object_add(request, "output", json_object_new_string(arg));
-	} else if (command->arg == ARG_WINDOW) {
+	} else if (command->arg == ARG_WINDOW || command->arg == ARG_WINDOW_VM ||
+			command->arg == ARG_SHARE) {
+		bool is_share = command->arg == ARG_SHARE;
 		char *end;
 		errno = 0;
 		unsigned long long id = strtoull(arg, &end, 10);
 		if (errno != 0 || end == arg || *end != '\0' || arg[0] < '0' || arg[0] > '9' ||
-				id < 1 || id > INT64_MAX) {
+				id < 1 || id > (is_share ? UINT32_MAX : INT64_MAX)) {
 			json_object_put(request);
-			*status = usage_error("a window id is a positive integer, not '%s'", arg);
+			*status = usage_error("a %s id is a positive integer, not '%s'",
+				is_share ? "share" : "window", arg);
 			return NULL;
 		}
-		json_object_object_add(request, "id", json_object_new_int64((int64_t)id));
+		json_object_object_add(request, is_share ? "share" : "id",
+			json_object_new_int64((int64_t)id));
+		if (vm != NULL) {
+			json_object_object_add(request, "vm", json_object_new_string(vm));
+		}
 	}
 	const char *text = json_object_to_json_string_ext(request,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -520,7 +588,9 @@ int main(int argc, char *argv[]) {
 	if (command == NULL) {
 		return status;
 	}
-	char *request = build_request(command, argv[optind + 2], &status);
+	bool share = command->arg == ARG_WINDOW_VM; /* share ID --to NAME */
+	char *request = build_request(command, argv[optind + (share ? 1 : 2)],
+		share ? argv[optind + 3] : NULL, &status);
 	if (request == NULL) {
 		return status;
 	}

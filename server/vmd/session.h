@@ -114,7 +114,8 @@ int vmd_session_open_udmabuf(void);
 /* Counters, printed on SIGUSR1 and at exit. */
 struct vmd_session_stats {
 	uint64_t frames; /* commits with a buffer */
-	uint64_t bytes_copied; /* by the wl_shm fallback only */
+	uint64_t bytes_copied; /* by the wl_shm fallback, and tessera's copies of shared
+	                        * windows into this VM (damage boxes) */
 	uint64_t releases;
 	uint64_t events_dropped; /* ring overflow */
 	/* added by the session implementation */

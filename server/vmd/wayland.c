@@ -18,6 +18,7 @@
 #include "log.h"
 #include "presentation-time-client-protocol.h"
 #include "tessera-guest-memory-v1-client-protocol.h"
+#include "tessera-vmd-share-v1-client-protocol.h"
 #include "tessera-vmd-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "wayland.h"
@@ -624,6 +625,10 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 			wayland->vmd_report == NULL) {
 		wayland->vmd_report = wl_registry_bind(registry, name,
 			&tessera_vmd_v1_interface, 1);
+	} else if (strcmp(interface, tessera_vmd_share_v1_interface.name) == 0 &&
+			wayland->share == NULL) {
+		wayland->share = wl_registry_bind(registry, name,
+			&tessera_vmd_share_v1_interface, 1);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
 			version >= 3 && wayland->linux_dmabuf == NULL) {
 		wayland->linux_dmabuf = wl_registry_bind(registry, name,
@@ -911,6 +916,10 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	if (wayland->guest_memory != NULL) {
 		tessera_guest_memory_v1_destroy(wayland->guest_memory);
 	}
+	if (wayland->share != NULL) {
+		tessera_vmd_share_v1_destroy(wayland->share);
+	}
+	vmd_shares_destroy(wayland->shares);
 	if (wayland->vmd_report != NULL) {
 		tessera_vmd_v1_destroy(wayland->vmd_report);
 	}

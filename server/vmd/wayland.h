@@ -41,6 +41,7 @@ struct wl_event_loop;
 struct wl_event_source;
 
 struct vmd_wayland;
+struct vmd_shares;
 
 struct vmd_wayland_output {
 	struct wl_list link; /* vmd_wayland.outputs */
@@ -134,6 +135,9 @@ struct vmd_wayland {
 	} guest_memory_budget;
 	/* tessera_vmd_v1, only on a tagged VM connection (report.c) */
 	struct tessera_vmd_v1 *vmd_report;
+	/* tessera_vmd_share_v1, only on a tagged VM connection (session/share.c) */
+	struct tessera_vmd_share_v1 *share;
+	struct vmd_shares *shares; /* its state, made by the first session */
 	/* zwp_linux_dmabuf_v1 (version 3+), used with udmabufs */
 	struct zwp_linux_dmabuf_v1 *linux_dmabuf;
 	/* formats it announced with DRM_FORMAT_MOD_LINEAR */
@@ -187,6 +191,8 @@ struct vmd_wayland {
  * adds the display fd to loop. NULL with a log line on failure. */
 struct vmd_wayland *vmd_wayland_create(struct wl_event_loop *loop);
 void vmd_wayland_destroy(struct vmd_wayland *wayland);
+/* session/share.c: the shares state on the connection; accepts NULL. */
+void vmd_shares_destroy(struct vmd_shares *shares);
 /* Flushes pending requests; call before blocking in the loop. */
 void vmd_wayland_flush(struct vmd_wayland *wayland);
 /* Between two guest commands: dispatches the events that arrived; false

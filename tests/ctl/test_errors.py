@@ -20,7 +20,7 @@ import tessera_test as t
 
 USAGE_ERRORS = {
     (): "no command given",
-    ("bogus",): "unknown command 'bogus' (expected vm, window or output)",
+    ("bogus",): "unknown command 'bogus' (expected vm, window, output or share)",
     ("vm",): "incomplete command 'vm'",
     ("vm", "frobnicate"): "unknown command 'vm frobnicate'",
     ("vm", "start"): "'start' needs an argument",
@@ -29,6 +29,15 @@ USAGE_ERRORS = {
     ("window", "close", "0"): "a window id is a positive integer, not '0'",
     ("window", "focus", "-3"): "a window id is a positive integer, not '-3'",
     ("window", "focus", "99999999999999999999"): "a window id is a positive integer",
+    ("share",): "incomplete command 'share'",
+    ("share", "3"): "share a window as: share ID --to NAME",
+    ("share", "3", "--into", "b"): "share a window as: share ID --to NAME",
+    ("share", "3x", "--to", "b"): "a window id is a positive integer, not '3x'",
+    ("share", "start", "3"): "unknown command 'share start'",
+    ("share", "stop"): "'stop' needs an argument",
+    ("share", "stop", "0"): "a share id is a positive integer, not '0'",
+    ("share", "stop", "4294967296"): "a share id is a positive integer",
+    ("share", "list", "extra"): "unexpected argument 'extra'",
 }
 
 

@@ -200,6 +200,9 @@ static void batch_wait(void) {
 
 /* The context, its ring (formatted by the guest unless told) and keymap
  * area. */
+/* HELLO.features of the next sessions (window sharing: SHARE) */
+static uint64_t hello_features;
+
 static void session_start_ring(bool format, uint8_t ring_attach_flags) {
 	put8(OP_CTX_CREATE);
 	put8(F_FENCE);
@@ -214,7 +217,7 @@ static void session_start_ring(bool format, uint8_t ring_attach_flags) {
 	batch_begin();
 	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = TESSERA_WIRE_VERSION,
-			.min_version = TESSERA_WIRE_VERSION } });
+			.min_version = TESSERA_WIRE_VERSION, .features = hello_features } });
 	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_EVENT_RING,
 		.area = { .resource = RING_RES, .size = RING_SIZE } });
 	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_SET_KEYMAP_AREA,
@@ -476,6 +479,25 @@ static void valid_seeds(void) {
 	session_start_ring(true, F_RESP_NONE);
 	window();
 	seed_save("session-attach-unanswered");
+
+	/* window sharing (PROTOCOL.md §16): the feature offered, a buffer
+	 * handed over for a share (none offered: a no-op; without the
+	 * feature enabled: UNKNOWN_TYPE), then again and destroyed */
+	hello_features = TESSERA_WIRE_FEATURE_SHARE;
+	start(0);
+	session_start();
+	window();
+	batch_begin();
+	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_SHARE_BUFFER,
+		.share_buffer = { .share = 1, .buffer = 1 } });
+	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_SHARE_BUFFER,
+		.share_buffer = { .share = 1, .buffer = 1 } });
+	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_BUFFER_DESTROY,
+		.buffer_destroy = { .buffer = 1 } });
+	batch_wait();
+	ring_read_all();
+	seed_save("session-share");
+	hello_features = 0;
 }
 
 static void error_seeds(void) {

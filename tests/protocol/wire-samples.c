@@ -26,7 +26,7 @@ const uint16_t wire_request_types[] = {
 	TESSERA_WIRE_ACK_CONFIGURE, TESSERA_WIRE_SET_WINDOW_GEOMETRY, TESSERA_WIRE_POPUP_CREATE,
 	TESSERA_WIRE_POPUP_GRAB, TESSERA_WIRE_POPUP_REPOSITION, TESSERA_WIRE_SUBSURFACE_CREATE,
 	TESSERA_WIRE_SUBSURFACE_SET_POSITION, TESSERA_WIRE_SUBSURFACE_PLACE,
-	TESSERA_WIRE_SUBSURFACE_SET_SYNC, TESSERA_WIRE_SET_CURSOR,
+	TESSERA_WIRE_SUBSURFACE_SET_SYNC, TESSERA_WIRE_SET_CURSOR, TESSERA_WIRE_SHARE_BUFFER,
 };
 
 const uint16_t wire_event_types[] = {
@@ -38,7 +38,8 @@ const uint16_t wire_event_types[] = {
 	TESSERA_WIRE_POINTER_LEAVE, TESSERA_WIRE_POINTER_MOTION, TESSERA_WIRE_POINTER_BUTTON,
 	TESSERA_WIRE_POINTER_AXIS, TESSERA_WIRE_POINTER_FRAME, TESSERA_WIRE_KEYBOARD_ENTER,
 	TESSERA_WIRE_KEYBOARD_LEAVE, TESSERA_WIRE_KEYBOARD_KEY, TESSERA_WIRE_KEYBOARD_MODIFIERS,
-	TESSERA_WIRE_KEYBOARD_REPEAT_INFO,
+	TESSERA_WIRE_KEYBOARD_REPEAT_INFO, TESSERA_WIRE_SHARE_OFFER, TESSERA_WIRE_SHARE_END,
+	TESSERA_WIRE_SHARE_FRAME,
 };
 
 const size_t wire_request_type_count = sizeof(wire_request_types) / sizeof(wire_request_types[0]);
@@ -454,6 +455,37 @@ bool wire_sample(uint16_t type, struct tessera_wire_msg *m, struct wire_bytes *e
 		m->repeat_info.rate = 25;
 		m->repeat_info.delay = 600;
 		start(e, type, 16); P32(8, 25); P32(12, 600);
+		break;
+	case TESSERA_WIRE_SHARE_BUFFER:
+		m->share_buffer.share = 3;
+		m->share_buffer.buffer = 12;
+		start(e, type, 16); P32(8, 3); P32(12, 12);
+		break;
+	case TESSERA_WIRE_SHARE_OFFER: {
+		const char *d = "[work] Call room"; /* 16 bytes */
+		m->share_offer.share = 3;
+		m->share_offer.width = 320;
+		m->share_offer.height = 200;
+		m->share_offer.length = (uint32_t)strlen(d);
+		memcpy(m->share_offer.description, d, strlen(d) + 1);
+		start(e, type, 40);
+		P32(8, 3); P32(12, 320); P32(16, 200); P32(20, strlen(d));
+		memcpy(e->bytes + 24, d, strlen(d));
+		break;
+	}
+	case TESSERA_WIRE_SHARE_END:
+		m->share_end.share = 3;
+		start(e, type, 16); P32(8, 3);
+		break;
+	case TESSERA_WIRE_SHARE_FRAME:
+		m->share_frame.share = 3;
+		m->share_frame.buffer = 12;
+		m->share_frame.x = 10;
+		m->share_frame.y = 20;
+		m->share_frame.width = 30;
+		m->share_frame.height = 40;
+		start(e, type, 32);
+		P32(8, 3); P32(12, 12); P32(16, 10); P32(20, 20); P32(24, 30); P32(28, 40);
 		break;
 	default:
 		return false;

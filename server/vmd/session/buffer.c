@@ -205,6 +205,7 @@ struct wl_buffer *vmd_buffer_prepare_commit(struct vmd_buffer *buffer,
 void vmd_buffer_destroy(struct vmd_buffer *buffer) {
 	struct vmd_ctx *ctx = buffer->ctx;
 	struct vmd_session *session = ctx->session;
+	vmd_share_buffer_gone(buffer);
 	struct vmd_surface *surface;
 	wl_list_for_each(surface, &ctx->surface_list, link) {
 		vmd_shm_forget_mirror(surface, buffer);

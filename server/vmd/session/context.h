@@ -37,6 +37,7 @@
 #include "id-map.h"
 #include "input.h"
 #include "session.h"
+#include "share.h"
 #include "tessera-wire.h"
 #include "wayland.h"
 
@@ -54,6 +55,7 @@ struct vmd_ctx {
 	uint32_t ctx_id;
 	enum vmd_ctx_state state;
 	uint32_t version; /* negotiated, 0 if none */
+	uint64_t features; /* enabled in HELLO_REPLY (share.c: SHARE) */
 	bool wait_pending; /* the device holds a WAIT of this context */
 	bool fatal; /* a fatal error happened: tear down after the batch */
 

@@ -494,7 +494,7 @@ void vmd_ctx_send_greeting(struct vmd_ctx *ctx) {
 		.type = TESSERA_WIRE_HELLO_REPLY,
 		.hello_reply = {
 			.version = ctx->version != 0 ? ctx->version : TESSERA_WIRE_VERSION,
-			.features = 0,
+			.features = ctx->features,
 		},
 	};
 	vmd_ctx_emit(ctx, &event);
@@ -510,6 +510,7 @@ void vmd_ctx_send_greeting(struct vmd_ctx *ctx) {
 			emit_output(ctx, output);
 		}
 	}
+	vmd_ctx_share_greet(ctx);
 }
 
 static void handle_output(struct wl_listener *listener, void *data) {

@@ -217,6 +217,7 @@ static struct vmd_ctx *ctx_create(struct vmd_session *session, uint32_t ctx_id,
 	ctx->state = VMD_CTX_GREETED;
 	ctx->version = hello->min_version <= TESSERA_WIRE_VERSION &&
 		hello->max_version >= TESSERA_WIRE_VERSION ? TESSERA_WIRE_VERSION : 0;
+	ctx->features = vmd_share_features(session, hello->features);
 	vmd_ctx_events_init(ctx);
 	wl_list_init(&ctx->surface_list);
 	wl_list_init(&ctx->buffer_list);
@@ -276,6 +277,8 @@ static bool ctx_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
 		return vmd_buffer_create(ctx, &msg->buffer_create);
 	case TESSERA_WIRE_BUFFER_DESTROY:
 		return handle_buffer_destroy(ctx, msg->buffer_destroy.buffer);
+	case TESSERA_WIRE_SHARE_BUFFER:
+		return vmd_ctx_share_buffer(ctx, &msg->share_buffer);
 	default:
 		return vmd_surface_handle(ctx, msg);
 	}
@@ -481,6 +484,7 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 	wl_list_init(&session->contexts);
 	vmd_session_events_init(session);
 	vmd_session_input_init(session);
+	vmd_session_share_init(session);
 	vmd_session_log(session, TESSERA_INFO, "session ready (limits: %llu surfaces, "
 		"%llu buffers, %llu buffer bytes, %llu-byte batches; buffers %s)",
 		(unsigned long long)session->limits.max_surfaces,
@@ -503,6 +507,7 @@ void vmd_session_destroy(struct vmd_session *session) {
 	wl_list_for_each_safe(ctx, tmp, &session->contexts, link) {
 		ctx_destroy(ctx);
 	}
+	vmd_session_share_finish(session);
 	vmd_session_gmem_reset(session);
 	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);
