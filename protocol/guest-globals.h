@@ -51,12 +51,17 @@ enum tessera_guest_global_side {
 	X("zwp_linux_dmabuf_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_GUEST) \
 	/* the guest's own clipboard; nothing crosses the VM boundary */ \
 	X("wl_data_device_manager", TESSERA_GLOBAL_GUEST) \
+	/* the same clipboard for the guest's own tools (wl-copy, wl-paste, \
+	 * clipboard managers), which have no window to hold the focus */ \
+	X("zwlr_data_control_manager_v1", TESSERA_GLOBAL_GUEST) \
 	/* Mesa's EGL finds the render node and hands over virgl's buffers */ \
 	X("wl_drm", TESSERA_GLOBAL_GUEST_GPU) \
 	/* zero-copy buffers in guest RAM, used by tessera-vmd only */ \
 	X("tessera_guest_memory_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
 	/* the daemon's counters, for tesseractl vm list */ \
-	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
+	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
+	/* the user's clipboard transfers, on the user's word only */ \
+	X("tessera_vmd_clipboard_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
 
 struct tessera_guest_global {
 	const char *interface;

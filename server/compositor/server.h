@@ -44,6 +44,7 @@ struct tessera_server {
 	struct wl_event_source *sigchld_source;
 
 	struct tessera_ipc *ipc; /* ipc.c: tesseractl's socket; NULL without */
+	struct tessera_clipboard *clipboard; /* clipboard.c; NULL if it failed */
 };
 
 /* 0xRRGGBB to the float RGBA that scene rects take. */

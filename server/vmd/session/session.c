@@ -164,6 +164,7 @@ static void ctx_destroy(struct vmd_ctx *ctx) {
 	bool wake = ctx->wait_pending;
 	/* no events while tearing down */
 	ctx->fatal = true;
+	vmd_clipboard_ctx_gone(session->clipboard, ctx);
 	struct vmd_surface *surface, *stmp;
 	wl_list_for_each_safe(surface, stmp, &ctx->surface_list, link) {
 		vmd_surface_destroy(surface);
@@ -217,6 +218,7 @@ static struct vmd_ctx *ctx_create(struct vmd_session *session, uint32_t ctx_id,
 	ctx->state = VMD_CTX_GREETED;
 	ctx->version = hello->min_version <= TESSERA_WIRE_VERSION &&
 		hello->max_version >= TESSERA_WIRE_VERSION ? TESSERA_WIRE_VERSION : 0;
+	ctx->features = hello->features & TESSERA_WIRE_FEATURE_CLIPBOARD;
 	vmd_ctx_events_init(ctx);
 	wl_list_init(&ctx->surface_list);
 	wl_list_init(&ctx->buffer_list);
@@ -276,6 +278,9 @@ static bool ctx_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
 		return vmd_buffer_create(ctx, &msg->buffer_create);
 	case TESSERA_WIRE_BUFFER_DESTROY:
 		return handle_buffer_destroy(ctx, msg->buffer_destroy.buffer);
+	case TESSERA_WIRE_CLIPBOARD_DATA:
+	case TESSERA_WIRE_CLIPBOARD_FAIL:
+		return vmd_clipboard_handle(ctx, msg);
 	default:
 		return vmd_surface_handle(ctx, msg);
 	}
@@ -368,6 +373,8 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 	ctx->msg_offset = 0;
 	if (ctx->state == VMD_CTX_RUNNING && !ctx->fatal) {
 		vmd_ctx_flush_backlog(ctx);
+		/* the guest read its ring before this batch: room for more */
+		vmd_clipboard_pump(session->clipboard);
 	}
 	if (ctx->fatal) {
 		ctx_kill(ctx);
@@ -466,6 +473,7 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 	wl_list_init(&session->contexts);
 	vmd_session_events_init(session);
 	vmd_session_input_init(session);
+	session->clipboard = vmd_clipboard_create(session);
 	vmd_session_log(session, TESSERA_INFO, "session ready (limits: %llu surfaces, "
 		"%llu buffers, %llu buffer bytes, %llu-byte batches; buffers %s)",
 		(unsigned long long)session->limits.max_surfaces,
@@ -488,6 +496,8 @@ void vmd_session_destroy(struct vmd_session *session) {
 	wl_list_for_each_safe(ctx, tmp, &session->contexts, link) {
 		ctx_destroy(ctx);
 	}
+	vmd_clipboard_destroy(session->clipboard);
+	session->clipboard = NULL;
 	vmd_session_gmem_reset(session);
 	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""The clipboard between VMs, only on the user's word (tessera.ini(5)
+clipboard, clipboard-max, clipboard-keep; tesseractl(1) clipboard): a
+guest's selection (wl-copy) copied into tessera's clipboard by tesseractl
+and by Ctrl+Shift+C in its window, pasted into a guest (wl-paste reads it)
+by tesseractl and Ctrl+Shift+V, once unless clipboard-keep; a PNG re-encoded
+(pixels kept, a trailing payload gone); invalid UTF-8, NUL bytes and
+non-PNG "images" refused; the VMs' policies; a source that never stops is
+cut at clipboard-max with an error while the VM keeps presenting; an X11
+application (xclip) as source and target; the notice drawn above every
+window."""
+
+import os
+import struct
+import subprocess
+import time
+import zlib
+
+import agent_test as a
+import tessera_test as t
+
+TEXT = "text/plain;charset=utf-8"
+NOTICE = "ffd700"  # clipboard.c: NOTICE_BACKGROUND
+
+
+def ctl(loop, *args):
+    return loop.tessera.run([t.program("TESSERA_CTL"), *args], check_rc=False, timeout=40)
+
+
+def ctl_ok(loop, *args):
+    res = ctl(loop, *args)
+    t.check(res.returncode == 0, f"tesseractl {' '.join(args)} failed "
+            f"({res.returncode}): {res.stderr}{res.stdout}")
+    return res.stdout
+
+
+def ctl_refused(loop, what, *args):
+    res = ctl(loop, *args)
+    t.check(res.returncode == 1, f"tesseractl {' '.join(args)} was not refused "
+            f"({res.returncode}): {res.stdout}{res.stderr}")
+    t.check(what in res.stderr, f"tesseractl {' '.join(args)}: expected '{what}' "
+            f"in: {res.stderr}")
+    return res.stderr
+
+
+def guest(loop, argv, stdin=None, timeout=20):
+    res = subprocess.run([str(x) for x in argv], env=loop.guest_env, input=stdin,
+                         capture_output=True, timeout=timeout)
+    return res
+
+
+def wl_copy(loop, data, mime=None):
+    """wl-copy serves the selection from a child in the background, which
+    keeps no pipe of ours open."""
+    res = subprocess.run([t.host_program("wl-copy")] + (["--type", mime] if mime else []),
+                         env=loop.guest_env, input=data, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, timeout=20)
+    t.check(res.returncode == 0, "wl-copy failed")
+
+
+def wl_paste(loop, mime=None):
+    res = guest(loop, [t.host_program("wl-paste"), "--no-newline"] +
+                (["--type", mime] if mime else []))
+    return res.returncode, res.stdout
+
+
+def wait_paste(loop, want, mime=None, timeout=15):
+    last = [None]
+
+    def ok():
+        rc, out = wl_paste(loop, mime)
+        last[0] = (rc, out[:80])
+        return rc == 0 and out == want
+    t.wait_for(ok, timeout, f"the guest's selection to be the pasted bytes "
+               f"(last: {last[0]})")
+
+
+def png(width, height, rgb, trailer=b""):
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    row = b"\0" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"tEXt", b"Comment\0hidden payload") +
+            chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"") + trailer)
+
+
+def png_chunks(data):
+    """The chunk types of a PNG and whether nothing follows its IEND."""
+    t.check(data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG")
+    pos, chunks = 8, []
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        chunks.append(data[pos + 4:pos + 8])
+        pos += 12 + length
+        if chunks[-1] == b"IEND":
+            break
+    return chunks, pos == len(data)
+
+
+def test_text_and_png(loop):
+    text = "Grüße aus der VM — ✓\nzweite Zeile\t".encode() * 100
+    wl_copy(loop, text)
+    out = ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+    t.check(f"text/plain;charset=utf-8, {len(text)} bytes, from {a.VM}" in out,
+            f"clipboard copy reported: {out}")
+    notice = f"[{a.VM}] → clipboard: {len(text) / 1024:.1f} KiB text"
+    t.check(notice in loop.tessera.log(), f"no notice '{notice}' in tessera's log")
+    shot = loop.tessera.screenshot()
+    w, _ = shot.size()
+    t.check(shot.pixel(w // 2 - 200, 8) == NOTICE, "no notice drawn at the top of the "
+            f"output (pixel {shot.pixel(w // 2 - 200, 8)})")
+    # the guest's selection changes; the paste brings the copy back
+    wl_copy(loop, b"something else")
+    out = ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
+    wait_paste(loop, text)
+    t.check("clipboard: empty" in ctl_ok(loop, "clipboard", "show"),
+            "the clipboard kept its content after a paste without clipboard-keep")
+    ctl_refused(loop, "empty", "clipboard", "paste", "--to", a.VM)
+
+    # a PNG: re-encoded, its pixels kept, its text chunk and trailer gone
+    image = png(7, 5, (12, 200, 99), trailer=b"#!/bin/sh rm -rf ~")
+    wl_copy(loop, image, "image/png")
+    out = ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+    t.check("image/png" in out, f"clipboard copy of a PNG reported: {out}")
+    wl_copy(loop, b"other")
+    ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
+    t.wait_for(lambda: wl_paste(loop, "image/png")[0] == 0, 15, "a PNG in the guest")
+    rc, pasted = wl_paste(loop, "image/png")
+    path = os.path.join(loop.tessera.tmp, "pasted.png")
+    with open(path, "wb") as f:
+        f.write(pasted)
+    shot = t.Png(path)  # read with libpng by tessera-png-probe
+    t.check(shot.size() == (7, 5), f"pasted PNG is {shot.size()}")
+    colors = set(shot.pixels([(x, y) for x in range(7) for y in range(5)]))
+    t.check(colors == {"0cc863"}, f"pasted PNG's pixels: {colors}")
+    chunks, exact = png_chunks(pasted)
+    t.check(b"tEXt" not in chunks and exact, f"pasted PNG kept more than the "
+            f"image: chunks {chunks}, nothing after IEND: {exact}")
+
+
+def test_refused_content(loop):
+    for data, mime, why in (
+            (b"caf\xe9 latin-1", TEXT, "not valid UTF-8"),
+            (b"a\0b", TEXT, "NUL"),
+            (b"GIF89a not a png", "image/png", "not a PNG"),
+            (png(4, 4, (1, 2, 3))[:40], "image/png", "PNG")):
+        wl_copy(loop, data, mime)
+        ctl_refused(loop, why, "clipboard", "copy", "--from", a.VM)
+        t.check("clipboard: empty" in ctl_ok(loop, "clipboard", "show"),
+                f"refused content ({why}) reached the clipboard")
+
+
+def test_flood(loop):
+    """A source that writes forever: cut at clipboard-max (1M here) with an
+    error; meanwhile the VM's window keeps presenting."""
+    flood = loop.guest_client([t.program("AGENT_CLIP_FLOOD")], stdout=subprocess.PIPE,
+                              text=True)
+    t.check(flood.stdout.readline().strip() == "offered", "clip-flood did not offer")
+    shm = loop.guest_client([t.program("TESSERA_SIMPLE_SHM"), "--title", "steady"])
+    loop.wait_title(f"[{a.VM}] steady")
+    loop.expect_error(r"clipboard copy from VM guest cut off at its clipboard-max "
+                      r"of 1048576 bytes")
+    start = time.monotonic()
+    ctl_refused(loop, "clipboard-max", "clipboard", "copy", "--from", a.VM)
+    took = time.monotonic() - start
+    print(f"flood cut off after {took:.2f} s")
+    t.check("clipboard: empty" in ctl_ok(loop, "clipboard", "show"),
+            "a cut-off copy reached the clipboard")
+    line = flood.stdout.readline().strip()
+    t.check(line.startswith("cut after "), f"clip-flood was not cut off: {line!r}")
+    t.check(shm.poll() is None, "the steady client died")
+    flood.terminate()
+
+
+def test():
+    t.host_program("wl-copy")
+    t.host_program("wl-paste")
+    loop = a.Loopback(size=(800, 600), vm_config="clipboard-max = 1M\n")
+    try:
+        test_text_and_png(loop)
+        test_refused_content(loop)
+        test_flood(loop)
+    finally:
+        loop.tessera.stop()
+
+
+if __name__ == "__main__":
+    t.main(test)
