@@ -374,7 +374,7 @@ static bool handle_fail(struct vmd_clipboard *clipboard, struct vmd_ctx *ctx,
 bool vmd_clipboard_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg) {
 	struct vmd_clipboard *clipboard = ctx->session->clipboard;
 	if (clipboard == NULL || !(ctx->features & TESSERA_WIRE_FEATURE_CLIPBOARD)) {
-		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_STATE, 0, "session",
+		vmd_ctx_error(ctx, TESSERA_WIRE_ERROR_UNKNOWN_TYPE, 0, "session",
 			"%s without the CLIPBOARD feature", tessera_wire_type_name(msg->type));
 		return false;
 	}
