@@ -174,6 +174,102 @@ def test_flood(loop):
     flood.terminate()
 
 
+def test_keys(loop):
+    """Ctrl+Shift+C / V in the VM's window: the clipboard's keys, never the
+    window's."""
+    simple_shm = t.program("TESSERA_SIMPLE_SHM")
+    pointer = t.program("TESSERA_TEST_POINTER")
+    wtype = t.host_program("wtype")
+    log = t.ClientLog(f"{loop.tessera.tmp}/keys.log")
+    loop.guest_client([simple_shm, "--color", "33cc33", "--size", "200x150",
+                       "--title", "keys", "--log", log.path])
+    log.wait("mapped", 20)
+    png = t.wait_for(lambda: (lambda p: p if p.bbox("33cc33") else None)(
+        loop.tessera.screenshot()), 10, "the guest window")
+    x, y, w, h, _ = png.bbox("33cc33")
+    loop.tessera.run([pointer, "move", x + w // 2, y + h // 2, "click", "left",
+                      "sleep", "100"])
+    log.wait("keyboard enter")
+    text = b"typed with the keys"
+    wl_copy(loop, text)
+    loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "c", "-m", "shift",
+                      "-m", "ctrl"])
+    t.wait_for(lambda: f"[{a.VM}] → clipboard: {len(text)} B text" in loop.tessera.log(),
+               15, "the copy by Ctrl+Shift+C")
+    wl_copy(loop, b"replaced")
+    loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift",
+                      "-m", "ctrl"])
+    wait_paste(loop, text)
+    t.check(f"clipboard → [{a.VM}]: {len(text)} B text" in loop.tessera.log(),
+            "no notice of the paste")
+    pressed = log.pressed_keys()
+    t.check(not any(k.lower() in ("c", "v") for k in pressed),
+            f"the window got the clipboard's keys: {pressed}")
+
+
+def test_x11(loop):
+    """xclip under the agent's Xwayland as source and as target. wlroots
+    0.15's window manager bridges X11's CLIPBOARD to the seat only while an
+    X11 window has the focus (xwayland/selection: "no xwayland surface
+    focused"), as when the user presses the keys in an X11 application."""
+    xclip = t.host_program("xclip")
+    t.check(loop.x_display is not None, "the agent has no Xwayland")
+    log = t.ClientLog(f"{loop.tessera.tmp}/x11.log")
+    loop.guest_client([t.program("AGENT_X11_CLIENT"), "--title", "x11 window",
+                       "--color", "22aa66", "--size", "240x160", "--log", log.path])
+    log.wait("mapped x11 window", 30)
+    png = a.screenshot_with(loop, ["22aa66"], what="the X11 window")
+    x, y, w, h, _ = png.bbox("22aa66")
+    loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "move", x + w // 2, y + h // 2,
+                      "click", "left", "sleep", "300"])
+    text = b"from an X11 client \xe2\x9c\x93"
+    subprocess.run([xclip, "-selection", "clipboard", "-i"], input=text,
+                   env=loop.guest_env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=20, check=True)
+
+    def copied():
+        res = ctl(loop, "clipboard", "copy", "--from", a.VM)
+        return res.returncode == 0 and f"{len(text)} bytes" in res.stdout
+    t.wait_for(copied, 15, "xclip's selection copied from the VM")
+    wl_copy(loop, b"not this")
+    ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
+
+    def x_paste():
+        res = subprocess.run([xclip, "-selection", "clipboard", "-o"],
+                             env=loop.guest_env, capture_output=True, timeout=20)
+        return res.returncode == 0 and res.stdout == text
+    t.wait_for(x_paste, 15, "xclip reading the pasted selection")
+
+
+class KeepLoopback(a.Loopback):
+    """A loopback whose tessera.ini starts with clipboard-keep = yes."""
+
+    def _config_args(self, config):
+        return super()._config_args("clipboard-keep = yes\n" + config)
+
+
+def test_policy():
+    """clipboard = copy: no paste into the VM; none: nothing either way;
+    clipboard-keep = yes: a paste leaves the clipboard as it was."""
+    for policy, copy_ok, paste_ok in (("copy", True, False), ("paste", False, True),
+                                       ("none", False, False)):
+        loop = KeepLoopback(size=(640, 480), vm_config=f"clipboard = {policy}\n")
+        try:
+            wl_copy(loop, b"policy test")
+            if copy_ok:
+                ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+                ctl_ok(loop, "clipboard", "paste", "--to", a.VM) if paste_ok else \
+                    ctl_refused(loop, "forbids pastes", "clipboard", "paste", "--to", a.VM)
+                t.check("11 bytes" in ctl_ok(loop, "clipboard", "show"),
+                        "clipboard-keep = yes: the clipboard did not keep its content")
+            else:
+                ctl_refused(loop, "forbids copies", "clipboard", "copy", "--from", a.VM)
+                ctl_refused(loop, "empty" if paste_ok else "forbids pastes",
+                            "clipboard", "paste", "--to", a.VM)
+        finally:
+            loop.tessera.stop()
+
+
 def test():
     t.host_program("wl-copy")
     t.host_program("wl-paste")
@@ -181,9 +277,12 @@ def test():
     try:
         test_text_and_png(loop)
         test_refused_content(loop)
+        test_keys(loop)
+        test_x11(loop)
         test_flood(loop)
     finally:
         loop.tessera.stop()
+    test_policy()
 
 
 if __name__ == "__main__":
