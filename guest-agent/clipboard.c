@@ -26,7 +26,7 @@
 #include "agent.h"
 #include "log.h"
 
-#define AGENT_CLIPBOARD_TIMEOUT_MS 10000
+#define AGENT_CLIPBOARD_TIMEOUT_MS 5000 /* below vmd's 10 s: the guest gives up first */
 /* Chunks read per wake-up: one batch. */
 #define AGENT_CLIPBOARD_READS (TESSERA_WIRE_MAX_BATCH_SIZE / TESSERA_WIRE_MAX_CLIPBOARD_CHUNK)
 

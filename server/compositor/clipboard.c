@@ -44,7 +44,7 @@
 
 #define CLIPBOARD_TIMEOUT_MS 15000
 #define CLIPBOARD_HOST_MAX (UINT32_C(16) << 20)
-#define CLIPBOARD_PNG_MAX_PIXELS (UINT64_C(64) << 20)
+#define CLIPBOARD_PNG_MAX_PIXELS (UINT64_C(32) << 20)
 #define NOTICE_MS 4000
 #define NOTICE_WIDTH 420
 #define NOTICE_HEIGHT 26
@@ -244,6 +244,77 @@ static bool text_valid(const uint8_t *bytes, size_t len, const char **why) {
 	return true;
 }
 
+struct png_out {
+	uint8_t *bytes;
+	size_t len, cap;
+	bool failed;
+};
+
+static void png_out_write(png_structp png, png_bytep data, png_size_t len) {
+	struct png_out *out = png_get_io_ptr(png);
+	if (out->failed) {
+		return;
+	}
+	if (out->len + len > out->cap) {
+		size_t cap = out->cap < 65536 ? 65536 : out->cap;
+		while (cap < out->len + len) {
+			cap *= 2;
+		}
+		uint8_t *bytes = realloc(out->bytes, cap);
+		if (bytes == NULL) {
+			out->failed = true;
+			return;
+		}
+		out->bytes = bytes;
+		out->cap = cap;
+	}
+	memcpy(out->bytes + out->len, data, len);
+	out->len += len;
+}
+
+static void png_out_flush(png_structp png) {
+	(void)png;
+}
+
+/* 8-bit RGB(A) rows into a new PNG with nothing but the image: fast zlib
+ * and no filter, as the user waits (the simplified API compresses at
+ * zlib's default and needs a second pass for the size). */
+static bool png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, bool alpha,
+		uint8_t **out, size_t *out_len) {
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
+	struct png_out buf = { 0 };
+	if (info == NULL) {
+		png_destroy_write_struct(&png, NULL);
+		return false;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(buf.bytes);
+		return false;
+	}
+	png_set_write_fn(png, &buf, png_out_write, png_out_flush);
+	png_set_IHDR(png, info, width, height, 8, alpha ? PNG_COLOR_TYPE_RGBA :
+		PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+		PNG_FILTER_TYPE_DEFAULT);
+	png_set_compression_level(png, 1);
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	png_write_info(png, info);
+	size_t stride = (size_t)width * (alpha ? 4 : 3);
+	for (uint32_t y = 0; y < height; y++) {
+		png_write_row(png, pixels + stride * y);
+	}
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	if (buf.failed) {
+		free(buf.bytes);
+		return false;
+	}
+	*out = buf.bytes;
+	*out_len = buf.len;
+	return true;
+}
+
 /* Decodes a PNG and encodes its pixels again: *out (malloc'd) or false. */
 static bool png_clean(const uint8_t *bytes, size_t len, uint8_t **out, size_t *out_len,
 		const char **why) {
@@ -257,10 +328,11 @@ static bool png_clean(const uint8_t *bytes, size_t len, uint8_t **out, size_t *o
 	if (image.width == 0 || image.height == 0 ||
 			(uint64_t)image.width * image.height > CLIPBOARD_PNG_MAX_PIXELS) {
 		png_image_free(&image);
-		*why = "a PNG image of more than 64 Mpixels";
+		*why = "a PNG image of more than 32 Mpixels";
 		return false;
 	}
-	image.format = PNG_FORMAT_RGBA;
+	image.format = (image.format & PNG_FORMAT_FLAG_ALPHA) ? PNG_FORMAT_RGBA :
+		PNG_FORMAT_RGB;
 	size_t pixels_size = PNG_IMAGE_SIZE(image);
 	uint8_t *pixels = malloc(pixels_size);
 	if (pixels == NULL) {
@@ -273,28 +345,13 @@ static bool png_clean(const uint8_t *bytes, size_t len, uint8_t **out, size_t *o
 		*why = "a damaged PNG image";
 		return false;
 	}
-	png_image clean;
-	memset(&clean, 0, sizeof(clean));
-	clean.version = PNG_IMAGE_VERSION;
-	clean.width = image.width;
-	clean.height = image.height;
-	clean.format = PNG_FORMAT_RGBA;
-	png_alloc_size_t size = 0;
-	if (!png_image_write_to_memory(&clean, NULL, &size, 0, pixels, 0, NULL) ||
-			(*out = malloc(size)) == NULL) {
-		free(pixels);
-		*why = "cannot encode the PNG again";
-		return false;
-	}
-	if (!png_image_write_to_memory(&clean, *out, &size, 0, pixels, 0, NULL)) {
-		free(pixels);
-		free(*out);
-		*why = "cannot encode the PNG again";
-		return false;
-	}
+	bool alpha = (image.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+	bool ok = png_encode(pixels, image.width, image.height, alpha, out, out_len);
 	free(pixels);
-	*out_len = size;
-	return true;
+	if (!ok) {
+		*why = "cannot encode the PNG again";
+	}
+	return ok;
 }
 
 /* --- the global clipboard --- */

@@ -172,6 +172,20 @@ def test_flood(loop):
     t.check(line.startswith("cut after "), f"clip-flood was not cut off: {line!r}")
     t.check(shm.poll() is None, "the steady client died")
     flood.terminate()
+    flood.wait()
+
+    # a source that never writes: the agent gives up after 5 s
+    stall = loop.guest_client([t.program("AGENT_CLIP_FLOOD"), "--stall"],
+                              stdout=subprocess.PIPE, text=True)
+    t.check(stall.stdout.readline().strip() == "offered", "clip-flood did not offer")
+    start = time.monotonic()
+    ctl_refused(loop, "timed out", "clipboard", "copy", "--from", a.VM)
+    took = time.monotonic() - start
+    t.check(4 <= took < 12, f"a stalled source was given up on after {took:.1f} s")
+    wl_copy(loop, b"after the stall")
+    out = ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+    t.check("15 bytes" in out, f"the next copy after a stalled one: {out}")
+    stall.terminate()
 
 
 def test_keys(loop):
