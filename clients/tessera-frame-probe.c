@@ -872,7 +872,7 @@ static bool connect_probe(struct probe *probe) {
 		{ &xdg_wm_base_interface, 1, 1, (void **)&probe->wm_base,
 			&tessera_client_wm_base_listener, probe },
 		{ &wp_presentation_interface, 1, 1, (void **)&probe->presentation,
-			&presentation_listener, probe },
+			&presentation_listener, probe, .optional = true },
 	};
 	_Static_assert(sizeof(wanted) == sizeof(probe->wanted), "wanted[] size");
 	memcpy(probe->wanted, wanted, sizeof(wanted));
@@ -883,11 +883,7 @@ static bool connect_probe(struct probe *probe) {
 			!tessera_client_roundtrip(probe->display)) {
 		return false;
 	}
-	if (probe->compositor == NULL || probe->shm == NULL || probe->wm_base == NULL) {
-		tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s%s%s",
-			probe->compositor == NULL ? " wl_compositor (v4)" : "",
-			probe->shm == NULL ? " wl_shm" : "",
-			probe->wm_base == NULL ? " xdg_wm_base" : "");
+	if (!tessera_client_registry_check(&probe->registry)) {
 		return false;
 	}
 	if (probe->presentation == NULL) {
@@ -916,23 +912,7 @@ static void probe_finish(struct probe *probe) {
 		tessera_client_shm_buffer_finish(&probe->buffers[i].shm);
 	}
 	tessera_client_window_finish(&probe->window);
-	if (probe->presentation != NULL) {
-		wp_presentation_destroy(probe->presentation);
-	}
-	if (probe->wm_base != NULL) {
-		xdg_wm_base_destroy(probe->wm_base);
-	}
-	if (probe->shm != NULL) {
-		wl_shm_destroy(probe->shm);
-	}
-	if (probe->compositor != NULL) {
-		wl_compositor_destroy(probe->compositor);
-	}
-	tessera_client_registry_finish(&probe->registry);
-	if (probe->display != NULL) {
-		wl_display_flush(probe->display);
-		wl_display_disconnect(probe->display);
-	}
+	tessera_client_disconnect(probe->display, &probe->registry);
 	if (probe->timer_fd >= 0) {
 		close(probe->timer_fd);
 	}

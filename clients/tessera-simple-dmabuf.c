@@ -337,13 +337,6 @@ static int handle_option(void *data, int opt, const char *arg) {
 	return 0;
 }
 
-/* SIGINT or SIGTERM: the loop ends, the program exits with 0. */
-static bool handle_signal(void *data) {
-	int *signal_fd = data;
-	tessera_client_read_signal(*signal_fd);
-	return false;
-}
-
 static void simple_dmabuf_finish(struct simple_dmabuf *client) {
 	for (size_t i = 0; i < BUFFER_COUNT; i++) {
 		buffer_finish(&client->buffers[i]);
@@ -352,20 +345,7 @@ static void simple_dmabuf_finish(struct simple_dmabuf *client) {
 		wl_callback_destroy(client->frame_callback);
 	}
 	tessera_client_window_finish(&client->window);
-	if (client->dmabuf != NULL) {
-		zwp_linux_dmabuf_v1_destroy(client->dmabuf);
-	}
-	if (client->wm_base != NULL) {
-		xdg_wm_base_destroy(client->wm_base);
-	}
-	if (client->compositor != NULL) {
-		wl_compositor_destroy(client->compositor);
-	}
-	tessera_client_registry_finish(&client->registry);
-	if (client->display != NULL) {
-		wl_display_flush(client->display);
-		wl_display_disconnect(client->display);
-	}
+	tessera_client_disconnect(client->display, &client->registry);
 	if (client->gbm != NULL) {
 		gbm_device_destroy(client->gbm);
 	}
@@ -436,11 +416,7 @@ int main(int argc, char *argv[]) {
 			!tessera_client_roundtrip(client.display)) {
 		goto out;
 	}
-	if (client.compositor == NULL || client.wm_base == NULL || client.dmabuf == NULL) {
-		tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s%s%s",
-			client.compositor == NULL ? " wl_compositor (v4)" : "",
-			client.wm_base == NULL ? " xdg_wm_base" : "",
-			client.dmabuf == NULL ? " zwp_linux_dmabuf_v1 (v3)" : "");
+	if (!tessera_client_registry_check(&client.registry)) {
 		goto out;
 	}
 	if (client.format_supported[0]) {
@@ -463,7 +439,7 @@ int main(int argc, char *argv[]) {
 	xdg_toplevel_set_app_id(client.window.xdg_toplevel, "tessera-simple-dmabuf");
 	wl_surface_commit(client.window.surface);
 	const struct tessera_client_fd fds[] = {
-		{ .fd = signal_fd, .handle = handle_signal, .data = &signal_fd },
+		{ .fd = signal_fd, .handle = tessera_client_handle_stop_signal, .data = &signal_fd },
 	};
 	ret = tessera_client_run(client.display, fds, 1, &client.running) ?
 		client.exit_code : 1;

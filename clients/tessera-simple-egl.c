@@ -340,17 +340,7 @@ static void simple_egl_finish(struct simple_egl *client) {
 		wl_egl_window_destroy(client->egl_window);
 	}
 	tessera_client_window_finish(&client->window);
-	if (client->wm_base != NULL) {
-		xdg_wm_base_destroy(client->wm_base);
-	}
-	if (client->compositor != NULL) {
-		wl_compositor_destroy(client->compositor);
-	}
-	tessera_client_registry_finish(&client->registry);
-	if (client->display != NULL) {
-		wl_display_flush(client->display);
-		wl_display_disconnect(client->display);
-	}
+	tessera_client_disconnect(client->display, &client->registry);
 }
 
 int main(int argc, char *argv[]) {
@@ -401,10 +391,7 @@ int main(int argc, char *argv[]) {
 	if (!tessera_client_roundtrip(client.display)) {
 		goto out;
 	}
-	if (client.compositor == NULL || client.wm_base == NULL) {
-		tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s%s",
-			client.compositor == NULL ? " wl_compositor (v4)" : "",
-			client.wm_base == NULL ? " xdg_wm_base" : "");
+	if (!tessera_client_registry_check(&client.registry)) {
 		goto out;
 	}
 	tessera_client_window_init(&client.window, client.compositor, client.wm_base,

@@ -585,9 +585,10 @@ static void registry_init(struct simple_shm *client) {
 		{ &wl_shm_interface, 1, 1, (void **)&client->shm },
 		{ &xdg_wm_base_interface, 1, 4, (void **)&client->wm_base,
 			&tessera_client_wm_base_listener, client },
-		{ &wl_seat_interface, 1, 5, (void **)&client->seat, &seat_listener, client },
+		{ &wl_seat_interface, 1, 5, (void **)&client->seat, &seat_listener, client,
+			.optional = true },
 		{ &zxdg_decoration_manager_v1_interface, 1, 1,
-			(void **)&client->decoration_manager },
+			(void **)&client->decoration_manager, .optional = true },
 	};
 	_Static_assert(sizeof(wanted) == sizeof(client->wanted), "wanted[] size");
 	memcpy(client->wanted, wanted, sizeof(wanted));
@@ -739,13 +740,6 @@ static bool create_window(struct simple_shm *client) {
 	return true;
 }
 
-/* SIGINT or SIGTERM: the loop ends, the program exits with 0. */
-static bool handle_signal(void *data) {
-	int *signal_fd = data;
-	tessera_client_read_signal(*signal_fd);
-	return false;
-}
-
 static void simple_shm_finish(struct simple_shm *client) {
 	for (size_t i = 0; i < SHM_BUFFER_COUNT; i++) {
 		shm_buffer_finish(&client->buffers[i]);
@@ -765,30 +759,12 @@ static void simple_shm_finish(struct simple_shm *client) {
 	xkb_state_unref(client->xkb_state);
 	xkb_keymap_unref(client->keymap);
 	xkb_context_unref(client->xkb_context);
-	if (client->seat != NULL) {
-		if (wl_seat_get_version(client->seat) >= WL_SEAT_RELEASE_SINCE_VERSION) {
-			wl_seat_release(client->seat);
-		} else {
-			wl_seat_destroy(client->seat);
-		}
+	if (client->seat != NULL &&
+			wl_seat_get_version(client->seat) >= WL_SEAT_RELEASE_SINCE_VERSION) {
+		wl_seat_release(client->seat);
+		client->seat = NULL;
 	}
-	if (client->decoration_manager != NULL) {
-		zxdg_decoration_manager_v1_destroy(client->decoration_manager);
-	}
-	if (client->wm_base != NULL) {
-		xdg_wm_base_destroy(client->wm_base);
-	}
-	if (client->shm != NULL) {
-		wl_shm_destroy(client->shm);
-	}
-	if (client->compositor != NULL) {
-		wl_compositor_destroy(client->compositor);
-	}
-	tessera_client_registry_finish(&client->registry);
-	if (client->display != NULL) {
-		wl_display_flush(client->display);
-		wl_display_disconnect(client->display);
-	}
+	tessera_client_disconnect(client->display, &client->registry);
 	struct global_entry *entry, *tmp;
 	wl_list_for_each_safe(entry, tmp, &client->globals, link) {
 		wl_list_remove(&entry->link);
@@ -850,17 +826,13 @@ int main(int argc, char *argv[]) {
 		log_event(&client, "bind %s %s", name,
 			global_advertised(&client, name) ? "ok" : "absent");
 	}
-	if (client.compositor == NULL || client.shm == NULL || client.wm_base == NULL) {
-		tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s%s%s",
-			client.compositor == NULL ? " wl_compositor (v4)" : "",
-			client.shm == NULL ? " wl_shm" : "",
-			client.wm_base == NULL ? " xdg_wm_base" : "");
+	if (!tessera_client_registry_check(&client.registry)) {
 		goto out;
 	}
 
 	create_window(&client);
 	const struct tessera_client_fd fds[] = {
-		{ .fd = signal_fd, .handle = handle_signal, .data = &signal_fd },
+		{ .fd = signal_fd, .handle = tessera_client_handle_stop_signal, .data = &signal_fd },
 	};
 	ret = tessera_client_run(client.display, fds, 1, &client.running) ?
 		client.exit_code : 1;

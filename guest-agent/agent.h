@@ -75,7 +75,7 @@ struct agent_wire_buffer {
 	bool busy; /* committed; waiting for BUFFER_RELEASE */
 	bool flattened; /* the copy has the viewport applied ... */
 	int32_t flattened_scale; /* ... at this buffer scale */
-	/* the client buffer whose content this shows (locked until release) */
+	/* the forwarded client buffer this is (locked until its release) */
 	struct wlr_buffer *locked;
 };
 

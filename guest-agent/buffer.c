@@ -15,9 +15,13 @@
  * what changed since it was last written. Viewports are applied in the
  * copy (pixman scaling), so the host sees a plain buffer.
  *
- * Releases: the client's wl_buffer stays locked (not released) until the
- * host's BUFFER_RELEASE of the wire buffer that shows its content — the
- * pool copy or the buffer itself — arrives.
+ * Releases: a forwarded client buffer stays locked (not released) until
+ * the host's BUFFER_RELEASE of it arrives. A copied one is the client's
+ * again once copied, as with any compositor that copies wl_shm (wlroots
+ * keeps the current one until the next commit): holding it until the
+ * host released the pool copy would leave a client that renders ahead
+ * (Mesa's software EGL with swap interval 0) without a free buffer, which
+ * Mesa 22 does not survive.
  */
 #define _GNU_SOURCE
 #include <drm_fourcc.h>
@@ -341,10 +345,20 @@ struct agent_wire_buffer *agent_buffer_prepare(struct agent_surface *as,
 	return copy_into_pool(as, source, damage, full);
 }
 
+static bool is_pool_buffer(const struct agent_surface *as,
+		const struct agent_wire_buffer *wire) {
+	for (size_t i = 0; i < AGENT_POOL_SIZE; i++) {
+		if (wire == &as->pool[i].wire) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void agent_buffer_mark_busy(struct agent_surface *as, struct agent_wire_buffer *wire,
 		struct wlr_buffer *source) {
 	wire->busy = true;
-	if (source != NULL && wire->locked != source) {
+	if (source != NULL && wire->locked != source && !is_pool_buffer(as, wire)) {
 		wire_unlock(wire);
 		wire->locked = wlr_buffer_lock(source);
 	}

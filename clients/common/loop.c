@@ -41,6 +41,12 @@ int tessera_client_read_signal(int signal_fd) {
 	return (int)info.ssi_signo;
 }
 
+bool tessera_client_handle_stop_signal(void *data) {
+	const int *signal_fd = data;
+	tessera_client_read_signal(*signal_fd);
+	return false;
+}
+
 static void log_display_error(struct wl_display *display) {
 	int err = wl_display_get_error(display);
 	if (err == EPROTO) {

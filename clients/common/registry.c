@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -51,6 +52,44 @@ void tessera_client_registry_finish(struct tessera_client_registry *registry) {
 	if (registry->wl_registry != NULL) {
 		wl_registry_destroy(registry->wl_registry);
 		registry->wl_registry = NULL;
+	}
+}
+
+bool tessera_client_registry_check(const struct tessera_client_registry *registry) {
+	char missing[512] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < registry->global_count; i++) {
+		const struct tessera_client_global *global = &registry->globals[i];
+		if (global->optional || *global->proxy != NULL || len >= sizeof(missing)) {
+			continue;
+		}
+		int n = global->min_version > 1 ?
+			snprintf(missing + len, sizeof(missing) - len, " %s (v%u)",
+				global->interface->name, global->min_version) :
+			snprintf(missing + len, sizeof(missing) - len, " %s",
+				global->interface->name);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (len == 0) {
+		return true;
+	}
+	tessera_log(TESSERA_ERROR, "the compositor lacks a required global:%s", missing);
+	return false;
+}
+
+void tessera_client_disconnect(struct wl_display *display,
+		struct tessera_client_registry *registry) {
+	for (size_t i = 0; i < registry->global_count; i++) {
+		void **proxy = registry->globals[i].proxy;
+		if (*proxy != NULL) {
+			wl_proxy_destroy(*proxy);
+			*proxy = NULL;
+		}
+	}
+	tessera_client_registry_finish(registry);
+	if (display != NULL) {
+		wl_display_flush(display);
+		wl_display_disconnect(display);
 	}
 }
 

@@ -34,6 +34,7 @@
  * proxy goes to *proxy (the program's pointer, which must be NULL until
  * then: pass (void **)&state->compositor) and, when listener is not NULL,
  * gets that listener with data at once, before any of its events.
+ * tessera_client_registry_check() asks for it unless it is optional.
  */
 struct tessera_client_global {
 	const struct wl_interface *interface;
@@ -41,6 +42,7 @@ struct tessera_client_global {
 	void **proxy;
 	const void *listener;
 	void *data;
+	bool optional;
 };
 
 /*
@@ -64,6 +66,16 @@ void tessera_client_registry_init(struct tessera_client_registry *registry,
 /* Destroys the wl_registry (not the bound proxies); accepts a registry
  * that was never initialised (zeroed). */
 void tessera_client_registry_finish(struct tessera_client_registry *registry);
+/* After the roundtrip that binds: true if every global that is not
+ * optional was bound, else false, with "the compositor lacks a required
+ * global: ..." (each missing one and its minimum version) logged. */
+bool tessera_client_registry_check(const struct tessera_client_registry *registry);
+/* Ends a client's connection: destroys the proxies the registry bound
+ * (still set; client side only: the compositor drops them with the
+ * connection) and the registry, flushes and disconnects. Accepts a NULL
+ * display and a registry that was never initialised (zeroed). */
+void tessera_client_disconnect(struct wl_display *display,
+	struct tessera_client_registry *registry);
 
 /* wl_display_roundtrip(); false, with "lost the connection to the
  * compositor: <why>" logged, when the connection failed. */
@@ -127,6 +139,10 @@ void tessera_client_window_finish(struct tessera_client_window *window);
 int tessera_client_signalfd(const int *signals, size_t count);
 /* The number of the next pending signal of the signalfd, 0 if none. */
 int tessera_client_read_signal(int signal_fd);
+/* A tessera_client_fd handler for a signalfd of SIGINT and SIGTERM (data:
+ * a pointer to its fd): reads the signal and ends the loop, after which
+ * the program exits with 0. */
+bool tessera_client_handle_stop_signal(void *data);
 
 /* A descriptor the loop watches besides the display: handle(data) runs
  * when it is readable and returns false to end the loop. */

@@ -876,11 +876,8 @@ static void manager_resource_destroy(struct wl_resource *resource) {
 static void manager_bind(struct wl_client *client, void *data, uint32_t version,
 		uint32_t id) {
 	struct tessera_guest_memory *gm = data;
-	if (tessera_vm_from_client(gm->server, client) == NULL) {
-		/* vm.c's global filter hides the global from host clients. */
-		tessera_log(TESSERA_ERROR, "guest memory: a host client bound the VM-only global");
-		wl_client_post_implementation_error(client,
-			"tessera_guest_memory_v1 is only for VM connections");
+	if (tessera_vm_from_binding_client(gm->server, client,
+			&tessera_guest_memory_v1_interface) == NULL) {
 		return;
 	}
 	struct gmem_client *gc = gmem_client_get(gm, client);

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "placement.h"
 #include "render.h"
 #include "server.h"
 
@@ -71,7 +72,12 @@ static void output_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&output->frame.link);
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
+	/* out of the layout now (the layout's own listener may come later),
+	 * so that its windows find a place on the remaining outputs */
+	struct tessera_server *server = output->server;
+	wlr_output_layout_remove(server->output_layout, output->wlr_output);
 	free(output);
+	tessera_place_lost_views(server);
 }
 
 static void log_output(struct wlr_output *wlr_output, struct wlr_output_layout *layout) {

@@ -223,3 +223,28 @@ void tessera_place_new_view(struct tessera_view *view) {
 	free(boxes);
 	tessera_view_move(view, x + off_x, y + off_y);
 }
+
+void tessera_place_lost_views(struct tessera_server *server) {
+	if (wl_list_empty(&server->outputs)) {
+		return; /* nowhere to go: placed when an output comes */
+	}
+	struct tessera_view *view;
+	wl_list_for_each_reverse(view, &server->views, link) { /* parents first */
+		if (!view->mapped) {
+			continue;
+		}
+		struct wlr_box frame = tessera_view_outer_box(view);
+		bool shown = false;
+		struct tessera_output *output;
+		wl_list_for_each(output, &server->outputs, link) {
+			struct wlr_box *out = wlr_output_layout_get_box(server->output_layout,
+				output->wlr_output);
+			shown = shown || (out != NULL && boxes_overlap(&frame, out));
+		}
+		if (!shown) {
+			tessera_log(TESSERA_INFO, "a %s window was on no output: placing it again",
+				tessera_view_owner_name(view));
+			tessera_place_new_view(view);
+		}
+	}
+}

@@ -13,4 +13,13 @@ struct tessera_view;
  */
 void tessera_place_new_view(struct tessera_view *view);
 
+struct tessera_server;
+
+/*
+ * Places again, as new windows, the mapped windows whose frame no output
+ * shows any part of (their output went away), so that none is lost off
+ * screen; the others stay where they are.
+ */
+void tessera_place_lost_views(struct tessera_server *server);
+
 #endif

@@ -56,6 +56,18 @@ struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 	return NULL;
 }
 
+struct tessera_vm *tessera_vm_from_binding_client(struct tessera_server *server,
+		struct wl_client *client, const struct wl_interface *interface) {
+	struct tessera_vm *vm = tessera_vm_from_client(server, client);
+	if (vm == NULL) {
+		tessera_log(TESSERA_ERROR, "a host client bound the VM-only global %s",
+			interface->name);
+		wl_client_post_implementation_error(client,
+			"%s is only for VM connections", interface->name);
+	}
+	return vm;
+}
+
 static bool global_filter(const struct wl_client *client,
 		const struct wl_global *global, void *data) {
 	struct tessera_server *server = data;
@@ -800,10 +812,7 @@ static const struct tessera_vmd_v1_interface vmd_report_impl = {
 static void vmd_report_bind(struct wl_client *client, void *data,
 		uint32_t version, uint32_t id) {
 	struct tessera_server *server = data;
-	if (tessera_vm_from_client(server, client) == NULL) {
-		/* the global filter hides it from host clients */
-		wl_client_post_implementation_error(client,
-			"tessera_vmd_v1 is only for VM connections");
+	if (tessera_vm_from_binding_client(server, client, &tessera_vmd_v1_interface) == NULL) {
 		return;
 	}
 	struct wl_resource *resource = wl_resource_create(client,

@@ -87,6 +87,12 @@ void tessera_vms_finish(struct tessera_server *server);
 /* The VM a client belongs to, or NULL for host clients. */
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 	const struct wl_client *client);
+/* For the bind handler of a VM-only global (protocol/guest-globals.h):
+ * the VM of the binding client, or NULL after logging and posting an
+ * implementation error to a host client (the global filter hides such
+ * globals from host clients, so only a misbehaving one gets here). */
+struct tessera_vm *tessera_vm_from_binding_client(struct tessera_server *server,
+	struct wl_client *client, const struct wl_interface *interface);
 /* The VM of that name, or NULL. */
 struct tessera_vm *tessera_vm_find(struct tessera_server *server, const char *name);
 enum tessera_vm_state tessera_vm_get_state(const struct tessera_vm *vm);

@@ -8,7 +8,8 @@
   (wlroots draws scaled outputs; tessera's blits the 1:1 one).
 * --outputs 3 --size 300x200: three outputs of --size.
 * tesseractl output add / remove while tessera runs; a bad size, scale or
-  name is refused (status 1) and changes nothing.
+  name is refused (status 1) and changes nothing; a window that no output
+  shows any more is placed again on one.
 * Bad --outputs and --scale values: status 2 with the reason.
 """
 
@@ -84,6 +85,11 @@ def test_two_outputs():
     t.check(listing == ["HEADLESS-2 400x300 scale 2 at 0,0",
                         "HEADLESS-3 320x240 scale 2 at 200,0"],
             f"tesseractl output list after remove: {listing}")
+    # The outputs left moved to the left; the red window, on none of them
+    # now, is placed again where one shows it.
+    t.wait_for(lambda: any(tessera.screenshot(output=name).bbox("a03030")
+                           for name in ("HEADLESS-2", "HEADLESS-3")), 10,
+               "the window of the removed layout position on an output again")
     tessera.stop()
 
 

@@ -311,10 +311,6 @@ int main(int argc, char **argv) {
 	printf("torn-down\n");
 	munmap(mem, SIZE);
 	close(fd);
-	zwp_linux_dmabuf_v1_destroy(dmabuf);
-	xdg_wm_base_destroy(wm_base);
-	wl_compositor_destroy(compositor);
-	tessera_client_registry_finish(&registry);
-	wl_display_disconnect(display);
+	tessera_client_disconnect(display, &registry);
 	return 0;
 }

@@ -5,8 +5,8 @@
  * on an in-process wl_display; the daemon is a libwayland client on a
  * socketpair, in the same thread (both sides are pumped until a
  * wl_display.sync comes back or the client got a protocol error).
- * tessera_vm_from_client() (vm.c) is replaced here: it names every client
- * a VM, except after HOST.
+ * tessera_vm_from_client() and tessera_vm_from_binding_client() (vm.c)
+ * are replaced here: they name every client a VM, except after HOST.
  * A VM connection still alive at the end of an input destroys what it
  * made and serves the next input (one with the same byte 0), as a new
  * connection would: the compositor keeps nothing per connection but its
@@ -172,6 +172,15 @@ static struct buffer buffers[MAX_BUFFERS];
 struct tessera_vm *tessera_vm_from_client(struct tessera_server *server,
 		const struct wl_client *client) {
 	return client == f.client && !f.next_is_host ? &comp.vm : NULL;
+}
+
+struct tessera_vm *tessera_vm_from_binding_client(struct tessera_server *server,
+		struct wl_client *client, const struct wl_interface *interface) {
+	struct tessera_vm *vm = tessera_vm_from_client(server, client);
+	if (vm == NULL) {
+		wl_client_post_implementation_error(client, "%s is VM-only", interface->name);
+	}
+	return vm;
 }
 
 /* ---- guest RAM ---- */

@@ -958,20 +958,7 @@ out:
 		}
 	}
 	tessera_client_window_finish(&c.window);
-	if (c.gmem != NULL) {
-		tessera_guest_memory_v1_destroy(c.gmem);
-	}
-	if (c.wm_base != NULL) {
-		xdg_wm_base_destroy(c.wm_base);
-	}
-	if (c.compositor != NULL) {
-		wl_compositor_destroy(c.compositor);
-	}
-	tessera_client_registry_finish(&c.registry);
-	if (c.display != NULL) {
-		wl_display_flush(c.display);
-		wl_display_disconnect(c.display);
-	}
+	tessera_client_disconnect(c.display, &c.registry);
 	if (c.ram != NULL) {
 		munmap(c.ram, c.ram_size);
 	}
