@@ -989,10 +989,9 @@ static void handle_resource_destroy(struct wl_resource *resource) {
 static void clipboard_bind(struct wl_client *client, void *data, uint32_t version,
 		uint32_t id) {
 	struct tessera_clipboard *clipboard = data;
-	struct tessera_vm *vm = tessera_vm_from_client(clipboard->server, client);
+	struct tessera_vm *vm = tessera_vm_from_binding_client(clipboard->server, client,
+		&tessera_vmd_clipboard_v1_interface);
 	if (vm == NULL) {
-		wl_client_post_implementation_error(client,
-			"tessera_vmd_clipboard_v1 is only for VM connections");
 		return;
 	}
 	struct vm_binding *binding = calloc(1, sizeof(*binding));

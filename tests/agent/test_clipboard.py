@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The clipboard between VMs, only on the user's word (tessera.ini(5)
-clipboard, clipboard-max, clipboard-keep; tesseractl(1) clipboard): a
+clipboard, clipboard-max, clipboard-keep; tesseractl(1) clipboard): VM
 guest's selection (wl-copy) copied into tessera's clipboard by tesseractl
-and by Ctrl+Shift+C in its window, pasted into a guest (wl-paste reads it)
-by tesseractl and Ctrl+Shift+V, once unless clipboard-keep; a PNG re-encoded
-(pixels kept, a trailing payload gone); invalid UTF-8, NUL bytes and
-non-PNG "images" refused; the VMs' policies; a source that never stops is
-cut at clipboard-max with an error while the VM keeps presenting; an X11
-application (xclip) as source and target; the notice drawn above every
-window."""
+and by Ctrl+Shift+C in its window, pasted into VM b (wl-paste reads it)
+by tesseractl and by Ctrl+Shift+V in b's window, once unless
+clipboard-keep; a PNG re-encoded (pixels kept, a text chunk and a trailing
+payload gone); invalid UTF-8, NUL bytes and non-PNG "images" refused; the
+VMs' policies; a source that never stops is cut at clipboard-max with an
+error while the other VM keeps presenting, one that stalls is given up on;
+an X11 application (xclip) as source and target; the notice drawn above
+every window."""
 
 import os
 import struct
@@ -19,6 +20,8 @@ import zlib
 import agent_test as a
 import tessera_test as t
 
+B = "b"
+B_COLOR = "3366cc"
 TEXT = "text/plain;charset=utf-8"
 NOTICE = "ffd700"  # clipboard.c: NOTICE_BACKGROUND
 
@@ -111,10 +114,13 @@ def test_text_and_png(loop):
     w, _ = shot.size()
     t.check(shot.pixel(w // 2 - 200, 8) == NOTICE, "no notice drawn at the top of the "
             f"output (pixel {shot.pixel(w // 2 - 200, 8)})")
-    # the guest's selection changes; the paste brings the copy back
-    wl_copy(loop, b"something else")
-    out = ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
-    wait_paste(loop, text)
+    # into VM b, whose selection was another
+    b = loop.vm(B)
+    wl_copy(b, b"something else")
+    out = ctl_ok(loop, "clipboard", "paste", "--to", B)
+    wait_paste(b, text)
+    t.check(f"clipboard → [{B}]: {len(text) / 1024:.1f} KiB text" in loop.tessera.log(),
+            "no notice of the paste in tessera's log")
     t.check("clipboard: empty" in ctl_ok(loop, "clipboard", "show"),
             "the clipboard kept its content after a paste without clipboard-keep")
     ctl_refused(loop, "empty", "clipboard", "paste", "--to", a.VM)
@@ -124,10 +130,10 @@ def test_text_and_png(loop):
     wl_copy(loop, image, "image/png")
     out = ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
     t.check("image/png" in out, f"clipboard copy of a PNG reported: {out}")
-    wl_copy(loop, b"other")
-    ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
-    t.wait_for(lambda: wl_paste(loop, "image/png")[0] == 0, 15, "a PNG in the guest")
-    rc, pasted = wl_paste(loop, "image/png")
+    wl_copy(b, b"other")
+    ctl_ok(loop, "clipboard", "paste", "--to", B)
+    t.wait_for(lambda: wl_paste(b, "image/png")[0] == 0, 15, "a PNG in VM b")
+    rc, pasted = wl_paste(b, "image/png")
     path = os.path.join(loop.tessera.tmp, "pasted.png")
     with open(path, "wb") as f:
         f.write(pasted)
@@ -153,19 +159,38 @@ def test_refused_content(loop):
 
 
 def test_flood(loop):
-    """A source that writes forever: cut at clipboard-max (1M here) with an
-    error; meanwhile the VM's window keeps presenting."""
+    """A source that writes forever: cut at clipboard-max (64M here) with an
+    error; meanwhile VM b's window keeps presenting, and so does the VM's
+    own."""
     flood = loop.guest_client([t.program("AGENT_CLIP_FLOOD")], stdout=subprocess.PIPE,
                               text=True)
     t.check(flood.stdout.readline().strip() == "offered", "clip-flood did not offer")
     shm = loop.guest_client([t.program("TESSERA_SIMPLE_SHM"), "--title", "steady"])
     loop.wait_title(f"[{a.VM}] steady")
+    steady = t.ClientLog(f"{loop.tessera.tmp}/steady-b.log")
+    loop.vm(B).guest_client([t.program("TESSERA_SIMPLE_SHM"), "--animate", "--title",
+                             "steady b", "--size", "64x64", "--log", steady.path])
+    steady.wait("frame", 20)
     loop.expect_error(r"clipboard copy from VM guest cut off at its clipboard-max "
-                      r"of 1048576 bytes")
+                      r"of 67108864 bytes")
+    frames = []
     start = time.monotonic()
-    ctl_refused(loop, "clipboard-max", "clipboard", "copy", "--from", a.VM)
+    copy = subprocess.Popen([t.program("TESSERA_CTL"), "clipboard", "copy", "--from", a.VM],
+                            env=loop.tessera.client_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    while copy.poll() is None:
+        frames.append((time.monotonic(), len(steady.matching("frame "))))
+        time.sleep(0.1)
     took = time.monotonic() - start
-    print(f"flood cut off after {took:.2f} s")
+    out, err = copy.communicate()
+    t.check(copy.returncode == 1 and "clipboard-max" in err,
+            f"the flood was not cut off at clipboard-max: {copy.returncode} {out}{err}")
+    during = frames[-1][1] - frames[0][1] if len(frames) > 1 else 0
+    span = frames[-1][0] - frames[0][0] if len(frames) > 1 else 0
+    print(f"flood of 64 MiB cut off after {took:.2f} s; VM b's window meanwhile: "
+          f"{during} frames in {span:.2f} s")
+    t.check(took < 1 or during >= span * 10,
+            f"VM b's window showed {during} frames in the {span:.1f} s of the flood")
     t.check("clipboard: empty" in ctl_ok(loop, "clipboard", "show"),
             "a cut-off copy reached the clipboard")
     line = flood.stdout.readline().strip()
@@ -210,15 +235,28 @@ def test_keys(loop):
                       "-m", "ctrl"])
     t.wait_for(lambda: f"[{a.VM}] → clipboard: {len(text)} B text" in loop.tessera.log(),
                15, "the copy by Ctrl+Shift+C")
-    wl_copy(loop, b"replaced")
+    # Ctrl+Shift+V in VM b's window
+    b = loop.vm(B)
+    b_log = t.ClientLog(f"{loop.tessera.tmp}/keys-b.log")
+    b.guest_client([simple_shm, "--color", "cccc33", "--size", "200x150",
+                    "--title", "keys b", "--log", b_log.path])
+    b_log.wait("mapped", 20)
+    png = t.wait_for(lambda: (lambda p: p if p.bbox("cccc33") else None)(
+        loop.tessera.screenshot()), 10, "VM b's window")
+    x, y, w, h, _ = png.bbox("cccc33")
+    loop.tessera.run([pointer, "move", x + w // 2, y + h // 2, "click", "left",
+                      "sleep", "100"])
+    b_log.wait("keyboard enter")
+    wl_copy(b, b"replaced")
     loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift",
                       "-m", "ctrl"])
-    wait_paste(loop, text)
-    t.check(f"clipboard → [{a.VM}]: {len(text)} B text" in loop.tessera.log(),
+    wait_paste(b, text)
+    t.check(f"clipboard → [{B}]: {len(text)} B text" in loop.tessera.log(),
             "no notice of the paste")
-    pressed = log.pressed_keys()
-    t.check(not any(k.lower() in ("c", "v") for k in pressed),
-            f"the window got the clipboard's keys: {pressed}")
+    for name, client_log in (("guest", log), (B, b_log)):
+        pressed = client_log.pressed_keys()
+        t.check(not any(k.lower() in ("c", "v") for k in pressed),
+                f"VM {name}'s window got the clipboard's keys: {pressed}")
 
 
 def test_x11(loop):
@@ -287,7 +325,8 @@ def test_policy():
 def test():
     t.host_program("wl-copy")
     t.host_program("wl-paste")
-    loop = a.Loopback(size=(800, 600), vm_config="clipboard-max = 1M\n")
+    loop = a.Loopback(size=(1024, 768), vm_config="clipboard-max = 64M\n",
+                      extra_vms=[(B, B_COLOR)])
     try:
         test_text_and_png(loop)
         test_refused_content(loop)
