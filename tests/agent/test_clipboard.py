@@ -213,22 +213,31 @@ def test_flood(loop):
     stall.terminate()
 
 
+def click(loop, color, what):
+    """Clicks the middle of the window showing color: it gets the focus."""
+    png = a.screenshot_with(loop, [color], what=what)
+    x, y, w, h, _ = png.bbox(color)
+    loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "move", x + w // 2, y + h // 2,
+                      "click", "left", "sleep", "300"])
+
+
+def focused_window(loop, vm, color, title):
+    """A tessera-simple-shm window of vm, clicked: its log once it has the
+    keyboard focus."""
+    log = t.ClientLog(f"{loop.tessera.tmp}/{title}.log")
+    vm.guest_client([t.program("TESSERA_SIMPLE_SHM"), "--color", color, "--size",
+                     "200x150", "--title", title, "--log", log.path])
+    log.wait("mapped", 20)
+    click(loop, color, f"VM {vm.name}'s window {title}")
+    log.wait("keyboard enter")
+    return log
+
+
 def test_keys(loop):
     """Ctrl+Shift+C / V in the VM's window: the clipboard's keys, never the
     window's."""
-    simple_shm = t.program("TESSERA_SIMPLE_SHM")
-    pointer = t.program("TESSERA_TEST_POINTER")
     wtype = t.host_program("wtype")
-    log = t.ClientLog(f"{loop.tessera.tmp}/keys.log")
-    loop.guest_client([simple_shm, "--color", "33cc33", "--size", "200x150",
-                       "--title", "keys", "--log", log.path])
-    log.wait("mapped", 20)
-    png = t.wait_for(lambda: (lambda p: p if p.bbox("33cc33") else None)(
-        loop.tessera.screenshot()), 10, "the guest window")
-    x, y, w, h, _ = png.bbox("33cc33")
-    loop.tessera.run([pointer, "move", x + w // 2, y + h // 2, "click", "left",
-                      "sleep", "100"])
-    log.wait("keyboard enter")
+    log = focused_window(loop, loop.primary, "33cc33", "keys")
     text = b"typed with the keys"
     wl_copy(loop, text)
     loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "c", "-m", "shift",
@@ -237,16 +246,7 @@ def test_keys(loop):
                15, "the copy by Ctrl+Shift+C")
     # Ctrl+Shift+V in VM b's window
     b = loop.vm(B)
-    b_log = t.ClientLog(f"{loop.tessera.tmp}/keys-b.log")
-    b.guest_client([simple_shm, "--color", "cccc33", "--size", "200x150",
-                    "--title", "keys b", "--log", b_log.path])
-    b_log.wait("mapped", 20)
-    png = t.wait_for(lambda: (lambda p: p if p.bbox("cccc33") else None)(
-        loop.tessera.screenshot()), 10, "VM b's window")
-    x, y, w, h, _ = png.bbox("cccc33")
-    loop.tessera.run([pointer, "move", x + w // 2, y + h // 2, "click", "left",
-                      "sleep", "100"])
-    b_log.wait("keyboard enter")
+    b_log = focused_window(loop, b, "cccc33", "keys-b")
     wl_copy(b, b"replaced")
     loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift",
                       "-m", "ctrl"])
@@ -270,10 +270,7 @@ def test_x11(loop):
     loop.guest_client([t.program("AGENT_X11_CLIENT"), "--title", "x11 window",
                        "--color", "22aa66", "--size", "240x160", "--log", log.path])
     log.wait("mapped x11 window", 30)
-    png = a.screenshot_with(loop, ["22aa66"], what="the X11 window")
-    x, y, w, h, _ = png.bbox("22aa66")
-    loop.tessera.run([t.program("TESSERA_TEST_POINTER"), "move", x + w // 2, y + h // 2,
-                      "click", "left", "sleep", "300"])
+    click(loop, "22aa66", "the X11 window")
     text = b"from an X11 client \xe2\x9c\x93"
     subprocess.run([xclip, "-selection", "clipboard", "-i"], input=text,
                    env=loop.guest_env, stdout=subprocess.DEVNULL,
