@@ -466,6 +466,11 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 			session->limits.max_buffer_bytes =
 				tessera_vm_setting_get(TESSERA_VM_SETTING_max_buffer_bytes)->def;
 		}
+		if (session->limits.clipboard_max == 0 ||
+				session->limits.clipboard_max > TESSERA_WIRE_MAX_CLIPBOARD_SIZE) {
+			session->limits.clipboard_max =
+				tessera_vm_setting_get(TESSERA_VM_SETTING_clipboard_max)->def;
+		}
 	}
 	session->wayland = wayland;
 	session->device = device;
