@@ -259,6 +259,42 @@ def test_keys(loop):
                 f"VM {name}'s window got the clipboard's keys: {pressed}")
 
 
+class Host:
+    """The host's side, for wl_copy / wl_paste: tessera's own clients."""
+
+    def __init__(self, loop):
+        self.guest_env = loop.tessera.client_env
+
+
+def test_host(loop):
+    """The same keys in a host window move between the host's own selection
+    (wl-copy on tessera, data control) and tessera's clipboard."""
+    wtype = t.host_program("wtype")
+    host = Host(loop)
+    log = t.ClientLog(f"{loop.tessera.tmp}/host-window.log")
+    loop.tessera.client([t.program("TESSERA_SIMPLE_SHM"), "--color", "808080", "--size",
+                         "200x150", "--title", "host window", "--log", log.path])
+    log.wait("mapped", 20)
+    click(loop, "808080", "the host window")
+    log.wait("keyboard enter")
+    wl_copy(host, b"from the host")
+    loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "c", "-m", "shift",
+                      "-m", "ctrl"])
+    t.wait_for(lambda: "[host] → clipboard: 13 B text" in loop.tessera.log(), 15,
+               "the copy of the host's selection by Ctrl+Shift+C")
+    b = loop.vm(B)
+    wl_copy(b, b"-")
+    ctl_ok(loop, "clipboard", "paste", "--to", B)
+    wait_paste(b, b"from the host")
+    # and back: VM guest's selection into the host's by Ctrl+Shift+V
+    wl_copy(loop, b"to the host")
+    ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+    click(loop, "808080", "the host window")
+    loop.tessera.run([wtype, "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift",
+                      "-m", "ctrl"])
+    wait_paste(host, b"to the host")
+
+
 def test_x11(loop):
     """xclip under the agent's Xwayland as source and as target. wlroots
     0.15's window manager bridges X11's CLIPBOARD to the seat only while an
@@ -328,6 +364,7 @@ def test():
         test_text_and_png(loop)
         test_refused_content(loop)
         test_keys(loop)
+        test_host(loop)
         test_x11(loop)
         test_flood(loop)
     finally:
