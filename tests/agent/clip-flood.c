@@ -6,6 +6,9 @@
  * of bytes, or with nothing at all (--stall: the pipe stays open, silent).
  * Prints "offered" once the selection is set and "cut after N bytes" when
  * the reader closes its end.
+ *
+ * With --reader it is the other side instead: a reader that asks for every
+ * new selection offering MIME and never reads it (prints "asked").
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,8 +23,9 @@
 
 static struct wl_seat *seat;
 static struct zwlr_data_control_manager_v1 *manager;
-static bool stall;
+static bool stall, reader;
 static int stalled_fd = -1;
+static const char *reader_mime;
 
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 		const char *interface, uint32_t version) {
@@ -91,11 +95,67 @@ static const struct zwlr_data_control_source_v1_listener source_listener = {
 	.cancelled = source_cancelled,
 };
 
+/* --reader: ask for each selection, never read. */
+static void offer_offer(void *data, struct zwlr_data_control_offer_v1 *offer,
+		const char *mime) {
+	(void)data;
+	(void)offer;
+	(void)mime;
+}
+
+static const struct zwlr_data_control_offer_v1_listener offer_listener = {
+	.offer = offer_offer,
+};
+
+static void device_data_offer(void *data, struct zwlr_data_control_device_v1 *device,
+		struct zwlr_data_control_offer_v1 *offer) {
+	(void)data;
+	(void)device;
+	zwlr_data_control_offer_v1_add_listener(offer, &offer_listener, NULL);
+}
+
+static void device_selection(void *data, struct zwlr_data_control_device_v1 *device,
+		struct zwlr_data_control_offer_v1 *offer) {
+	(void)data;
+	(void)device;
+	int fds[2];
+	if (offer == NULL || pipe(fds) != 0) {
+		return;
+	}
+	zwlr_data_control_offer_v1_receive(offer, reader_mime, fds[1]);
+	close(fds[1]);
+	/* fds[0] stays open and unread */
+	printf("asked\n");
+	fflush(stdout);
+}
+
+static void device_finished(void *data, struct zwlr_data_control_device_v1 *device) {
+	(void)data;
+	(void)device;
+}
+
+static void device_primary_selection(void *data,
+		struct zwlr_data_control_device_v1 *device,
+		struct zwlr_data_control_offer_v1 *offer) {
+	(void)data;
+	(void)device;
+	(void)offer;
+}
+
+static const struct zwlr_data_control_device_v1_listener device_listener = {
+	.data_offer = device_data_offer,
+	.selection = device_selection,
+	.finished = device_finished,
+	.primary_selection = device_primary_selection,
+};
+
 int main(int argc, char *argv[]) {
 	const char *mime = "text/plain;charset=utf-8";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--stall") == 0) {
 			stall = true;
+		} else if (strcmp(argv[i], "--reader") == 0) {
+			reader = true;
 		} else {
 			mime = argv[i];
 		}
@@ -115,6 +175,13 @@ int main(int argc, char *argv[]) {
 	}
 	struct zwlr_data_control_device_v1 *device =
 		zwlr_data_control_manager_v1_get_data_device(manager, seat);
+	if (reader) {
+		reader_mime = mime;
+		zwlr_data_control_device_v1_add_listener(device, &device_listener, NULL);
+		while (wl_display_dispatch(display) != -1) {
+		}
+		return 0;
+	}
 	struct zwlr_data_control_source_v1 *source =
 		zwlr_data_control_manager_v1_create_data_source(manager);
 	zwlr_data_control_source_v1_add_listener(source, &source_listener, NULL);

@@ -212,6 +212,24 @@ def test_flood(loop):
     t.check("15 bytes" in out, f"the next copy after a stalled one: {out}")
     stall.terminate()
 
+    # a guest reader that asks for the pasted selection and never reads it:
+    # given up on after 5 s, while other readers get it at once
+    big = b"x" * (1 << 20)
+    wl_copy(loop, big)
+    ctl_ok(loop, "clipboard", "copy", "--from", a.VM)
+    # (a small selection first: the reader would stall wl-copy itself)
+    wl_copy(loop, b"small")
+    reader = loop.guest_client([t.program("AGENT_CLIP_FLOOD"), "--reader", TEXT],
+                               stdout=subprocess.PIPE, text=True)
+    t.check(reader.stdout.readline().strip() == "asked", "the reader did not ask")
+    ctl_ok(loop, "clipboard", "paste", "--to", a.VM)
+    t.check(reader.stdout.readline().strip() == "asked",
+            "the silent reader did not ask for the pasted selection")
+    wait_paste(loop, big)
+    t.wait_for(lambda: "a client stopped reading the pasted selection" in loop.log(), 15,
+               "the agent giving up on the silent reader")
+    reader.terminate()
+
 
 def click(loop, color, what):
     """Clicks the middle of the window showing color: it gets the focus."""
