@@ -9,7 +9,8 @@
  * CLIPBOARD_TIMEOUT_MS without progress, and validated before it becomes
  * the clipboard: text and URI lists must be UTF-8 without NUL, a PNG must
  * decode with libpng and is encoded again from its pixels, so that nothing
- * but the image (no extra chunks, no trailing bytes) passes on.
+ * but the image (no extra chunks, no trailing bytes) passes on; that runs
+ * in a confined child (png-clean.c), whose answer is read like a VM's.
  *
  * The notice of each move is a label tessera draws at the top of the
  * first output, above every window (README: why a VM cannot imitate it).
@@ -17,7 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <png.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "config.h"
 #include "label.h"
 #include "log.h"
+#include "png-clean.h"
 #include "seat.h"
 #include "server.h"
 #include "tessera-vmd-clipboard-v1-protocol.h"
@@ -44,7 +46,6 @@
 
 #define CLIPBOARD_TIMEOUT_MS 15000
 #define CLIPBOARD_HOST_MAX (UINT32_C(16) << 20)
-#define CLIPBOARD_PNG_MAX_PIXELS (UINT64_C(32) << 20)
 #define NOTICE_MS 4000
 #define NOTICE_WIDTH 420
 #define NOTICE_HEIGHT 26
@@ -84,6 +85,7 @@ struct transfer {
 	size_t len, cap, limit, done;
 	bool eof; /* copy: the pipe ended */
 	bool done_received; /* copy: copy_done came */
+	pid_t png_pid; /* copy of a PNG: its decoder (png-clean.h) while it runs */
 	uint32_t type;
 	tessera_clipboard_done_fn done_fn;
 	void *done_data;
@@ -244,120 +246,10 @@ static bool text_valid(const uint8_t *bytes, size_t len, const char **why) {
 	return true;
 }
 
-struct png_out {
-	uint8_t *bytes;
-	size_t len, cap;
-	bool failed;
-};
-
-static void png_out_write(png_structp png, png_bytep data, png_size_t len) {
-	struct png_out *out = png_get_io_ptr(png);
-	if (out->failed) {
-		return;
-	}
-	if (out->len + len > out->cap) {
-		size_t cap = out->cap < 65536 ? 65536 : out->cap;
-		while (cap < out->len + len) {
-			cap *= 2;
-		}
-		uint8_t *bytes = realloc(out->bytes, cap);
-		if (bytes == NULL) {
-			out->failed = true;
-			return;
-		}
-		out->bytes = bytes;
-		out->cap = cap;
-	}
-	memcpy(out->bytes + out->len, data, len);
-	out->len += len;
-}
-
-static void png_out_flush(png_structp png) {
-	(void)png;
-}
-
-/* 8-bit RGB(A) rows into a new PNG with nothing but the image: fast zlib
- * and no filter, as the user waits (the simplified API compresses at
- * zlib's default and needs a second pass for the size). */
-static bool png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, bool alpha,
-		uint8_t **out, size_t *out_len) {
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
-	struct png_out buf = { 0 };
-	if (info == NULL) {
-		png_destroy_write_struct(&png, NULL);
-		return false;
-	}
-	if (setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		free(buf.bytes);
-		return false;
-	}
-	png_set_write_fn(png, &buf, png_out_write, png_out_flush);
-	png_set_IHDR(png, info, width, height, 8, alpha ? PNG_COLOR_TYPE_RGBA :
-		PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-		PNG_FILTER_TYPE_DEFAULT);
-	png_set_compression_level(png, 1);
-	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
-	png_write_info(png, info);
-	size_t stride = (size_t)width * (alpha ? 4 : 3);
-	for (uint32_t y = 0; y < height; y++) {
-		png_write_row(png, pixels + stride * y);
-	}
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	if (buf.failed) {
-		free(buf.bytes);
-		return false;
-	}
-	*out = buf.bytes;
-	*out_len = buf.len;
-	return true;
-}
-
-/* Decodes a PNG and encodes its pixels again: *out (malloc'd) or false. */
-static bool png_clean(const uint8_t *bytes, size_t len, uint8_t **out, size_t *out_len,
-		const char **why) {
-	png_image image;
-	memset(&image, 0, sizeof(image));
-	image.version = PNG_IMAGE_VERSION;
-	if (!png_image_begin_read_from_memory(&image, bytes, len)) {
-		*why = "not a PNG image";
-		return false;
-	}
-	if (image.width == 0 || image.height == 0 ||
-			(uint64_t)image.width * image.height > CLIPBOARD_PNG_MAX_PIXELS) {
-		png_image_free(&image);
-		*why = "a PNG image of more than 32 Mpixels";
-		return false;
-	}
-	image.format = (image.format & PNG_FORMAT_FLAG_ALPHA) ? PNG_FORMAT_RGBA :
-		PNG_FORMAT_RGB;
-	size_t pixels_size = PNG_IMAGE_SIZE(image);
-	uint8_t *pixels = malloc(pixels_size);
-	if (pixels == NULL) {
-		png_image_free(&image);
-		*why = "out of memory";
-		return false;
-	}
-	if (!png_image_finish_read(&image, NULL, pixels, 0, NULL)) {
-		free(pixels);
-		*why = "a damaged PNG image";
-		return false;
-	}
-	bool alpha = (image.format & PNG_FORMAT_FLAG_ALPHA) != 0;
-	bool ok = png_encode(pixels, image.width, image.height, alpha, out, out_len);
-	free(pixels);
-	if (!ok) {
-		*why = "cannot encode the PNG again";
-	}
-	return ok;
-}
-
 /* --- the global clipboard --- */
 
 static void clipboard_set(struct tessera_clipboard *clipboard, uint32_t type,
-		uint8_t *bytes, size_t len, struct tessera_vm *from) {
+		const uint8_t *bytes, size_t len, struct tessera_vm *from) {
 	struct clip_data *data = malloc(sizeof(*data) + len);
 	if (data == NULL) {
 		return;
@@ -400,6 +292,9 @@ static void transfer_destroy(struct transfer *t) {
 	}
 	if (t->fd >= 0) {
 		close(t->fd);
+	}
+	if (t->png_pid > 0) {
+		kill(t->png_pid, SIGKILL); /* SIGCHLD's handler reaps it */
 	}
 	free(t->buf);
 	free(t);
@@ -447,14 +342,42 @@ static struct transfer *transfer_create(struct tessera_clipboard *clipboard, boo
 	return t;
 }
 
+static int handle_copy_readable(int fd, uint32_t mask, void *data);
+
+/* A PNG goes through its decoder: the decoder's answer comes through the
+ * same reading as the VM's bytes, and copy_finish() runs again. */
+static bool png_start(struct transfer *t) {
+	int fd;
+	pid_t pid = tessera_png_clean_start(t->buf, t->len, &fd);
+	if (pid < 0) {
+		return false;
+	}
+	t->png_pid = pid;
+	t->fd = fd;
+	t->len = 0;
+	t->eof = false;
+	t->limit = TESSERA_WIRE_MAX_CLIPBOARD_SIZE;
+	t->source = wl_event_loop_add_fd(t->clipboard->server->event_loop, fd,
+		WL_EVENT_READABLE, handle_copy_readable, t);
+	wl_event_source_timer_update(t->timer, CLIPBOARD_TIMEOUT_MS);
+	return t->source != NULL;
+}
+
 static void copy_finish(struct transfer *t) {
 	struct tessera_clipboard *clipboard = t->clipboard;
 	const char *why = NULL;
-	uint8_t *clean = NULL;
-	size_t clean_len = 0;
+	const uint8_t *bytes = t->buf;
+	size_t len = t->len;
 	bool ok;
+	if (t->type == TESSERA_WIRE_CLIPBOARD_PNG && t->png_pid == 0) {
+		if (!png_start(t)) {
+			transfer_end(t, false, "cannot start the PNG decoder");
+		}
+		return;
+	}
 	if (t->type == TESSERA_WIRE_CLIPBOARD_PNG) {
-		ok = png_clean(t->buf, t->len, &clean, &clean_len, &why);
+		t->png_pid = -1; /* it ended: its pid is not ours to signal */
+		ok = tessera_png_clean_result(t->buf, t->len, &bytes, &len, &why);
 	} else {
 		ok = text_valid(t->buf, t->len, &why);
 	}
@@ -462,9 +385,7 @@ static void copy_finish(struct transfer *t) {
 		transfer_end(t, false, why);
 		return;
 	}
-	clipboard_set(clipboard, t->type, clean != NULL ? clean : t->buf,
-		clean != NULL ? clean_len : t->len, t->vm);
-	free(clean);
+	clipboard_set(clipboard, t->type, bytes, len, t->vm);
 	char size[32];
 	tessera_clipboard_format_size(clipboard->data->len, size, sizeof(size));
 	notice(clipboard, "[%s] → clipboard: %s %s", name_of(t->vm), size,
@@ -481,6 +402,7 @@ static void copy_check_complete(struct transfer *t) {
 
 static int handle_copy_readable(int fd, uint32_t mask, void *data) {
 	struct transfer *t = data;
+	/* (also the PNG decoder's answer: png_start) */
 	(void)mask;
 	for (int i = 0; i < 64; i++) {
 		if (t->len + 65536 > t->cap) {
