@@ -54,6 +54,14 @@ enum tessera_vm_setting_syntax {
  */
 /* The words of WORD settings; their index is the value. */
 #define TESSERA_VM_WORDS_gpu "auto", "virgl", "off"
+#define TESSERA_VM_WORDS_clipboard "copy,paste", "copy", "paste", "none"
+/* The clipboard words' indexes. */
+enum tessera_vm_clipboard_policy {
+	TESSERA_VM_CLIPBOARD_COPY_PASTE = 0,
+	TESSERA_VM_CLIPBOARD_COPY = 1,
+	TESSERA_VM_CLIPBOARD_PASTE = 2,
+	TESSERA_VM_CLIPBOARD_NONE = 3,
+};
 
 #define TESSERA_VM_SETTINGS(X) \
 	X(display_size, "display-size", SIZE, 0, TESSERA_VM_SIZE(320, 200), \
@@ -90,7 +98,13 @@ enum tessera_vm_setting_syntax {
 	X(gpu, "gpu", WORD, 0, 0, 2, "GPU acceleration of the guest's Mesa with " \
 		"virglrenderer: auto (when it initialises), virgl (required) or off") \
 	X(render_node, "render-node", PATH, 0, 0, 0, "DRM render node for the " \
-		"host's GL (default: the first present, else EGL surfaceless)")
+		"host's GL (default: the first present, else EGL surfaceless)") \
+	X(clipboard, "clipboard", WORD, 0, 0, 3, "what the user may move between " \
+		"this VM and tessera's clipboard (Ctrl+Shift+C/V, tesseractl " \
+		"clipboard): copy,paste, copy (out of the VM), paste (into it) or none") \
+	X(clipboard_max, "clipboard-max", BYTES, UINT64_C(16) << 20, 1, \
+		TESSERA_WIRE_MAX_CLIPBOARD_SIZE, "bytes of one clipboard transfer " \
+		"to or from the VM (more is cut off with an error)")
 
 #define TESSERA_VM_SETTING_FIELD_COUNT(field, key, syntax, def, min, max, help) \
 	uint64_t field;

@@ -19,6 +19,8 @@
  *              and foreign dmabufs are copied into (damage only)
  *   seat.c     host keyboard/pointer events into the guest seat, cursor,
  *              selection within the VM
+ *   clipboard.c the user's clipboard transfers with the host (the
+ *              CLIPBOARD feature): the selection read and set
  *   output.c   host outputs as headless wlr_outputs
  *   xwayland.c Xwayland (wlr_xwayland): X11 windows as toplevels,
  *              override-redirect windows as popups of their parent
@@ -45,6 +47,7 @@ struct wlr_presentation_feedback;
 struct wlr_xdg_toplevel_decoration_v1;
 struct wlr_xwayland_surface;
 struct agent_xwayland;
+struct agent_clipboard;
 
 /* Agent-side limits (the host enforces its own). */
 #define AGENT_MAX_SURFACES 1000 /* below TESSERA_WIRE_MAX_SURFACES */
@@ -184,6 +187,7 @@ struct agent_host {
 	struct agent_transport *transport;
 	bool connected; /* transport up and HELLO sent */
 	bool running; /* HELLO_REPLY seen */
+	uint64_t features; /* HELLO_REPLY.features */
 	struct agent_resource ring_res, keymap_res;
 	struct tessera_wire_ring_reader ring;
 	uint8_t *batch;
@@ -235,6 +239,7 @@ struct agent_server {
 	struct agent_xwayland *xwayland; /* NULL when off */
 	struct wl_list shares; /* share.c: agent_share.link */
 	struct wlr_allocator *allocator; /* share.c: for share outputs, made at the first */
+	struct agent_clipboard *clipboard; /* clipboard.c */
 
 	struct agent_host host;
 	struct agent_stats stats;
@@ -365,6 +370,15 @@ void agent_seat_keymap(struct agent_server *server, const char *text, size_t len
 void agent_seat_session_lost(struct agent_server *server);
 /* A guest serial of an input event -> the host serial it came from. */
 uint32_t agent_seat_host_serial(struct agent_server *server, uint32_t guest_serial);
+
+/* clipboard.c */
+bool agent_clipboard_init(struct agent_server *server);
+void agent_clipboard_finish(struct agent_server *server);
+/* CLIPBOARD_REQUEST, CLIPBOARD_PASTE, CLIPBOARD_CANCEL */
+void agent_clipboard_handle_event(struct agent_server *server,
+	const struct tessera_wire_msg *msg);
+/* The host session ended: transfers under way are dropped. */
+void agent_clipboard_session_lost(struct agent_server *server);
 
 /* xwayland.c */
 /* wlroots' log into ours (after tessera_wlr_log_init), the X11 errors

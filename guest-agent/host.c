@@ -148,14 +148,16 @@ static bool dispatch_event(struct agent_host *host, const struct tessera_wire_ms
 	switch (msg->type) {
 	case TESSERA_WIRE_HELLO_REPLY:
 		if (msg->hello_reply.version != TESSERA_WIRE_VERSION ||
-				(msg->hello_reply.features & ~TESSERA_WIRE_FEATURE_SHARE) != 0) {
+				(msg->hello_reply.features & ~(TESSERA_WIRE_FEATURE_CLIPBOARD |
+					TESSERA_WIRE_FEATURE_SHARE)) != 0) {
 			tessera_log(TESSERA_ERROR, "host replied version %" PRIu32 " features 0x%" PRIx64
-				": not what this agent offered (version 1, feature SHARE)",
+				": not what this agent offered (version 1, CLIPBOARD and SHARE)",
 				msg->hello_reply.version, msg->hello_reply.features);
 			host_session_lost(host, "unusable HELLO_REPLY");
 			return false;
 		}
 		host->running = true;
+		host->features = msg->hello_reply.features;
 		tessera_log(TESSERA_INFO, "host session %" PRIu32 " running (protocol version %" PRIu32 ")",
 			host->sessions, msg->hello_reply.version);
 		return true;
@@ -218,6 +220,11 @@ static bool dispatch_event(struct agent_host *host, const struct tessera_wire_ms
 		return true;
 	case TESSERA_WIRE_SHARE_FRAME:
 		agent_share_handle_frame(server, &msg->share_frame);
+		return true;
+	case TESSERA_WIRE_CLIPBOARD_REQUEST:
+	case TESSERA_WIRE_CLIPBOARD_PASTE:
+	case TESSERA_WIRE_CLIPBOARD_CANCEL:
+		agent_clipboard_handle_event(server, msg);
 		return true;
 	default:
 		agent_seat_handle_event(server, msg);
@@ -319,7 +326,7 @@ static bool host_connect(struct agent_host *host) {
 	struct tessera_wire_msg hello = {
 		.type = TESSERA_WIRE_HELLO,
 		.hello = { .max_version = TESSERA_WIRE_VERSION, .min_version = TESSERA_WIRE_VERSION,
-			.features = TESSERA_WIRE_FEATURE_SHARE },
+			.features = TESSERA_WIRE_FEATURE_CLIPBOARD | TESSERA_WIRE_FEATURE_SHARE },
 	};
 	struct tessera_wire_msg ring = {
 		.type = TESSERA_WIRE_EVENT_RING,
@@ -364,6 +371,7 @@ static void host_session_lost(struct agent_host *host, const char *why) {
 	memset(&host->ring_res, 0, sizeof(host->ring_res));
 	memset(&host->keymap_res, 0, sizeof(host->keymap_res));
 	agent_seat_session_lost(host->server);
+	agent_clipboard_session_lost(host->server);
 	agent_buffers_session_lost(host->server);
 	agent_surfaces_session_lost(host->server);
 	agent_shares_session_lost(host->server);

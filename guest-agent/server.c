@@ -16,6 +16,7 @@
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_control_v1.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_presentation_time.h>
@@ -119,6 +120,7 @@ bool agent_server_init(struct agent_server *server) {
 	if (server->layout == NULL || server->xdg_shell == NULL ||
 			server->presentation == NULL ||
 			wlr_data_device_manager_create(server->display) == NULL ||
+			wlr_data_control_manager_v1_create(server->display) == NULL ||
 			wlr_viewporter_create(server->display) == NULL ||
 			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL ||
 			wlr_screencopy_manager_v1_create(server->display) == NULL) {
@@ -133,7 +135,7 @@ bool agent_server_init(struct agent_server *server) {
 	}
 	server->new_decoration.notify = handle_new_decoration;
 	wl_signal_add(&decorations->events.new_toplevel_decoration, &server->new_decoration);
-	return agent_seat_init(server);
+	return agent_seat_init(server) && agent_clipboard_init(server);
 }
 
 void agent_server_finish(struct agent_server *server) {
@@ -144,6 +146,7 @@ void agent_server_finish(struct agent_server *server) {
 	agent_buffers_finish(server);
 	agent_shares_finish(server);
 	agent_host_finish(&server->host);
+	agent_clipboard_finish(server);
 	agent_seat_finish(server);
 	agent_outputs_finish(server);
 	if (server->display != NULL) {

@@ -1,5 +1,5 @@
 /*
- * Window sharing, the guest's side (PROTOCOL.md §16): a window of another
+ * Window sharing, the guest's side (PROTOCOL.md §17): a window of another
  * VM that the host's user shared into this one becomes a capture source
  * for guest applications and nothing else does. Each share (SHARE_OFFER)
  * is a headless output of its own, "SHARE-<id>", described "[A] title",

@@ -54,6 +54,9 @@ enum tessera_guest_global_side {
 	/* captures only the agent's share outputs: windows of other VMs the \
 	 * host's user shared into this one (guest-agent/share.c) */ \
 	X("zwlr_screencopy_manager_v1", TESSERA_GLOBAL_GUEST) \
+	/* the same clipboard for the guest's own tools (wl-copy, wl-paste, \
+	 * clipboard managers), which have no window to hold the focus */ \
+	X("zwlr_data_control_manager_v1", TESSERA_GLOBAL_GUEST) \
 	/* Mesa's EGL finds the render node and hands over virgl's buffers */ \
 	X("wl_drm", TESSERA_GLOBAL_GUEST_GPU) \
 	/* zero-copy buffers in guest RAM, used by tessera-vmd only */ \
@@ -61,7 +64,9 @@ enum tessera_guest_global_side {
 	/* the daemon's counters, for tesseractl vm list */ \
 	X("tessera_vmd_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
 	/* windows of other VMs shared into this one (server/compositor/share.c) */ \
-	X("tessera_vmd_share_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
+	X("tessera_vmd_share_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY) \
+	/* the user's clipboard transfers, on the user's word only */ \
+	X("tessera_vmd_clipboard_v1", TESSERA_GLOBAL_VM | TESSERA_GLOBAL_VM_ONLY)
 
 struct tessera_guest_global {
 	const char *interface;

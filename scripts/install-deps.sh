@@ -44,6 +44,9 @@ test_pkgs=(wtype clang libclang-rt-14-dev edid-decode waypipe systemd)
 # X11 applications in the guest (tests/agent/test_xwayland*.py): Xwayland,
 # xeyes and xmessage, xterm.
 test_pkgs+=(xwayland x11-apps xterm)
+# The clipboard between VMs (tests/agent/test_clipboard.py): wl-clipboard
+# (wl-copy, wl-paste) for Wayland guests, xclip for X11 ones.
+test_pkgs+=(wl-clipboard xclip)
 # tessera-bench's plot (and its smoke test, suite bench).
 test_pkgs+=(gnuplot-nox)
 # gtk3-widget-factory: a GTK 3 application in the guest (tests/agent/test_csd.py).

@@ -45,6 +45,7 @@ enum var_kind {
 	VAR_REGION, /* struct tessera_wire_rect[], surface coordinates */
 	VAR_STRING, /* char[], NUL added in the struct */
 	VAR_KEYS, /* uint32_t[] */
+	VAR_BYTES, /* uint8_t[], any values */
 };
 
 typedef enum tessera_wire_error_code (*check_fn)(const struct tessera_wire_msg *msg,
@@ -585,7 +586,7 @@ static const struct field repeat_info_fields[] = {
 };
 #undef ST
 
-/* window sharing (§16) */
+/* window sharing (§17) */
 #define ST struct tessera_wire_share_buffer
 static const struct field share_buffer_fields[] = {
 	F_ID("SHARE_BUFFER.share", 8, ST, share),
@@ -617,6 +618,46 @@ static const struct field share_frame_fields[] = {
 	F_I32R("SHARE_FRAME.y", 20, ST, y, COORDINATE, 0, TESSERA_WIRE_MAX_DIMENSION),
 	F_DIM0("SHARE_FRAME.width", 24, ST, width),
 	F_DIM0("SHARE_FRAME.height", 28, ST, height),
+};
+#undef ST
+
+#define ST struct tessera_wire_clipboard_chunk
+static const struct field clipboard_data_fields[] = {
+	F_ID("CLIPBOARD_DATA.transfer", 8, ST, transfer),
+	F_U32R("CLIPBOARD_DATA.type", 12, ST, type, VALUE, 1, TESSERA_WIRE_CLIPBOARD_TYPE_MAX),
+	F_MASK("CLIPBOARD_DATA.flags", 16, ST, flags, TESSERA_WIRE_CLIPBOARD_LAST),
+	F_U32R("CLIPBOARD_DATA.length", 20, ST, length, COUNT, 0,
+		TESSERA_WIRE_MAX_CLIPBOARD_CHUNK),
+};
+static const struct field clipboard_paste_fields[] = {
+	F_ID("CLIPBOARD_PASTE.transfer", 8, ST, transfer),
+	F_U32R("CLIPBOARD_PASTE.type", 12, ST, type, VALUE, 1, TESSERA_WIRE_CLIPBOARD_TYPE_MAX),
+	F_MASK("CLIPBOARD_PASTE.flags", 16, ST, flags, TESSERA_WIRE_CLIPBOARD_LAST),
+	F_U32R("CLIPBOARD_PASTE.length", 20, ST, length, COUNT, 0,
+		TESSERA_WIRE_MAX_CLIPBOARD_CHUNK),
+};
+#undef ST
+
+#define ST struct tessera_wire_clipboard_end
+static const struct field clipboard_fail_fields[] = {
+	F_ID("CLIPBOARD_FAIL.transfer", 8, ST, transfer),
+	F_U32R("CLIPBOARD_FAIL.reason", 12, ST, reason, VALUE, 1,
+		TESSERA_WIRE_CLIPBOARD_REASON_MAX),
+};
+static const struct field clipboard_cancel_fields[] = {
+	F_ID("CLIPBOARD_CANCEL.transfer", 8, ST, transfer),
+	F_U32R("CLIPBOARD_CANCEL.reason", 12, ST, reason, VALUE, 1,
+		TESSERA_WIRE_CLIPBOARD_REASON_MAX),
+};
+#undef ST
+
+#define ST struct tessera_wire_clipboard_request
+static const struct field clipboard_request_fields[] = {
+	F_ID("CLIPBOARD_REQUEST.transfer", 8, ST, transfer),
+	F_MASK("CLIPBOARD_REQUEST.types", 12, ST, types, TESSERA_WIRE_CLIPBOARD_TYPES_ALL),
+	F_U32R("CLIPBOARD_REQUEST.limit", 16, ST, limit, VALUE, 1,
+		TESSERA_WIRE_MAX_CLIPBOARD_SIZE),
+	F_RSV32("CLIPBOARD_REQUEST.reserved", 20),
 };
 #undef ST
 
@@ -843,6 +884,15 @@ static enum tessera_wire_error_code check_share_frame(const struct tessera_wire_
 	return TESSERA_WIRE_ERROR_NONE;
 }
 
+static enum tessera_wire_error_code check_clipboard_request(
+		const struct tessera_wire_msg *msg, struct tessera_wire_error *err) {
+	if (msg->clipboard_request.types == 0) {
+		return wire_fail(err, TESSERA_WIRE_ERROR_VALUE, msg->type,
+			"CLIPBOARD_REQUEST.types", "no type");
+	}
+	return TESSERA_WIRE_ERROR_NONE;
+}
+
 /* --- message table, sorted by type --- */
 
 #define REQ TESSERA_WIRE_REQUESTS
@@ -923,6 +973,10 @@ static const struct msg_desc messages[] = {
 	FIXED(SUBSURFACE_SET_SYNC, REQ, 16, struct tessera_wire_subsurface_sync,
 		subsurface_sync_fields, NULL),
 	FIXED(SET_CURSOR, REQ, 24, struct tessera_wire_set_cursor, set_cursor_fields, NULL),
+	VARIABLE(CLIPBOARD_DATA, REQ, 24, struct tessera_wire_clipboard_chunk,
+		clipboard_data_fields, NULL, VAR_BYTES, length, data, "CLIPBOARD_DATA.data"),
+	FIXED(CLIPBOARD_FAIL, REQ, 16, struct tessera_wire_clipboard_end,
+		clipboard_fail_fields, NULL),
 	FIXED(SHARE_BUFFER, REQ, 16, struct tessera_wire_share_buffer, share_buffer_fields,
 		NULL),
 
@@ -968,6 +1022,12 @@ static const struct msg_desc messages[] = {
 		modifiers_fields, NULL),
 	FIXED(KEYBOARD_REPEAT_INFO, EVT, 16, struct tessera_wire_repeat_info,
 		repeat_info_fields, NULL),
+	FIXED(CLIPBOARD_REQUEST, EVT, 24, struct tessera_wire_clipboard_request,
+		clipboard_request_fields, check_clipboard_request),
+	VARIABLE(CLIPBOARD_PASTE, EVT, 24, struct tessera_wire_clipboard_chunk,
+		clipboard_paste_fields, NULL, VAR_BYTES, length, data, "CLIPBOARD_PASTE.data"),
+	FIXED(CLIPBOARD_CANCEL, EVT, 16, struct tessera_wire_clipboard_end,
+		clipboard_cancel_fields, NULL),
 	VARIABLE(SHARE_OFFER, EVT, 24, struct tessera_wire_share_offer, share_offer_fields,
 		NULL, VAR_STRING, length, description, "SHARE_OFFER.description"),
 	FIXED(SHARE_END, EVT, 16, struct tessera_wire_share_end, share_end_fields, NULL),
@@ -997,6 +1057,7 @@ static size_t var_elem_size(uint8_t var) {
 	case VAR_REGION:
 		return 16;
 	case VAR_STRING:
+	case VAR_BYTES:
 		return 1;
 	case VAR_KEYS:
 		return 4;
@@ -1231,6 +1292,9 @@ static enum tessera_wire_error_code decode_var(const struct msg_desc *d,
 		}
 		memcpy(array, src, count);
 		array[count] = '\0'; /* the array has max_count + 1 bytes */
+		break;
+	case VAR_BYTES:
+		memcpy(array, src, count);
 		break;
 	case VAR_KEYS:
 		for (uint32_t i = 0; i < count; i++) {
@@ -1488,6 +1552,7 @@ static void encode_var(const struct msg_desc *d, const uint8_t *base, uint32_t c
 		}
 		break;
 	case VAR_STRING:
+	case VAR_BYTES:
 		memcpy(dst, array, count);
 		break;
 	case VAR_KEYS:

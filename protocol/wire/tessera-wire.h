@@ -50,6 +50,11 @@
 #define TESSERA_WIRE_MAX_REPEAT_RATE 1000
 #define TESSERA_WIRE_MAX_REPEAT_DELAY 10000
 #define TESSERA_WIRE_MAX_REFRESH_MHZ 1000000
+/* Clipboard (§16): bytes of one CLIPBOARD_DATA / CLIPBOARD_PASTE chunk
+ * (the largest that keeps the message within MAX_MESSAGE_SIZE) and of one
+ * whole transfer. */
+#define TESSERA_WIRE_MAX_CLIPBOARD_CHUNK (TESSERA_WIRE_MAX_MESSAGE_SIZE - 24)
+#define TESSERA_WIRE_MAX_CLIPBOARD_SIZE (256u * 1024 * 1024)
 /* Enforced by the host, not by the stateless codec (§5). */
 #define TESSERA_WIRE_MAX_SURFACES 1024
 #define TESSERA_WIRE_MAX_BUFFERS 4096
@@ -92,7 +97,9 @@ enum tessera_wire_type {
 	TESSERA_WIRE_SUBSURFACE_PLACE = 0x003a,
 	TESSERA_WIRE_SUBSURFACE_SET_SYNC = 0x003b,
 	TESSERA_WIRE_SET_CURSOR = 0x0040,
-	TESSERA_WIRE_SHARE_BUFFER = 0x0060, /* feature SHARE (§16) */
+	TESSERA_WIRE_CLIPBOARD_DATA = 0x0050,
+	TESSERA_WIRE_CLIPBOARD_FAIL = 0x0051,
+	TESSERA_WIRE_SHARE_BUFFER = 0x0060, /* feature SHARE (§17) */
 
 	/* events, host -> guest (event ring) */
 	TESSERA_WIRE_HELLO_REPLY = 0x8001,
@@ -121,7 +128,10 @@ enum tessera_wire_type {
 	TESSERA_WIRE_KEYBOARD_KEY = 0x8042,
 	TESSERA_WIRE_KEYBOARD_MODIFIERS = 0x8043,
 	TESSERA_WIRE_KEYBOARD_REPEAT_INFO = 0x8044,
-	TESSERA_WIRE_SHARE_OFFER = 0x8060, /* feature SHARE (§16) */
+	TESSERA_WIRE_CLIPBOARD_REQUEST = 0x8050,
+	TESSERA_WIRE_CLIPBOARD_PASTE = 0x8051,
+	TESSERA_WIRE_CLIPBOARD_CANCEL = 0x8052,
+	TESSERA_WIRE_SHARE_OFFER = 0x8060, /* feature SHARE (§17) */
 	TESSERA_WIRE_SHARE_END = 0x8061,
 	TESSERA_WIRE_SHARE_FRAME = 0x8062,
 };
@@ -232,8 +242,31 @@ enum tessera_wire_decoration_mode {
 
 #define TESSERA_WIRE_KEYMAP_FORMAT_XKB_V1 1
 
-/* HELLO.features bits (§4.3) */
-#define TESSERA_WIRE_FEATURE_SHARE (UINT64_C(1) << 1) /* window sharing, §16 */
+/* HELLO.features / HELLO_REPLY.features (§4.3) */
+#define TESSERA_WIRE_FEATURE_CLIPBOARD (UINT64_C(1) << 0) /* the clipboard, §16 */
+#define TESSERA_WIRE_FEATURE_SHARE (UINT64_C(1) << 1) /* window sharing, §17 */
+
+/* The clipboard's data types (§16); a mask has bit 1 << type per type. */
+enum tessera_wire_clipboard_type {
+	TESSERA_WIRE_CLIPBOARD_TEXT = 1, /* text/plain;charset=utf-8 */
+	TESSERA_WIRE_CLIPBOARD_PNG = 2, /* image/png */
+	TESSERA_WIRE_CLIPBOARD_URI_LIST = 3, /* text/uri-list */
+};
+#define TESSERA_WIRE_CLIPBOARD_TYPE_MAX 3
+#define TESSERA_WIRE_CLIPBOARD_TYPES_ALL 0xeu
+
+#define TESSERA_WIRE_CLIPBOARD_LAST (1u << 0)
+
+/* CLIPBOARD_FAIL.reason and CLIPBOARD_CANCEL.reason */
+enum tessera_wire_clipboard_reason {
+	TESSERA_WIRE_CLIPBOARD_EMPTY = 1, /* no selection */
+	TESSERA_WIRE_CLIPBOARD_NO_TYPE = 2, /* none of the types asked for */
+	TESSERA_WIRE_CLIPBOARD_TOO_LARGE = 3, /* over the transfer's limit */
+	TESSERA_WIRE_CLIPBOARD_SOURCE = 4, /* the source failed */
+	TESSERA_WIRE_CLIPBOARD_TIMEOUT = 5, /* no progress for too long */
+	TESSERA_WIRE_CLIPBOARD_CANCELLED = 6, /* the other side gave up */
+};
+#define TESSERA_WIRE_CLIPBOARD_REASON_MAX 6
 
 /* --- Decoded messages --- */
 
@@ -393,6 +426,27 @@ struct tessera_wire_set_cursor {
 	int32_t hotspot_x, hotspot_y;
 };
 
+/* CLIPBOARD_DATA (request) and CLIPBOARD_PASTE (event): one chunk. */
+struct tessera_wire_clipboard_chunk {
+	uint32_t transfer;
+	uint32_t type; /* enum tessera_wire_clipboard_type */
+	uint32_t flags; /* TESSERA_WIRE_CLIPBOARD_LAST */
+	uint32_t length;
+	uint8_t data[TESSERA_WIRE_MAX_CLIPBOARD_CHUNK];
+};
+
+/* CLIPBOARD_FAIL (request) and CLIPBOARD_CANCEL (event). */
+struct tessera_wire_clipboard_end {
+	uint32_t transfer;
+	uint32_t reason; /* enum tessera_wire_clipboard_reason */
+};
+
+struct tessera_wire_clipboard_request {
+	uint32_t transfer;
+	uint32_t types; /* mask of 1 << enum tessera_wire_clipboard_type */
+	uint32_t limit; /* bytes at most */
+};
+
 struct tessera_wire_hello_reply {
 	uint32_t version;
 	uint64_t features;
@@ -520,7 +574,7 @@ struct tessera_wire_repeat_info {
 	int32_t rate, delay;
 };
 
-/* SHARE_BUFFER (§16) */
+/* SHARE_BUFFER (§17) */
 struct tessera_wire_share_buffer {
 	uint32_t share;
 	uint32_t buffer;
@@ -580,6 +634,9 @@ struct tessera_wire_msg {
 		struct tessera_wire_subsurface_sync subsurface_sync; /* SUBSURFACE_SET_SYNC */
 		struct tessera_wire_set_cursor set_cursor; /* SET_CURSOR */
 		struct tessera_wire_share_buffer share_buffer; /* SHARE_BUFFER */
+		struct tessera_wire_clipboard_chunk clipboard_chunk; /* CLIPBOARD_DATA, CLIPBOARD_PASTE */
+		struct tessera_wire_clipboard_end clipboard_end; /* CLIPBOARD_FAIL, CLIPBOARD_CANCEL */
+		struct tessera_wire_clipboard_request clipboard_request; /* CLIPBOARD_REQUEST */
 
 		struct tessera_wire_hello_reply hello_reply; /* HELLO_REPLY */
 		struct tessera_wire_error_event error; /* ERROR */

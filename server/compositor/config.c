@@ -44,6 +44,7 @@ struct config_loader {
 	bool in_vm; /* keys go to vms[vm_count - 1] */
 	bool has_color; /* of vms[vm_count - 1] */
 	int keyboard_line[TESSERA_KEYMAP_PART_COUNT]; /* of vms[vm_count - 1] */
+	int clipboard_keep; /* -1: not set, else 0 or 1 */
 };
 
 static void fail(struct config_loader *loader, int line, int found_at,
@@ -703,6 +704,18 @@ static int config_handler(void *user, const char *section, const char *name,
 	}
 
 	struct tessera_vm_config *vm = current_vm(loader);
+	if (vm == NULL && section[0] == '\0' && strcmp(name, "clipboard-keep") == 0) {
+		/* the global keys, before the first section */
+		if (loader->clipboard_keep >= 0) {
+			fail(loader, line, line, "duplicate key 'clipboard-keep'");
+		} else if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+			loader->clipboard_keep = strcmp(value, "yes") == 0;
+		} else {
+			fail(loader, line, line, "invalid clipboard-keep '%s' (expected yes "
+				"or no)", escape(value, esc));
+		}
+		return !loader->failed;
+	}
 	if (vm == NULL) {
 		fail(loader, line, line, "key '%s' outside a [vm NAME] section",
 			escape(name, esc));
@@ -792,6 +805,7 @@ bool tessera_config_load(struct tessera_config *config, const char *path,
 		.path = path,
 		.err = err,
 		.err_size = err_size,
+		.clipboard_keep = -1,
 	};
 	loader.file = fopen(path, "re");
 	if (loader.file == NULL) {
@@ -826,6 +840,7 @@ bool tessera_config_load(struct tessera_config *config, const char *path,
 	}
 	config->vms = loader.vms;
 	config->vm_count = loader.vm_count;
+	config->clipboard_keep = loader.clipboard_keep == 1;
 	return true;
 }
 

@@ -108,6 +108,9 @@ struct tessera_config {
 	char *path;                 /* file it came from */
 	struct tessera_vm_config *vms;
 	size_t vm_count;
+	/* clipboard-keep (before the first section): a paste leaves the
+	 * global clipboard as it was */
+	bool clipboard_keep;
 };
 
 /*

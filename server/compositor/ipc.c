@@ -1,6 +1,7 @@
 /*
  * The control socket: tesseractl's requests (list, start, stop and restart
- * VMs; list, focus and close windows) answered from the event loop. The
+ * VMs; list, focus and close windows; outputs; the clipboard) answered
+ * from the event loop. The
  * protocol is in server/ctl/ctl-protocol.h and tesseractl(1).
  *
  * Every connection is untrusted input, even of the right user: a request
@@ -32,6 +33,7 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
+#include "clipboard.h"
 #include "config.h"
 #include "ctl-protocol.h"
 #include "decoration.h"
@@ -62,6 +64,7 @@ enum ipc_wait {
 	IPC_WAIT_NONE,
 	IPC_WAIT_STOPPED, /* vm stop: the VM is stopped */
 	IPC_WAIT_RESTARTED, /* vm restart: the old daemon has exited */
+	IPC_WAIT_CLIPBOARD, /* clipboard copy / paste: the transfer ended */
 };
 
 struct ipc_client {
@@ -86,6 +89,7 @@ struct ipc_client {
 	 * request could otherwise disturb. */
 	struct json_object *waited_reply;
 	struct wl_event_source *resume;
+	bool clipboard_in_call; /* a transfer's end arrives inside its start */
 };
 
 static void client_destroy(struct ipc_client *client) {
@@ -94,6 +98,9 @@ static void client_destroy(struct ipc_client *client) {
 	}
 	if (client->wait != IPC_WAIT_NONE) {
 		wl_list_remove(&client->vm_state.link);
+	}
+	if (client->ipc->server->clipboard != NULL) {
+		tessera_clipboard_forget(client->ipc->server->clipboard, client);
 	}
 	if (client->resume != NULL) {
 		wl_event_source_remove(client->resume);
@@ -500,6 +507,86 @@ static struct json_object *cmd_share_list(struct ipc_request *request) {
 	return reply;
 }
 
+static struct json_object *clipboard_reply(struct tessera_server *server) {
+	struct json_object *reply = reply_new(true);
+	const char *type, *mime, *origin;
+	size_t size;
+	if (server->clipboard != NULL &&
+			tessera_clipboard_describe(server->clipboard, &type, &mime, &size, &origin)) {
+		struct json_object *obj = json_object_new_object();
+		add_string(obj, "type", type);
+		add_string(obj, "mime", mime);
+		json_object_object_add(obj, "size", json_object_new_int64((int64_t)size));
+		add_string(obj, "from", origin);
+		json_object_object_add(reply, "clipboard", obj);
+	} else {
+		json_object_object_add(reply, "clipboard", NULL);
+	}
+	return reply;
+}
+
+static struct json_object *cmd_clipboard_show(struct ipc_request *request) {
+	return clipboard_reply(request->client->ipc->server);
+}
+
+static struct json_object *cmd_clipboard_clear(struct ipc_request *request) {
+	struct tessera_server *server = request->client->ipc->server;
+	if (server->clipboard != NULL) {
+		tessera_clipboard_clear(server->clipboard);
+	}
+	return clipboard_reply(server);
+}
+
+static void client_resume(void *data);
+
+static void clipboard_done(void *data, bool ok, const char *message) {
+	struct ipc_client *client = data;
+	client->waited_reply = ok ? clipboard_reply(client->ipc->server) :
+		reply_error("failed", "%s", message);
+	if (client->clipboard_in_call) {
+		return; /* the command returns it */
+	}
+	client->resume = wl_event_loop_add_idle(client->ipc->server->event_loop,
+		client_resume, client);
+	if (client->resume == NULL) {
+		client_destroy(client);
+	}
+}
+
+static struct json_object *clipboard_transfer(struct ipc_request *request, bool copy) {
+	struct ipc_client *client = request->client;
+	struct tessera_server *server = client->ipc->server;
+	if (server->clipboard == NULL) {
+		return reply_error("failed", "tessera has no clipboard (its log says why)");
+	}
+	client->wait = IPC_WAIT_CLIPBOARD;
+	wl_list_init(&client->vm_state.link);
+	client->clipboard_in_call = true;
+	if (copy) {
+		tessera_clipboard_copy(server->clipboard, request->vm, clipboard_done, client);
+	} else {
+		tessera_clipboard_paste(server->clipboard, request->vm, clipboard_done, client);
+	}
+	client->clipboard_in_call = false;
+	if (client->waited_reply != NULL) {
+		struct json_object *reply = client->waited_reply;
+		client->waited_reply = NULL;
+		client->wait = IPC_WAIT_NONE;
+		return reply;
+	}
+	/* the transfer times out on its own: no idle timeout meanwhile */
+	wl_event_source_timer_update(client->idle_timer, 0);
+	return NULL;
+}
+
+static struct json_object *cmd_clipboard_copy(struct ipc_request *request) {
+	return clipboard_transfer(request, true);
+}
+
+static struct json_object *cmd_clipboard_paste(struct ipc_request *request) {
+	return clipboard_transfer(request, false);
+}
+
 static const struct ipc_command {
 	const char *name;
 	enum ipc_arg arg;
@@ -518,6 +605,10 @@ static const struct ipc_command {
 	{ "share start", ARG_WINDOW_VM, cmd_share_start },
 	{ "share stop", ARG_SHARE, cmd_share_stop },
 	{ "share list", ARG_NONE, cmd_share_list },
+	{ "clipboard show", ARG_NONE, cmd_clipboard_show },
+	{ "clipboard clear", ARG_NONE, cmd_clipboard_clear },
+	{ "clipboard copy", ARG_VM, cmd_clipboard_copy },
+	{ "clipboard paste", ARG_VM, cmd_clipboard_paste },
 };
 
 /* ---- waiting for a VM ---- */

@@ -38,6 +38,7 @@
 #include "server.h"
 #include "share.h"
 #include "vm.h"
+#include "clipboard.h"
 #include "wlr-log.h"
 #include "xdg-shell.h"
 
@@ -505,6 +506,8 @@ static void server_finish(struct tessera_server *server) {
 	tessera_vms_stop(server);
 	wl_display_destroy_clients(server->wl_display);
 	tessera_vms_finish(server);
+	tessera_clipboard_destroy(server->clipboard);
+	server->clipboard = NULL;
 	tessera_seat_destroy(server->seat);
 	tessera_xdg_shell_finish(server);
 	tessera_xdg_decoration_finish(server);
@@ -643,6 +646,8 @@ int main(int argc, char *argv[]) {
 	/* A client that vanishes must not take the compositor with it. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* before the daemons start: they bind it at once */
+	server.clipboard = tessera_clipboard_create(&server);
 	if (!tessera_vms_init(&server)) {
 		tessera_log(TESSERA_ERROR, "cannot set up the VMs");
 		goto out_signals;

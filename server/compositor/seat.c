@@ -28,6 +28,7 @@
 #include "keymap.h"
 #include "log.h"
 #include "seat.h"
+#include "clipboard.h"
 #include "server.h"
 #include "share.h"
 #include "view.h"
@@ -244,7 +245,17 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 			syms[0] == XKB_KEY_Escape) {
 		tessera_share_cancel(keyboard->seat->server); /* the key goes on */
 	}
-	if ((modifiers & WLR_MODIFIER_ALT) && event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
+	/* Ctrl+Shift+C / V: the clipboard's, never the window's */
+	for (int i = 0; i < nsyms && seat->server->clipboard != NULL && !handled; i++) {
+		handled = tessera_clipboard_handle_key(seat->server->clipboard, keycode,
+			event->state == WL_KEYBOARD_KEY_STATE_PRESSED, syms[i], modifiers);
+	}
+	if (nsyms == 0 && seat->server->clipboard != NULL) {
+		handled = tessera_clipboard_handle_key(seat->server->clipboard, keycode,
+			event->state == WL_KEYBOARD_KEY_STATE_PRESSED, XKB_KEY_NoSymbol, modifiers);
+	}
+	if (!handled && (modifiers & WLR_MODIFIER_ALT) &&
+			event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
 		for (int i = 0; i < nsyms; i++) {
 			handled = handle_keybinding(keyboard->seat->server, syms[i], modifiers) ||
 				handled;

@@ -45,6 +45,7 @@ struct tessera_server {
 
 	struct tessera_ipc *ipc; /* ipc.c: tesseractl's socket; NULL without */
 	struct tessera_shares *shares; /* share.c: window sharing */
+	struct tessera_clipboard *clipboard; /* clipboard.c; NULL if it failed */
 };
 
 /* 0xRRGGBB to the float RGBA that scene rects take. */

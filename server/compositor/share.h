@@ -14,7 +14,7 @@ struct tessera_vm;
  * buffers of another VM, on the user's word only (tesseractl share). The
  * daemons take part through tessera_vmd_share_v1
  * (protocol/tessera-vmd-share-v1.xml), the guests through the wire
- * protocol's SHARE messages (protocol/PROTOCOL.md §16).
+ * protocol's SHARE messages (protocol/PROTOCOL.md §17).
  */
 
 /* Buffers of the receiving VM tessera holds per share. */

@@ -34,7 +34,7 @@
 static const char usage[] =
 	"Usage: tesseractl [options] COMMAND\n"
 	"\n"
-	"Lists and steers the VMs, windows and outputs of a running tessera.\n"
+	"Lists and steers the VMs, windows, outputs and clipboard of a running tessera.\n"
 	"\n"
 	"  -s, --socket PATH  tessera's control socket (default: $TESSERA_SOCKET,\n"
 	"                     else tessera-$WAYLAND_DISPLAY.sock in $XDG_RUNTIME_DIR)\n"
@@ -56,6 +56,10 @@ static const char usage[] =
 	"  share ID --to NAME share window ID (a VM's) into VM NAME\n"
 	"  share list         the shares: id, window, from, to, frames, bytes copied\n"
 	"  share stop SHARE   end a share\n"
+	"  clipboard show     what tessera's clipboard holds: type, size, origin\n"
+	"  clipboard clear    empty tessera's clipboard\n"
+	"  clipboard copy --from NAME  copy the VM's selection into the clipboard\n"
+	"  clipboard paste --to NAME   offer the clipboard to the VM as its selection\n"
 	"\n"
 	"Exit status: 0 done, 1 tessera refused or failed the command,\n"
 	"2 usage, 3 tessera not reached or its reply unreadable.\n";
@@ -66,6 +70,7 @@ enum arg { ARG_NONE, ARG_VM, ARG_WINDOW, ARG_OUTPUT, ARG_WINDOW_VM, ARG_SHARE };
 static const struct command {
 	const char *object, *verb;
 	enum arg arg;
+	const char *flag; /* the argument comes after it */
 } commands[] = {
 	{ "vm", "list", ARG_NONE },
 	{ "vm", "start", ARG_VM },
@@ -80,6 +85,10 @@ static const struct command {
 	{ "share", "list", ARG_NONE },
 	{ "share", "stop", ARG_SHARE },
 	{ "share", "start", ARG_WINDOW_VM }, /* typed as: share ID --to NAME */
+	{ "clipboard", "show", ARG_NONE },
+	{ "clipboard", "clear", ARG_NONE },
+	{ "clipboard", "copy", ARG_VM, "--from" },
+	{ "clipboard", "paste", ARG_VM, "--to" },
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -431,9 +440,27 @@ static void print_share_reply(const struct command *command, struct json_object 
 	table_print(&table);
 }
 
+static void print_clipboard(struct json_object *reply) {
+	struct json_object *clipboard = json_object_object_get(reply, "clipboard");
+	if (clipboard == NULL) {
+		printf("clipboard: empty\n");
+		return;
+	}
+	char size[24];
+	const char *mime = get_string(clipboard, "mime");
+	const char *from = get_string(clipboard, "from");
+	printf("clipboard: ");
+	print_safe(stdout, mime != NULL ? mime : "?");
+	printf(", %s bytes, from ", get_number(clipboard, "size", size, sizeof(size)));
+	print_safe(stdout, from != NULL ? from : "?");
+	putchar('\n');
+}
+
 static void print_reply(const struct command *command, struct json_object *reply) {
 	if (strcmp(command->object, "share") == 0) {
 		print_share_reply(command, reply);
+	} else if (strcmp(command->object, "clipboard") == 0) {
+		print_clipboard(reply);
 	} else if (strcmp(command->object, "output") == 0) {
 		print_output_reply(command, reply);
 	} else if (command->arg == ARG_NONE) {
@@ -461,10 +488,11 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 		return NULL;
 	}
 	bool known = strcmp(argv[0], "vm") == 0 || strcmp(argv[0], "window") == 0 ||
-		strcmp(argv[0], "output") == 0 || strcmp(argv[0], "share") == 0;
+		strcmp(argv[0], "output") == 0 || strcmp(argv[0], "share") == 0 ||
+		strcmp(argv[0], "clipboard") == 0;
 	if (!known) {
-		*status = usage_error("unknown command '%s' (expected vm, window, output or "
-			"share)", argv[0]);
+		*status = usage_error("unknown command '%s' (expected vm, window, output, "
+			"share or clipboard)", argv[0]);
 		return NULL;
 	}
 	if (strcmp(argv[0], "share") == 0 && argc >= 2 && argv[1][0] >= '0' &&
@@ -490,7 +518,12 @@ static const struct command *find_command(int argc, char *argv[], int *status) {
 				strcmp(commands[i].verb, argv[1]) != 0) {
 			continue;
 		}
-		int want = commands[i].arg == ARG_NONE ? 2 : 3;
+		int want = commands[i].arg == ARG_NONE ? 2 : commands[i].flag != NULL ? 4 : 3;
+		if (commands[i].flag != NULL && argc >= 3 &&
+				strcmp(argv[2], commands[i].flag) != 0) {
+			*status = usage_error("'%s' takes %s NAME", argv[1], commands[i].flag);
+			return NULL;
+		}
 		if (argc < want) {
 			*status = usage_error("'%s' needs an argument", argv[1]);
 			return NULL;
@@ -589,7 +622,8 @@ int main(int argc, char *argv[]) {
 		return status;
 	}
 	bool share = command->arg == ARG_WINDOW_VM; /* share ID --to NAME */
-	char *request = build_request(command, argv[optind + (share ? 1 : 2)],
+	char *request = build_request(command,
+		argv[optind + (share ? 1 : command->flag != NULL ? 3 : 2)],
 		share ? argv[optind + 3] : NULL, &status);
 	if (request == NULL) {
 		return status;

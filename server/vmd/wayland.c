@@ -20,6 +20,7 @@
 #include "tessera-guest-memory-v1-client-protocol.h"
 #include "tessera-vmd-share-v1-client-protocol.h"
 #include "tessera-vmd-v1-client-protocol.h"
+#include "tessera-vmd-clipboard-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "wayland.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -572,6 +573,44 @@ bool vmd_wayland_has_dmabuf_format(const struct vmd_wayland *wayland,
 	return false;
 }
 
+/* tessera_vmd_clipboard_v1: to the session's handler, or refused. */
+static void clipboard_handle_copy(void *data,
+		struct tessera_vmd_clipboard_v1 *clipboard, uint32_t id, uint32_t types,
+		uint32_t max_size, int32_t fd) {
+	struct vmd_wayland *wayland = data;
+	if (wayland->clipboard_handler == NULL) {
+		close(fd);
+		tessera_vmd_clipboard_v1_copy_failed(clipboard, id,
+			TESSERA_VMD_CLIPBOARD_V1_REASON_NO_AGENT, "no guest session");
+		return;
+	}
+	wayland->clipboard_handler->copy(wayland->clipboard_data, id, types, max_size, fd);
+}
+
+static void clipboard_handle_paste(void *data,
+		struct tessera_vmd_clipboard_v1 *clipboard, uint32_t id, uint32_t type,
+		uint32_t size, int32_t fd) {
+	struct vmd_wayland *wayland = data;
+	if (wayland->clipboard_handler == NULL) {
+		close(fd);
+		tessera_vmd_clipboard_v1_paste_failed(clipboard, id,
+			TESSERA_VMD_CLIPBOARD_V1_REASON_NO_AGENT, "no guest session");
+		return;
+	}
+	wayland->clipboard_handler->paste(wayland->clipboard_data, id, type, size, fd);
+}
+
+static const struct tessera_vmd_clipboard_v1_listener clipboard_listener = {
+	.copy = clipboard_handle_copy,
+	.paste = clipboard_handle_paste,
+};
+
+void vmd_wayland_set_clipboard_handler(struct vmd_wayland *wayland,
+		const struct vmd_wayland_clipboard_handler *handler, void *data) {
+	wayland->clipboard_handler = handler;
+	wayland->clipboard_data = data;
+}
+
 static void registry_handle_global(void *data, struct wl_registry *registry,
 		uint32_t name, const char *interface, uint32_t version) {
 	struct vmd_wayland *wayland = data;
@@ -629,6 +668,12 @@ static void registry_handle_global(void *data, struct wl_registry *registry,
 			wayland->share == NULL) {
 		wayland->share = wl_registry_bind(registry, name,
 			&tessera_vmd_share_v1_interface, 1);
+	} else if (strcmp(interface, tessera_vmd_clipboard_v1_interface.name) == 0 &&
+			wayland->clipboard == NULL) {
+		wayland->clipboard = wl_registry_bind(registry, name,
+			&tessera_vmd_clipboard_v1_interface, 1);
+		tessera_vmd_clipboard_v1_add_listener(wayland->clipboard,
+			&clipboard_listener, wayland);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
 			version >= 3 && wayland->linux_dmabuf == NULL) {
 		wayland->linux_dmabuf = wl_registry_bind(registry, name,
@@ -922,6 +967,9 @@ void vmd_wayland_destroy(struct vmd_wayland *wayland) {
 	vmd_shares_destroy(wayland->shares);
 	if (wayland->vmd_report != NULL) {
 		tessera_vmd_v1_destroy(wayland->vmd_report);
+	}
+	if (wayland->clipboard != NULL) {
+		tessera_vmd_clipboard_v1_destroy(wayland->clipboard);
 	}
 	if (wayland->linux_dmabuf != NULL) {
 		zwp_linux_dmabuf_v1_destroy(wayland->linux_dmabuf);

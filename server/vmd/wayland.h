@@ -108,6 +108,15 @@ struct vmd_wayland_input_handler {
 	void (*repeat_info)(void *data);
 };
 
+/*
+ * Receives the compositor's clipboard transfers (tessera_vmd_clipboard_v1):
+ * the handler owns fd. Without a handler, vmd answers no_agent.
+ */
+struct vmd_wayland_clipboard_handler {
+	void (*copy)(void *data, uint32_t id, uint32_t types, uint32_t max_size, int fd);
+	void (*paste)(void *data, uint32_t id, uint32_t type, uint32_t size, int fd);
+};
+
 /* Largest keymap kept (the wire protocol's MAX_KEYMAP_SIZE). */
 #define VMD_WAYLAND_MAX_KEYMAP_SIZE (1 << 20)
 #define VMD_WAYLAND_MAX_SHM_FORMATS 64
@@ -138,6 +147,10 @@ struct vmd_wayland {
 	/* tessera_vmd_share_v1, only on a tagged VM connection (session/share.c) */
 	struct tessera_vmd_share_v1 *share;
 	struct vmd_shares *shares; /* its state, made by the first session */
+	/* tessera_vmd_clipboard_v1, only on a tagged VM connection */
+	struct tessera_vmd_clipboard_v1 *clipboard;
+	const struct vmd_wayland_clipboard_handler *clipboard_handler;
+	void *clipboard_data;
 	/* zwp_linux_dmabuf_v1 (version 3+), used with udmabufs */
 	struct zwp_linux_dmabuf_v1 *linux_dmabuf;
 	/* formats it announced with DRM_FORMAT_MOD_LINEAR */
@@ -207,6 +220,9 @@ bool vmd_wayland_wait_writable(struct vmd_wayland *wayland);
 /* Sets the receiver of seat input (NULL to stop). */
 void vmd_wayland_set_input_handler(struct vmd_wayland *wayland,
 	const struct vmd_wayland_input_handler *handler, void *data);
+/* Sets the receiver of clipboard transfers (NULL to stop). */
+void vmd_wayland_set_clipboard_handler(struct vmd_wayland *wayland,
+	const struct vmd_wayland_clipboard_handler *handler, void *data);
 /* Stops using tessera_guest_memory_v1 (buffers then go through wl_shm
  * with copies): for tests and the --no-guest-memory option. Call before
  * any buffer is created. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Window sharing (PROTOCOL.md §16, server/compositor/share.c): a window of
+"""Window sharing (PROTOCOL.md §17, server/compositor/share.c): a window of
 VM A ("guest") shared into VM B ("b") on the user's word (tesseractl share)
 becomes the output SHARE-<id> of B's agent, which B's clients capture with
 wlr-screencopy (grim): B receives A's pixels exactly, one host copy per

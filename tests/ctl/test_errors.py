@@ -20,7 +20,7 @@ import tessera_test as t
 
 USAGE_ERRORS = {
     (): "no command given",
-    ("bogus",): "unknown command 'bogus' (expected vm, window, output or share)",
+    ("bogus",): "unknown command 'bogus' (expected vm, window, output, share or clipboard)",
     ("vm",): "incomplete command 'vm'",
     ("vm", "frobnicate"): "unknown command 'vm frobnicate'",
     ("vm", "start"): "'start' needs an argument",

@@ -58,8 +58,8 @@ protocol() {
 
 # the sources of the vmd-session library (server/vmd/meson.build)
 vmd_session_sources() {
-	for f in buffer cursor events frame gmem guest-access id-map input popup \
-			session shm subsurface surface toplevel udmabuf xdg-surface; do
+	for f in buffer clipboard cursor events frame gmem guest-access id-map input \
+			popup session share shm subsurface surface toplevel udmabuf xdg-surface; do
 		printf '%s ' "$src/server/vmd/session/$f.c"
 	done
 	printf '%s ' "$src/server/vmd/wayland.c"
@@ -121,7 +121,9 @@ vmd-gpu)
 		protocol "${p%%:*}" "$wl_protocols/${p#*:}" client
 	done
 	protocol tessera-guest-memory-v1 "$src/protocol/tessera-guest-memory-v1.xml" client
-	protocol tessera-vmd-v1 "$src/protocol/tessera-vmd-v1.xml" client
+	for p in tessera-vmd-v1 tessera-vmd-share-v1 tessera-vmd-clipboard-v1; do
+		protocol "$p" "$src/protocol/$p.xml" client
+	done
 	# shellcheck disable=SC2046,SC2086 # lists
 	set -- $includes "-I$src/server/vmd" "-I$src/server/vmd/session" "-I$proto" \
 		-pthread $common $wire $virtio $protocol_sources $(vmd_session_sources) \
@@ -156,8 +158,8 @@ agent-ring)
 	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
 		"$proto/xdg-shell-protocol.h"
 	agent=
-	for f in buffer commit host output seat server surface wl-drm xwayland transport/transport \
-			transport/transport-vhost-user transport/transport-virtgpu; do
+	for f in buffer clipboard commit host output seat server share surface wl-drm xwayland \
+			transport/transport transport/transport-vhost-user transport/transport-virtgpu; do
 		agent="$agent $src/guest-agent/$f.c"
 	done
 	# shellcheck disable=SC2086

@@ -198,6 +198,9 @@ static void batch_wait(void) {
 	batch_wait_flags(0);
 }
 
+/* HELLO.features of the next sessions. */
+static uint64_t hello_features;
+
 /* The context, its ring (formatted by the guest unless told) and keymap
  * area. */
 /* HELLO.features of the next sessions (window sharing: SHARE) */
@@ -480,7 +483,7 @@ static void valid_seeds(void) {
 	window();
 	seed_save("session-attach-unanswered");
 
-	/* window sharing (PROTOCOL.md §16): the feature offered, a buffer
+	/* window sharing (PROTOCOL.md §17): the feature offered, a buffer
 	 * handed over for a share (none offered: a no-op; without the
 	 * feature enabled: UNKNOWN_TYPE), then again and destroyed */
 	hello_features = TESSERA_WIRE_FEATURE_SHARE;
@@ -654,9 +657,38 @@ static void error_seeds(void) {
 }
 
 
+/* The clipboard's requests (PROTOCOL.md §16): answers to transfers the
+ * host never asked for, with the feature and without it. */
+static void clipboard_seeds(void) {
+	static struct tessera_wire_msg data = { .type = TESSERA_WIRE_CLIPBOARD_DATA,
+		.clipboard_chunk = { .transfer = 1, .type = TESSERA_WIRE_CLIPBOARD_TEXT,
+			.flags = TESSERA_WIRE_CLIPBOARD_LAST, .length = 5,
+			.data = "hello" } };
+	hello_features = TESSERA_WIRE_FEATURE_CLIPBOARD;
+	start(0);
+	session_start();
+	window();
+	batch_begin();
+	batch_add(&data);
+	batch_add(&(struct tessera_wire_msg){ .type = TESSERA_WIRE_CLIPBOARD_FAIL,
+		.clipboard_end = { .transfer = 1, .reason = TESSERA_WIRE_CLIPBOARD_EMPTY } });
+	batch_wait();
+	ring_read_all();
+	seed_save("clipboard-unasked");
+
+	hello_features = 0;
+	start(0);
+	session_start();
+	batch_begin();
+	batch_add(&data);
+	batch_wait();
+	seed_save("clipboard-without-feature");
+}
+
 static void write_seeds(void) {
 	valid_seeds();
 	error_seeds();
+	clipboard_seeds();
 }
 
 int main(int argc, char *argv[]) {

@@ -26,7 +26,8 @@ const uint16_t wire_request_types[] = {
 	TESSERA_WIRE_ACK_CONFIGURE, TESSERA_WIRE_SET_WINDOW_GEOMETRY, TESSERA_WIRE_POPUP_CREATE,
 	TESSERA_WIRE_POPUP_GRAB, TESSERA_WIRE_POPUP_REPOSITION, TESSERA_WIRE_SUBSURFACE_CREATE,
 	TESSERA_WIRE_SUBSURFACE_SET_POSITION, TESSERA_WIRE_SUBSURFACE_PLACE,
-	TESSERA_WIRE_SUBSURFACE_SET_SYNC, TESSERA_WIRE_SET_CURSOR, TESSERA_WIRE_SHARE_BUFFER,
+	TESSERA_WIRE_SUBSURFACE_SET_SYNC, TESSERA_WIRE_SET_CURSOR,
+	TESSERA_WIRE_CLIPBOARD_DATA, TESSERA_WIRE_CLIPBOARD_FAIL, TESSERA_WIRE_SHARE_BUFFER,
 };
 
 const uint16_t wire_event_types[] = {
@@ -38,8 +39,9 @@ const uint16_t wire_event_types[] = {
 	TESSERA_WIRE_POINTER_LEAVE, TESSERA_WIRE_POINTER_MOTION, TESSERA_WIRE_POINTER_BUTTON,
 	TESSERA_WIRE_POINTER_AXIS, TESSERA_WIRE_POINTER_FRAME, TESSERA_WIRE_KEYBOARD_ENTER,
 	TESSERA_WIRE_KEYBOARD_LEAVE, TESSERA_WIRE_KEYBOARD_KEY, TESSERA_WIRE_KEYBOARD_MODIFIERS,
-	TESSERA_WIRE_KEYBOARD_REPEAT_INFO, TESSERA_WIRE_SHARE_OFFER, TESSERA_WIRE_SHARE_END,
-	TESSERA_WIRE_SHARE_FRAME,
+	TESSERA_WIRE_KEYBOARD_REPEAT_INFO, TESSERA_WIRE_CLIPBOARD_REQUEST,
+	TESSERA_WIRE_CLIPBOARD_PASTE, TESSERA_WIRE_CLIPBOARD_CANCEL, TESSERA_WIRE_SHARE_OFFER,
+	TESSERA_WIRE_SHARE_END, TESSERA_WIRE_SHARE_FRAME,
 };
 
 const size_t wire_request_type_count = sizeof(wire_request_types) / sizeof(wire_request_types[0]);
@@ -486,6 +488,32 @@ bool wire_sample(uint16_t type, struct tessera_wire_msg *m, struct wire_bytes *e
 		m->share_frame.height = 40;
 		start(e, type, 32);
 		P32(8, 3); P32(12, 12); P32(16, 10); P32(20, 20); P32(24, 30); P32(28, 40);
+		break;
+	case TESSERA_WIRE_CLIPBOARD_DATA:
+	case TESSERA_WIRE_CLIPBOARD_PASTE: {
+		/* bytes that are no string: a NUL, 0xff, a control character */
+		static const uint8_t data[11] = { 'h', 'i', 0, 0xff, 0x01, 'P', 'N', 'G', 0x89, 0, 7 };
+		m->clipboard_chunk.transfer = 9;
+		m->clipboard_chunk.type = TESSERA_WIRE_CLIPBOARD_PNG;
+		m->clipboard_chunk.flags = TESSERA_WIRE_CLIPBOARD_LAST;
+		m->clipboard_chunk.length = sizeof(data);
+		memcpy(m->clipboard_chunk.data, data, sizeof(data));
+		start(e, type, 40);
+		P32(8, 9); P32(12, 2); P32(16, 1); P32(20, sizeof(data));
+		memcpy(e->bytes + 24, data, sizeof(data));
+		break;
+	}
+	case TESSERA_WIRE_CLIPBOARD_FAIL:
+	case TESSERA_WIRE_CLIPBOARD_CANCEL:
+		m->clipboard_end.transfer = 9;
+		m->clipboard_end.reason = TESSERA_WIRE_CLIPBOARD_TOO_LARGE;
+		start(e, type, 16); P32(8, 9); P32(12, 3);
+		break;
+	case TESSERA_WIRE_CLIPBOARD_REQUEST:
+		m->clipboard_request.transfer = 9;
+		m->clipboard_request.types = 0xe;
+		m->clipboard_request.limit = 16 * 1024 * 1024;
+		start(e, type, 24); P32(8, 9); P32(12, 0xe); P32(16, 16 * 1024 * 1024);
 		break;
 	default:
 		return false;

@@ -55,7 +55,8 @@ struct vmd_ctx {
 	uint32_t ctx_id;
 	enum vmd_ctx_state state;
 	uint32_t version; /* negotiated, 0 if none */
-	uint64_t features; /* enabled in HELLO_REPLY (share.c: SHARE) */
+	uint64_t features; /* HELLO.features this host implements too (§4.3):
+			    * enabled in HELLO_REPLY */
 	bool wait_pending; /* the device holds a WAIT of this context */
 	bool fatal; /* a fatal error happened: tear down after the batch */
 
@@ -103,6 +104,9 @@ struct vmd_session {
 	struct wl_listener output_remove;
 	struct wl_event_source *idle; /* the doorbell */
 
+	/* clipboard.c: the user's transfers to and from this VM */
+	struct vmd_clipboard *clipboard;
+
 	/* toplevel.c: sends the titles that came too soon after the last */
 	struct wl_event_source *title_timer;
 	bool title_timer_armed;
@@ -114,6 +118,15 @@ struct vmd_session {
 	/* the message being decoded (big: not on the stack) */
 	struct tessera_wire_msg msg;
 };
+
+/* clipboard.c: CLIPBOARD_DATA and CLIPBOARD_FAIL of a context, and the
+ * pacing of pastes into its ring (after each batch). */
+struct vmd_clipboard *vmd_clipboard_create(struct vmd_session *session);
+void vmd_clipboard_destroy(struct vmd_clipboard *clipboard);
+bool vmd_clipboard_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg);
+void vmd_clipboard_pump(struct vmd_clipboard *clipboard);
+/* The context goes: its transfers fail. */
+void vmd_clipboard_ctx_gone(struct vmd_clipboard *clipboard, struct vmd_ctx *ctx);
 
 /* A protocol error of ctx: logs, writes ERROR; fatal codes (< 0x100) mark
  * the context for teardown. object: the id the error is about. */

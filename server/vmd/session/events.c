@@ -398,6 +398,32 @@ void vmd_ctx_emit(struct vmd_ctx *ctx, const struct tessera_wire_msg *event) {
 	vmd_session_schedule_doorbell(session);
 }
 
+bool vmd_ctx_emit_if_room(struct vmd_ctx *ctx, const struct tessera_wire_msg *event,
+		uint32_t reserve) {
+	struct vmd_session *session = ctx->session;
+	if (ctx->state != VMD_CTX_RUNNING || ctx->fatal || ctx->ring.corrupted ||
+			session->destroying || !wl_list_empty(&ctx->ring.backlog) ||
+			ctx->ring.writer.dropped > 0) {
+		return false;
+	}
+	ctx_remap_ring(ctx);
+	uint64_t need = 2 * (uint64_t)tessera_wire_encoded_size(event) + reserve;
+	if (tessera_wire_ring_writer_free(&ctx->ring.writer) < need) {
+		return false;
+	}
+	switch (tessera_wire_ring_write(&ctx->ring.writer, event)) {
+	case TESSERA_WIRE_RING_OK:
+		session->stats.events_written++;
+		vmd_session_schedule_doorbell(session);
+		return true;
+	case TESSERA_WIRE_RING_BROKEN:
+		ring_corrupted(ctx);
+		return false;
+	default:
+		return false;
+	}
+}
+
 /* --- doorbell --- */
 
 static void handle_idle(void *data) {

@@ -55,6 +55,11 @@ bool vmd_ctx_register_ring(struct vmd_ctx *ctx, const struct tessera_wire_area *
 void vmd_ctx_send_greeting(struct vmd_ctx *ctx);
 /* Writes an event into ctx's ring (or its backlog, or drops it, §8.6). */
 void vmd_ctx_emit(struct vmd_ctx *ctx, const struct tessera_wire_msg *event);
+/* Writes an event only if the ring has room for it and reserve bytes
+ * more, with no backlog: false (nothing written, nothing dropped)
+ * otherwise. For streams the session paces itself (the clipboard). */
+bool vmd_ctx_emit_if_room(struct vmd_ctx *ctx, const struct tessera_wire_msg *event,
+	uint32_t reserve);
 /* Writes backlog entries that fit now. */
 void vmd_ctx_flush_backlog(struct vmd_ctx *ctx);
 /* Forgets backlog entries naming this surface / buffer. */

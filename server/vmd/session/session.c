@@ -164,6 +164,7 @@ static void ctx_destroy(struct vmd_ctx *ctx) {
 	bool wake = ctx->wait_pending;
 	/* no events while tearing down */
 	ctx->fatal = true;
+	vmd_clipboard_ctx_gone(session->clipboard, ctx);
 	struct vmd_surface *surface, *stmp;
 	wl_list_for_each_safe(surface, stmp, &ctx->surface_list, link) {
 		vmd_surface_destroy(surface);
@@ -217,7 +218,8 @@ static struct vmd_ctx *ctx_create(struct vmd_session *session, uint32_t ctx_id,
 	ctx->state = VMD_CTX_GREETED;
 	ctx->version = hello->min_version <= TESSERA_WIRE_VERSION &&
 		hello->max_version >= TESSERA_WIRE_VERSION ? TESSERA_WIRE_VERSION : 0;
-	ctx->features = vmd_share_features(session, hello->features);
+	ctx->features = (hello->features & TESSERA_WIRE_FEATURE_CLIPBOARD) |
+		vmd_share_features(session, hello->features);
 	vmd_ctx_events_init(ctx);
 	wl_list_init(&ctx->surface_list);
 	wl_list_init(&ctx->buffer_list);
@@ -279,6 +281,9 @@ static bool ctx_handle(struct vmd_ctx *ctx, const struct tessera_wire_msg *msg,
 		return handle_buffer_destroy(ctx, msg->buffer_destroy.buffer);
 	case TESSERA_WIRE_SHARE_BUFFER:
 		return vmd_ctx_share_buffer(ctx, &msg->share_buffer);
+	case TESSERA_WIRE_CLIPBOARD_DATA:
+	case TESSERA_WIRE_CLIPBOARD_FAIL:
+		return vmd_clipboard_handle(ctx, msg);
 	default:
 		return vmd_surface_handle(ctx, msg);
 	}
@@ -371,6 +376,8 @@ enum vmd_submit_result vmd_session_submit(struct vmd_session *session,
 	ctx->msg_offset = 0;
 	if (ctx->state == VMD_CTX_RUNNING && !ctx->fatal) {
 		vmd_ctx_flush_backlog(ctx);
+		/* the guest read its ring before this batch: room for more */
+		vmd_clipboard_pump(session->clipboard);
 	}
 	if (ctx->fatal) {
 		ctx_kill(ctx);
@@ -477,6 +484,11 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 			session->limits.max_buffer_bytes =
 				tessera_vm_setting_get(TESSERA_VM_SETTING_max_buffer_bytes)->def;
 		}
+		if (session->limits.clipboard_max == 0 ||
+				session->limits.clipboard_max > TESSERA_WIRE_MAX_CLIPBOARD_SIZE) {
+			session->limits.clipboard_max =
+				tessera_vm_setting_get(TESSERA_VM_SETTING_clipboard_max)->def;
+		}
 	}
 	session->wayland = wayland;
 	session->device = device;
@@ -485,6 +497,7 @@ struct vmd_session *vmd_session_create(struct vmd_wayland *wayland,
 	vmd_session_events_init(session);
 	vmd_session_input_init(session);
 	vmd_session_share_init(session);
+	session->clipboard = vmd_clipboard_create(session);
 	vmd_session_log(session, TESSERA_INFO, "session ready (limits: %llu surfaces, "
 		"%llu buffers, %llu buffer bytes, %llu-byte batches; buffers %s)",
 		(unsigned long long)session->limits.max_surfaces,
@@ -508,6 +521,8 @@ void vmd_session_destroy(struct vmd_session *session) {
 		ctx_destroy(ctx);
 	}
 	vmd_session_share_finish(session);
+	vmd_clipboard_destroy(session->clipboard);
+	session->clipboard = NULL;
 	vmd_session_gmem_reset(session);
 	vmd_session_input_finish(session);
 	vmd_session_events_finish(session);

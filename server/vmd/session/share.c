@@ -1,5 +1,5 @@
 /*
- * Window sharing, the receiving VM's side (PROTOCOL.md §16): tessera
+ * Window sharing, the receiving VM's side (PROTOCOL.md §17): tessera
  * offers a share of another VM's window (tessera_vmd_share_v1.offer); the
  * contexts that enabled the feature SHARE hear of it (SHARE_OFFER); the
  * guest hands buffers over (SHARE_BUFFER), which go to tessera as their

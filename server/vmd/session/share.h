@@ -1,5 +1,5 @@
 /*
- * Window sharing, the receiving VM's side (share.c, PROTOCOL.md §16):
+ * Window sharing, the receiving VM's side (share.c, PROTOCOL.md §17):
  * shares tessera offers this VM (tessera_vmd_share_v1) become SHARE_OFFER
  * and SHARE_END events for the contexts that enabled the feature SHARE;
  * the guest's SHARE_BUFFER hands a buffer to tessera, which fills it
