@@ -239,6 +239,8 @@ struct agent_server {
 	struct agent_xwayland *xwayland; /* NULL when off */
 	struct wl_list shares; /* share.c: agent_share.link */
 	struct wlr_allocator *allocator; /* share.c: for share outputs, made at the first */
+	uint64_t share_seq; /* share.c: the latest share frame's number */
+	struct wl_list screencopy_managers; /* screencopy.c */
 	struct agent_clipboard *clipboard; /* clipboard.c */
 
 	struct agent_host host;
@@ -420,9 +422,27 @@ void agent_share_handle_frame(struct agent_server *server,
 /* Makes a host output's mirror capturable as black (screencopy needs a
  * renderer on every output); false on failure (then it must not exist). */
 bool agent_share_init_blank_output(struct agent_server *server, struct wlr_output *output);
+/* A share's latest frame: XRGB8888 pixels (NULL before the first: black),
+ * changed whenever seq did. */
+struct agent_share_frame {
+	const uint8_t *pixels;
+	uint32_t stride;
+	int32_t width, height;
+	uint64_t seq;
+};
+/* The share shown on output, 0 if none. */
+uint32_t agent_share_of_output(struct agent_server *server, struct wlr_output *output);
+/* false if that share does not exist (any more). */
+bool agent_share_current_frame(struct agent_server *server, uint32_t share,
+	struct agent_share_frame *frame);
 /* Session lost: the shares and their outputs go (the host ended them). */
 void agent_shares_session_lost(struct agent_server *server);
 void agent_shares_finish(struct agent_server *server);
+
+/* screencopy.c: wlr-screencopy v2 (share outputs give their frames) */
+bool agent_screencopy_init(struct agent_server *server);
+/* The share got a new frame or went: captures waiting for it go on. */
+void agent_screencopy_share_changed(struct agent_server *server, uint32_t share);
 
 /* output.c */
 void agent_output_handle(struct agent_server *server,

@@ -22,7 +22,6 @@
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
-#include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 
@@ -123,7 +122,7 @@ bool agent_server_init(struct agent_server *server) {
 			wlr_data_control_manager_v1_create(server->display) == NULL ||
 			wlr_viewporter_create(server->display) == NULL ||
 			wlr_xdg_output_manager_v1_create(server->display, server->layout) == NULL ||
-			wlr_screencopy_manager_v1_create(server->display) == NULL) {
+			!agent_screencopy_init(server)) {
 		return false;
 	}
 	server->new_xdg_surface.notify = handle_new_xdg_surface;

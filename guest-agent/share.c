@@ -4,9 +4,9 @@
  * for guest applications and nothing else does. Each share (SHARE_OFFER)
  * is a headless output of its own, "SHARE-<id>", described "[A] title",
  * that shows only the shared window's frames; guest clients capture it
- * with wlr-screencopy (grim; xdg-desktop-portal-wlr 0.7 wants dmabuf
- * frames, which these pixman-drawn outputs do not give yet: README). The agent supplies the host with
- * AGENT_SHARE_BUFFERS buffers of its own memory (BUFFER_CREATE +
+ * with wlr-screencopy, which the agent serves itself at version 2
+ * (screencopy.c: grim, xdg-desktop-portal-wlr). The agent supplies the host
+ * with AGENT_SHARE_BUFFERS buffers of its own memory (BUFFER_CREATE +
  * SHARE_BUFFER); the host copies each frame into a free one and says so
  * (SHARE_FRAME); the agent takes the pixels into the output's content and
  * hands the buffer back at once. The output is rendered (pixman) only
@@ -41,6 +41,8 @@ struct agent_share {
 	int32_t width, height;
 	struct wlr_output *output;
 	struct wlr_texture *content; /* the latest frame, NULL before the first */
+	uint8_t *pixels; /* the same for screencopy.c, NULL before the first */
+	uint64_t seq; /* of the latest frame: unique in the agent */
 	struct agent_share_buffer buffers[AGENT_SHARE_BUFFERS];
 	uint64_t frames; /* SHARE_FRAMEs taken */
 	uint64_t rendered; /* output frames committed */
@@ -150,14 +152,18 @@ static void share_destroy(struct agent_share *share, bool tell_host) {
 	if (share->content != NULL) {
 		wlr_texture_destroy(share->content);
 	}
+	free(share->pixels);
 	if (share->output != NULL) {
 		wl_list_remove(&share->frame.link);
 		wl_list_remove(&share->output_destroy.link);
 		wlr_output_layout_remove(share->server->layout, share->output);
 		wlr_output_destroy(share->output);
 	}
+	struct agent_server *server = share->server;
+	uint32_t id = share->id;
 	wl_list_remove(&share->link);
 	free(share);
+	agent_screencopy_share_changed(server, id); /* waiting captures fail */
 }
 
 static void share_handle_output_destroy(struct wl_listener *listener, void *data) {
@@ -280,23 +286,54 @@ void agent_share_handle_frame(struct agent_server *server,
 		struct wlr_texture *texture = wlr_texture_from_pixels(server->renderer,
 			DRM_FORMAT_XRGB8888, b->stride, (uint32_t)share->width,
 			(uint32_t)share->height, b->res.data);
-		if (texture != NULL) {
+		size_t size = (size_t)b->stride * (size_t)share->height;
+		if (share->pixels == NULL) {
+			share->pixels = malloc(size);
+		}
+		if (texture != NULL && share->pixels != NULL) {
 			if (share->content != NULL) {
 				wlr_texture_destroy(share->content);
 			}
 			share->content = texture;
+			memcpy(share->pixels, b->res.data, size);
+			share->seq = ++server->share_seq;
 			share->frames++;
 			wlr_output_schedule_frame(share->output);
+			agent_screencopy_share_changed(server, share->id);
+		} else if (texture != NULL) {
+			wlr_texture_destroy(texture);
 		}
 	}
 	hand_over(share, b); /* the pixels are the output's now */
 }
 
+uint32_t agent_share_of_output(struct agent_server *server, struct wlr_output *output) {
+	struct agent_share *share;
+	wl_list_for_each(share, &server->shares, link) {
+		if (share->output == output) {
+			return share->id;
+		}
+	}
+	return 0;
+}
+
+bool agent_share_current_frame(struct agent_server *server, uint32_t id,
+		struct agent_share_frame *frame) {
+	struct agent_share *share = share_find(server, id);
+	if (share == NULL) {
+		return false;
+	}
+	*frame = (struct agent_share_frame){
+		.pixels = share->pixels, .stride = (uint32_t)share->width * 4,
+		.width = share->width, .height = share->height, .seq = share->seq,
+	};
+	return true;
+}
+
 /*
  * Another output of the agent (a host output's mirror) shows nothing of
- * the host: a capture of it gets black. wlroots' screencopy needs the
- * output to render (it asserts a renderer) and holds an attach-render
- * lock while a capture waits; only then is a black frame committed.
+ * the host: a capture of it gets black (screencopy.c fills it). This
+ * renderer only draws when something holds an attach-render lock.
  */
 struct blank_output {
 	struct agent_server *server;
