@@ -1,21 +1,25 @@
 /*
- * wlr-screencopy at version 2, served by the agent itself: how guest
+ * wlr-screencopy (version 3), served by the agent itself: how guest
  * clients capture a share's output (share.c). wlroots 0.15's own
- * implementation (wlr_screencopy_manager_v1_create) always advertises
- * version 3, and a client that binds version 3 may insist on a
- * linux_dmabuf format for each frame: xdg-desktop-portal-wlr 0.7 does,
- * and fails ("unable to receive a valid format from wlr_screencopy")
- * because wlroots announces one only for outputs whose buffers are
- * dmabufs, which these pixman outputs never are. libwayland 1.21 cannot
- * lower a global's version (wl_global_update_version came in 1.22), so
- * the global is ours, at version 2: wl_shm buffers only, no buffer_done.
+ * implementation (wlr_screencopy_manager_v1_create) announces a
+ * linux_dmabuf format only for outputs whose buffers are dmabufs, which
+ * these pixman outputs never are; xdg-desktop-portal-wlr 0.7.0 (Debian 12)
+ * requires one whatever version it bound (its check reads its own D-Bus
+ * ScreenCast version, 4, not screencopy's) and fails "unable to receive a
+ * valid format from wlr_screencopy". Here every frame announces wl_shm
+ * XRGB8888, the buffer it is copied into, and a linux_dmabuf format only
+ * to satisfy that check: XBGR8888, which the agent's linux-dmabuf does not
+ * import, so that clients find no modifier for it and take wl_shm (xdpw
+ * 0.7.0 with a modifier and no GBM device, the case in most guests,
+ * crashes). A copy into anything but a wl_shm buffer fails.
  *
- * A SHARE output gives its latest frame (XRGB8888, region-clipped); every
- * other output (the mirrors of host outputs) captures black, as before.
+ * A SHARE output gives its latest frame (region-clipped); every other
+ * output (the mirrors of host outputs) captures black, as before.
  * copy_with_damage waits for the share's next frame when nothing changed
  * since that manager's last copy of it.
  */
 #include <assert.h>
+#include <drm_fourcc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +32,7 @@
 #include "log.h"
 #include "wlr-screencopy-unstable-v1-protocol.h"
 
-#define SCREENCOPY_VERSION 2
+#define SCREENCOPY_VERSION 3
 
 struct screencopy_seen {
 	uint32_t share; /* 0: unused */
@@ -258,6 +262,11 @@ static void capture(struct wl_client *client, struct wl_resource *manager_resour
 	frame->stride = (uint32_t)frame->box.width * 4;
 	zwlr_screencopy_frame_v1_send_buffer(resource, WL_SHM_FORMAT_XRGB8888,
 		(uint32_t)frame->box.width, (uint32_t)frame->box.height, frame->stride);
+	if (version >= 3) {
+		zwlr_screencopy_frame_v1_send_linux_dmabuf(resource, DRM_FORMAT_XBGR8888,
+			(uint32_t)frame->box.width, (uint32_t)frame->box.height);
+		zwlr_screencopy_frame_v1_send_buffer_done(resource);
+	}
 }
 
 static void manager_handle_capture_output(struct wl_client *client,

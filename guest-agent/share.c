@@ -9,8 +9,9 @@
  * with AGENT_SHARE_BUFFERS buffers of its own memory (BUFFER_CREATE +
  * SHARE_BUFFER); the host copies each frame into a free one and says so
  * (SHARE_FRAME); the agent takes the pixels into the output's content and
- * hands the buffer back at once. The output is rendered (pixman) only
- * when a frame is due: when content came or a capture asked for one.
+ * hands the buffer back at once; screencopy.c copies captures from the
+ * share's copy of its latest frame (pixels). The output is rendered
+ * (pixman) only when content came.
  */
 #include <drm_fourcc.h>
 #include <inttypes.h>

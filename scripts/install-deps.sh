@@ -71,6 +71,11 @@ test_pkgs+=(mesa-utils mesa-utils-extra glmark2-es2-wayland)
 # tests/vm/test_gl_vm.py): mpv and ffmpeg (which makes the clip); xterm's
 # fonts.
 test_pkgs+=(mpv ffmpeg xfonts-base)
+# A share streamed by xdg-desktop-portal-wlr (tests/agent/test_share.py
+# portal): a private D-Bus session (dbus-daemon, gdbus), PipeWire and
+# WirePlumber, and GStreamer's pipewiresrc and videoconvert to take a frame.
+test_pkgs+=(xdg-desktop-portal-wlr dbus-daemon libglib2.0-bin pipewire pipewire-bin wireplumber
+	gstreamer1.0-tools gstreamer1.0-pipewire gstreamer1.0-plugins-base)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$want_tests" = 1 ]; then

@@ -14,9 +14,14 @@ test_share.py ends     the four ends; B's share output goes each time
 test_share.py resize   A's window resized while shared: B's output follows
 test_share.py key      the key + click: Alt+Shift+S with B's window focused,
                        then a click on A's window; Escape cancels
+test_share.py portal   xdg-desktop-portal-wlr in B (private D-Bus session,
+                       PipeWire + WirePlumber): ScreenCast of SHARE-<id>
+                       gives a PipeWire node whose frame (GStreamer) is A's
+                       checkerboard
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -322,7 +327,135 @@ def test_key():
         loop.cleanup()
 
 
+XDPW = "/usr/libexec/xdg-desktop-portal-wlr"
+PORTAL_BUS = "org.freedesktop.impl.portal.desktop.wlr"
+
+PORTAL_PATH = "/org/freedesktop/portal/desktop"
+SESSION = PORTAL_PATH + "/session/t/s1"
+
+
+def screencast(gdbus, env, log, method, *args):
+    """One call of xdg-desktop-portal-wlr's ScreenCast implementation, as
+    xdg-desktop-portal makes it: the results (GVariant text) of a
+    response 0."""
+    res = subprocess.run([gdbus, "call", "--session", "--timeout", "60", "--dest",
+                          PORTAL_BUS, "--object-path", PORTAL_PATH, "--method",
+                          "org.freedesktop.impl.portal.ScreenCast." + method,
+                          f"{PORTAL_PATH}/request/t/{method}", SESSION, "tessera-test",
+                          *args], env=env, capture_output=True, text=True, timeout=90)
+    t.check(res.returncode == 0 and res.stdout.startswith("(uint32 0,"),
+            f"ScreenCast.{method}: {res.stdout}{res.stderr}\nxdg-desktop-portal-wlr's log "
+            "ends:\n" + "\n".join(open(log, errors="replace").read().splitlines()[-40:]))
+    return res.stdout
+
+
+def test_portal():
+    """A guest's screen-sharing application (a browser, a video call) uses
+    xdg-desktop-portal-wlr: with chooser_type=none and output_name=SHARE-1
+    it casts the share into a PipeWire stream; a frame of that stream is
+    A's checkerboard, exactly."""
+    dbus_daemon = t.host_program("dbus-daemon")
+    pipewire = t.host_program("pipewire")
+    wireplumber = t.host_program("wireplumber")
+    gst = t.host_program("gst-launch-1.0")
+    if not os.access(XDPW, os.X_OK):
+        t.skip(f"{XDPW} is not installed (scripts/install-deps.sh --tests installs it)")
+    gdbus = t.host_program("gdbus")
+    loop = start(extra=((B, B_COLOR),))
+    daemons = []
+    try:
+        b = loop.vm(B)
+        client = loop.guest_client([t.program("AGENT_OUTPUT_CLIENT"), "--size", f"{W}x{H}",
+                                    "--colors", "ff0000,0000ff"],
+                                   stdout=subprocess.PIPE, text=True)
+        a.read_until(client, "mapped")
+        sid = share(loop, window_id(loop))
+        t.check(sid == 1, f"the first share is {sid}, not 1 (output_name=SHARE-1)")
+        t.wait_for(lambda: (lambda p: p.count("ff0000") == W * H // 2)(
+            grim(b, "SHARE-1", os.path.join(loop.tessera.tmp, "b.png"))), 15,
+            "A's checkerboard in B's SHARE-1")
+
+        # B's desktop session: its own D-Bus, PipeWire, WirePlumber, portal
+        home = os.path.join(loop.tessera.tmp, "b-home")
+        env = dict(b.guest_env)
+        for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_STATE_HOME", "state"),
+                         ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")):
+            env[var] = os.path.join(home, sub)
+            os.makedirs(env[var])
+        os.makedirs(os.path.join(env["XDG_CONFIG_HOME"], "xdg-desktop-portal-wlr"))
+        with open(os.path.join(env["XDG_CONFIG_HOME"], "xdg-desktop-portal-wlr",
+                               "config"), "w") as f:
+            f.write("[screencast]\noutput_name=SHARE-1\nchooser_type=none\n")
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+
+        def daemon(argv, name, **kwargs):
+            log = open(os.path.join(loop.tessera.tmp, name + ".log"), "w")
+            proc = subprocess.Popen(argv, env=env, stderr=log, **kwargs)
+            daemons.append((proc, name, log))
+            return proc
+
+        bus = daemon([dbus_daemon, "--session", "--nofork", "--nopidfile", "--print-address=1",
+                      "--address=unix:path=" + os.path.join(home, "bus")], "dbus-daemon",
+                     stdout=subprocess.PIPE, text=True)
+        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+        t.check(env["DBUS_SESSION_BUS_ADDRESS"].startswith("unix:"),
+                "dbus-daemon printed no address")
+        daemon([pipewire], "pipewire")
+        t.wait_for(lambda: os.path.exists(os.path.join(b.guest_runtime, "pipewire-0")), 20,
+                   "PipeWire's socket")
+        daemon([wireplumber], "wireplumber")
+        daemon([XDPW, "-l", "DEBUG"], "xdpw")
+        xdpw_log = os.path.join(loop.tessera.tmp, "xdpw.log")
+
+        def portal_up():
+            res = subprocess.run([gdbus, "call", "--session", "--dest",
+                                  "org.freedesktop.DBus", "--object-path",
+                                  "/org/freedesktop/DBus", "--method",
+                                  "org.freedesktop.DBus.NameHasOwner", PORTAL_BUS],
+                                 env=env, capture_output=True, text=True, timeout=30)
+            return "true" in res.stdout
+
+        t.wait_for(portal_up, 30, "xdg-desktop-portal-wlr on B's session bus")
+        screencast(gdbus, env, xdpw_log, "CreateSession", "{}")
+        screencast(gdbus, env, xdpw_log, "SelectSources", "{'types': <uint32 1>, 'multiple': <false>}")
+        started = screencast(gdbus, env, xdpw_log, "Start", "", "{}")
+        # 'streams': <[(uint32 NODE, {..., 'size': <(W, H)>, ...})]>
+        streams = re.findall(r"\(uint32 (\d+), \{[^{}]*'size': <\((\d+), (\d+)\)>", started)
+        t.check(len(streams) == 1, f"Start's streams: {started}")
+        node, width, height = streams[0]
+        t.check((int(width), int(height)) == (W, H), f"Start's stream: {started}")
+
+        # one frame of the PipeWire node, as a guest application takes it,
+        # in bytes: R, G, B per pixel, rows of W * 3 (a multiple of 4: no padding)
+        path = os.path.join(loop.tessera.tmp, "portal.rgb")
+        res = subprocess.run([gst, "-q", "pipewiresrc", f"path={node}", "num-buffers=1", "!",
+                              "videoconvert", "!", "video/x-raw,format=RGB", "!", "filesink",
+                              f"location={path}"], env=env, capture_output=True, text=True,
+                             timeout=60)
+        t.check(res.returncode == 0, f"gst-launch-1.0 failed: {res.stdout}{res.stderr}")
+        with open(path, "rb") as f:
+            frame = f.read()
+        t.check(len(frame) == W * H * 3, f"the portal's frame has {len(frame)} bytes, "
+                f"not {W}x{H} RGB")
+        want = b"".join(bytes.fromhex("ff0000" if (x + y) % 2 == 0 else "0000ff")
+                        for y in range(H) for x in range(W))
+        wrong = sum(1 for i in range(0, len(frame), 3) if frame[i:i + 3] != want[i:i + 3])
+        t.check(wrong == 0, f"{wrong} pixels of the portal's frame are not A's checkerboard "
+                f"(first pixels {frame[:12].hex()})")
+        for proc, name, log in reversed(daemons):
+            t.check(t.terminate(proc, 15, name) in (0, -15), f"{name} exited with status "
+                    f"{proc.returncode}")
+        loop.stop()
+    finally:
+        for proc, name, log in reversed(daemons):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+        loop.cleanup()
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "pixels"
     t.main({"pixels": test_pixels, "rate": test_rate, "ends": test_ends,
-            "key": test_key, "resize": test_resize}[which])
+            "key": test_key, "resize": test_resize, "portal": test_portal}[which])
