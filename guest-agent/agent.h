@@ -419,9 +419,6 @@ void agent_share_handle_offer(struct agent_server *server,
 void agent_share_handle_end(struct agent_server *server, uint32_t id);
 void agent_share_handle_frame(struct agent_server *server,
 	const struct tessera_wire_share_frame *ev);
-/* Makes a host output's mirror capturable as black (screencopy needs a
- * renderer on every output); false on failure (then it must not exist). */
-bool agent_share_init_blank_output(struct agent_server *server, struct wlr_output *output);
 /* A share's latest frame: XRGB8888 pixels (NULL before the first: black),
  * changed whenever seq did. */
 struct agent_share_frame {

@@ -39,10 +39,6 @@ void agent_output_handle(struct agent_server *server, const struct tessera_wire_
 			return;
 		}
 		out->output = wlr_headless_add_output(server->backend, ev->width, ev->height);
-		if (out->output != NULL && !agent_share_init_blank_output(server, out->output)) {
-			wlr_output_destroy(out->output);
-			out->output = NULL;
-		}
 		if (out->output == NULL) {
 			tessera_log(TESSERA_ERROR, "cannot create an output for host output %" PRIu32,
 				ev->output);

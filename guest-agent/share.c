@@ -331,54 +331,6 @@ bool agent_share_current_frame(struct agent_server *server, uint32_t id,
 	return true;
 }
 
-/*
- * Another output of the agent (a host output's mirror) shows nothing of
- * the host: a capture of it gets black (screencopy.c fills it). This
- * renderer only draws when something holds an attach-render lock.
- */
-struct blank_output {
-	struct agent_server *server;
-	struct wlr_output *output;
-	struct wl_listener frame;
-	struct wl_listener destroy;
-};
-
-static void blank_handle_frame(struct wl_listener *listener, void *data) {
-	struct blank_output *blank = wl_container_of(listener, blank, frame);
-	struct wlr_output *output = blank->output;
-	if (output->attach_render_locks == 0 || !wlr_output_attach_render(output, NULL)) {
-		return;
-	}
-	struct wlr_renderer *renderer = blank->server->renderer;
-	wlr_renderer_begin(renderer, output->width, output->height);
-	wlr_renderer_clear(renderer, (float[4]){ 0, 0, 0, 1 });
-	wlr_renderer_end(renderer);
-	wlr_output_commit(output);
-}
-
-static void blank_handle_destroy(struct wl_listener *listener, void *data) {
-	struct blank_output *blank = wl_container_of(listener, blank, destroy);
-	wl_list_remove(&blank->frame.link);
-	wl_list_remove(&blank->destroy.link);
-	free(blank);
-}
-
-bool agent_share_init_blank_output(struct agent_server *server, struct wlr_output *output) {
-	struct blank_output *blank = calloc(1, sizeof(*blank));
-	if (blank == NULL || !ensure_allocator(server) ||
-			!wlr_output_init_render(output, server->allocator, server->renderer)) {
-		free(blank);
-		return false;
-	}
-	blank->server = server;
-	blank->output = output;
-	blank->frame.notify = blank_handle_frame;
-	wl_signal_add(&output->events.frame, &blank->frame);
-	blank->destroy.notify = blank_handle_destroy;
-	wl_signal_add(&output->events.destroy, &blank->destroy);
-	return true;
-}
-
 void agent_shares_session_lost(struct agent_server *server) {
 	struct agent_share *share, *tmp;
 	wl_list_for_each_safe(share, tmp, &server->shares, link) {
