@@ -278,7 +278,10 @@ static void manager_handle_capture_output(struct wl_client *client,
 static void manager_handle_capture_output_region(struct wl_client *client,
 		struct wl_resource *resource, uint32_t id, int32_t overlay_cursor,
 		struct wl_resource *output, int32_t x, int32_t y, int32_t width, int32_t height) {
-	if (width <= 0 || height <= 0) {
+	/* coordinates far beyond any output (no int overflow in the clipping) */
+	const int32_t limit = 1 << 20;
+	if (width <= 0 || height <= 0 || width > limit || height > limit ||
+			x < -limit || x > limit || y < -limit || y > limit) {
 		/* nothing to capture: an inert frame that fails */
 		capture(client, resource, id, NULL, NULL);
 		return;

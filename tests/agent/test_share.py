@@ -2,7 +2,7 @@
 """Window sharing (PROTOCOL.md §17, server/compositor/share.c): a window of
 VM A ("guest") shared into VM B ("b") on the user's word (tesseractl share)
 becomes the output SHARE-<id> of B's agent, which B's clients capture with
-wlr-screencopy (grim): B receives A's pixels exactly, one host copy per
+wlr-screencopy (grim, also of a region): B receives A's pixels exactly, one host copy per
 frame, counted; A's window carries "shared → [b]" while the share lasts;
 VM C ("c") sees nothing of it. Each way a share ends is checked: tesseractl
 share stop, the window closed, B's daemon restarted, A stopped.
@@ -129,6 +129,17 @@ def test_pixels():
         bp = grim(b, None, os.path.join(loop.tessera.tmp, "b-all.png"))
         t.check(bp.count("ff0000") == W * H // 2,
                 f"VM {B}'s whole capture shows more or less than the shared window")
+        # a region of it (capture_output_region, clipped to the output)
+        sx, sy, sw, sh, _ = bp.bbox("ff0000")
+        res = subprocess.run([t.host_program("grim"), "-g", f"{sx + 1},{sy} 4x2",
+                              os.path.join(loop.tessera.tmp, "b-region.png")],
+                             env=b.guest_env, capture_output=True, text=True, timeout=30)
+        t.check(res.returncode == 0, f"grim -g in VM {B}: {res.stderr}")
+        rp = t.Png(os.path.join(loop.tessera.tmp, "b-region.png"))
+        t.check(rp.size() == (4, 2) and
+                rp.pixels([(x, y) for y in range(2) for x in range(4)]) ==
+                ["0000ff", "ff0000", "0000ff", "ff0000", "ff0000", "0000ff", "ff0000",
+                 "0000ff"], f"VM {B}'s capture of a region of the share: {rp.size()}")
         t.check("share" not in c.log(), f"VM {C}'s agent heard of the share")
         loop.stop()
     finally:
