@@ -405,8 +405,9 @@ def test_portal():
             daemons.append((proc, name, log))
             return proc
 
-        bus = daemon([dbus_daemon, "--session", "--nofork", "--nopidfile", "--print-address=1",
-                      "--address=unix:path=" + os.path.join(home, "bus")], "dbus-daemon",
+        bus = daemon([dbus_daemon, "--session", "--nofork", "--nopidfile",
+                      "--print-address=1", "--address=unix:path=" + os.path.join(home, "bus")],
+                     "dbus-daemon",
                      stdout=subprocess.PIPE, text=True)
         env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
         t.check(env["DBUS_SESSION_BUS_ADDRESS"].startswith("unix:"),
@@ -428,7 +429,8 @@ def test_portal():
 
         t.wait_for(portal_up, 30, "xdg-desktop-portal-wlr on B's session bus")
         screencast(gdbus, env, xdpw_log, "CreateSession", "{}")
-        screencast(gdbus, env, xdpw_log, "SelectSources", "{'types': <uint32 1>, 'multiple': <false>}")
+        screencast(gdbus, env, xdpw_log, "SelectSources",
+                   "{'types': <uint32 1>, 'multiple': <false>}")
         started = screencast(gdbus, env, xdpw_log, "Start", "", "{}")
         # 'streams': <[(uint32 NODE, {..., 'size': <(W, H)>, ...})]>
         streams = re.findall(r"\(uint32 (\d+), \{[^{}]*'size': <\((\d+), (\d+)\)>", started)
