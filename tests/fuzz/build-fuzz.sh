@@ -154,12 +154,19 @@ agent-ring)
 		"$wl_protocols/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml" server
 	protocol xdg-shell "$wl_protocols/stable/xdg-shell/xdg-shell.xml" client
 	protocol wayland-drm "$src/protocol/wayland-drm.xml" server
+	# WLR_PROTOCOLS_DIR: meson's wlr_protocols_dir; else found as
+	# protocol/meson.build finds it
+	wlr_protocols=${WLR_PROTOCOLS_DIR:-$(find /usr/share/cargo/registry -maxdepth 2 \
+		-path '*/wayland-protocols-*/wlr-protocols' 2>/dev/null | sort | tail -n 1)}
+	protocol wlr-screencopy-unstable-v1 \
+		"$wlr_protocols/unstable/wlr-screencopy-unstable-v1.xml" server
 	# wlroots' headers want the server header too (the code is the same)
 	wayland-scanner server-header "$wl_protocols/stable/xdg-shell/xdg-shell.xml" \
 		"$proto/xdg-shell-protocol.h"
 	agent=
-	for f in buffer clipboard commit host output seat server share surface wl-drm xwayland \
-			transport/transport transport/transport-vhost-user transport/transport-virtgpu; do
+	for f in buffer clipboard commit host output screencopy seat server share surface \
+			wl-drm xwayland transport/transport transport/transport-vhost-user \
+			transport/transport-virtgpu; do
 		agent="$agent $src/guest-agent/$f.c"
 	done
 	# shellcheck disable=SC2086
